@@ -1,0 +1,32 @@
+import { SUBGRAPHS, type SubgraphName } from './catalog.js';
+import { ConfigError, integerSetting, logLevelSetting } from './common/settings.js';
+
+/** Settings of one subgraph process, after normalisation. */
+export interface SubgraphConfig {
+  name: SubgraphName;
+  /** SUBGRAPH_HOST, default 127.0.0.1. */
+  host: string;
+  /** SUBGRAPH_PORT_<NAME> (e.g. SUBGRAPH_PORT_SOCIAL_INSURANCE), default 4001-4005. */
+  port: number;
+  /** DATA_DIR, default ./data: where the SQLite files live. */
+  dataDir: string;
+  /** LOG_LEVEL, default info. */
+  logLevel: string;
+}
+
+export function subgraphPortVariable(name: SubgraphName): string {
+  return `SUBGRAPH_PORT_${name.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** Normalises one subgraph's settings from the environment, naming any bad variable. */
+export function loadSubgraphConfig(name: string, env: NodeJS.ProcessEnv = process.env): SubgraphConfig {
+  const entry = SUBGRAPHS.find((s) => s.name === name);
+  if (!entry) throw new ConfigError('subgraph name', `must be one of ${SUBGRAPHS.map((s) => s.name).join(', ')}, got ${JSON.stringify(name)}`);
+  return {
+    name: entry.name,
+    host: env.SUBGRAPH_HOST || '127.0.0.1',
+    port: integerSetting(env, subgraphPortVariable(entry.name), entry.defaultPort, 0, 65535),
+    dataDir: env.DATA_DIR || 'data',
+    logLevel: logLevelSetting(env),
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Process entry of one subgraph: `node --import tsx subgraphs/main.ts <name>`.
+ * Reports `{ ready: url }` to a parent process over IPC when there is one,
+ * and stops cleanly on SIGTERM/SIGINT.
+ */
+import { databaseFileOf } from './catalog.js';
+import { loadSubgraphConfig } from './config.js';
+import { createLogger } from './common/logger.js';
+import { startSubgraphServer } from './server.js';
+
+const logger = createLogger({ name: 'subgraph', level: process.env.LOG_LEVEL || 'info' });
+
+async function main(): Promise<void> {
+  const config = loadSubgraphConfig(process.argv[2] ?? '');
+  const running = await startSubgraphServer({
+    name: config.name,
+    databaseFile: databaseFileOf(config.dataDir, config.name),
+    port: config.port,
+    host: config.host,
+    logger,
+  });
+  process.send?.({ ready: running.url, name: config.name });
+  const stop = async () => {
+    await running.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+main().catch((error: Error) => {
+  logger.fatal({ err: error }, `subgraph failed to start: ${error.message}`);
+  process.exit(1);
+});

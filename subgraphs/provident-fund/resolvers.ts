@@ -1,0 +1,94 @@
+import type DataLoader from 'dataloader';
+import { authority } from '../common/places.js';
+import { groupLoader, rowLoader } from '../common/loaders.js';
+import { DateScalar, YearMonthScalar, yuan } from '../common/scalars.js';
+import { badUserInput, requireCreditCode, requireIdNumber } from '../common/errors.js';
+import type { SubgraphDomain } from '../common/domain.js';
+import {
+  createProvidentFundStore,
+  type FundAccountRow,
+  type FundDepositRow,
+  type FundEmployerRow,
+  type ProvidentFundStore,
+} from './store.js';
+
+const MAX_DEPOSIT_MONTHS = 120;
+
+function createLoaders(store: ProvidentFundStore) {
+  // One deposits loader per distinct `last` argument, so each batch stays one statement.
+  const depositLoaders = new Map<number, DataLoader<string, FundDepositRow[]>>();
+  return {
+    accounts: groupLoader(store.accountsOfPersons, (r) => r.id_number),
+    account: rowLoader(store.accountsByNumbers, (r) => r.account_number),
+    deposits(last: number): DataLoader<string, FundDepositRow[]> {
+      let loader = depositLoaders.get(last);
+      if (!loader) {
+        loader = groupLoader((numbers) => store.recentDeposits(numbers, last), (r) => r.account_number);
+        depositLoaders.set(last, loader);
+      }
+      return loader;
+    },
+    employer: rowLoader(store.employers, (r) => r.credit_code),
+    headcount: rowLoader(store.depositingHeadcounts, (r) => r.employer_code),
+  };
+}
+
+interface Context { loaders: ReturnType<typeof createLoaders> }
+
+/** The housing-provident-fund subgraph: personal accounts and deposits; depositing employers. */
+export const providentFundDomain: SubgraphDomain<Context> = {
+  name: 'provident-fund',
+  createContext(db) {
+    const store = createProvidentFundStore(db);
+    return () => ({ loaders: createLoaders(store) });
+  },
+  resolvers: {
+    Date: DateScalar,
+    YearMonth: YearMonthScalar,
+    Query: {
+      providentFundAccount: (_: unknown, args: { accountNumber: string }, ctx: Context) =>
+        ctx.loaders.account.load(args.accountNumber),
+    },
+    Person: {
+      __resolveReference: (ref: { idNumber: string }) => ({ idNumber: requireIdNumber(ref.idNumber) }),
+      providentFundAccounts: (p: { idNumber: string }, _: unknown, ctx: Context) => ctx.loaders.accounts.load(p.idNumber),
+    },
+    Organisation: {
+      __resolveReference: async (ref: { creditCode: string }, ctx: Context) => {
+        const creditCode = requireCreditCode(ref.creditCode);
+        return { creditCode, employer: await ctx.loaders.employer.load(creditCode) };
+      },
+      providentFundEmployer: (o: { employer: FundEmployerRow | null }) => o.employer,
+    },
+    ProvidentFundAccount: {
+      accountNumber: (a: FundAccountRow) => a.account_number,
+      centre: (a: FundAccountRow) => authority(a.centre_name, a.centre_region),
+      employer: (a: FundAccountRow) => (a.employer_code ? { creditCode: a.employer_code } : null),
+      openedOn: (a: FundAccountRow) => a.opened_on,
+      closedOn: (a: FundAccountRow) => a.closed_on,
+      monthlyBase: (a: FundAccountRow) => yuan(a.base_fen),
+      depositRatePercent: (a: FundAccountRow) => a.rate_percent,
+      balance: (a: FundAccountRow) => yuan(a.balance_fen),
+      lastDepositMonth: (a: FundAccountRow) => a.last_deposit_month,
+      deposits: (a: FundAccountRow, args: { last: number }, ctx: Context) => {
+        if (!Number.isInteger(args.last) || args.last < 0 || args.last > MAX_DEPOSIT_MONTHS) {
+          throw badUserInput(`Argument last must be between 0 and ${MAX_DEPOSIT_MONTHS}.`, 'last');
+        }
+        return ctx.loaders.deposits(args.last).load(a.account_number);
+      },
+    },
+    FundDeposit: {
+      personalAmount: (d: FundDepositRow) => yuan(d.personal_fen),
+      employerAmount: (d: FundDepositRow) => yuan(d.employer_fen),
+      amount: (d: FundDepositRow) => yuan(d.personal_fen + d.employer_fen),
+      postedOn: (d: FundDepositRow) => d.posted_on,
+    },
+    FundEmployer: {
+      accountNumber: (e: FundEmployerRow) => e.account_number,
+      centre: (e: FundEmployerRow) => authority(e.centre_name, e.centre_region),
+      registeredOn: (e: FundEmployerRow) => e.registered_on,
+      depositingHeadcount: async (e: FundEmployerRow, _: unknown, ctx: Context) =>
+        (await ctx.loaders.headcount.load(e.credit_code))?.headcount ?? 0,
+    },
+  },
+};

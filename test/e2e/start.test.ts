@@ -1,0 +1,84 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SUBGRAPHS } from '../../subgraphs/catalog.js';
+import { subgraphPortVariable } from '../../subgraphs/config.js';
+import { DEMO_PERSONS } from '../../scripts/seed/index.js';
+import { postGraphQL } from '../support/federation.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function startScript(env: NodeJS.ProcessEnv): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+  });
+  let text = '';
+  child.stdout.on('data', (chunk) => (text += chunk));
+  child.stderr.on('data', (chunk) => (text += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => text, exited };
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const folders: string[] = [];
+afterAll(() => folders.forEach((f) => rmSync(f, { recursive: true, force: true })));
+
+describe('npm start', () => {
+  it('seeds empty databases, starts five subgraphs and the gateway, serves the example query and stops cleanly on Ctrl-C', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-start-'));
+    folders.push(dataDir);
+    const env: NodeJS.ProcessEnv = { DATA_DIR: dataDir, SEED_PERSONS: '200', GATEWAY_PORT: String(await freePort()) };
+    for (const s of SUBGRAPHS) env[subgraphPortVariable(s.name)] = String(await freePort());
+    const run = startScript(env);
+    try {
+      await waitFor(() => run.output().includes('Ctrl-C stops it'), 90_000);
+      const output = run.output();
+      expect(output).toContain(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`);
+      for (const s of SUBGRAPHS) expect(output).toContain(s.name);
+
+      // The example printed is the one a newcomer will paste: it must work.
+      const example = /-d '(.+)'$/m.exec(output);
+      expect(example).not.toBeNull();
+      const { query, variables } = JSON.parse(example![1]);
+      const { status, body } = await postGraphQL(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`, query, variables);
+      expect(status).toBe(200);
+      expect(body.errors).toBeUndefined();
+      expect(body.data!.person.name).toBe(DEMO_PERSONS[0].name);
+
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+      await expect(fetch(`http://127.0.0.1:${env.GATEWAY_PORT}/health`)).rejects.toThrow();
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
+  it('stops at once with a message naming a bad variable', async () => {
+    const run = startScript({ GATEWAY_PORT: 'eighty', DATA_DIR: join(tmpdir(), 'kuasheng-never-created') });
+    expect(await run.exited).not.toBe(0);
+    expect(run.output()).toMatch(/GATEWAY_PORT/);
+  });
+});

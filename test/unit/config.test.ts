@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadGatewayConfig } from '../../gateway/config.js';
+import { loadSubgraphConfig } from '../../subgraphs/config.js';
+
+function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('gateway configuration', () => {
+  it('fills documented defaults from an empty environment', () => {
+    const config = loadGatewayConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.subgraphUrls['social-insurance']).toBe('http://127.0.0.1:4002/');
+    expect(config.subgraphTimeoutMs).toBe(10_000);
+    expect(config.supergraphFile).toMatch(/schema\/supergraph\.graphql$/);
+  });
+
+  describe('when a value is bad', () => {
+    it.each([
+      ['GATEWAY_PORT', 'eighty'],
+      ['GATEWAY_PORT', '70000'],
+      ['SUBGRAPH_TIMEOUT_MS', '-5'],
+      ['SUBGRAPH_URL_CREDIT', 'not a url'],
+      ['SUBGRAPH_URL_HOUSEHOLD', 'ftp://127.0.0.1/'],
+      ['LOG_LEVEL', 'loud'],
+    ])('names %s in the error', (variable, value) => {
+      expect(configErrorOf(() => loadGatewayConfig({ [variable]: value })).variable).toBe(variable);
+    });
+  });
+});
+
+describe('subgraph configuration', () => {
+  it('uses the per-subgraph port variable', () => {
+    expect(loadSubgraphConfig('provident-fund', { SUBGRAPH_PORT_PROVIDENT_FUND: '5003' }).port).toBe(5003);
+    expect(loadSubgraphConfig('credit', {}).port).toBe(4004);
+  });
+
+  it('rejects an unknown subgraph name', () => {
+    expect(() => loadSubgraphConfig('weather', {})).toThrow(ConfigError);
+  });
+});
