@@ -57,10 +57,10 @@ function parseCli(argv: string[]): CliOptions | 'help' {
   if (values.seed !== undefined && values.seed.trim() === '') throw new UsageError('--seed must not be empty');
   if (values['data-dir'] !== undefined && values['data-dir'].trim() === '') throw new UsageError('--data-dir must not be empty');
   return {
-    persons: positiveInteger(values.persons, '--persons') ?? positiveInteger(process.env.SEED_PERSONS, 'SEED_PERSONS'),
+    persons: positiveInteger(values.persons, '--persons') ?? positiveInteger(process.env.SEED_PERSONS || undefined, 'SEED_PERSONS'),
     organisations: positiveInteger(values.organisations, '--organisations'),
     seed: values.seed,
-    dataDir: values['data-dir'] ?? process.env.DATA_DIR ?? './data',
+    dataDir: values['data-dir'] ?? (process.env.DATA_DIR || './data'),
     force: values.force ?? false,
   };
 }

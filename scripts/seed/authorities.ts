@@ -5,6 +5,7 @@
  * 长沙市社会保险服务中心, 喀什地区中级人民法院, 莎车县人民法院, …
  */
 import { cityNameOf, regionOf } from '../../subgraphs/common/regions.js';
+import { dayOf, type Day } from './calendar.js';
 import {
   cityRegionOf,
   countyShortName,
@@ -42,16 +43,27 @@ export function householdAuthorityAt(county: string, station: number): Authority
 /** Some provinces name their city agencies 社会保险事业管理局, the others 社会保险服务中心. */
 const SOCIAL_INSURANCE_BUREAU_PROVINCES = new Set(['130000', '140000', '230000', '410000', '540000', '620000', '630000', '650000']);
 
-/** The social-insurance agency (社保经办机构) of the city a county belongs to. */
-export function socialInsuranceAgency(county: string): Authority {
-  const kind = SOCIAL_INSURANCE_BUREAU_PROVINCES.has(provinceCodeOfCounty(county)) ? '社会保险事业管理局' : '社会保险服务中心';
-  return { name: `${cityNameOf(county)}${kind}`, region: cityRegionOf(county) };
+/** Caches an authority per county: the hot loop asks for the same few dozen bodies millions of times. */
+function perCounty(build: (county: string) => Authority): (county: string) => Authority {
+  const cache = new Map<string, Authority>();
+  return (county) => {
+    let authority = cache.get(county);
+    if (!authority) {
+      authority = Object.freeze(build(county));
+      cache.set(county, authority);
+    }
+    return authority;
+  };
 }
 
+/** The social-insurance agency (社保经办机构) of the city a county belongs to. */
+export const socialInsuranceAgency = perCounty((county) => {
+  const kind = SOCIAL_INSURANCE_BUREAU_PROVINCES.has(provinceCodeOfCounty(county)) ? '社会保险事业管理局' : '社会保险服务中心';
+  return { name: `${cityNameOf(county)}${kind}`, region: cityRegionOf(county) };
+});
+
 /** The housing-provident-fund centre (住房公积金管理中心) of the city a county belongs to. */
-export function providentFundCentre(county: string): Authority {
-  return { name: `${cityNameOf(county)}住房公积金管理中心`, region: cityRegionOf(county) };
-}
+export const providentFundCentre = perCounty((county) => ({ name: `${cityNameOf(county)}住房公积金管理中心`, region: cityRegionOf(county) }));
 
 /** City-level market regulator: registers enterprises and issues their business licences. */
 export function cityMarketRegulator(county: string): Authority {
@@ -62,6 +74,20 @@ export function cityMarketRegulator(county: string): Authority {
 export function countyMarketRegulator(county: string): Authority {
   if (!isDistrict(county)) return { name: `${regionOf(county).name}市场监督管理局`, region: county };
   return { name: `${cityNameOf(county)}${regionOf(county).name}市场监督管理局`, region: county };
+}
+
+/** The 2018 reform merged the 工商行政管理局 into the new 市场监督管理局 (in place everywhere by 2019). */
+const MARKET_REGULATION_REFORM = dayOf(2019, 1, 1);
+
+/** The market regulator of `county` as it was named on `on`: city level, or county level for individual businesses. */
+export function marketRegulatorOn(county: string, on: Day, countyLevel: boolean): Authority {
+  const current = countyLevel ? countyMarketRegulator(county) : cityMarketRegulator(county);
+  return on < MARKET_REGULATION_REFORM ? { ...current, name: current.name.replace('市场监督管理局', '工商行政管理局') } : current;
+}
+
+/** Short form used in decision numbers: 市监 after the reform, 工商 before. */
+export function marketRegulatorShortOn(on: Day): string {
+  return on < MARKET_REGULATION_REFORM ? '工商' : '市监';
 }
 
 /** Tax inspection bureau of a city (国家税务总局…税务局稽查局): decides tax penalties. */

@@ -9,15 +9,16 @@
  *   are in the residents' schemes (城乡居民), a few are uninsured;
  * - digital contribution records start in 1996 (earlier years count as
  *   视同缴费 and are not itemised);
- * - one employee in five has worked in two to four provinces (on top of
- *   those whose registration moved), typically migrants to the coast;
+ * - about one employee in five has worked in two to four provinces
+ *   (those whose registration moved, and one in four of the others,
+ *   typically migrants to the coast);
  * - retirement at 60 for men, 50 or 55 for women (the 2025 reform raises
  *   these gradually; nobody seeded is affected before the reference date);
  * - wages follow the province's average wage and grow about 7 % a year.
  */
 import { TODAY, addYears, ageOn, dayOf, yearOf, type Day } from './calendar.js';
 import type { OrganisationDirectory, OrganisationRecord } from './organisations.js';
-import { DESTINATIONS, registrationCountyOn, type PersonPlan } from './people.js';
+import { DESTINATIONS, registrationCountyOn, type PersonPlan } from './population.js';
 import { isRuralCounty, provinceCodeOfCounty } from './places.js';
 import type { Random } from './random.js';
 
@@ -197,7 +198,7 @@ function pickEmployer(
 
 /**
  * Periods of work by province. Registration moves split the career at the
- * move; besides, one employee in five has worked in one to three other
+ * move; besides, about one employee in four has worked in one to three other
  * provinces first, and some still work away from home today (外出务工).
  */
 function planStints(rng: Random, person: PersonPlan, start: Day, finish: Day): Stint[] {
@@ -212,7 +213,7 @@ function planStints(rng: Random, person: PersonPlan, start: Day, finish: Day): S
     return stints.filter((s) => s.to - s.from > 120);
   }
   const home = provinceCodeOfCounty(registrationCountyOn(person, finish));
-  if (finish - start < 3 * 365 || !rng.chance(0.2)) return [{ province: home, from: start, to: finish }];
+  if (finish - start < 3 * 365 || !rng.chance(0.24)) return [{ province: home, from: start, to: finish }];
 
   const r = rng.next();
   const count = Math.min(r < 0.6 ? 2 : r < 0.9 ? 3 : 4, Math.floor((finish - start) / 365));

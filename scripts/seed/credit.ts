@@ -23,9 +23,10 @@ import {
   basicCourt,
   cityGovernment,
   cityMarketRegulator,
-  countyMarketRegulator,
   ecologyBureau,
   intermediateCourt,
+  marketRegulatorOn,
+  marketRegulatorShortOn,
   provincialHealthCommission,
   provincialTaxBureau,
   taxInspectionBureau,
@@ -33,7 +34,7 @@ import {
 } from './authorities.js';
 import type { Serials } from './identifiers.js';
 import type { OrganisationRecord } from './organisations.js';
-import type { PersonPlan } from './people.js';
+import type { PersonPlan } from './population.js';
 import { cityAbbreviation, cityRegionOf, provinceAbbreviation } from './places.js';
 import { WeightedList, type Random } from './random.js';
 import type { RowSink } from './row-sink.js';
@@ -137,7 +138,7 @@ const ORGANISATION_PENALTIES: readonly PenaltyKind[] = [
   { issuer: 'ECOLOGY', title: '建设项目未依法报批环境影响评价文件擅自开工建设', facts: '建设项目环境影响报告表未经批准擅自开工建设', basis: '《中华人民共和国环境影响评价法》第三十一条', minYuan: 50000, maxYuan: 500000 },
 ];
 
-function penaltyAuthority(kind: PenaltyKind['issuer'], subject: CreditSubject, individualBusiness: boolean): { authority: Authority; prefix: string } {
+function penaltyAuthority(kind: PenaltyKind['issuer'], subject: CreditSubject, individualBusiness: boolean, on: Day): { authority: Authority; prefix: string } {
   const c = cityAbbreviation(subject.county);
   switch (kind) {
     case 'TAX':
@@ -147,7 +148,7 @@ function penaltyAuthority(kind: PenaltyKind['issuer'], subject: CreditSubject, i
     case 'LABOUR':
       return { authority: { name: `${cityNameOf(subject.county)}人力资源和社会保障局`, region: cityRegionOf(subject.county) }, prefix: `${c}人社监罚` };
     default:
-      return { authority: individualBusiness ? countyMarketRegulator(subject.county) : cityMarketRegulator(subject.county), prefix: `${c}市监处罚` };
+      return { authority: marketRegulatorOn(subject.county, on, individualBusiness), prefix: `${c}${marketRegulatorShortOn(on)}处罚` };
   }
 }
 
@@ -163,7 +164,7 @@ export interface PenaltyOptions {
 /** An administrative penalty (行政处罚决定). */
 export function administrativePenalty(rng: Random, serials: Serials, subject: CreditSubject, options: PenaltyOptions): CreditDraft {
   const kind = options.kind ?? rng.pick(subject.kind === 'PERSON' ? PERSON_PENALTIES : ORGANISATION_PENALTIES);
-  const { authority, prefix } = penaltyAuthority(kind.issuer, subject, options.individualBusiness ?? false);
+  const { authority, prefix } = penaltyAuthority(kind.issuer, subject, options.individualBusiness ?? false, options.decidedOn);
   const amountFen = Math.round(rng.int(kind.minYuan, kind.maxYuan) / 100) * 10_000;
   const minor = amountFen <= 1_000_000 && rng.chance(0.5);
   const publishedUntil = addYears(options.decidedOn, minor ? 1 : 3);
@@ -184,20 +185,26 @@ export function administrativePenalty(rng: Random, serials: Serials, subject: Cr
 export function revocationPenalty(serials: Serials, organisation: OrganisationRecord, revokedOn: Day): CreditDraft {
   const subject = subjectOf(organisation);
   const individual = organisation.kind === 'INDIVIDUAL_BUSINESS';
-  const authority = individual ? countyMarketRegulator(organisation.county) : cityMarketRegulator(organisation.county);
+  const authority = marketRegulatorOn(organisation.county, revokedOn, individual);
   const publishedUntil = addYears(revokedOn, 3);
+  // The 2022 market-entity registration regulations replaced the company registration regulations.
+  const basis = revokedOn >= MARKET_ENTITY_REGULATIONS ? '《中华人民共和国市场主体登记管理条例》第四十六条' : '《中华人民共和国公司登记管理条例》第六十七条';
   return {
     category: 'ADMINISTRATIVE_PENALTY',
     status: publishedUntil < TODAY ? 'EXPIRED' : 'ACTIVE',
-    documentNumber: `${cityAbbreviation(subject.county)}市监处罚〔${yearOf(revokedOn)}〕${serials.caseSerial()}号`,
+    documentNumber: `${cityAbbreviation(subject.county)}${marketRegulatorShortOn(revokedOn)}处罚〔${yearOf(revokedOn)}〕${serials.caseSerial()}号`,
     title: '吊销营业执照',
-    details: `当事人${subject.name}成立后无正当理由超过六个月未开业，或者开业后自行停业连续六个月以上。依据《中华人民共和国市场主体登记管理条例》第四十六条，决定吊销营业执照。`,
+    details: `当事人${subject.name}成立后无正当理由超过六个月未开业，或者开业后自行停业连续六个月以上。依据${basis}，决定吊销营业执照。`,
     authority,
     decidedOn: revokedOn,
     publishedUntil,
     amountFen: null,
   };
 }
+
+/** The abnormal operation list (经营异常名录) exists since the 2014 registration reform. */
+const ABNORMAL_LIST_START = dayOf(2014, 10, 1);
+const MARKET_ENTITY_REGULATIONS = dayOf(2022, 3, 1);
 
 export const ABNORMAL_REASONS = {
   ANNUAL_REPORT: '未按照《企业信息公示暂行条例》第八条规定的期限公示年度报告',
@@ -213,12 +220,12 @@ export function abnormalOperation(
   status: CreditStatus,
 ): CreditDraft {
   const individual = organisation.kind === 'INDIVIDUAL_BUSINESS';
-  const authority = individual ? countyMarketRegulator(organisation.county) : cityMarketRegulator(organisation.county);
+  const authority = marketRegulatorOn(organisation.county, listedOn, individual);
   const removal = status === 'REPAIRED' ? '当事人已补报年度报告并公示，申请移出经营异常名录，已移出。' : '';
   return {
     category: 'ABNORMAL_OPERATION',
     status,
-    documentNumber: `${cityAbbreviation(organisation.county)}市监经异〔${yearOf(listedOn)}〕${serials.caseSerial()}号`,
+    documentNumber: `${cityAbbreviation(organisation.county)}${marketRegulatorShortOn(listedOn)}经异〔${yearOf(listedOn)}〕${serials.caseSerial()}号`,
     title: reason === 'ANNUAL_REPORT' ? '未按规定期限公示年度报告' : '通过登记的住所或者经营场所无法联系',
     details: `经查，${organisation.name}${ABNORMAL_REASONS[reason]}。依据《企业经营异常名录管理暂行办法》，决定列入经营异常名录。${removal}`,
     authority,
@@ -321,7 +328,7 @@ export function planOrganisationCredit(rng: Random, serials: Serials, organisati
 
   if (organisation.status === 'REVOKED' && organisation.statusChanged !== null) {
     const listed = Math.max(organisation.established + 90, organisation.statusChanged - rng.int(180, 540));
-    records.push(abnormalOperation(serials, organisation, listed, 'UNREACHABLE', 'ACTIVE'));
+    if (listed >= ABNORMAL_LIST_START) records.push(abnormalOperation(serials, organisation, listed, 'UNREACHABLE', 'ACTIVE'));
     records.push(revocationPenalty(serials, organisation, organisation.statusChanged));
     return records;
   }
@@ -345,10 +352,19 @@ export function planOrganisationCredit(rng: Random, serials: Serials, organisati
   } else if (r < 0.15 && !individual) {
     const decidedOn = open(dayOf(2017, 1, 1));
     const status: CreditStatus = TODAY - decidedOn < 2 * 365 ? (rng.chance(0.7) ? 'ACTIVE' : 'REPAIRED') : rng.pick(['REPAIRED', 'EXPIRED', 'ACTIVE'] as const);
-    records.push(dishonestDebtor(rng, serials, subject, { decidedOn, amountFen: rng.int(10, 500) * 1_000_000, status, intermediate: rng.chance(0.3) }));
+    const openEnded = status === 'ACTIVE' && TODAY - decidedOn >= 2 * 365;
+    records.push(dishonestDebtor(rng, serials, subject, {
+      decidedOn,
+      amountFen: rng.int(10, 500) * 1_000_000,
+      status,
+      intermediate: rng.chance(0.3),
+      publishedUntil: openEnded ? null : addYears(decidedOn, 2),
+    }));
   } else if (r < 0.21 && organisation.status === 'ACTIVE' && !individual) {
-    if (rng.chance(0.7)) {
-      records.push(taxpayerRatingA(serials, organisation, rng.int(Math.max(2019, yearOf(organisation.established) + 1), 2025)));
+    // Ratings are published in April for the previous year; the latest is for 2025.
+    const firstRatedYear = Math.max(2019, yearOf(organisation.established) + 1);
+    if (firstRatedYear <= 2025 && rng.chance(0.7)) {
+      records.push(taxpayerRatingA(serials, organisation, rng.int(firstRatedYear, 2025)));
     } else {
       const decidedOn = open(dayOf(2019, 1, 1));
       records.push(commendation(serials, {

@@ -7,8 +7,8 @@
  *
  * They never collide with generated records: demo ID numbers use sequence
  * codes 901-926 (generated ones stay below 900), demo household numbers start
- * with 9 (generated ones with 1-8), and demo organisation codes start with 9
- * (generated ones with 1-8). Their careers reference demo organisations only,
+ * with 90 (generated ones with their province's code, 11-66), and demo
+ * organisation codes start with 9 (generated ones with 1-8). Their careers reference demo organisations only,
  * so they do not depend on the number of generated organisations.
  */
 import { parseDate, type Day } from './calendar.js';
@@ -25,7 +25,7 @@ import { creditCode, idNumber, type EntityKind, type Serials } from './identifie
 import type { DrivingLicencePlan, QualificationPlan } from './licences.js';
 import type { Sex } from './names.js';
 import type { OrganisationDirectory, OrganisationRecord, OrganisationStatus } from './organisations.js';
-import type { HouseholdPlan, Move, PersonPlan, RegistrationStatus } from './people.js';
+import type { HouseholdPlan, Move, PersonPlan, RegistrationStatus } from './population.js';
 import type { Random } from './random.js';
 
 // ---------------------------------------------------------------- organisations
@@ -189,8 +189,8 @@ export const DEMO_ORGANISATIONS: readonly { creditCode: string; name: string; st
 
 // ---------------------------------------------------------------- persons
 
-/** Everything written for one demo person besides the register entry. */
-export interface DemoPersonRecords {
+/** Everything written for one person besides the register entry (planned at random, or fixed for demo persons). */
+export interface PersonRecords {
   career: Career;
   driving: DrivingLicencePlan | null;
   qualification: QualificationPlan | null;
@@ -200,7 +200,7 @@ export interface DemoPersonRecords {
 export interface DemoHousehold {
   household: HouseholdPlan;
   /** Aligned with household.members. */
-  records: DemoPersonRecords[];
+  records: PersonRecords[];
 }
 
 interface MemberSpec {
@@ -476,7 +476,7 @@ export function demoHouseholds(organisations: OrganisationDirectory, serials: Se
       established: parseDate(spec.established),
       members: [],
     };
-    const records: DemoPersonRecords[] = [];
+    const records: PersonRecords[] = [];
     let order = 0;
     for (const member of spec.members) {
       const status = member.status ?? 'ACTIVE';

@@ -6,7 +6,7 @@
  * MOVE_IN at the new one.
  */
 import { isoDate } from './calendar.js';
-import type { HouseholdPlan } from './people.js';
+import type { HouseholdPlan } from './population.js';
 import type { RowSink } from './row-sink.js';
 
 export function writeHousehold(sink: RowSink, household: HouseholdPlan): void {

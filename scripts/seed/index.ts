@@ -39,7 +39,7 @@ import {
   demoHouseholds,
   demoOrganisationCredit,
   demoOrganisations,
-  type DemoPersonRecords,
+  type PersonRecords,
 } from './demo.js';
 import { SeedError } from './errors.js';
 import { writeHousehold } from './household-register.js';
@@ -47,7 +47,8 @@ import { IdNumberAllocator, Serials } from './identifiers.js';
 import { planDrivingLicence, planQualification, writeDrivingLicence, writeOrganisation, writeQualification } from './licences.js';
 import { normalizeSeedOptions, type NormalizedSeedOptions, type SeedOptions } from './options.js';
 import { OrganisationDirectory, generateOrganisation } from './organisations.js';
-import { HouseholdGenerator, type PersonPlan } from './people.js';
+import { HouseholdGenerator } from './people.js';
+import type { PersonPlan } from './population.js';
 import { ALL_COUNTIES } from './places.js';
 import { writeFundEmployers, writeProvidentFund, type FundEmployerRegistry } from './provident-fund.js';
 import { Random, hashString } from './random.js';
@@ -129,7 +130,7 @@ function writeOrganisations(run: SeedRun): void {
   organisations.assignShare(BIG_EMPLOYER_CREDIT_CODE, BIG_EMPLOYER_SHARE);
 }
 
-function writePerson(run: SeedRun, rng: Random, person: PersonPlan, records: DemoPersonRecords): void {
+function writePerson(run: SeedRun, rng: Random, person: PersonPlan, records: PersonRecords): void {
   const { sink, serials } = run;
   writeSocialInsurance(sink, serials, run.insuranceEmployers, rng, person, records.career);
   writeProvidentFund(sink, serials, run.fundEmployers, rng, person, records.career);
@@ -147,17 +148,16 @@ async function writePersons(run: SeedRun): Promise<number> {
   }
 
   const total = Math.max(options.persons, DEMO_PERSON_ROWS);
-  const generatedTarget = total - DEMO_PERSON_ROWS;
   const generator = new HouseholdGenerator(new IdNumberAllocator(ALL_COUNTIES), organisations);
   const key = hashString(`${options.seed}/households`);
   const reportEvery = Math.max(1, Math.floor(total / 100));
   let done = DEMO_PERSON_ROWS;
-  let nextReport = done;
+  let reported = done;
   let nextBatch = done + BATCH_PERSONS;
   options.onProgress(done, total);
   for (let index = 0; done < total; index++) {
     const rng = Random.derive(key, index);
-    const household = generator.generate(rng, index, total - done);
+    const household = generator.generate(rng, total - done);
     writeHousehold(run.sink, household);
     for (const person of household.members) {
       writePerson(run, rng, person, {
@@ -168,9 +168,9 @@ async function writePersons(run: SeedRun): Promise<number> {
       });
     }
     done += household.members.length;
-    if (done >= nextReport) {
-      options.onProgress(Math.min(done, total), total);
-      nextReport = done + reportEvery;
+    if (done - reported >= reportEvery || done === total) {
+      options.onProgress(done, total);
+      reported = done;
     }
     if (done >= nextBatch && done < total) {
       nextBatch = done + BATCH_PERSONS;
@@ -180,7 +180,7 @@ async function writePersons(run: SeedRun): Promise<number> {
       transaction(run.databases, 'BEGIN');
     }
   }
-  if (generatedTarget > 0 && nextReport - reportEvery < total) options.onProgress(total, total);
+  if (reported < total) options.onProgress(total, total);
   return total;
 }
 
@@ -218,6 +218,9 @@ export async function seedDatabases(options: SeedOptions): Promise<SeedSummary> 
     transaction(databases, 'COMMIT');
     checkAborted(normalized);
     finishSeedDatabases(databases);
+    // Last chance to abort (e.g. Ctrl-C during the final sort): nothing is installed yet.
+    await nextTurn();
+    checkAborted(normalized);
     installSeedDatabases(databases);
     return {
       persons,

@@ -19,15 +19,14 @@
 import { regionOf } from '../../subgraphs/common/regions.js';
 import { TODAY, addYears, ageOn, dayOf, isoDate, yearOf, type Day } from './calendar.js';
 import {
-  cityMarketRegulator,
-  countyMarketRegulator,
   humanResourcesDepartment,
+  marketRegulatorOn,
   trafficPolice,
   type Authority,
 } from './authorities.js';
 import type { Serials } from './identifiers.js';
 import type { OrganisationRecord } from './organisations.js';
-import { registrationCountyOn, type PersonPlan } from './people.js';
+import { registrationCountyOn, type PersonPlan } from './population.js';
 import { PROVINCE_BY_CODE, isRuralCounty, provinceCodeOfCounty } from './places.js';
 import { WeightedList, type Random } from './random.js';
 import type { RowSink } from './row-sink.js';
@@ -103,7 +102,7 @@ export function planDrivingLicence(rng: Random, person: PersonPlan): DrivingLice
 /** Whether and when a generated person obtained a professional qualification. */
 export function planQualification(rng: Random, person: PersonPlan): QualificationPlan | null {
   const last = lastDayOf(person);
-  if (ageOn(person.birth, last) < 20 || !rng.chance(0.1)) return null;
+  if (ageOn(person.birth, last) < 20 || !rng.chance(0.115)) return null;
   const earliest = Math.max(addYears(person.birth, 20), dayOf(2003, 1, 1));
   const latest = Math.min(addYears(person.birth, 55), last - 30);
   if (earliest >= latest) return null;
@@ -251,18 +250,21 @@ export function writeOrganisation(sink: RowSink, serials: Serials, organisation:
   });
 
   const individual = organisation.kind === 'INDIVIDUAL_BUSINESS';
-  const issuer = individual ? countyMarketRegulator(organisation.county) : cityMarketRegulator(organisation.county);
-  const events: LicenceEvent[] = [{ kind: 'ISSUED', date: organisation.established, note: '设立登记，核发营业执照', authority: issuer }];
+  const regulatorOn = (day: Day): Authority => marketRegulatorOn(organisation.county, day, individual);
+  const events: LicenceEvent[] = [{ kind: 'ISSUED', date: organisation.established, note: '设立登记，核发营业执照', authority: regulatorOn(organisation.established) }];
   if (organisation.amended) {
-    events.push({ kind: 'AMENDED', date: organisation.amended.on, note: `${organisation.amended.note}，换发营业执照`, authority: issuer });
+    events.push({ kind: 'AMENDED', date: organisation.amended.on, note: `${organisation.amended.note}，换发营业执照`, authority: regulatorOn(organisation.amended.on) });
   }
+  // The licence in force is the one issued last, by the regulator of that day.
+  const issuedOn = organisation.amended?.on ?? organisation.established;
+  const issuer = regulatorOn(issuedOn);
   let status: 'VALID' | 'REVOKED' | 'CANCELLED' = 'VALID';
   if (organisation.status === 'REVOKED' && organisation.statusChanged !== null) {
     status = 'REVOKED';
-    events.push({ kind: 'REVOKED', date: organisation.statusChanged, note: '成立后无正当理由超过六个月未开业，或者开业后自行停业连续六个月以上，依法吊销营业执照', authority: issuer });
+    events.push({ kind: 'REVOKED', date: organisation.statusChanged, note: '成立后无正当理由超过六个月未开业，或者开业后自行停业连续六个月以上，依法吊销营业执照', authority: regulatorOn(organisation.statusChanged) });
   } else if (organisation.status === 'DEREGISTERED' && organisation.statusChanged !== null) {
     status = 'CANCELLED';
-    events.push({ kind: 'CANCELLED', date: organisation.statusChanged, note: individual ? '经营者申请注销登记' : '申请简易注销登记，营业执照缴回', authority: issuer });
+    events.push({ kind: 'CANCELLED', date: organisation.statusChanged, note: individual ? '经营者申请注销登记' : '申请简易注销登记，营业执照缴回', authority: regulatorOn(organisation.statusChanged) });
   }
   const printed: [string, string][] = [
     ['类型', organisation.entityType],
@@ -287,7 +289,7 @@ export function writeOrganisation(sink: RowSink, serials: Serials, organisation:
     holder_name: organisation.name,
     issuer_name: issuer.name,
     issuer_region: issuer.region,
-    issued_on: isoDate(organisation.amended?.on ?? organisation.established),
+    issued_on: isoDate(issuedOn),
     valid_from: isoDate(organisation.established),
     valid_until: organisation.termEnds === null ? null : isoDate(organisation.termEnds),
     attributes: attributes(printed),

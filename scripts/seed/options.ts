@@ -7,9 +7,9 @@ import { SeedError } from './errors.js';
 export interface SeedOptions {
   /** Folder of the five database files. Required. */
   dataDir: string;
-  /** Person rows to write, demo persons included. Default 10 000; at most 50 000 000. */
+  /** Person rows to write, demo persons included (the 22 demo rows are written even when fewer are asked for). Default 10 000; at most 50 000 000. */
   persons?: number;
-  /** Organisations to register, demo organisations included. Default max(50, persons / 10). */
+  /** Organisations to register, demo organisations included (the 9 demo ones always are). Default max(50, persons / 10). */
   organisations?: number;
   /** Seed of the random streams: same seed and counts, same rows. Default 'kuasheng'. */
   seed?: string;

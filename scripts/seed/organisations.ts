@@ -168,8 +168,14 @@ function establishedDay(rng: Random): Day {
   return Math.min(day, TODAY - rng.int(20, 200));
 }
 
+/** Trade names (字号) of well-known real groups: the synthetic register must not borrow them. */
+const FAMOUS_BRANDS = new Set(['中信', '华润', '海信', '安邦', '中联', '东方', '天利', '中通', '恒信', '海航', '中航', '中泰', '宏达', '东航']);
+
 function brand(rng: Random): string {
-  return BRAND_FIRST.charAt(rng.int(0, BRAND_FIRST.length - 1)) + BRAND_SECOND.charAt(rng.int(0, BRAND_SECOND.length - 1));
+  for (;;) {
+    const mark = BRAND_FIRST.charAt(rng.int(0, BRAND_FIRST.length - 1)) + BRAND_SECOND.charAt(rng.int(0, BRAND_SECOND.length - 1));
+    if (!FAMOUS_BRANDS.has(mark)) return mark;
+  }
 }
 
 /** Options of one generated organisation. */

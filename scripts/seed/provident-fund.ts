@@ -19,7 +19,7 @@ import { providentFundCentre } from './authorities.js';
 import type { Career, Job } from './careers.js';
 import type { Serials } from './identifiers.js';
 import type { OrganisationRecord } from './organisations.js';
-import type { PersonPlan } from './people.js';
+import type { PersonPlan } from './population.js';
 import { cityRegionOf } from './places.js';
 import { mix32, type Random } from './random.js';
 import type { RowSink } from './row-sink.js';

@@ -7,8 +7,9 @@
  * column, instead of writing rows the subgraphs cannot read.
  */
 import type { SubgraphName } from '../../subgraphs/catalog.js';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../../subgraphs/common/database.js';
-import type { SeedDatabases } from './database-files.js';
+import { isStaged, type SeedDatabases } from './database-files.js';
 
 /** Columns the seeder writes, per table (INTEGER PRIMARY KEY ids are left to SQLite). */
 const TABLES = {
@@ -43,7 +44,7 @@ interface TableInfoRow {
 }
 
 function checkContract(db: SqliteDatabase, table: TableName, columns: readonly string[]): void {
-  const actual = db.prepare(`PRAGMA table_info(${table})`).all() as TableInfoRow[];
+  const actual = db.prepare(`PRAGMA main.table_info(${table})`).all() as TableInfoRow[];
   if (actual.length === 0) throw new Error(`table contract changed: table ${table} does not exist`);
   const names = new Set(actual.map((column) => column.name));
   for (const column of columns) {
@@ -57,26 +58,45 @@ function checkContract(db: SqliteDatabase, table: TableName, columns: readonly s
   }
 }
 
-/** Prepared inserts for every table of a run, counting the rows written. */
+interface PreparedInsert {
+  columns: readonly string[];
+  /** Reused for every row: better-sqlite3 copies the values when binding. */
+  values: (string | number | null)[];
+  /** Parameters given as one array, which better-sqlite3 binds in order. */
+  statement: Statement<unknown[]>;
+}
+
+/**
+ * Prepared inserts for every table of a run, counting the rows written.
+ * Rows are given by column name (checked by the compiler) and bound by
+ * position: positional binding is about a third faster than named binding,
+ * which matters at tens of millions of rows.
+ */
 export class RowSink {
   readonly rows: Record<TableName, number>;
-  private readonly statements: Record<TableName, { run(row: object): unknown }>;
+  private readonly inserts: Record<TableName, PreparedInsert>;
 
   constructor(databases: SeedDatabases) {
     this.rows = Object.fromEntries(TABLE_NAMES.map((table) => [table, 0])) as Record<TableName, number>;
-    this.statements = Object.fromEntries(
+    this.inserts = Object.fromEntries(
       TABLE_NAMES.map((table) => {
         const { db: name, columns } = TABLES[table];
         const db = databases[name].db;
         checkContract(db, table, columns);
-        const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
-        return [table, db.prepare(sql)];
+        const target = isStaged(databases[name], table) ? `staging.${table}` : `main.${table}`;
+        const sql = `INSERT INTO ${target} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+        const insert: PreparedInsert = { columns, values: new Array(columns.length).fill(null), statement: db.prepare<unknown[]>(sql) };
+        return [table, insert];
       }),
-    ) as unknown as Record<TableName, { run(row: object): unknown }>;
+    ) as unknown as Record<TableName, PreparedInsert>;
   }
 
   write<T extends TableName>(table: T, row: Row<T>): void {
-    this.statements[table].run(row);
+    const insert = this.inserts[table];
+    const { columns, values } = insert;
+    const record = row as Record<string, string | number | null>;
+    for (let i = 0; i < columns.length; i++) values[i] = record[columns[i]];
+    insert.statement.run(values);
     this.rows[table]++;
   }
 }

@@ -25,7 +25,7 @@ import { socialInsuranceAgency } from './authorities.js';
 import type { Career, Job } from './careers.js';
 import type { Serials } from './identifiers.js';
 import type { OrganisationRecord } from './organisations.js';
-import type { PersonPlan } from './people.js';
+import type { PersonPlan } from './population.js';
 import { PROVINCE_BY_CODE, provinceCodeOfCounty } from './places.js';
 import type { Random } from './random.js';
 import type { Row, RowSink } from './row-sink.js';
