@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { SUBGRAPHS, type SubgraphName } from '../subgraphs/catalog.js';
-import { integerSetting, logLevelSetting, urlSetting } from '../subgraphs/common/settings.js';
+import { ConfigError, integerSetting, logLevelSetting, urlSetting } from '../subgraphs/common/settings.js';
 
 export { ConfigError } from '../subgraphs/common/settings.js';
 
@@ -20,13 +20,54 @@ export interface GatewayConfig {
   maxRequestBytes: number;
   /** LOG_LEVEL, default info. */
   logLevel: string;
+  /** DATA_DIR, default data: the gateway's signing key (keys/) and the embedded revocation list live here. */
+  dataDir: string;
+  /** TRUST_LIST_FILE, default config/trust-list.json: trusted provincial identity providers. */
+  trustListFile: string;
+  /** MATTER_CATALOG_FILE, default config/matters.json: the cross-province matters and their scopes. */
+  matterCatalogFile: string;
+  /** TOKEN_AUDIENCE, default kuasheng-gateway: the `aud` tokens must carry. */
+  tokenAudience: string;
+  /** CLOCK_TOLERANCE_SECONDS, default 30 (at most 300): skew allowed on exp, nbf, iat. */
+  clockToleranceSeconds: number;
+  /** AUTHORIZATION_MODE, default filter: unauthorised fields come back null with an error; `reject` refuses the whole operation. */
+  authorizationMode: 'filter' | 'reject';
+  /** REDIS_URL, default none: revocation and rate limits in-process (one replica). Set it for several replicas. */
+  redisUrl: string | undefined;
+  /** REDIS_KEY_PREFIX, default kuasheng: — keys of revocations and budgets; replicas sharing a Redis must agree. */
+  redisKeyPrefix: string;
+  /** RATE_LIMIT_CLIENT, default 600 requests per RATE_LIMIT_WINDOW_SECONDS per calling system (iss + sub). */
+  rateLimitClient: number;
+  /** RATE_LIMIT_PROVINCE, default 20000 requests per window per calling province. */
+  rateLimitProvince: number;
+  /** RATE_LIMIT_WINDOW_SECONDS, default 60. */
+  rateLimitWindowSeconds: number;
 }
 
 export const DEFAULT_SUPERGRAPH_FILE = fileURLToPath(new URL('../schema/supergraph.graphql', import.meta.url));
+export const DEFAULT_TRUST_LIST_FILE = fileURLToPath(new URL('../config/trust-list.json', import.meta.url));
+export const DEFAULT_MATTER_CATALOG_FILE = fileURLToPath(new URL('../config/matters.json', import.meta.url));
 
 /** Environment variable that overrides a subgraph's URL. */
 export function subgraphUrlVariable(name: SubgraphName): string {
   return `SUBGRAPH_URL_${name.toUpperCase().replace(/-/g, '_')}`;
+}
+
+function authorizationModeSetting(env: NodeJS.ProcessEnv): 'filter' | 'reject' {
+  const mode = env.AUTHORIZATION_MODE || 'filter';
+  if (mode !== 'filter' && mode !== 'reject') throw new ConfigError('AUTHORIZATION_MODE', `must be filter or reject, got ${JSON.stringify(mode)}`);
+  return mode;
+}
+
+function redisUrlSetting(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError('REDIS_URL', `must use redis or rediss, got ${url.protocol}`);
+  return raw;
 }
 
 /** Normalises the gateway's settings from the environment once, at start-up. */
@@ -43,5 +84,16 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     subgraphTimeoutMs: integerSetting(env, 'SUBGRAPH_TIMEOUT_MS', 10_000, 100, 600_000),
     maxRequestBytes: integerSetting(env, 'MAX_REQUEST_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     logLevel,
+    dataDir: env.DATA_DIR || 'data',
+    trustListFile: env.TRUST_LIST_FILE || DEFAULT_TRUST_LIST_FILE,
+    matterCatalogFile: env.MATTER_CATALOG_FILE || DEFAULT_MATTER_CATALOG_FILE,
+    tokenAudience: env.TOKEN_AUDIENCE || 'kuasheng-gateway',
+    clockToleranceSeconds: integerSetting(env, 'CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+    authorizationMode: authorizationModeSetting(env),
+    redisUrl: env.REDIS_URL ? redisUrlSetting(env.REDIS_URL) : undefined,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX || 'kuasheng:',
+    rateLimitClient: integerSetting(env, 'RATE_LIMIT_CLIENT', 600, 1, 10_000_000),
+    rateLimitProvince: integerSetting(env, 'RATE_LIMIT_PROVINCE', 20_000, 1, 100_000_000),
+    rateLimitWindowSeconds: integerSetting(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
   };
 }

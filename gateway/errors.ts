@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { Rejection } from '../subgraphs/common/graphql-http.js';
 
 /**
  * The gateway's error catalogue: every client-facing error has a stable
@@ -6,17 +7,26 @@ import { GraphQLError } from 'graphql';
  * logged with its cause and reaches the client as INTERNAL_SERVER_ERROR.
  */
 export const GATEWAY_ERRORS = {
-  SUBGRAPH_UNAVAILABLE: { status: 200, message: (domain: string) => `The ${domain} domain is unavailable; its fields are null in this response.` },
-  INTERNAL_SERVER_ERROR: { status: 500, message: () => 'Internal server error.' },
-  REQUEST_TOO_LARGE: { status: 413, message: (limit: string) => `Request body exceeds ${limit}.` },
-  NOT_FOUND: { status: 404, message: () => 'Not found: the GraphQL endpoint is POST /graphql.' },
+  /** No, malformed, untrusted, expired or revoked token; `extensions.reason` says which. */
+  UNAUTHENTICATED: { status: 401, message: 'Authentication required: send a valid bearer token from a trusted provincial identity provider.' },
+  RATE_LIMITED: { status: 429, message: 'Request budget exhausted; retry after the time in the Retry-After header.' },
+  /** Redis is configured for revocation but does not answer: fail closed. */
+  REVOCATION_UNAVAILABLE: { status: 503, message: 'Token revocation cannot be checked right now; no data is served until it can.' },
+  MATTER_REQUIRED: { status: 400, message: 'Declare the matter this request serves.' },
+  MATTER_UNKNOWN: { status: 400, message: 'Unknown matter.' },
+  MATTER_NOT_ALLOWED: { status: 403, message: 'This token may not act under the declared matter.' },
+  CASE_NUMBER_INVALID: { status: 400, message: 'Malformed case number.' },
+  /** A field removed by scope enforcement (200 with partial data, or 403 when the whole operation is rejected). */
+  UNAUTHORIZED_FIELD_OR_TYPE: { status: 403, message: 'Not authorised: the effective scopes do not cover this field.' },
+  SUBGRAPH_UNAVAILABLE: { status: 200, message: 'A domain is unavailable.' },
+  INTERNAL_SERVER_ERROR: { status: 500, message: 'Internal server error.' },
 } as const;
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;
 
 /** Codes that reach clients unchanged (from the gateway, Apollo Server or a subgraph). */
 export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([
-  'SUBGRAPH_UNAVAILABLE',
+  ...Object.keys(GATEWAY_ERRORS).filter((code) => code !== 'INTERNAL_SERVER_ERROR'),
   'BAD_USER_INPUT',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
@@ -26,9 +36,21 @@ export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+/** A rejection answered before GraphQL runs, from the catalogue. */
+export function rejection(code: GatewayErrorCode, extensions: Record<string, unknown> = {}, headers: Record<string, string> = {}, message?: string): Rejection {
+  const entry = GATEWAY_ERRORS[code];
+  return new Rejection(entry.status, code, message ?? entry.message, extensions, headers);
+}
+
+/** A GraphQL error from the catalogue, carrying its HTTP status for Apollo Server. */
+export function gatewayError(code: GatewayErrorCode, message?: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  const entry = GATEWAY_ERRORS[code];
+  return new GraphQLError(message ?? entry.message, { extensions: { code, ...extensions, http: { status: entry.status } } });
+}
+
 /** A domain subgraph could not be reached or did not answer with GraphQL. */
 export function subgraphUnavailable(domain: string): GraphQLError {
-  return new GraphQLError(GATEWAY_ERRORS.SUBGRAPH_UNAVAILABLE.message(domain), {
+  return new GraphQLError(`The ${domain} domain is unavailable; its fields are null in this response.`, {
     extensions: { code: 'SUBGRAPH_UNAVAILABLE', domain },
   });
 }

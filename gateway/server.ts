@@ -1,21 +1,27 @@
-import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import type { SubgraphName } from '../subgraphs/catalog.js';
-import type { GatewayConfig } from './config.js';
+import { close, createGraphQLHttpServer, listen, Rejection } from '../subgraphs/common/graphql-http.js';
+import { createAssertionSigner } from '../subgraphs/common/gateway-assertion.js';
+import { loadGatewaySigningKey } from '../subgraphs/common/gateway-keys.js';
+import { extractSecurityPolicy, stripSecurityFeatures, type SecurityPolicy } from '../subgraphs/common/scopes/security-policy.js';
+import { createAccessGuard } from './access/access-guard.js';
+import { createAdmission } from './admission.js';
+import { createAuthenticator } from './auth/authenticate.js';
+import { SCOPES } from './auth/caller.js';
+import { loadMatterCatalog } from './authorization/matter-catalog.js';
+import { createOperationGuard, guardGateway, type GatewayContext } from './authorization/operation-guard.js';
+import { DEFAULT_TRUST_LIST_FILE, type GatewayConfig } from './config.js';
+import { ensureDevIdentityProviders } from './auth/dev-identity-provider.js';
 import { CLIENT_ERROR_CODES, GATEWAY_ERRORS } from './errors.js';
-import { createGraphQLHttpServer } from './http-server.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { supergraphFromFile, type SupergraphFileOptions } from './supergraph-file.js';
 
-/** Per-request context of the gateway. */
-export interface GatewayContext {
-  requestId: string;
-  logger: Logger;
-}
+export type { GatewayContext };
 
 export interface RunningGateway {
   /** e.g. http://127.0.0.1:4000/graphql */
@@ -30,64 +36,112 @@ export interface StartGatewayOptions {
 }
 
 /**
- * Starts the federation gateway: @apollo/gateway planning over the committed
- * supergraph (reloaded on change), Apollo Server executing, behind the lean
- * HTTP layer. No response data is cached: every query reads the subgraphs.
+ * Starts the federation gateway. A request goes through admission (token,
+ * revocation, rate limits, matter), then Apollo Server parses and validates
+ * it, the operation guard prunes it to the effective scopes, @apollo/gateway
+ * plans and executes what is left against the subgraphs (each fetch carrying
+ * a signed assertion of the caller), and the guard nulls the removed fields
+ * and masks personal identifiers. No response data is cached: every query
+ * reads the subgraphs.
  */
 export async function startGateway({ config, logger, onSupergraphReload }: StartGatewayOptions): Promise<RunningGateway> {
+  // The committed trust list names the local demo identity providers, whose keys live in the data folder.
+  const demoTrustList = config.trustListFile === DEFAULT_TRUST_LIST_FILE;
+  if (demoTrustList) await ensureDevIdentityProviders(config.dataDir);
+  const authenticator = await createAuthenticator({
+    trustListFile: config.trustListFile,
+    audience: config.tokenAudience,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+    ...(demoTrustList ? { jwksDir: join(config.dataDir, 'dev-idp') } : {}),
+  });
+  const matters = loadMatterCatalog(config.matterCatalogFile, new Set(Object.keys(SCOPES)));
+  const signAssertion = createAssertionSigner(await loadGatewaySigningKey(config.dataDir));
+  const accessGuard = createAccessGuard({
+    redis: config.redisUrl,
+    keyPrefix: config.redisKeyPrefix,
+    dataDir: config.dataDir,
+    rateLimits: {
+      perClient: { limit: config.rateLimitClient, windowSeconds: config.rateLimitWindowSeconds },
+      perProvince: { limit: config.rateLimitProvince, windowSeconds: config.rateLimitWindowSeconds },
+    },
+    logger,
+  });
+
+  let current: { policy: SecurityPolicy; version: number } = { policy: extractSecurityPolicy('type Query { _: Int }'), version: 0 };
+  const guard = createOperationGuard({ policy: () => current, mode: config.authorizationMode });
   const gateway = new ApolloGateway({
-    supergraphSdl: supergraphFromFile({ file: config.supergraphFile, logger, onReload: onSupergraphReload }),
+    supergraphSdl: supergraphFromFile({
+      file: config.supergraphFile,
+      logger,
+      // @apollo/gateway refuses the security features; the guard enforces them from the same file.
+      prepare: (sdl) => {
+        extractSecurityPolicy(sdl); // refuses what this gateway cannot enforce (e.g. @policy)
+        return stripSecurityFeatures(sdl);
+      },
+      onLoaded: (sdl) => {
+        current = { policy: extractSecurityPolicy(sdl), version: current.version + 1 };
+        guard.clearCache();
+      },
+      onReload: onSupergraphReload,
+    }),
     buildService: ({ name, url }) =>
       new SubgraphDataSource({
         name,
         url: config.subgraphUrls[name as SubgraphName] ?? url!,
         timeoutMs: config.subgraphTimeoutMs,
         logger,
+        signAssertion,
       }),
     logger,
   });
   const server = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: guardGateway(gateway) as ApolloGateway,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), guard.plugin],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const code = formatted.extensions?.code;
-      if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return formatted;
+      if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
+        // Keep the code and the safe extensions; drop Apollo's `http` hint and anything else.
+        const { http: _http, ...extensions } = formatted.extensions ?? {};
+        return { ...formatted, extensions };
+      }
       logger.error({ err: error, code, path: formatted.path }, 'internal error in a request');
       return {
-        message: GATEWAY_ERRORS.INTERNAL_SERVER_ERROR.message(),
+        message: GATEWAY_ERRORS.INTERNAL_SERVER_ERROR.message,
         ...(formatted.path ? { path: formatted.path } : {}),
         extensions: { code: 'INTERNAL_SERVER_ERROR' },
       };
     },
   });
   await server.start();
+  const admit = createAdmission({ authenticator, accessGuard, matters, logger });
   const http = createGraphQLHttpServer<GatewayContext>({
     server,
+    graphqlPath: '/graphql',
     maxRequestBytes: config.maxRequestBytes,
     logger,
-    context: async (_req, requestId) => ({ requestId, logger: logger.child({ requestId }) }),
+    async admit(req, requestId) {
+      const admitted = await admit(req, requestId);
+      if (admitted instanceof Rejection) return admitted;
+      return { ...admitted, requestId, logger: logger.child({ requestId }) };
+    },
   });
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(config.port, config.host, () => resolve());
-    });
+    port = await listen(http, config.port, config.host);
   } catch (error) {
     await server.stop();
+    await accessGuard.close();
     throw error;
   }
-  const { port } = http.address() as AddressInfo;
   const url = `http://${config.host}:${port}/graphql`;
   logger.info({ url }, 'gateway listening');
   return {
     url,
     async stop() {
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
+      await close(http);
       await server.stop();
+      await accessGuard.close();
     },
   };
 }

@@ -1,27 +1,47 @@
-import { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Logger } from 'pino';
+import { ASSERTION_HEADER, type GatewayAssertion } from '../subgraphs/common/gateway-assertion.js';
 import { subgraphUnavailable } from './errors.js';
+import type { GatewayContext } from './authorization/operation-guard.js';
 
 export interface SubgraphDataSourceOptions {
-  /** Subgraph (domain) name, as in the supergraph. */
+  /** Subgraph (domain) name, as in the supergraph; also the audience of its assertions. */
   name: string;
   url: string;
   timeoutMs: number;
   logger: Logger;
+  /** Signs the caller's assertion for this subgraph. */
+  signAssertion: (audience: string, assertion: GatewayAssertion) => Promise<string>;
 }
 
 type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'];
 
+/** What a subgraph may know of the caller: verified claims and effective scopes, never the bearer token. */
+export function assertionOf(context: GatewayContext): GatewayAssertion {
+  const { caller, purpose } = context;
+  return {
+    caller: { subject: caller.subject, organisation: caller.organisation, province: caller.province, issuer: caller.issuer, tokenId: caller.tokenId },
+    scopes: [...purpose.effectiveScopes],
+    matter: purpose.matter?.code ?? null,
+    caseNumber: purpose.caseNumber,
+    requestId: context.requestId,
+  };
+}
+
 /**
  * Fetches from one domain subgraph with Node's built-in fetch (undici: pooled
- * keep-alive connections) and a deadline. When the subgraph cannot be reached
- * or answers without GraphQL, the gateway gets one error that names the
- * domain — never the subgraph's address — and the other domains' data still
- * reaches the client.
+ * keep-alive connections) and a deadline, carrying a short-lived assertion
+ * of the caller signed for that subgraph alone. When the subgraph cannot be
+ * reached or answers without GraphQL, the gateway gets one error that names
+ * the domain — never the subgraph's address — and the other domains' data
+ * still reaches the client.
  */
-export class SubgraphDataSource extends RemoteGraphQLDataSource {
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly domain: string;
   private readonly log: Logger;
+  private readonly signAssertion: SubgraphDataSourceOptions['signAssertion'];
+  /** One assertion per request for this subgraph, however many fetches the plan makes. */
+  private readonly assertions = new WeakMap<GatewayContext, Promise<string>>();
 
   constructor(options: SubgraphDataSourceOptions) {
     const timeoutMs = options.timeoutMs;
@@ -30,6 +50,20 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
     super({ url: options.url, fetcher });
     this.domain = options.name;
     this.log = options.logger.child({ subgraph: options.name });
+    this.signAssertion = options.signAssertion;
+  }
+
+  override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+    const request = options.request;
+    const context = options.context as GatewayContext;
+    // Forward claims, not tokens: the incoming Authorization header is never copied.
+    let assertion = this.assertions.get(context);
+    if (!assertion) {
+      assertion = this.signAssertion(this.domain, assertionOf(context));
+      this.assertions.set(context, assertion);
+    }
+    request.http!.headers.set(ASSERTION_HEADER, await assertion);
+    request.http!.headers.set('x-request-id', context.requestId);
   }
 
   /** Called by the base class on any fetch failure (network, deadline, non-2xx, non-JSON). */

@@ -15,6 +15,8 @@ export interface SupergraphFileOptions {
    * Default: the SDL unchanged.
    */
   prepare?: (supergraphSdl: string) => string;
+  /** Called with the file's SDL each time it has been accepted (first load included), after the gateway took it. */
+  onLoaded?: (supergraphSdl: string) => void;
   /** Called after a changed file has been loaded (or refused) — for tests and metrics. */
   onReload?: (outcome: { ok: true } | { ok: false; error: Error }) => void;
   /** Quiet time before a change is read, so an editor's several writes load once. Default 100 ms. */
@@ -33,6 +35,8 @@ export function supergraphFromFile(options: SupergraphFileOptions): SupergraphMa
     async initialize({ update }) {
       let current = await readFile(options.file, 'utf8');
       const initial = prepare(current);
+      // The first load happens when initialize returns; the SDL is valid enough to have been prepared.
+      options.onLoaded?.(current);
       let timer: NodeJS.Timeout | undefined;
 
       const reload = async () => {
@@ -48,6 +52,7 @@ export function supergraphFromFile(options: SupergraphFileOptions): SupergraphMa
         try {
           update(prepare(next));
           current = next;
+          options.onLoaded?.(next);
           options.logger.info({ file: options.file }, 'supergraph reloaded');
           options.onReload?.({ ok: true });
         } catch (error) {

@@ -12,6 +12,8 @@ import { loadGatewayConfig, subgraphUrlVariable } from '../gateway/config.js';
 import { loadSubgraphConfig } from '../subgraphs/config.js';
 import { ConfigError, integerSetting } from '../subgraphs/common/settings.js';
 import { DEMO_ORGANISATIONS, DEMO_PERSONS, isSeeded, seedDatabases } from './seed/index.js';
+import { ensureGatewayKeys } from '../subgraphs/common/gateway-keys.js';
+import { ensureDevIdentityProviders, mintDevToken } from '../gateway/auth/dev-identity-provider.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
@@ -92,6 +94,10 @@ async function main(): Promise<void> {
     say(`Seeded in ${summary.seconds.toFixed(1)} s.`);
   }
 
+  // Keys: the gateway's own (assertions to subgraphs) and the local demo identity providers'.
+  await ensureGatewayKeys(dataDir);
+  await ensureDevIdentityProviders(dataDir);
+
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
 
@@ -104,19 +110,31 @@ async function main(): Promise<void> {
 
   const person = DEMO_PERSONS[0];
   const organisation = DEMO_ORGANISATIONS[0];
+  // A demo officer of Tibet (540000), vouched for by the national demo IdP, handling 人才引进落户.
+  const token = await mintDevToken({
+    dataDir,
+    issuer: 'national',
+    province: '540000',
+    scopes: ['household:read', 'social-insurance:read', 'provident-fund:read', 'credit:read', 'licence:read'],
+    subject: 'lasa-talent-office-01',
+    org: '拉萨市人力资源和社会保障局',
+    lifetimeSeconds: 3600,
+  });
   say();
   say(`The federation is running on the databases in ${dataDir}/. Ctrl-C stops it.`);
   say();
   for (const s of started) say(`  ${s.name.padEnd(18)} ${s.url}`);
   say(`  ${'gateway'.padEnd(18)} ${gateway.url}`);
   say();
-  say(`Try the dossier of ${person.name} (${person.story}):`);
+  say(`Try the dossier of ${person.name} (${person.story}), as a Lhasa officer handling 人才引进落户 (matter TB-HJ-004);`);
+  say('the token below is valid for an hour (npm run token mints more):');
   say();
-  const query = `query Dossier($id: ID!) { person(idNumber: $id) { name sex birthDate registration { address { full } } socialInsurance { enrolments { insuranceType status region { fullName } } contributionMonths } providentFundAccounts { accountNumber status balance } credit { dishonestJudgmentDebtor records { category title } } licences { title status } } }`;
-  say(`  curl -s ${gateway.url} -H 'content-type: application/json' \\`);
+  const query = `query Dossier($id: ID!) { person(idNumber: $id) { idNumber name sex birthDate registration { address { full } } socialInsurance { enrolments { insuranceType status region { fullName } } contributionMonths } providentFundAccounts { accountNumber status balance } credit { dishonestJudgmentDebtor records { category title } } licences { title status } } }`;
+  say(`  curl -s ${gateway.url} -H 'content-type: application/json' -H 'x-matter-code: TB-HJ-004' \\`);
+  say(`    -H 'authorization: Bearer ${token}' \\`);
   say(`    -d '${JSON.stringify({ query, variables: { id: person.idNumber } })}'`);
   say();
-  say(`and the profile of ${organisation.name}: query { organisation(creditCode: "${organisation.creditCode}") { name businessLicence { number status } credit { abnormalOperation records { title } } } }`);
+  say(`and, with the same headers, the profile of ${organisation.name}: query { organisation(creditCode: "${organisation.creditCode}") { name businessLicence { number status } credit { abnormalOperation records { title } } } }`);
 }
 
 main().catch((error: Error) => {

@@ -1,5 +1,6 @@
 import { SUBGRAPHS, type SubgraphName } from './catalog.js';
 import { ConfigError, integerSetting, logLevelSetting } from './common/settings.js';
+import { gatewayKeyFiles } from './common/gateway-keys.js';
 
 /** Settings of one subgraph process, after normalisation. */
 export interface SubgraphConfig {
@@ -12,6 +13,8 @@ export interface SubgraphConfig {
   dataDir: string;
   /** LOG_LEVEL, default info. */
   logLevel: string;
+  /** GATEWAY_JWKS_FILE, default <DATA_DIR>/keys/gateway.jwks.json: the gateway's public keys; requests without an assertion signed by one are refused. */
+  gatewayJwksFile: string;
 }
 
 export function subgraphPortVariable(name: SubgraphName): string {
@@ -28,5 +31,6 @@ export function loadSubgraphConfig(name: string, env: NodeJS.ProcessEnv = proces
     port: integerSetting(env, subgraphPortVariable(entry.name), entry.defaultPort, 0, 65535),
     dataDir: env.DATA_DIR || 'data',
     logLevel: logLevelSetting(env),
+    gatewayJwksFile: env.GATEWAY_JWKS_FILE || gatewayKeyFiles(env.DATA_DIR || 'data').jwks,
   };
 }

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   const running = await startSubgraphServer({
     name: config.name,
     databaseFile: databaseFileOf(config.dataDir, config.name),
+    gatewayJwksFile: config.gatewayJwksFile,
     port: config.port,
     host: config.host,
     logger,

@@ -16,7 +16,7 @@ const TABLES = {
   households: { db: 'household', columns: ['number', 'type', 'region_code', 'street', 'authority_name', 'authority_region', 'established_on'] },
   persons: { db: 'household', columns: ['id_number', 'name', 'sex', 'birth_date', 'ethnicity', 'birth_region', 'household_number', 'member_order', 'relation_to_head', 'registered_on', 'registration_status'] },
   migrations: { db: 'household', columns: ['id_number', 'direction', 'date', 'counterpart_region', 'reason', 'authority_name', 'authority_region'] },
-  insured_persons: { db: 'social-insurance', columns: ['id_number', 'card_number', 'agency_name', 'agency_region'] },
+  insured_persons: { db: 'social-insurance', columns: ['id_number', 'card_number', 'phone', 'agency_name', 'agency_region'] },
   enrolments: { db: 'social-insurance', columns: ['id', 'id_number', 'insurance_type', 'category', 'status', 'region_code', 'agency_name', 'employer_code', 'enrolled_on', 'ended_on'] },
   contributions: { db: 'social-insurance', columns: ['id_number', 'insurance_type', 'region_code', 'employer_code', 'from_month', 'to_month', 'months', 'base_fen', 'personal_fen', 'employer_fen', 'status'] },
   employers: { db: 'social-insurance', columns: ['credit_code', 'employer_number', 'agency_name', 'agency_region', 'registered_on'] },

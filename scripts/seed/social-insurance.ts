@@ -1,3 +1,4 @@
+import { hashString } from './random.js';
 /**
  * Social-insurance rows derived from a career: the insured person with a
  * social security card, one enrolment per insurance type and job (or in the
@@ -267,6 +268,7 @@ export function writeSocialInsurance(
   sink.write('insured_persons', {
     id_number: person.idNumber,
     card_number: serials.cardNumber(PROVINCE_LETTER.get(provinceCodeOfCounty(currentCounty)) ?? 'A'),
+    phone: mobilePhoneOf(person.idNumber),
     agency_name: agency.name,
     agency_region: agency.region,
   });
@@ -307,4 +309,16 @@ export function writeInsuranceEmployers(sink: RowSink, serials: Serials, employe
       registered_on: isoDate(organisation.employerRegistered),
     });
   }
+}
+
+/** Mobile segments of the three carriers (中国移动, 中国联通, 中国电信). */
+const MOBILE_PREFIXES = ['134', '135', '136', '137', '138', '139', '150', '151', '152', '157', '158', '159', '182', '183', '187', '188', '130', '131', '132', '155', '156', '185', '186', '133', '153', '180', '181', '189', '199'];
+
+/**
+ * The contact phone (联系电话) the agency holds, derived from the ID number
+ * alone so that adding it disturbs none of the seeded random streams.
+ */
+export function mobilePhoneOf(idNumber: string): string {
+  const [a, b] = hashString(`phone:${idNumber}`);
+  return `${MOBILE_PREFIXES[a % MOBILE_PREFIXES.length]}${String(b % 100_000_000).padStart(8, '0')}`;
 }

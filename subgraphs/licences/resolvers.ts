@@ -60,15 +60,17 @@ export const licencesDomain: SubgraphDomain<Context> = {
     },
     Licence: {
       holderName: (l: LicenceRow) => l.holder_name,
-      holderPerson: (l: LicenceRow) => (l.holder_kind === 'PERSON' ? { idNumber: l.holder_id } : null),
-      holderOrganisation: (l: LicenceRow, _: unknown, ctx: Context) =>
-        l.holder_kind === 'ORGANISATION' ? ctx.loaders.organisation.load(l.holder_id) : null,
+      holder: (l: LicenceRow, _: unknown, ctx: Context) =>
+        l.holder_kind === 'PERSON' ? { idNumber: l.holder_id } : ctx.loaders.organisation.load(l.holder_id),
       issuer: (l: LicenceRow) => authority(l.issuer_name, l.issuer_region),
       issuedOn: (l: LicenceRow) => l.issued_on,
       validFrom: (l: LicenceRow) => l.valid_from,
       validUntil: (l: LicenceRow) => l.valid_until,
       attributes: (l: LicenceRow) => JSON.parse(l.attributes) as { name: string; value: string }[],
       history: (l: LicenceRow, _: unknown, ctx: Context) => ctx.loaders.events.load(l.identifier),
+    },
+    LicenceHolder: {
+      __resolveType: (holder: { idNumber?: string }) => (holder.idNumber ? 'Person' : 'Organisation'),
     },
     LicenceEvent: {
       authority: (e: LicenceEventRow) => authority(e.authority_name, e.authority_region),

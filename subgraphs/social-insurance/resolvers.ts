@@ -56,6 +56,7 @@ export const socialInsuranceDomain: SubgraphDomain<Context> = {
     },
     SocialInsuranceRecord: {
       cardNumber: (r: InsuredPersonRow) => r.card_number,
+      phone: (r: InsuredPersonRow) => r.phone,
       currentAgency: (r: InsuredPersonRow) => authority(r.agency_name, r.agency_region),
       enrolments: async (r: InsuredPersonRow, args: { insuranceType?: string; status?: string }, ctx: Context) =>
         (await ctx.loaders.enrolments.load(r.id_number)).filter(

@@ -4,6 +4,7 @@ import { jsonList } from '../common/database.js';
 export interface InsuredPersonRow {
   id_number: string;
   card_number: string;
+  phone: string | null;
   agency_name: string;
   agency_region: string;
 }

@@ -8,6 +8,7 @@ export const SOCIAL_INSURANCE_TABLES = `
 CREATE TABLE IF NOT EXISTS insured_persons (
   id_number      TEXT PRIMARY KEY,
   card_number    TEXT NOT NULL,
+  phone          TEXT,
   agency_name    TEXT NOT NULL,
   agency_region  TEXT NOT NULL
 ) WITHOUT ROWID;

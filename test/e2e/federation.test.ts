@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseFileOf, SUBGRAPH_NAMES } from '../../subgraphs/catalog.js';
 import { openDatabase } from '../../subgraphs/common/database.js';
 import { DEMO_ORGANISATIONS, DEMO_PERSONS } from '../../scripts/seed/index.js';
+import { maskIdNumber } from '../../gateway/authorization/masking.js';
 import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 
 const DOSSIER = /* GraphQL */ `
@@ -85,7 +86,8 @@ describe('the federated person query', () => {
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     const person = body.data!.person;
-    expect(person.idNumber).toBe(demo.idNumber);
+    // Masked by default: this caller's matter does not grant pii:unmasked.
+    expect(person.idNumber).toBe(maskIdNumber(demo.idNumber));
     expect(person.name).toBe(demo.name);
     expect(person.registration.household.members.length).toBeGreaterThan(0);
     expect(person.socialInsurance.enrolments.length).toBeGreaterThan(0);
@@ -163,7 +165,7 @@ describe('a batch of 50 persons', () => {
     const [a, b] = activePersonIds(2);
     const { body } = await federation.query(BATCH, { ids: [b, '11010519491231002X', a] });
     expect(body.errors).toBeUndefined();
-    expect(body.data!.persons.map((p: any) => p?.idNumber ?? null)).toEqual([b, null, a]);
+    expect(body.data!.persons.map((p: any) => p?.idNumber ?? null)).toEqual([maskIdNumber(b), null, maskIdNumber(a)]);
   });
 });
 
@@ -222,12 +224,13 @@ describe('bad input', () => {
 
   it('answers malformed JSON with 400 BAD_REQUEST, an oversized body with 413 and other paths with 404', async () => {
     const url = federation.gatewayUrl;
-    const malformed = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":' });
+    const headers = { 'content-type': 'application/json', ...federation.defaultHeaders };
+    const malformed = await fetch(url, { method: 'POST', headers, body: '{"query":' });
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as any).errors[0].extensions.code).toBe('BAD_REQUEST');
     const huge = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers,
       body: JSON.stringify({ query: `{ __typename } #${'x'.repeat(2 * 1024 * 1024)}` }),
     });
     expect(huge.status).toBe(413);

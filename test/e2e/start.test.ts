@@ -63,10 +63,19 @@ describe('npm start', () => {
       const example = /-d '(.+)'$/m.exec(output);
       expect(example).not.toBeNull();
       const { query, variables } = JSON.parse(example![1]);
-      const { status, body } = await postGraphQL(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`, query, variables);
+      const token = /-H 'authorization: Bearer ([\w.-]+)'/.exec(output);
+      const matter = /-H 'x-matter-code: ([\w-]+)'/.exec(output);
+      expect(token).not.toBeNull();
+      const { status, body } = await postGraphQL(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`, query, variables, {
+        authorization: `Bearer ${token![1]}`,
+        'x-matter-code': matter![1],
+      });
       expect(status).toBe(200);
       expect(body.errors).toBeUndefined();
       expect(body.data!.person.name).toBe(DEMO_PERSONS[0].name);
+      // Without the token, the same query is refused: deny by default.
+      const anonymous = await postGraphQL(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`, query, variables);
+      expect(anonymous.status).toBe(401);
 
       run.child.kill('SIGINT');
       expect(await run.exited).toBe(0);

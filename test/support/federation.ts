@@ -7,6 +7,11 @@ import { startGateway, type RunningGateway } from '../../gateway/server.js';
 import { loadGatewayConfig, subgraphUrlVariable } from '../../gateway/config.js';
 import { createLogger } from '../../subgraphs/common/logger.js';
 import { seedDatabases } from '../../scripts/seed/index.js';
+import { ensureGatewayKeys } from '../../subgraphs/common/gateway-keys.js';
+import { testToken, writeTestTrustList } from './identity.js';
+
+/** A matter whose scopes cover all five domains (人才引进落户). */
+export const DOSSIER_MATTER = 'TB-HJ-004';
 
 export interface GraphQLResponse {
   status: number;
@@ -18,21 +23,28 @@ export interface GraphQLResponse {
 export interface TestFederation {
   dataDir: string;
   gatewayUrl: string;
+  /** Headers every `query` sends unless overridden: a token with all read scopes and the dossier matter. */
+  defaultHeaders: Record<string, string>;
   subgraphs: Map<SubgraphName, RunningSubgraph>;
   /** SQL statements each subgraph executed since the last `resetStatements()`. */
   statements: Record<SubgraphName, string[]>;
   resetStatements(): void;
+  /** Posts to the gateway with the default headers; a header given as '' is left out. */
   query(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse>;
   stopSubgraph(name: SubgraphName): Promise<void>;
+  /** Another gateway over the same subgraphs and data, with its own settings (a second replica, another mode). */
+  startGateway(env: NodeJS.ProcessEnv): Promise<RunningGateway>;
   stop(): Promise<void>;
 }
 
 export const quietLogger = () => createLogger({ name: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-/** Seeds a temporary data folder; the caller removes it. */
+/** Seeds a temporary data folder, with the gateway's keys and a test trust list; the caller removes it. */
 export async function seedTemporaryData(persons = 400): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-test-'));
   await seedDatabases({ dataDir, persons });
+  await ensureGatewayKeys(dataDir);
+  await writeTestTrustList(dataDir);
   return dataDir;
 }
 
@@ -50,12 +62,23 @@ export async function postGraphQL(
   return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] };
 }
 
-export async function startTestFederation(options: { dataDir: string; supergraphFile?: string; onSupergraphReload?: Parameters<typeof startGateway>[0]['onSupergraphReload'] }): Promise<TestFederation> {
+export interface TestFederationOptions {
+  dataDir: string;
+  supergraphFile?: string;
+  onSupergraphReload?: Parameters<typeof startGateway>[0]['onSupergraphReload'];
+  /** Extra gateway settings (environment variables), e.g. REDIS_URL or AUTHORIZATION_MODE. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startTestFederation(options: TestFederationOptions): Promise<TestFederation> {
   const logger = quietLogger();
   const statements = Object.fromEntries(SUBGRAPHS.map((s) => [s.name, [] as string[]])) as Record<SubgraphName, string[]>;
   const subgraphs = new Map<SubgraphName, RunningSubgraph>();
   let gateway: RunningGateway | undefined;
+  const extraGateways: RunningGateway[] = [];
+  let gatewayEnv: NodeJS.ProcessEnv = {};
   const stop = async () => {
+    await Promise.all(extraGateways.map((g) => g.stop()));
     await gateway?.stop();
     await Promise.all([...subgraphs.values()].map((s) => s.stop()));
     subgraphs.clear();
@@ -67,30 +90,50 @@ export async function startTestFederation(options: { dataDir: string; supergraph
         await startSubgraphServer({
           name,
           databaseFile: databaseFileOf(options.dataDir, name),
+          gatewayJwksFile: join(options.dataDir, 'keys', 'gateway.jwks.json'),
           port: 0,
           logger,
           onStatement: (sql) => statements[name].push(sql),
         }),
       );
     }
-    const env: NodeJS.ProcessEnv = { GATEWAY_PORT: '0', SUBGRAPH_TIMEOUT_MS: '3000' };
+    const env: NodeJS.ProcessEnv = {
+      GATEWAY_PORT: '0',
+      SUBGRAPH_TIMEOUT_MS: '3000',
+      DATA_DIR: options.dataDir,
+      TRUST_LIST_FILE: join(options.dataDir, 'trust-list.json'),
+      RATE_LIMIT_CLIENT: '100000',
+      RATE_LIMIT_PROVINCE: '100000',
+      ...options.env,
+    };
     if (options.supergraphFile) env.SUPERGRAPH_FILE = options.supergraphFile;
     for (const [name, running] of subgraphs) env[subgraphUrlVariable(name)] = running.url;
+    gatewayEnv = env;
     gateway = await startGateway({ config: loadGatewayConfig(env), logger, onSupergraphReload: options.onSupergraphReload });
   } catch (error) {
     await stop();
     throw error;
   }
   const gatewayUrl = gateway.url;
+  const defaultHeaders = { authorization: `Bearer ${await testToken(options.dataDir)}`, 'x-matter-code': DOSSIER_MATTER };
   return {
     dataDir: options.dataDir,
     gatewayUrl,
+    defaultHeaders,
     subgraphs,
     statements,
     resetStatements() {
       for (const list of Object.values(statements)) list.length = 0;
     },
-    query: (query, variables, headers) => postGraphQL(gatewayUrl, query, variables, headers),
+    query: (query, variables, headers = {}) => {
+      const merged = Object.fromEntries(Object.entries({ ...defaultHeaders, ...headers }).filter(([, v]) => v !== ''));
+      return postGraphQL(gatewayUrl, query, variables, merged);
+    },
+    async startGateway(env) {
+      const extra = await startGateway({ config: loadGatewayConfig({ ...gatewayEnv, ...env }), logger });
+      extraGateways.push(extra);
+      return extra;
+    },
     async stopSubgraph(name) {
       await subgraphs.get(name)?.stop();
       subgraphs.delete(name);

@@ -6,7 +6,7 @@ import { createProvidentFundStore } from '../../subgraphs/provident-fund/store.j
 import { createHouseholdStore } from '../../subgraphs/household/store.js';
 import { createLogger } from '../../subgraphs/common/logger.js';
 
-const quietLogger = () => createLogger({ name: 'test', level: 'silent' });
+const quietLogger = () => createLogger({ name: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 const HEAD = '11010519491231002X';
 const SPOUSE = '110105195003150019';
@@ -27,7 +27,14 @@ async function execute(name: SubgraphName, db: SqliteDatabase, query: string, va
   const { server, createContext } = createSubgraphApolloServer(name, db, quietLogger());
   await server.start();
   try {
-    const response = await server.executeOperation({ query, variables }, { contextValue: createContext() });
+    const assertion = {
+      caller: { subject: 'test', organisation: 'test', province: '110000', issuer: 'https://idp.test', tokenId: 't' },
+      scopes: ['household:read', 'social-insurance:read', 'provident-fund:read', 'credit:read', 'licence:read'],
+      matter: 'TB-HJ-004',
+      caseNumber: null,
+      requestId: 'test-request',
+    };
+    const response = await server.executeOperation({ query, variables }, { contextValue: createContext(assertion) });
     if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
     return response.body.singleResult;
   } finally {
@@ -100,7 +107,7 @@ describe('household subgraph', () => {
 
 describe('social-insurance subgraph', () => {
   const rows = `
-    INSERT INTO insured_persons VALUES ('${HEAD}', 'A00000001', '北京市社会保险事业管理中心', '110105');
+    INSERT INTO insured_persons VALUES ('${HEAD}', 'A00000001', '13812345678', '北京市社会保险事业管理中心', '110105');
     INSERT INTO enrolments VALUES ('E1', '${HEAD}', 'PENSION', 'EMPLOYEE', 'TRANSFERRED_OUT', '430102', '长沙市社会保险服务中心', '${ORG}', '1990-01-01', '1999-12-31');
     INSERT INTO enrolments VALUES ('E2', '${HEAD}', 'PENSION', 'EMPLOYEE', 'CONTRIBUTING', '110105', '北京市社会保险事业管理中心', '${ORG}', '2000-01-01', NULL);
     INSERT INTO contributions VALUES (1, '${HEAD}', 'PENSION', '430102', '${ORG}', '1990-01', '1999-12', 120, 300000, 24000, 48000, 'PAID');

@@ -1,0 +1,88 @@
+import type { Matter, MatterCatalog } from './matter-catalog.js';
+
+/** Request headers that declare the purpose of a request. */
+export const MATTER_HEADER = 'x-matter-code';
+export const CASE_NUMBER_HEADER = 'x-case-number';
+
+/**
+ * Scopes that are not about a person's records and so need no matter:
+ * verifying a certificate someone presents (its own rules: the holder brought
+ * it), revoking one's own certificates, and auditing access. Every other
+ * scope discloses personal data and is bound to a declared matter.
+ */
+export const PURPOSE_FREE_SCOPES: ReadonlySet<string> = new Set(['certificate:verify', 'certificate:revoke', 'audit:read']);
+
+/** Case numbers (办件编号) as provinces write them: letters, digits, CJK and the usual punctuation. */
+const CASE_NUMBER = /^[\p{L}\p{N}\-_/.()（）〔〕[\]#]{1,64}$/u;
+
+export type PurposeErrorCode = 'MATTER_UNKNOWN' | 'MATTER_NOT_ALLOWED' | 'MATTER_REQUIRED' | 'CASE_NUMBER_INVALID';
+
+export class PurposeError extends Error {
+  constructor(readonly code: PurposeErrorCode, message: string) {
+    super(message);
+    this.name = 'PurposeError';
+  }
+}
+
+/** The declared purpose of one request and what it lets the caller see. */
+export interface Purpose {
+  matter: Matter | null;
+  caseNumber: string | null;
+  /** The token's scopes ∩ (the matter's scopes ∪ purpose-free scopes). */
+  effectiveScopes: ReadonlySet<string>;
+}
+
+export interface BindPurposeInput {
+  catalog: MatterCatalog;
+  tokenScopes: ReadonlySet<string>;
+  /** The token's optional `matters` claim: when present, only these matters may be declared. */
+  tokenMatters?: readonly string[];
+  matterCode: string | undefined;
+  caseNumber: string | undefined;
+}
+
+/**
+ * Binds a request to its declared matter (PIPL Art. 6 and 34: minimum
+ * necessary, within statutory duty). Throws PurposeError for an unknown
+ * matter, a matter the token may not act under, or a malformed case number.
+ * Whether a matter was required at all is decided once the operation is
+ * known (`requireMatter`).
+ */
+export function bindPurpose(input: BindPurposeInput): Purpose {
+  const caseNumber = input.caseNumber?.trim() || null;
+  if (caseNumber !== null && !CASE_NUMBER.test(caseNumber)) {
+    throw new PurposeError('CASE_NUMBER_INVALID', `Header ${CASE_NUMBER_HEADER} must be 1-64 letters, digits or case-number punctuation.`);
+  }
+  const code = input.matterCode?.trim();
+  const effective = new Set<string>();
+  if (!code) {
+    for (const scope of input.tokenScopes) if (PURPOSE_FREE_SCOPES.has(scope)) effective.add(scope);
+    return { matter: null, caseNumber, effectiveScopes: effective };
+  }
+  const matter = input.catalog.get(code);
+  if (!matter) throw new PurposeError('MATTER_UNKNOWN', `Matter ${JSON.stringify(code.slice(0, 32))} is not in the matter catalog.`);
+  if (input.tokenMatters && !input.tokenMatters.includes(matter.code)) {
+    throw new PurposeError('MATTER_NOT_ALLOWED', `This token may not act under matter ${matter.code}.`);
+  }
+  let grantsData = false;
+  for (const scope of input.tokenScopes) {
+    if (matter.scopes.has(scope)) {
+      effective.add(scope);
+      if (!PURPOSE_FREE_SCOPES.has(scope)) grantsData = true;
+    } else if (PURPOSE_FREE_SCOPES.has(scope)) effective.add(scope);
+  }
+  if (!grantsData) {
+    throw new PurposeError('MATTER_NOT_ALLOWED', `None of this token's scopes is needed for matter ${matter.code} (${matter.name}).`);
+  }
+  return { matter, caseNumber, effectiveScopes: effective };
+}
+
+/** Throws MATTER_REQUIRED when an operation asks for personal data without a declared matter. */
+export function requireMatter(purpose: Purpose, requestedScopes: ReadonlySet<string>): void {
+  if (purpose.matter) return;
+  for (const scope of requestedScopes) {
+    if (!PURPOSE_FREE_SCOPES.has(scope)) {
+      throw new PurposeError('MATTER_REQUIRED', `This operation reads personal data: declare the matter it serves in the ${MATTER_HEADER} header.`);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { ASSERTION_ALGORITHM } from './gateway-keys.js';
+
+/**
+ * The gateway's signed statement of who is asking (zero trust: subgraphs
+ * never see the caller's bearer token, and refuse any request that does not
+ * carry a valid assertion minted for them).
+ */
+export const ASSERTION_HEADER = 'x-gateway-assertion';
+export const ASSERTION_ISSUER = 'kuasheng-gateway';
+/** Short-lived: an assertion serves one request's subgraph fetches. */
+export const ASSERTION_LIFETIME_SECONDS = 60;
+
+export interface GatewayAssertion {
+  /** The verified caller: `sub`, `org`, province, token issuer and id. */
+  caller: { subject: string; organisation: string; province: string; issuer: string; tokenId: string };
+  /** Effective scopes: the token's scopes intersected with the matter's. */
+  scopes: readonly string[];
+  matter: string | null;
+  caseNumber: string | null;
+  requestId: string;
+}
+
+/** Signs assertions with the gateway's key; one per subgraph and request (audience = subgraph name). */
+export function createAssertionSigner(signing: { key: CryptoKey | Uint8Array; kid: string }) {
+  return (audience: string, assertion: GatewayAssertion): Promise<string> =>
+    new SignJWT({ ...assertion } as unknown as JWTPayload)
+      .setProtectedHeader({ alg: ASSERTION_ALGORITHM, kid: signing.kid, typ: 'gateway-assertion+jwt' })
+      .setIssuer(ASSERTION_ISSUER)
+      .setAudience(audience)
+      .setSubject(assertion.caller.subject)
+      .setIssuedAt()
+      .setExpirationTime(`${ASSERTION_LIFETIME_SECONDS}s`)
+      .sign(signing.key);
+}
+
+export class AssertionError extends Error {
+  constructor(readonly reason: 'ASSERTION_MISSING' | 'ASSERTION_INVALID') {
+    super(reason === 'ASSERTION_MISSING' ? 'Requests must come through the gateway.' : 'The gateway assertion is not valid.');
+    this.name = 'AssertionError';
+  }
+}
+
+const RELOAD_COOLDOWN_MS = 10_000;
+
+/**
+ * Verifies assertions addressed to one subgraph against the gateway's public
+ * key set (a file). An unknown key id re-reads the file, at most every 10 s,
+ * so a rotated gateway key is picked up without a restart.
+ */
+export function createAssertionVerifier(options: { jwksFile: string; audience: string; clockToleranceSeconds?: number }) {
+  let keys = createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, 'utf8')));
+  let lastReload = Date.now();
+  const verify = (token: string) =>
+    jwtVerify(token, keys, {
+      algorithms: [ASSERTION_ALGORITHM],
+      issuer: ASSERTION_ISSUER,
+      audience: options.audience,
+      typ: 'gateway-assertion+jwt',
+      maxTokenAge: ASSERTION_LIFETIME_SECONDS,
+      clockTolerance: options.clockToleranceSeconds ?? 5,
+      requiredClaims: ['exp', 'iat', 'sub'],
+    });
+  return async (header: string | undefined): Promise<GatewayAssertion> => {
+    if (!header) throw new AssertionError('ASSERTION_MISSING');
+    if (header.length > 8192) throw new AssertionError('ASSERTION_INVALID');
+    let payload: JWTPayload;
+    try {
+      payload = (await verify(header)).payload;
+    } catch (error) {
+      if (!(error instanceof joseErrors.JWKSNoMatchingKey) || Date.now() - lastReload < RELOAD_COOLDOWN_MS) {
+        throw new AssertionError('ASSERTION_INVALID');
+      }
+      lastReload = Date.now();
+      try {
+        keys = createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, 'utf8')));
+        payload = (await verify(header)).payload;
+      } catch {
+        throw new AssertionError('ASSERTION_INVALID');
+      }
+    }
+    const claims = payload as unknown as GatewayAssertion;
+    if (!claims.caller || !Array.isArray(claims.scopes) || typeof claims.requestId !== 'string') {
+      throw new AssertionError('ASSERTION_INVALID');
+    }
+    return claims;
+  };
+}
