@@ -51,7 +51,7 @@ const RELOAD_COOLDOWN_MS = 10_000;
  */
 export function createAssertionVerifier(options: { jwksFile: string; audience: string; clockToleranceSeconds?: number }) {
   let keys = createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, 'utf8')));
-  let lastReload = Date.now();
+  let lastReload = 0; // a key rotated right after start must be picked up at once
   const verify = (token: string) =>
     jwtVerify(token, keys, {
       algorithms: [ASSERTION_ALGORITHM],
