@@ -8,6 +8,7 @@ import type { AccessGuard } from './access/access-guard.js';
 import type { MatterCatalog } from './authorization/matter-catalog.js';
 import { bindPurpose, CASE_NUMBER_HEADER, MATTER_HEADER, PurposeError, type Purpose } from './authorization/purpose-binding.js';
 import { rejection } from './errors.js';
+import { auditCallerOf, type AuditDraft } from './request-audit.js';
 
 /** Who is asking and for what: settled before GraphQL runs. */
 export interface Admitted {
@@ -28,13 +29,28 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /**
+ * HTTP header values are bytes, not Unicode: a case number such as
+ * 藏人社〔2026〕88号 travels percent-encoded (UTF-8) and is decoded here. A
+ * malformed encoding is kept as is, and then fails the case-number check.
+ */
+function decodedHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = header(req, name);
+  if (value === undefined || !value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
  * Admission of one request, deny by default: a verified token (401
  * otherwise), not revoked (401; 503 when revocation cannot be checked),
  * within its client's and province's budgets (429 with Retry-After), and a
  * declared matter that exists and that the token may act under.
  */
 export function createAdmission(options: AdmissionOptions) {
-  return async (req: IncomingMessage, requestId: string): Promise<Admitted | Rejection> => {
+  return async (req: IncomingMessage, requestId: string, draft: AuditDraft): Promise<Admitted | Rejection> => {
     let caller: Caller;
     try {
       caller = await options.authenticator.authenticate(header(req, 'authorization'));
@@ -43,6 +59,7 @@ export function createAdmission(options: AdmissionOptions) {
       options.logger.info({ requestId, reason: error.reason }, 'request refused: not authenticated');
       return rejection('UNAUTHENTICATED', { reason: error.reason }, { 'www-authenticate': 'Bearer' });
     }
+    draft.caller = auditCallerOf(caller);
     try {
       const access = await options.accessGuard.check(caller.tokenId, `${caller.issuer} ${caller.subject}`, caller.province);
       if (access.revoked) {
@@ -64,8 +81,9 @@ export function createAdmission(options: AdmissionOptions) {
         tokenScopes: caller.scopes,
         tokenMatters: caller.matters,
         matterCode: header(req, MATTER_HEADER),
-        caseNumber: header(req, CASE_NUMBER_HEADER),
+        caseNumber: decodedHeader(req, CASE_NUMBER_HEADER),
       });
+      draft.purpose = purpose;
       return { caller, purpose };
     } catch (error) {
       if (!(error instanceof PurposeError)) throw error;

@@ -1,5 +1,6 @@
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { SUBGRAPHS, type SubgraphName } from '../subgraphs/catalog.js';
+import { SERVICES, type SubgraphName } from '../subgraphs/catalog.js';
 import { ConfigError, integerSetting, logLevelSetting, urlSetting } from '../subgraphs/common/settings.js';
 
 export { ConfigError } from '../subgraphs/common/settings.js';
@@ -36,6 +37,14 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   /** REDIS_KEY_PREFIX, default kuasheng: — keys of revocations and budgets; replicas sharing a Redis must agree. */
   redisKeyPrefix: string;
+  /** AUDIT_DATABASE_URL, default none: the embedded SQLite audit store <DATA_DIR>/audit.db; postgres://… for several replicas. */
+  auditDatabaseUrl: string | undefined;
+  /** AUDIT_MODE, default durable. `off` records nothing and exists only to measure what audit costs (npm run bench). */
+  auditMode: 'durable' | 'off';
+  /** GATEWAY_REPLICA_ID, default gateway-<hostname>: this replica's audit chain; stable across restarts, unique among replicas. */
+  replicaId: string;
+  /** AUDIT_HMAC_KEY_FILE, default <DATA_DIR>/keys/audit-hmac.key: key of the subject hashes; replicas sharing a store must share it. */
+  auditKeyFile: string | undefined;
   /** RATE_LIMIT_CLIENT, default 600 requests per RATE_LIMIT_WINDOW_SECONDS per calling system (iss + sub). */
   rateLimitClient: number;
   /** RATE_LIMIT_PROVINCE, default 20000 requests per window per calling province. */
@@ -59,6 +68,29 @@ function authorizationModeSetting(env: NodeJS.ProcessEnv): 'filter' | 'reject' {
   return mode;
 }
 
+function auditModeSetting(env: NodeJS.ProcessEnv): 'durable' | 'off' {
+  const mode = env.AUDIT_MODE || 'durable';
+  if (mode !== 'durable' && mode !== 'off') throw new ConfigError('AUDIT_MODE', `must be durable or off, got ${JSON.stringify(mode)}`);
+  return mode;
+}
+
+function replicaIdSetting(env: NodeJS.ProcessEnv): string {
+  const id = env.GATEWAY_REPLICA_ID || `gateway-${hostname()}`;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new ConfigError('GATEWAY_REPLICA_ID', 'must be 1-64 letters, digits, dots, dashes or underscores');
+  return id;
+}
+
+function postgresUrlSetting(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('AUDIT_DATABASE_URL', 'must be a postgres:// URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new ConfigError('AUDIT_DATABASE_URL', `must use postgres, got ${url.protocol}`);
+  return raw;
+}
+
 function redisUrlSetting(raw: string): string {
   let url: URL;
   try {
@@ -70,11 +102,18 @@ function redisUrlSetting(raw: string): string {
   return raw;
 }
 
+/** The budgets' precision bound (see gateway/access): at most 20,000 requests per second of the window. */
+function checkBudget(variable: string, limit: number, windowSeconds: number): number {
+  if (limit > 20_000 * windowSeconds) throw new ConfigError(variable, `must be at most 20000 per second of RATE_LIMIT_WINDOW_SECONDS (${20_000 * windowSeconds}), got ${limit}`);
+  return limit;
+}
+
 /** Normalises the gateway's settings from the environment once, at start-up. */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const logLevel = logLevelSetting(env);
+  const windowSeconds = integerSetting(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400);
   const subgraphUrls = Object.fromEntries(
-    SUBGRAPHS.map((s) => [s.name, urlSetting(env, subgraphUrlVariable(s.name), `http://127.0.0.1:${s.defaultPort}/`)]),
+    SERVICES.map((s) => [s.name, urlSetting(env, subgraphUrlVariable(s.name), `http://127.0.0.1:${s.defaultPort}/`)]),
   ) as Record<SubgraphName, string>;
   return {
     host: env.GATEWAY_HOST || '127.0.0.1',
@@ -92,8 +131,12 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     authorizationMode: authorizationModeSetting(env),
     redisUrl: env.REDIS_URL ? redisUrlSetting(env.REDIS_URL) : undefined,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'kuasheng:',
-    rateLimitClient: integerSetting(env, 'RATE_LIMIT_CLIENT', 600, 1, 10_000_000),
-    rateLimitProvince: integerSetting(env, 'RATE_LIMIT_PROVINCE', 20_000, 1, 100_000_000),
-    rateLimitWindowSeconds: integerSetting(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+    auditDatabaseUrl: env.AUDIT_DATABASE_URL ? postgresUrlSetting(env.AUDIT_DATABASE_URL) : undefined,
+    auditMode: auditModeSetting(env),
+    replicaId: replicaIdSetting(env),
+    auditKeyFile: env.AUDIT_HMAC_KEY_FILE || undefined,
+    rateLimitClient: checkBudget('RATE_LIMIT_CLIENT', integerSetting(env, 'RATE_LIMIT_CLIENT', 600, 1, 1_000_000_000), windowSeconds),
+    rateLimitProvince: checkBudget('RATE_LIMIT_PROVINCE', integerSetting(env, 'RATE_LIMIT_PROVINCE', 20_000, 1, 1_000_000_000), windowSeconds),
+    rateLimitWindowSeconds: windowSeconds,
   };
 }

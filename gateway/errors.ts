@@ -12,6 +12,8 @@ export const GATEWAY_ERRORS = {
   RATE_LIMITED: { status: 429, message: 'Request budget exhausted; retry after the time in the Retry-After header.' },
   /** Redis is configured for revocation but does not answer: fail closed. */
   REVOCATION_UNAVAILABLE: { status: 503, message: 'Token revocation cannot be checked right now; no data is served until it can.' },
+  /** The audit store cannot take the record: the answer is withheld (durable before disclosure). */
+  AUDIT_UNAVAILABLE: { status: 503, message: 'The audit trail cannot record this request right now; no data is served until it can.' },
   MATTER_REQUIRED: { status: 400, message: 'Declare the matter this request serves.' },
   MATTER_UNKNOWN: { status: 400, message: 'Unknown matter.' },
   MATTER_NOT_ALLOWED: { status: 403, message: 'This token may not act under the declared matter.' },

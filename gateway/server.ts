@@ -20,6 +20,11 @@ import { ensureDevIdentityProviders } from './auth/dev-identity-provider.js';
 import { CLIENT_ERROR_CODES, GATEWAY_ERRORS } from './errors.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { supergraphFromFile, type SupergraphFileOptions } from './supergraph-file.js';
+import { auditPlugin, beginAuditDraft, createRequestAudit, type AuditDraft } from './request-audit.js';
+import { ensureAuditKey, loadAuditKey } from './audit/audit-record.js';
+import { openAuditStore } from './audit/audit-store.js';
+import { createAuditWriter, type AuditWriter } from './audit/audit-writer.js';
+import { auditRetentionFromEnv, normalizeAuditRetentionOptions, pruneExpiredAudit } from './audit/audit-retention.js';
 
 export type { GatewayContext };
 
@@ -55,7 +60,8 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     ...(demoTrustList ? { jwksDir: join(config.dataDir, 'dev-idp') } : {}),
   });
   const matters = loadMatterCatalog(config.matterCatalogFile, new Set(Object.keys(SCOPES)));
-  const signAssertion = createAssertionSigner(await loadGatewaySigningKey(config.dataDir));
+  const signing = await loadGatewaySigningKey(config.dataDir);
+  const signAssertion = createAssertionSigner(signing);
   const accessGuard = createAccessGuard({
     redis: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
@@ -66,6 +72,8 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     },
     logger,
   });
+
+  const audit = await openRequestAudit(config, signing, logger);
 
   let current: { policy: SecurityPolicy; version: number } = { policy: extractSecurityPolicy('type Query { _: Int }'), version: 0 };
   const guard = createOperationGuard({ policy: () => current, mode: config.authorizationMode });
@@ -97,7 +105,8 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   const server = new ApolloServer<GatewayContext>({
     gateway: guardGateway(gateway) as ApolloGateway,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), guard.plugin],
+    // Order matters: the guard nulls and masks before the audit plugin reads the errors.
+    plugins: [ApolloServerPluginLandingPageDisabled(), guard.plugin, auditPlugin],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const code = formatted.extensions?.code;
       if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
@@ -115,15 +124,17 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   });
   await server.start();
   const admit = createAdmission({ authenticator, accessGuard, matters, logger });
-  const http = createGraphQLHttpServer<GatewayContext>({
+  const http = createGraphQLHttpServer<GatewayContext, AuditDraft>({
     server,
     graphqlPath: '/graphql',
     maxRequestBytes: config.maxRequestBytes,
     logger,
-    async admit(req, requestId) {
-      const admitted = await admit(req, requestId);
+    begin: beginAuditDraft,
+    complete: createRequestAudit({ writer: audit.writer, subjectKey: audit.subjectKey, replica: config.replicaId, logger }),
+    async admit(req, requestId, draft) {
+      const admitted = await admit(req, requestId, draft);
       if (admitted instanceof Rejection) return admitted;
-      return { ...admitted, requestId, logger: logger.child({ requestId }) };
+      return { ...admitted, requestId, logger: logger.child({ requestId }), audit: draft };
     },
   });
   let port: number;
@@ -132,6 +143,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   } catch (error) {
     await server.stop();
     await accessGuard.close();
+    await audit.close();
     throw error;
   }
   const url = `http://${config.host}:${port}/graphql`;
@@ -142,6 +154,39 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
       await close(http);
       await server.stop();
       await accessGuard.close();
+      await audit.close();
+    },
+  };
+}
+
+/**
+ * Opens this replica's audit chain: the store (embedded SQLite in the data
+ * folder, or PostgreSQL), the writer that group-commits and checkpoints it
+ * with the gateway's key, and the key of the subject hashes.
+ */
+async function openRequestAudit(config: GatewayConfig, signing: Awaited<ReturnType<typeof loadGatewaySigningKey>>, logger: Logger) {
+  const subjectKey = config.auditKeyFile ? await loadAuditKey(config.auditKeyFile) : await ensureAuditKey(config.dataDir);
+  if (config.auditMode === 'off') {
+    logger.warn('AUDIT_MODE=off: requests are NOT audited. For measuring audit cost only; never in service.');
+    return { writer: null as AuditWriter | null, subjectKey, close: async () => {} };
+  }
+  const retention = auditRetentionFromEnv();
+  normalizeAuditRetentionOptions(retention); // a bad AUDIT_RETENTION_DAYS stops start-up
+  const store = await openAuditStore({ databaseUrl: config.auditDatabaseUrl, dataDir: config.dataDir });
+  const writer = await createAuditWriter({ store, chainId: config.replicaId, signing, logger });
+  // Retention: once a day, whole checkpointed ranges older than the retention go, and the pruning is recorded in the chain.
+  const prune = () =>
+    pruneExpiredAudit({ ...retention, store, writer }).catch((error: Error) => logger.error({ err: error }, 'audit pruning failed'));
+  const daily = setInterval(() => void prune(), 24 * 3600 * 1000);
+  daily.unref();
+  void prune();
+  return {
+    writer: writer as AuditWriter | null,
+    subjectKey,
+    async close() {
+      clearInterval(daily);
+      await writer.close();
+      await store.close();
     },
   };
 }

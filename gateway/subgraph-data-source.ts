@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import type { Logger } from 'pino';
 import { ASSERTION_HEADER, type GatewayAssertion } from '../subgraphs/common/gateway-assertion.js';
 import { subgraphUnavailable } from './errors.js';
+import { DISCLOSURE_EXTENSION, type Disclosure } from '../subgraphs/common/disclosure.js';
 import type { GatewayContext } from './authorization/operation-guard.js';
 
 export interface SubgraphDataSourceOptions {
@@ -64,6 +65,25 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
     request.http!.headers.set(ASSERTION_HEADER, await assertion);
     request.http!.headers.set('x-request-id', context.requestId);
+  }
+
+  /**
+   * Moves the subgraph's report of what it disclosed into the request's
+   * audit draft, and strips it: the client never sees it.
+   */
+  override async didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
+    const disclosed = response.extensions?.[DISCLOSURE_EXTENSION];
+    if (response.extensions) {
+      delete response.extensions[DISCLOSURE_EXTENSION];
+      if (Object.keys(response.extensions).length === 0) delete response.extensions;
+    }
+    if (Array.isArray(disclosed)) {
+      const draft = (context as GatewayContext).audit;
+      for (const item of disclosed as Disclosure[]) {
+        if (item && typeof item.key === 'string' && typeof item.type === 'string') draft.disclosed.push({ subgraph: this.domain, type: item.type, key: item.key });
+      }
+    }
+    return response;
   }
 
   /** Called by the base class on any fetch failure (network, deadline, non-2xx, non-JSON). */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import { SUBGRAPHS, type SubgraphName } from '../subgraphs/catalog.js';
+import { SERVICES, type SubgraphName } from '../subgraphs/catalog.js';
 
 /** Folder of the SDL files and of the committed supergraph. */
 export const SCHEMA_DIR = fileURLToPath(new URL('../schema/', import.meta.url));
@@ -17,7 +17,7 @@ export type CompositionResult = { ok: true; supergraphSdl: string } | { ok: fals
  */
 export function composeSupergraph(only?: readonly SubgraphName[]): CompositionResult {
   const errors: string[] = [];
-  const chosen = only ? SUBGRAPHS.filter((s) => only.includes(s.name)) : SUBGRAPHS;
+  const chosen = only ? SERVICES.filter((s) => only.includes(s.name)) : SERVICES;
   const services = chosen.map(({ name, defaultPort }) => {
     const file = `${SCHEMA_DIR}${name}.graphql`;
     try {

@@ -7,7 +7,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SUBGRAPHS, type SubgraphName } from '../subgraphs/catalog.js';
+import { SERVICES, type SubgraphName } from '../subgraphs/catalog.js';
 import { loadGatewayConfig, subgraphUrlVariable } from '../gateway/config.js';
 import { loadSubgraphConfig } from '../subgraphs/config.js';
 import { ConfigError, integerSetting } from '../subgraphs/common/settings.js';
@@ -84,7 +84,7 @@ async function stopAll(exitCode: number): Promise<never> {
 async function main(): Promise<void> {
   // Validate every setting before anything starts: the children read the same variables.
   loadGatewayConfig();
-  const subgraphConfigs = SUBGRAPHS.map((s) => loadSubgraphConfig(s.name));
+  const subgraphConfigs = SERVICES.map((s) => loadSubgraphConfig(s.name));
   const dataDir = subgraphConfigs[0].dataDir;
   const seedPersons = integerSetting(process.env, 'SEED_PERSONS', 10_000, 1, 10_000_000);
 

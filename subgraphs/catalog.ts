@@ -13,11 +13,20 @@ export const SUBGRAPHS = [
   { name: 'licences', title: '电子证照 electronic licences', defaultPort: 4005, tables: LICENCE_TABLES },
 ] as const;
 
-export type SubgraphName = (typeof SUBGRAPHS)[number]['name'];
+/** A domain subgraph: one of the five that own records (and a seeded database). */
+export type DomainSubgraphName = (typeof SUBGRAPHS)[number]['name'];
 
-export const SUBGRAPH_NAMES: readonly SubgraphName[] = SUBGRAPHS.map((s) => s.name);
+export const SUBGRAPH_NAMES: readonly DomainSubgraphName[] = SUBGRAPHS.map((s) => s.name);
+
+/** The audit-review subgraph: it reads the gateway's audit store rather than a seeded database. */
+export const AUDIT_SUBGRAPH = { name: 'audit', title: '审计 audit review', defaultPort: 4006 } as const;
+
+/** Every subgraph the gateway federates: the five domains and audit review. */
+export const SERVICES: readonly { name: SubgraphName; title: string; defaultPort: number }[] = [...SUBGRAPHS, AUDIT_SUBGRAPH];
+
+export type SubgraphName = DomainSubgraphName | (typeof AUDIT_SUBGRAPH)['name'];
 
 /** Database file of one subgraph inside the data folder. */
-export function databaseFileOf(dataDir: string, name: SubgraphName): string {
+export function databaseFileOf(dataDir: string, name: DomainSubgraphName): string {
   return `${dataDir.replace(/\/$/, '')}/${name}.db`;
 }

@@ -1,4 +1,4 @@
-import { SUBGRAPHS, type SubgraphName } from './catalog.js';
+import { SERVICES, type SubgraphName } from './catalog.js';
 import { ConfigError, integerSetting, logLevelSetting } from './common/settings.js';
 import { gatewayKeyFiles } from './common/gateway-keys.js';
 
@@ -15,6 +15,10 @@ export interface SubgraphConfig {
   logLevel: string;
   /** GATEWAY_JWKS_FILE, default <DATA_DIR>/keys/gateway.jwks.json: the gateway's public keys; requests without an assertion signed by one are refused. */
   gatewayJwksFile: string;
+  /** (audit) AUDIT_DATABASE_URL: the PostgreSQL audit store; unset: <DATA_DIR>/audit.db. */
+  auditDatabaseUrl: string | undefined;
+  /** (audit) AUDIT_HMAC_KEY_FILE, default <DATA_DIR>/keys/audit-hmac.key: the key subject searches are hashed with. */
+  auditKeyFile: string | undefined;
 }
 
 export function subgraphPortVariable(name: SubgraphName): string {
@@ -23,8 +27,8 @@ export function subgraphPortVariable(name: SubgraphName): string {
 
 /** Normalises one subgraph's settings from the environment, naming any bad variable. */
 export function loadSubgraphConfig(name: string, env: NodeJS.ProcessEnv = process.env): SubgraphConfig {
-  const entry = SUBGRAPHS.find((s) => s.name === name);
-  if (!entry) throw new ConfigError('subgraph name', `must be one of ${SUBGRAPHS.map((s) => s.name).join(', ')}, got ${JSON.stringify(name)}`);
+  const entry = SERVICES.find((s) => s.name === name);
+  if (!entry) throw new ConfigError('subgraph name', `must be one of ${SERVICES.map((s) => s.name).join(', ')}, got ${JSON.stringify(name)}`);
   return {
     name: entry.name,
     host: env.SUBGRAPH_HOST || '127.0.0.1',
@@ -32,5 +36,7 @@ export function loadSubgraphConfig(name: string, env: NodeJS.ProcessEnv = proces
     dataDir: env.DATA_DIR || 'data',
     logLevel: logLevelSetting(env),
     gatewayJwksFile: env.GATEWAY_JWKS_FILE || gatewayKeyFiles(env.DATA_DIR || 'data').jwks,
+    auditDatabaseUrl: env.AUDIT_DATABASE_URL || undefined,
+    auditKeyFile: env.AUDIT_HMAC_KEY_FILE || undefined,
   };
 }

@@ -14,7 +14,10 @@ async function main(): Promise<void> {
   const config = loadSubgraphConfig(process.argv[2] ?? '');
   const running = await startSubgraphServer({
     name: config.name,
-    databaseFile: databaseFileOf(config.dataDir, config.name),
+    databaseFile: config.name === 'audit' ? undefined : databaseFileOf(config.dataDir, config.name),
+    dataDir: config.dataDir,
+    auditDatabaseUrl: config.auditDatabaseUrl,
+    auditKeyFile: config.auditKeyFile,
     gatewayJwksFile: config.gatewayJwksFile,
     port: config.port,
     host: config.host,

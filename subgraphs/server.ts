@@ -4,28 +4,73 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
-import type { SubgraphName } from './catalog.js';
+import type { DomainSubgraphName, SubgraphName } from './catalog.js';
 import { openDatabase, type SqliteDatabase } from './common/database.js';
-import type { SubgraphDomain } from './common/domain.js';
+import type { ResolverMap, SubgraphDomain } from './common/domain.js';
+import { auditReviewDomain } from './audit/resolvers.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { AssertionError, ASSERTION_HEADER, createAssertionVerifier, type GatewayAssertion } from './common/gateway-assertion.js';
 import { close, createGraphQLHttpServer, listen, Rejection } from './common/graphql-http.js';
 import { authorizeOperation } from './common/scopes/authorize-operation.js';
 import { extractSecurityPolicy } from './common/scopes/security-policy.js';
+import { DISCLOSURE_EXTENSION, trackDisclosures, type DisclosureLog } from './common/disclosure.js';
 import { householdDomain } from './household/resolvers.js';
 import { socialInsuranceDomain } from './social-insurance/resolvers.js';
 import { providentFundDomain } from './provident-fund/resolvers.js';
 import { creditDomain } from './credit/resolvers.js';
 import { licencesDomain } from './licences/resolvers.js';
 
+/** What a subgraph needs to open its records. */
+export interface SubgraphResources {
+  dataDir: string;
+  /** Domain subgraphs: the seeded SQLite file (opened read-only). */
+  databaseFile?: string;
+  /** Called with each SQL statement executed (tests count them). */
+  onStatement?: (sql: string) => void;
+  /** Audit review: the audit store (PostgreSQL URL; unset: <dataDir>/audit.db) and the subject-hash key. */
+  auditDatabaseUrl?: string;
+  auditKeyFile?: string;
+  gatewayJwksFile: string;
+}
+
+/** A subgraph's resolvers and how to open what they read. */
+export interface OpenableDomain {
+  resolvers: ResolverMap;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  open(resources: SubgraphResources): Promise<{ createContext: () => any; close(): Promise<void> }>;
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const DOMAINS: Record<SubgraphName, SubgraphDomain<any>> = {
-  household: householdDomain,
-  'social-insurance': socialInsuranceDomain,
-  'provident-fund': providentFundDomain,
-  credit: creditDomain,
-  licences: licencesDomain,
+function sqliteDomain(domain: SubgraphDomain<any>): OpenableDomain {
+  return {
+    resolvers: domain.resolvers,
+    async open(resources) {
+      if (!resources.databaseFile) throw new Error(`${domain.name}: no database file`);
+      const db = openDatabase(resources.databaseFile, { readonly: true, onStatement: resources.onStatement });
+      return {
+        createContext: domain.createContext(db),
+        close: async () => {
+          db.close();
+        },
+      };
+    },
+  };
+}
+
+const DOMAINS: Record<SubgraphName, OpenableDomain> = {
+  household: sqliteDomain(householdDomain),
+  'social-insurance': sqliteDomain(socialInsuranceDomain),
+  'provident-fund': sqliteDomain(providentFundDomain),
+  credit: sqliteDomain(creditDomain),
+  licences: sqliteDomain(licencesDomain),
+  audit: auditReviewDomain,
 };
+
+/** The per-request context factory of a domain subgraph over an open database (tests). */
+export function sqliteContextFactory(name: DomainSubgraphName, db: SqliteDatabase) {
+  const domains = { household: householdDomain, 'social-insurance': socialInsuranceDomain, 'provident-fund': providentFundDomain, credit: creditDomain, licences: licencesDomain };
+  return domains[name].createContext(db);
+}
 
 const SCHEMA_DIR = fileURLToPath(new URL('../schema/', import.meta.url));
 
@@ -38,8 +83,14 @@ export interface SubgraphServerOptions {
   name: SubgraphName;
   /** The gateway's public key set: only requests carrying an assertion it signed are served. */
   gatewayJwksFile: string;
-  /** SQLite file of this subgraph; it must exist (seeded). */
-  databaseFile: string;
+  /** Domain subgraphs: the SQLite file; it must exist (seeded). */
+  databaseFile?: string;
+  /** The data folder (keys, and the embedded audit store for audit review). Default: data. */
+  dataDir?: string;
+  /** Audit review: PostgreSQL audit store URL (AUDIT_DATABASE_URL); unset: <dataDir>/audit.db. */
+  auditDatabaseUrl?: string;
+  /** Audit review: subject-hash key file (AUDIT_HMAC_KEY_FILE). */
+  auditKeyFile?: string;
   /** TCP port; 0 picks a free one (tests). */
   port: number;
   /** Interface to bind. Default: 127.0.0.1. */
@@ -62,7 +113,22 @@ const CLIENT_ERROR_CODES = new Set(['BAD_USER_INPUT', 'FORBIDDEN', 'GRAPHQL_VALI
 export interface SubgraphRequestContext {
   assertion: GatewayAssertion;
   scopes: ReadonlySet<string>;
+  /** Subjects whose records this request returned, for the gateway's audit record. */
+  disclosed: DisclosureLog;
 }
+
+/** Reports the request's disclosures to the gateway in a response extension (the gateway strips it). */
+const disclosureReport: ApolloServerPlugin<SubgraphRequestContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, contextValue }) {
+        if (response.body.kind !== 'single' || contextValue.disclosed.size === 0) return;
+        const result = response.body.singleResult;
+        result.extensions = { ...result.extensions, [DISCLOSURE_EXTENSION]: [...contextValue.disclosed.values()] };
+      },
+    };
+  },
+};
 
 /**
  * Defence in depth: the subgraph enforces its own `@requiresScopes` against
@@ -89,17 +155,18 @@ function scopeEnforcement(name: SubgraphName): ApolloServerPlugin<SubgraphReques
 }
 
 /**
- * Builds the Apollo Server of one domain subgraph over its open database.
- * Exposed separately from `startSubgraphServer` so tests can execute
- * operations in-process.
+ * Builds the Apollo Server of one subgraph, given its per-request context
+ * factory. Exposed separately from `startSubgraphServer` so tests can
+ * execute operations in-process.
  */
-export function createSubgraphApolloServer(name: SubgraphName, db: SqliteDatabase, logger: Logger) {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function createSubgraphApolloServer(name: SubgraphName, domainContext: () => any, logger: Logger) {
   const domain = DOMAINS[name];
   const server = new ApolloServer<SubgraphRequestContext>({
-    schema: buildSubgraphSchema({ typeDefs: subgraphTypeDefs(name), resolvers: domain.resolvers }),
+    schema: buildSubgraphSchema({ typeDefs: subgraphTypeDefs(name), resolvers: trackDisclosures(subgraphTypeDefs(name), domain.resolvers) }),
     includeStacktraceInErrorResponses: false,
     // No Apollo Studio here: federated traces would only cost time.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), scopeEnforcement(name)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), scopeEnforcement(name), disclosureReport],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const code = formatted.extensions?.code;
       if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return formatted;
@@ -107,21 +174,28 @@ export function createSubgraphApolloServer(name: SubgraphName, db: SqliteDatabas
       return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     },
   });
-  const domainContext = domain.createContext(db);
   const createContext = (assertion: GatewayAssertion): SubgraphRequestContext => ({
     ...domainContext(),
     assertion,
     scopes: new Set(assertion.scopes),
+    disclosed: new Map(),
   });
   return { server, createContext };
 }
 
-/** Opens the database read-only and serves the subgraph over HTTP at `/`, to the gateway only. */
+/** Opens the subgraph's records (read-only) and serves it over HTTP at `/`, to the gateway only. */
 export async function startSubgraphServer(options: SubgraphServerOptions): Promise<RunningSubgraph> {
   const logger = (options.logger ?? createLogger({ name: 'subgraph' })).child({ subgraph: options.name });
   const verifyAssertion = createAssertionVerifier({ jwksFile: options.gatewayJwksFile, audience: options.name });
-  const db = openDatabase(options.databaseFile, { readonly: true, onStatement: options.onStatement });
-  const { server, createContext } = createSubgraphApolloServer(options.name, db, logger);
+  const opened = await DOMAINS[options.name].open({
+    dataDir: options.dataDir ?? 'data',
+    databaseFile: options.databaseFile,
+    onStatement: options.onStatement,
+    auditDatabaseUrl: options.auditDatabaseUrl,
+    auditKeyFile: options.auditKeyFile,
+    gatewayJwksFile: options.gatewayJwksFile,
+  });
+  const { server, createContext } = createSubgraphApolloServer(options.name, opened.createContext, logger);
   const host = options.host ?? '127.0.0.1';
   try {
     await server.start();
@@ -150,12 +224,12 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
       async stop() {
         await close(http);
         await server.stop();
-        db.close();
+        await opened.close();
       },
     };
   } catch (error) {
     await server.stop();
-    db.close();
+    await opened.close();
     throw error;
   }
 }

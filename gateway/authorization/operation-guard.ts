@@ -7,6 +7,7 @@ import { authorizeOperation, insertDeniedNulls, type AuthorizedOperation, type D
 import type { SecurityPolicy } from '../../subgraphs/common/scopes/security-policy.js';
 import { PII_UNMASKED_SCOPE } from '../auth/caller.js';
 import type { Admitted } from '../admission.js';
+import type { AuditDraft } from '../request-audit.js';
 import { gatewayError, GATEWAY_ERRORS } from '../errors.js';
 import { maskResponseData } from './masking.js';
 import { PurposeError, requireMatter } from './purpose-binding.js';
@@ -21,6 +22,8 @@ export interface OperationAuthorization extends AuthorizedOperation {
 export interface GatewayContext extends Admitted {
   requestId: string;
   logger: Logger;
+  /** The request's audit draft, filled in along the way. */
+  audit: AuditDraft;
   authorization?: OperationAuthorization;
   /** Set when the guard answered the operation itself (nothing left to plan, or rejected). */
   answeredByGuard?: boolean;

@@ -18,7 +18,7 @@
  * database `openDatabase` creates.
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { SUBGRAPHS, databaseFileOf, type SubgraphName } from '../../subgraphs/catalog.js';
+import { SUBGRAPHS, databaseFileOf, type DomainSubgraphName as SubgraphName } from '../../subgraphs/catalog.js';
 import { openDatabase, type SqliteDatabase } from '../../subgraphs/common/database.js';
 
 const TEMPORARY_SUFFIX = '.seeding';

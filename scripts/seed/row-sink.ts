@@ -6,7 +6,7 @@
  * opens: if the contract changes, seeding fails at once naming the table and
  * column, instead of writing rows the subgraphs cannot read.
  */
-import type { SubgraphName } from '../../subgraphs/catalog.js';
+import type { DomainSubgraphName as SubgraphName } from '../../subgraphs/catalog.js';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from '../../subgraphs/common/database.js';
 import { isStaged, type SeedDatabases } from './database-files.js';

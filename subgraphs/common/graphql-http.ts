@@ -14,15 +14,32 @@ export class Rejection {
   ) {}
 }
 
-export interface GraphQLHttpOptions<Context extends BaseContext> {
+/** A response about to be written; `complete` may inspect or replace it. */
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** The rejection, when the request was refused before GraphQL ran. */
+  rejection?: Rejection;
+}
+
+export interface GraphQLHttpOptions<Context extends BaseContext, State = undefined> {
   server: ApolloServer<Context>;
+  /** Per-request state created when a request arrives (the gateway's audit draft). */
+  begin?: (request: IncomingMessage, requestId: string) => State;
+  /**
+   * Called with every answer before it is written — refusals, errors and
+   * results alike. The gateway records its audit entry here and answers
+   * only once it is durable, or replaces the answer when it cannot be.
+   */
+  complete?: (state: State, answer: HttpAnswer) => Promise<HttpAnswer>;
   /** Path of the GraphQL endpoint: `/graphql` at the gateway, `/` at subgraphs. */
   graphqlPath: string;
   /**
    * Decides whether a request may proceed and builds its per-request
    * context, or answers with a `Rejection` before the body is even read.
    */
-  admit: (request: IncomingMessage, requestId: string) => Promise<Context | Rejection>;
+  admit: (request: IncomingMessage, requestId: string, state: State) => Promise<Context | Rejection>;
   maxRequestBytes: number;
   logger: Logger;
 }
@@ -67,22 +84,32 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
  * assigns or adopts a request id (echoed in `x-request-id`), and never
  * answers with a stack trace.
  */
-export function createGraphQLHttpServer<Context extends BaseContext>(options: GraphQLHttpOptions<Context>): Server {
+export function createGraphQLHttpServer<Context extends BaseContext, State = undefined>(options: GraphQLHttpOptions<Context, State>): Server {
   const { server, logger, maxRequestBytes, graphqlPath } = options;
   return createServer(async (req, res) => {
     const supplied = req.headers['x-request-id'];
     const requestId = typeof supplied === 'string' && REQUEST_ID_PATTERN.test(supplied) ? supplied : randomUUID();
     const idHeader = { 'x-request-id': requestId };
     const url = new URL(req.url ?? '/', 'http://service.local');
+    if (url.pathname === '/health' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' }, idHeader);
+    const state = options.begin ? options.begin(req, requestId) : (undefined as State);
+    const answer = async (status: number, headers: Record<string, string>, body: string, rejection?: Rejection) => {
+      let final: HttpAnswer = { status, headers: { ...idHeader, ...headers }, body, rejection };
+      if (options.complete) final = await options.complete(state, final);
+      if (res.headersSent) return;
+      res.writeHead(final.status, { 'content-length': String(Buffer.byteLength(final.body)), ...final.headers });
+      res.end(final.body);
+    };
+    const answerError = (status: number, code: string, message: string, extensions?: Record<string, unknown>, headers: Record<string, string> = {}, rejection?: Rejection) =>
+      answer(status, { 'content-type': 'application/json; charset=utf-8', ...headers }, JSON.stringify(errorBody(code, message, extensions)), rejection);
     try {
-      if (url.pathname === '/health' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' }, idHeader);
       if (url.pathname !== graphqlPath) {
-        return sendJson(res, 404, errorBody('NOT_FOUND', `Not found: the GraphQL endpoint is POST ${graphqlPath}.`), idHeader);
+        return await answerError(404, 'NOT_FOUND', `Not found: the GraphQL endpoint is POST ${graphqlPath}.`);
       }
-      const admitted = await options.admit(req, requestId);
+      const admitted = await options.admit(req, requestId, state);
       if (admitted instanceof Rejection) {
         req.resume(); // drain the unread body so the connection can be reused
-        return sendJson(res, admitted.status, errorBody(admitted.code, admitted.message, admitted.extensions), { ...idHeader, ...admitted.headers });
+        return await answerError(admitted.status, admitted.code, admitted.message, admitted.extensions, admitted.headers, admitted);
       }
       let body: unknown;
       if (req.method === 'POST') {
@@ -90,7 +117,7 @@ export function createGraphQLHttpServer<Context extends BaseContext>(options: Gr
         try {
           body = text.length > 0 ? JSON.parse(text) : undefined;
         } catch {
-          return sendJson(res, 400, errorBody('BAD_REQUEST', 'Request body is not valid JSON.'), idHeader);
+          return await answerError(400, 'BAD_REQUEST', 'Request body is not valid JSON.');
         }
       }
       const headers = new HeaderMap();
@@ -101,22 +128,29 @@ export function createGraphQLHttpServer<Context extends BaseContext>(options: Gr
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
         context: async () => admitted,
       });
-      const responseHeaders: Record<string, string> = { ...idHeader };
+      const responseHeaders: Record<string, string> = {};
       for (const [key, value] of response.headers) responseHeaders[key] = value;
-      res.writeHead(response.status ?? 200, responseHeaders);
+      let text: string;
       if (response.body.kind === 'complete') {
-        res.end(response.body.string);
+        text = response.body.string;
       } else {
-        for await (const chunk of response.body.asyncIterator) res.write(chunk);
-        res.end();
+        // Incremental delivery is not enabled; collected whole so it is audited like the rest.
+        text = '';
+        for await (const chunk of response.body.asyncIterator) text += chunk;
       }
+      await answer(response.status ?? 200, responseHeaders, text);
     } catch (error) {
-      if (error instanceof BodyTooLarge) {
-        return sendJson(res, 413, errorBody('REQUEST_TOO_LARGE', `Request body exceeds ${maxRequestBytes} bytes.`), idHeader);
+      try {
+        if (error instanceof BodyTooLarge) {
+          return await answerError(413, 'REQUEST_TOO_LARGE', `Request body exceeds ${maxRequestBytes} bytes.`);
+        }
+        logger.error({ err: error, requestId }, 'request failed');
+        await answerError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error.');
+      } catch (inner) {
+        logger.error({ err: inner, requestId }, 'could not answer');
+        if (!res.headersSent) sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Internal server error.'), idHeader);
+        else res.destroy();
       }
-      logger.error({ err: error, requestId }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', 'Internal server error.'), idHeader);
-      else res.destroy();
     }
   });
 }

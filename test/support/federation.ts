@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SUBGRAPHS, databaseFileOf, type SubgraphName } from '../../subgraphs/catalog.js';
+import { SERVICES, databaseFileOf, type SubgraphName } from '../../subgraphs/catalog.js';
 import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/server.js';
 import { startGateway, type RunningGateway } from '../../gateway/server.js';
 import { loadGatewayConfig, subgraphUrlVariable } from '../../gateway/config.js';
@@ -70,9 +70,24 @@ export interface TestFederationOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Environment that points a gateway (in-process or a child process) at a test federation's subgraphs and data. */
+export function gatewayEnvironment(federation: Pick<TestFederation, 'dataDir' | 'subgraphs'>, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    GATEWAY_PORT: '0',
+    SUBGRAPH_TIMEOUT_MS: '3000',
+    DATA_DIR: federation.dataDir,
+    TRUST_LIST_FILE: join(federation.dataDir, 'trust-list.json'),
+    RATE_LIMIT_CLIENT: '100000',
+    RATE_LIMIT_PROVINCE: '100000',
+    ...extra,
+  };
+  for (const [name, running] of federation.subgraphs) env[subgraphUrlVariable(name)] = running.url;
+  return env;
+}
+
 export async function startTestFederation(options: TestFederationOptions): Promise<TestFederation> {
   const logger = quietLogger();
-  const statements = Object.fromEntries(SUBGRAPHS.map((s) => [s.name, [] as string[]])) as Record<SubgraphName, string[]>;
+  const statements = Object.fromEntries(SERVICES.map((s) => [s.name, [] as string[]])) as Record<SubgraphName, string[]>;
   const subgraphs = new Map<SubgraphName, RunningSubgraph>();
   let gateway: RunningGateway | undefined;
   const extraGateways: RunningGateway[] = [];
@@ -84,30 +99,23 @@ export async function startTestFederation(options: TestFederationOptions): Promi
     subgraphs.clear();
   };
   try {
-    for (const { name } of SUBGRAPHS) {
+    for (const { name } of SERVICES) {
       subgraphs.set(
         name,
         await startSubgraphServer({
           name,
-          databaseFile: databaseFileOf(options.dataDir, name),
+          databaseFile: name === 'audit' ? undefined : databaseFileOf(options.dataDir, name),
+          dataDir: options.dataDir,
+          auditDatabaseUrl: options.env?.AUDIT_DATABASE_URL,
+          onStatement: (sql) => statements[name].push(sql),
           gatewayJwksFile: join(options.dataDir, 'keys', 'gateway.jwks.json'),
           port: 0,
           logger,
-          onStatement: (sql) => statements[name].push(sql),
         }),
       );
     }
-    const env: NodeJS.ProcessEnv = {
-      GATEWAY_PORT: '0',
-      SUBGRAPH_TIMEOUT_MS: '3000',
-      DATA_DIR: options.dataDir,
-      TRUST_LIST_FILE: join(options.dataDir, 'trust-list.json'),
-      RATE_LIMIT_CLIENT: '100000',
-      RATE_LIMIT_PROVINCE: '100000',
-      ...options.env,
-    };
+    const env = gatewayEnvironment({ dataDir: options.dataDir, subgraphs }, options.env);
     if (options.supergraphFile) env.SUPERGRAPH_FILE = options.supergraphFile;
-    for (const [name, running] of subgraphs) env[subgraphUrlVariable(name)] = running.url;
     gatewayEnv = env;
     gateway = await startGateway({ config: loadGatewayConfig(env), logger, onSupergraphReload: options.onSupergraphReload });
   } catch (error) {
@@ -130,7 +138,9 @@ export async function startTestFederation(options: TestFederationOptions): Promi
       return postGraphQL(gatewayUrl, query, variables, merged);
     },
     async startGateway(env) {
-      const extra = await startGateway({ config: loadGatewayConfig({ ...gatewayEnv, ...env }), logger });
+      // Each replica writes its own audit chain: two on one chain would collide (and fail closed).
+      const replica = { GATEWAY_REPLICA_ID: `test-replica-${extraGateways.length + 2}` };
+      const extra = await startGateway({ config: loadGatewayConfig({ ...gatewayEnv, ...replica, ...env }), logger });
       extraGateways.push(extra);
       return extra;
     },

@@ -30,6 +30,12 @@ describe('gateway configuration', () => {
       ['SUBGRAPH_URL_CREDIT', 'not a url'],
       ['SUBGRAPH_URL_HOUSEHOLD', 'ftp://127.0.0.1/'],
       ['LOG_LEVEL', 'loud'],
+      ['RATE_LIMIT_CLIENT', '9999999'],
+      ['AUTHORIZATION_MODE', 'lenient'],
+      ['REDIS_URL', 'http://127.0.0.1:6379'],
+      ['AUDIT_DATABASE_URL', 'mysql://127.0.0.1/audit'],
+      ['AUDIT_MODE', 'sometimes'],
+      ['GATEWAY_REPLICA_ID', 'has spaces'],
     ])('names %s in the error', (variable, value) => {
       expect(configErrorOf(() => loadGatewayConfig({ [variable]: value })).variable).toBe(variable);
     });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SUBGRAPHS, type SubgraphName } from '../../subgraphs/catalog.js';
+import { SUBGRAPHS, type DomainSubgraphName, type SubgraphName } from '../../subgraphs/catalog.js';
 import { openDatabase, type SqliteDatabase } from '../../subgraphs/common/database.js';
-import { createSubgraphApolloServer } from '../../subgraphs/server.js';
+import { createSubgraphApolloServer, sqliteContextFactory } from '../../subgraphs/server.js';
 import { createProvidentFundStore } from '../../subgraphs/provident-fund/store.js';
 import { createHouseholdStore } from '../../subgraphs/household/store.js';
 import { createLogger } from '../../subgraphs/common/logger.js';
@@ -24,7 +24,7 @@ function database(name: SubgraphName, rows: string): SqliteDatabase {
 }
 
 async function execute(name: SubgraphName, db: SqliteDatabase, query: string, variables: Record<string, unknown> = {}) {
-  const { server, createContext } = createSubgraphApolloServer(name, db, quietLogger());
+  const { server, createContext } = createSubgraphApolloServer(name, sqliteContextFactory(name as DomainSubgraphName, db), quietLogger());
   await server.start();
   try {
     const assertion = {

@@ -1,0 +1,166 @@
+import type { IncomingMessage } from 'node:http';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Logger } from 'pino';
+import type { HttpAnswer } from '../subgraphs/common/graphql-http.js';
+import type { Caller } from './auth/caller.js';
+import type { AuditCaller, AuditEntry, AuditOutcome } from './audit/audit-record.js';
+import { subjectHash } from './audit/audit-record.js';
+import { AuditUnavailableError, type AuditWriter } from './audit/audit-writer.js';
+import type { GatewayContext } from './authorization/operation-guard.js';
+import type { Purpose } from './authorization/purpose-binding.js';
+import { GATEWAY_ERRORS } from './errors.js';
+
+/**
+ * The audit draft of one request, filled in as the request goes: admission
+ * sets the caller and purpose, the operation guard what was asked and
+ * denied, each subgraph fetch what it disclosed, and the response its
+ * errors. Created per request; never shared.
+ */
+export interface AuditDraft {
+  requestId: string;
+  started: number;
+  time: string;
+  caller: AuditCaller | null;
+  purpose: Purpose | null;
+  operation: AuditEntry['operation'];
+  requested: readonly string[];
+  denied: readonly string[];
+  /** Raw keys as the subgraphs reported them; hashed when the entry is built, never stored raw. */
+  disclosed: { subgraph: string; type: string; key: string }[];
+  errorCodes: Set<string>;
+}
+
+export function beginAuditDraft(_req: IncomingMessage, requestId: string): AuditDraft {
+  return {
+    requestId,
+    started: performance.now(),
+    time: new Date().toISOString(),
+    caller: null,
+    purpose: null,
+    operation: { name: null, type: null, hash: null },
+    requested: [],
+    denied: [],
+    disclosed: [],
+    errorCodes: new Set(),
+  };
+}
+
+export function auditCallerOf(caller: Caller): AuditCaller {
+  return { subject: caller.subject, organisation: caller.organisation, province: caller.province, issuer: caller.issuer, tokenId: caller.tokenId };
+}
+
+/** Fills the draft from the GraphQL pipeline: operation, requested and denied coordinates, error codes. */
+export const auditPlugin: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ contextValue, response, operation, operationName, queryHash }) {
+        const draft = contextValue.audit;
+        if (!draft) return;
+        draft.operation = { name: operationName ?? null, type: operation?.operation ?? null, hash: queryHash ?? null };
+        const authorization = contextValue.authorization;
+        if (authorization) {
+          draft.requested = [...authorization.requestedCoordinates];
+          draft.denied = [...new Set(authorization.denied.map((d) => d.coordinate))];
+        }
+        if (response.body.kind === 'single') {
+          for (const error of response.body.singleResult.errors ?? []) {
+            const code = error.extensions?.code;
+            if (typeof code === 'string') draft.errorCodes.add(code);
+          }
+        }
+      },
+    };
+  },
+};
+
+const DENIAL_CODES = new Set(['UNAUTHENTICATED', 'RATE_LIMITED', 'MATTER_REQUIRED', 'MATTER_UNKNOWN', 'MATTER_NOT_ALLOWED', 'CASE_NUMBER_INVALID', 'UNAUTHORIZED_FIELD_OR_TYPE', 'FORBIDDEN']);
+const PARTIAL_CODES = new Set(['UNAUTHORIZED_FIELD_OR_TYPE', 'SUBGRAPH_UNAVAILABLE']);
+
+/** Allowed, partly allowed, denied or failed — from the answer and what the draft saw. */
+export function classifyOutcome(status: number, codes: ReadonlySet<string>, disclosedAnything: boolean): AuditOutcome {
+  if (status === 401 || status === 403 || status === 429) return 'DENIED';
+  if (status >= 400) return [...codes].some((c) => DENIAL_CODES.has(c)) ? 'DENIED' : 'FAILED';
+  if (codes.size === 0) return 'ALLOWED';
+  if ([...codes].some((c) => PARTIAL_CODES.has(c))) return disclosedAnything ? 'PARTIAL' : 'DENIED';
+  return disclosedAnything ? 'PARTIAL' : 'FAILED';
+}
+
+function codesFromBody(body: string): string[] {
+  try {
+    const parsed = JSON.parse(body) as { errors?: { extensions?: { code?: unknown } }[] };
+    return (parsed.errors ?? []).map((e) => e.extensions?.code).filter((c): c is string => typeof c === 'string');
+  } catch {
+    return [];
+  }
+}
+
+export interface RequestAuditOptions {
+  /** Null only when audit is switched off (AUDIT_MODE=off, benchmarks). */
+  writer: AuditWriter | null;
+  subjectKey: Uint8Array;
+  replica: string;
+  logger: Logger;
+}
+
+/**
+ * The last step of every request: its audit entry is appended and made
+ * durable before the answer leaves (durable before disclosure). When the
+ * audit store cannot take it, the answer is replaced by 503
+ * AUDIT_UNAVAILABLE: never unaudited data. Also writes the one operational
+ * log line per request (no tokens, no identifiers).
+ */
+export function createRequestAudit(options: RequestAuditOptions) {
+  return async (draft: AuditDraft, answer: HttpAnswer): Promise<HttpAnswer> => {
+    const latencyMs = Math.round((performance.now() - draft.started) * 1000) / 1000;
+    const codes = draft.errorCodes;
+    if (answer.rejection) codes.add(answer.rejection.code);
+    if (codes.size === 0 && answer.status !== 200) for (const code of codesFromBody(answer.body)) codes.add(code);
+    const disclosed = draft.disclosed.map((d) => ({ subgraph: d.subgraph, type: d.type, subject: subjectHash(options.subjectKey, d.type, d.key) }));
+    const outcome = classifyOutcome(answer.status, codes, disclosed.length > 0);
+    const entry: AuditEntry = {
+      kind: 'REQUEST',
+      time: draft.time,
+      requestId: draft.requestId,
+      replica: options.replica,
+      caller: draft.caller,
+      matter: draft.purpose?.matter?.code ?? null,
+      caseNumber: draft.purpose?.caseNumber ?? null,
+      operation: draft.operation,
+      requested: [...draft.requested],
+      denied: [...draft.denied],
+      disclosed,
+      outcome,
+      httpStatus: answer.status,
+      errorCodes: [...codes],
+      latencyMs,
+    };
+    let final = answer;
+    if (options.writer) {
+      try {
+        await options.writer.append(entry);
+      } catch (error) {
+        if (!(error instanceof AuditUnavailableError)) throw error;
+        options.logger.error({ err: error, requestId: draft.requestId }, 'audit store unavailable: answer withheld');
+        final = {
+          status: GATEWAY_ERRORS.AUDIT_UNAVAILABLE.status,
+          headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': draft.requestId, 'retry-after': '5' },
+          body: JSON.stringify({ errors: [{ message: GATEWAY_ERRORS.AUDIT_UNAVAILABLE.message, extensions: { code: 'AUDIT_UNAVAILABLE' } }] }),
+        };
+      }
+    }
+    options.logger.info(
+      {
+        requestId: draft.requestId,
+        caller: draft.caller ? { sub: draft.caller.subject, org: draft.caller.organisation, province: draft.caller.province } : null,
+        matter: entry.matter,
+        operation: draft.operation.name ?? draft.operation.type,
+        outcome: final === answer ? outcome : 'FAILED',
+        status: final.status,
+        codes: entry.errorCodes,
+        latencyMs,
+      },
+      'request',
+    );
+    return final;
+  };
+}

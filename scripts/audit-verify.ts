@@ -1,0 +1,112 @@
+/**
+ * Verifies the audit trail: every chain recomputed, every checkpoint's
+ * signature checked against the gateway's public keys, the first record
+ * altered, removed, inserted or reordered named, and truncation after the
+ * last checkpoint detected.
+ *
+ *   npm run audit:verify -- [--database <postgres url> | --file <sqlite file> | --export <file.ndjson>] [--data-dir <dir>] [--jwks <file>]
+ *
+ * The store: --database, else AUDIT_DATABASE_URL (unless --file), else
+ * --file, else <data dir>/audit.db; data dir from --data-dir, DATA_DIR or
+ * `data`. Keys: --jwks, else <data dir>/keys/gateway.jwks.json (it holds
+ * rotated keys too). --export verifies an NDJSON export offline, against
+ * --jwks when given (recommended), else the key set in its header.
+ *
+ * Exit codes: 0 intact (a one-paragraph summary), 1 not intact (names the
+ * first bad record: `chain X seq N: ALTERED — …`), 2 bad arguments
+ * (including a file that does not exist), 3 the store could not be read.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  AUDIT_VERIFY_USAGE as USAGE,
+  AuditUsageError,
+  parseAuditVerifyArguments,
+  type AuditVerifyArguments,
+} from '../gateway/audit/audit-cli-arguments.js';
+import type { AuditJwks } from '../gateway/audit/audit-checkpoint.js';
+import { AuditExportFormatError, AuditUnavailableError } from '../gateway/audit/audit-errors.js';
+import { openAuditStore } from '../gateway/audit/audit-store.js';
+import { describeVerification } from '../gateway/audit/audit-summary.js';
+import { verifyAuditExport, verifyAuditStore, type VerificationReport } from '../gateway/audit/audit-verifier.js';
+
+function usageError(message: string): number {
+  process.stderr.write(`audit:verify: ${message}\n${USAGE}\n`);
+  return 2;
+}
+
+function readJwks(file: string, argument: string): AuditJwks {
+  let jwks: AuditJwks;
+  try {
+    jwks = JSON.parse(readFileSync(file, 'utf8')) as AuditJwks;
+  } catch (error) {
+    throw new AuditUsageError(argument, `cannot be read as a key set (${file}): ${(error as Error).message}`);
+  }
+  if (!Array.isArray(jwks?.keys)) throw new AuditUsageError(argument, `is not a JWKS with a "keys" array (${file})`);
+  return jwks;
+}
+
+async function main(): Promise<number> {
+  let cli: AuditVerifyArguments | 'help';
+  try {
+    cli = parseAuditVerifyArguments(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof AuditUsageError)) throw error;
+    return usageError(error.message);
+  }
+  if (cli === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+
+  let report: VerificationReport;
+  let source: string;
+  if (cli.kind === 'export') {
+    source = `export ${cli.exportFile}`;
+    if (!existsSync(cli.exportFile)) return usageError(`--export ${cli.exportFile} does not exist`);
+    try {
+      const jwks = cli.jwksFile ? readJwks(cli.jwksFile, '--jwks') : undefined;
+      report = await verifyAuditExport(cli.exportFile, jwks);
+    } catch (error) {
+      if (error instanceof AuditUsageError) return usageError(error.message);
+      if (error instanceof AuditExportFormatError) {
+        process.stdout.write(`Audit export NOT intact: ${cli.exportFile} ${error.message}\n`);
+        return 1;
+      }
+      throw error;
+    }
+  } else {
+    const location = cli.store;
+    // Never print the database URL: it may carry a password.
+    source = 'databaseUrl' in location ? 'the PostgreSQL audit store' : location.file;
+    let jwks: AuditJwks;
+    try {
+      jwks = readJwks(cli.jwksFile, '--jwks');
+    } catch (error) {
+      if (error instanceof AuditUsageError) return usageError(error.message);
+      throw error;
+    }
+    if ('file' in location && !existsSync(location.file)) return usageError(`--file ${location.file} does not exist`);
+    const store = await openAuditStore({ ...location, readOnly: true });
+    try {
+      report = await verifyAuditStore(store, jwks);
+    } catch (error) {
+      if (!(error instanceof AuditUnavailableError)) throw error;
+      process.stderr.write(`audit:verify: ${source} cannot be read: ${error.message}\n`);
+      return 3;
+    } finally {
+      await store.close();
+    }
+  }
+  process.stdout.write(`${describeVerification(report, source)}\n`);
+  return report.ok ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`audit:verify: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 3;
+  },
+);

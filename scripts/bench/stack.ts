@@ -1,0 +1,67 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SERVICES, type SubgraphName } from '../../subgraphs/catalog.js';
+import { subgraphUrlVariable } from '../../gateway/config.js';
+import { subgraphPortVariable } from '../../subgraphs/config.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface Service {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  /** CPU time (user + system) the process has used, in milliseconds, from /proc. */
+  cpuMs(): number;
+  /** Peak resident set size in MiB (VmHWM). */
+  peakRssMiB(): number;
+}
+
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of /proc/pid/stat (1-based), in clock ticks (100 Hz on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+function peakRssOf(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+export function startService(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<Service> {
+  return new Promise((resolve, reject) => {
+    const child = fork(`${ROOT}${entry}`, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', (m: { ready?: string }) => {
+      if (!m.ready) return reject(new Error(`${name}: unexpected message`));
+      resolve({ name, url: m.ready, child, cpuMs: () => cpuMsOf(child.pid!), peakRssMiB: () => peakRssOf(child.pid!) });
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready`)));
+  });
+}
+
+/** The six subgraphs as their own processes on free ports, over a seeded data folder. */
+export async function startSubgraphs(dataDir: string): Promise<Map<SubgraphName, Service>> {
+  const started = await Promise.all(
+    SERVICES.map((s) => startService(s.name, 'subgraphs/main.ts', [s.name], { DATA_DIR: dataDir, [subgraphPortVariable(s.name)]: '0' })),
+  );
+  return new Map(started.map((s) => [s.name as SubgraphName, s]));
+}
+
+export function subgraphUrls(subgraphs: Map<SubgraphName, Service>): NodeJS.ProcessEnv {
+  return Object.fromEntries([...subgraphs].map(([name, s]) => [subgraphUrlVariable(name), s.url]));
+}
+
+export async function stopAll(services: Iterable<Service>): Promise<void> {
+  await Promise.all(
+    [...services].map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+          s.child.once('exit', () => resolve());
+          s.child.kill('SIGTERM');
+          setTimeout(() => s.child.kill('SIGKILL'), 5000).unref();
+        }),
+    ),
+  );
+}

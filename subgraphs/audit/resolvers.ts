@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import type { JWK } from 'jose';
+import { ensureAuditKey, loadAuditKey, subjectHash, type AuditRecord } from '../../gateway/audit/audit-record.js';
+import { openAuditStore, type AuditSearch, type AuditStore } from '../../gateway/audit/audit-store.js';
+import { exportAudit, verifyAuditStore } from '../../gateway/audit/audit-verifier.js';
+import { badUserInput, requireCreditCode, requireIdNumber } from '../common/errors.js';
+import type { DisclosureLog } from '../common/disclosure.js';
+import type { OpenableDomain } from '../server.js';
+
+/** The most records one page or one export through the API may carry. */
+const MAX_PAGE = 200;
+const MAX_EXPORT = 10_000;
+
+interface AuditReviewContext {
+  store: AuditStore;
+  key: Uint8Array;
+  jwks: () => { keys: JWK[] };
+  disclosed: DisclosureLog;
+}
+
+function parseInstant(value: unknown): string {
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value)) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) {
+    throw new GraphQLError('DateTime must be an ISO 8601 instant, e.g. 2026-11-22T08:30:00.000Z.', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return new Date(value).toISOString();
+}
+
+const DateTimeScalar = new GraphQLScalarType({
+  name: 'DateTime',
+  serialize: (value) => value,
+  parseValue: parseInstant,
+  parseLiteral: (ast) => parseInstant(ast.kind === Kind.STRING ? ast.value : undefined),
+});
+
+/** Hashes the subject an auditor names, exactly as the gateway hashed it when recording; notes it as disclosed. */
+function subjectOf(input: { idNumber?: string | null; creditCode?: string | null } | null | undefined, ctx: AuditReviewContext, argument: string): string | undefined {
+  if (!input) return undefined;
+  if (input.idNumber && input.creditCode) throw badUserInput(`${argument} takes an ID number or a credit code, not both.`, argument);
+  if (input.idNumber) {
+    const idNumber = requireIdNumber(input.idNumber, `${argument}.idNumber`);
+    ctx.disclosed.set(`Person:${idNumber}`, { type: 'Person', key: idNumber });
+    return subjectHash(ctx.key, 'Person', idNumber);
+  }
+  if (input.creditCode) {
+    const creditCode = requireCreditCode(input.creditCode, `${argument}.creditCode`);
+    ctx.disclosed.set(`Organisation:${creditCode}`, { type: 'Organisation', key: creditCode });
+    return subjectHash(ctx.key, 'Organisation', creditCode);
+  }
+  throw badUserInput(`${argument} needs an ID number or a credit code.`, argument);
+}
+
+function recordId(record: AuditRecord): string {
+  return `${record.chainId}:${record.seq}`;
+}
+
+/**
+ * The audit-review subgraph: auditors search and read the gateway's audit
+ * store, check its integrity and export ranges for offline verification.
+ * It reads the store the gateway writes (the SQLite file or PostgreSQL).
+ */
+export const auditReviewDomain: OpenableDomain = {
+  async open(resources) {
+    const store = await openAuditStore({ databaseUrl: resources.auditDatabaseUrl, dataDir: resources.dataDir });
+    const key = resources.auditKeyFile ? await loadAuditKey(resources.auditKeyFile) : await ensureAuditKey(resources.dataDir);
+    // Read per use: a rotated gateway key must verify without a restart.
+    const jwks = () => JSON.parse(readFileSync(resources.gatewayJwksFile, 'utf8')) as { keys: JWK[] };
+    return {
+      createContext: (): Omit<AuditReviewContext, 'disclosed'> => ({ store, key, jwks }),
+      close: () => store.close(),
+    };
+  },
+  resolvers: {
+    DateTime: DateTimeScalar,
+    Query: {
+      async auditRecords(_: unknown, args: { filter?: Record<string, unknown> | null; first: number; after?: string | null }, ctx: AuditReviewContext) {
+        if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_PAGE) throw badUserInput(`Argument first must be between 1 and ${MAX_PAGE}.`, 'first');
+        const filter = args.filter ?? {};
+        const search: AuditSearch = {
+          subjectHash: subjectOf(filter.subject as never, ctx, 'filter.subject'),
+          callerSubject: (filter.callerSubject as string) ?? undefined,
+          organisation: (filter.organisation as string) ?? undefined,
+          province: (filter.province as string) ?? undefined,
+          matter: (filter.matter as string) ?? undefined,
+          caseNumber: (filter.caseNumber as string) ?? undefined,
+          outcome: (filter.outcome as AuditSearch['outcome']) ?? undefined,
+          from: (filter.from as string) ?? undefined,
+          to: (filter.to as string) ?? undefined,
+        };
+        try {
+          return await ctx.store.search(search, { first: args.first, after: args.after ?? null });
+        } catch (error) {
+          if ((error as { code?: string }).code === 'BAD_CURSOR') throw badUserInput('Argument after is not a cursor this API gave out.', 'after');
+          throw error;
+        }
+      },
+      async auditRecord(_: unknown, args: { id: string }, ctx: AuditReviewContext) {
+        const match = /^(.+):(\d{1,15})$/.exec(args.id);
+        if (!match) throw badUserInput('Argument id must look like <chain>:<sequence>.', 'id');
+        return ctx.store.get(match[1], Number(match[2]));
+      },
+      async auditIntegrity(_: unknown, __: unknown, ctx: AuditReviewContext) {
+        const report = await verifyAuditStore(ctx.store, ctx.jwks());
+        return { intact: report.ok, chains: report.chains, problem: report.problem, checkedAt: new Date().toISOString() };
+      },
+      async auditExport(_: unknown, args: { from: string; to: string }, ctx: AuditReviewContext) {
+        if (args.from > args.to) throw badUserInput('Argument from must not be after to.', 'from');
+        const lines: string[] = [];
+        let records = 0;
+        for await (const line of exportAudit(ctx.store, { from: args.from, to: args.to, jwks: ctx.jwks() })) {
+          if (line.startsWith('{"type":"record"')) records++;
+          if (records > MAX_EXPORT) throw badUserInput(`More than ${MAX_EXPORT} records in range: narrow it, or use npm run audit:export.`, 'to');
+          lines.push(line);
+        }
+        return { records, ndjson: `${lines.join('\n')}\n` };
+      },
+      async accessReport(_: unknown, args: { subject: { idNumber?: string; creditCode?: string }; from: string; to: string }, ctx: AuditReviewContext) {
+        if (args.from > args.to) throw badUserInput('Argument from must not be after to.', 'from');
+        const hash = subjectOf(args.subject, ctx, 'subject')!;
+        const entries = await ctx.store.accessReport(hash, args.from, args.to);
+        return { subjectHash: hash, from: args.from, to: args.to, totalAccesses: entries.reduce((n, e) => n + e.accesses, 0), entries };
+      },
+    },
+    AuditRecord: {
+      id: recordId,
+      operationName: (r: AuditRecord) => r.operation.name,
+      operationType: (r: AuditRecord) => r.operation.type,
+      operationHash: (r: AuditRecord) => r.operation.hash,
+      disclosed: (r: AuditRecord) => r.disclosed.map((d) => ({ subgraph: d.subgraph, type: d.type, subjectHash: d.subject })),
+      previousHash: (r: AuditRecord) => r.prevHash,
+    },
+    AuditChainStatus: {
+      firstSequence: (c: { firstSeq: number | null }) => c.firstSeq,
+      lastSequence: (c: { lastSeq: number | null }) => c.lastSeq,
+      lastCheckpointSequence: (c: { lastCheckpointSeq: number | null }) => c.lastCheckpointSeq,
+    },
+    AuditProblem: {
+      sequence: (p: { seq: number }) => p.seq,
+    },
+  },
+};

@@ -1,0 +1,590 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RECORD_COLUMNS } from '../../gateway/audit/audit-columns.js';
+import { recordHashMatches, type AuditEntry, type AuditRecord } from '../../gateway/audit/audit-record.js';
+import type { AuditStore } from '../../gateway/audit/audit-store.js';
+import { exportAudit, verifyAuditExport, verifyAuditStore } from '../../gateway/audit/audit-verifier.js';
+import { AuditUnavailableError, createAuditWriter, type AuditWriter, type AuditWriterOptions } from '../../gateway/audit/audit-writer.js';
+
+/** One isolated, empty audit database of a backend (a SQLite file, a PostgreSQL schema). */
+export interface AuditTestDatabase {
+  /** Opens a store on this database; call again to reopen it, as a restarted gateway would. */
+  open(): Promise<AuditStore>;
+  /** Runs SQL straight on the real database, as an intruder would; `?` placeholders. */
+  execute(sql: string, params?: unknown[]): Promise<void>;
+  /** How `scripts/audit-verify.ts` finds this database. */
+  cliArguments: string[];
+  /** Removes the database and closes the connection `execute` used. */
+  drop(): Promise<void>;
+}
+
+export interface AuditStoreBackend {
+  name: string;
+  createDatabase(): Promise<AuditTestDatabase>;
+  /** A store whose database cannot be reached or opened. */
+  openUnavailable(): Promise<AuditStore>;
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BASE_TIME = Date.parse('2026-03-01T08:00:00.000Z');
+const at = (seconds: number): string => new Date(BASE_TIME + seconds * 1000).toISOString();
+/** Subject hashes as the gateway would compute them; any 64 hex digits will do here. */
+const SUBJECT = { wang: 'a1'.repeat(32), li: 'b2'.repeat(32), company: 'c3'.repeat(32) };
+
+/** A plausible request entry; `i` varies it, `overrides` pins what a test needs. */
+export function requestEntry(i: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    kind: 'REQUEST',
+    time: at(i),
+    requestId: `req-${i}`,
+    replica: 'gateway-test',
+    caller: { subject: 'system-a', organisation: 'org-bj-hr', province: '110000', issuer: 'https://idp.bj.example.cn', tokenId: `jti-${i}` },
+    matter: 'TB-HJ-004',
+    caseNumber: `CASE-${i}`,
+    operation: { name: 'Dossier', type: 'query', hash: 'f'.repeat(64) },
+    requested: ['Query.person', 'Person.name'],
+    denied: [],
+    disclosed: [{ subgraph: 'household', type: 'Person', subject: SUBJECT.wang }],
+    outcome: 'ALLOWED',
+    httpStatus: 200,
+    errorCodes: [],
+    latencyMs: 12.5,
+    ...overrides,
+  };
+}
+
+async function runCli(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join('scripts', script), ...args], { cwd: ROOT, env: { ...process.env, AUDIT_DATABASE_URL: '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stdout, stderr };
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
+
+/** Newest first, as `search` orders: time, then chain, then seq, all descending. */
+function newestFirst(a: AuditRecord, b: AuditRecord): number {
+  if (a.time !== b.time) return a.time < b.time ? 1 : -1;
+  if (a.chainId !== b.chainId) return a.chainId < b.chainId ? 1 : -1;
+  return b.seq - a.seq;
+}
+
+const key = (r: AuditRecord): string => `${r.chainId}:${r.seq}`;
+
+/**
+ * The audit store's specification, run against each backend by
+ * `test/unit/audit-sqlite.test.ts` and `test/unit/audit-postgres.test.ts`:
+ * both must pass the same suite.
+ */
+export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
+  describe(`audit store (${backend.name})`, () => {
+    const databases: AuditTestDatabase[] = [];
+    const stores: AuditStore[] = [];
+    const writers: AuditWriter[] = [];
+    let signingOld: AuditWriterOptions['signing'];
+    let signingNew: AuditWriterOptions['signing'];
+    /** Both keys, as after a rotation: checkpoints signed by either verify. */
+    let jwks: { keys: JWK[] };
+    let keysDir: string;
+    let jwksFile: string;
+
+    beforeAll(async () => {
+      const keys = [];
+      for (const kid of ['gateway-old', 'gateway-new']) {
+        const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+        keys.push({ signing: { key: privateKey, kid }, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' } });
+      }
+      [signingOld, signingNew] = keys.map((k) => k.signing);
+      jwks = { keys: keys.map((k) => k.jwk) };
+      keysDir = mkdtempSync(join(tmpdir(), 'kuasheng-audit-keys-'));
+      jwksFile = join(keysDir, 'gateway.jwks.json');
+      writeFileSync(jwksFile, JSON.stringify(jwks));
+    });
+
+    afterEach(async () => {
+      await Promise.all(writers.splice(0).map((w) => w.close()));
+      await Promise.all(stores.splice(0).map((s) => s.close()));
+    });
+
+    afterAll(async () => {
+      await Promise.all(databases.map((d) => d.drop()));
+      rmSync(keysDir, { recursive: true, force: true });
+    });
+
+    async function database(): Promise<AuditTestDatabase> {
+      const db = await backend.createDatabase();
+      databases.push(db);
+      return db;
+    }
+
+    async function open(db: AuditTestDatabase): Promise<AuditStore> {
+      const store = await db.open();
+      stores.push(store);
+      return store;
+    }
+
+    async function writer(store: AuditStore, chainId: string, options: Partial<AuditWriterOptions> = {}): Promise<AuditWriter> {
+      const created = await createAuditWriter({ store, chainId, signing: signingOld, checkpointIntervalMs: 3_600_000, ...options });
+      writers.push(created);
+      return created;
+    }
+
+    /**
+     * A chain of 14 records with checkpoints at 4, 8 and 12 (13 and 14 not
+     * yet anchored), written one by one so that each record is its own
+     * transaction and the checkpoints fall exactly there.
+     */
+    async function fourteenRecords(db: AuditTestDatabase, entry: (i: number) => AuditEntry = (i) => requestEntry(i)) {
+      const store = await open(db);
+      const chain = await writer(store, 'gateway-a', { checkpointEveryRecords: 4 });
+      const records: AuditRecord[] = [];
+      for (let i = 1; i <= 14; i++) records.push(await chain.append(entry(i)));
+      return { store, chain, records };
+    }
+
+    describe('appending', () => {
+      it('gives back exactly what was appended, after reopening, with hashes that verify', async () => {
+        const db = await database();
+        const store = await open(db);
+        const chain = await writer(store, 'gateway-a');
+        const appended = [
+          await chain.append(requestEntry(1)),
+          await chain.append(requestEntry(2, { caller: null, matter: null, caseNumber: null, outcome: 'DENIED', httpStatus: 401, errorCodes: ['UNAUTHENTICATED'], disclosed: [] })),
+          await chain.append(requestEntry(3, { outcome: 'PARTIAL', denied: ['Person.credit'], latencyMs: 0.1 + 0.2, detail: { zeta: [1, 'двa', { b: null }], alpha: '户籍' } })),
+          await chain.append(requestEntry(4, { operation: { name: 'odd\u0000name', type: 'mutation', hash: null }, disclosed: [
+            { subgraph: 'household', type: 'Person', subject: SUBJECT.wang },
+            { subgraph: 'credit', type: 'Organisation', subject: SUBJECT.company },
+          ] })),
+        ];
+        expect(appended.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+        expect(appended[0].prevHash).toBe('0'.repeat(64));
+        expect(appended[1].prevHash).toBe(appended[0].hash);
+        // NUL cannot be stored in PostgreSQL text: it is replaced, before hashing.
+        expect(appended[3].operation.name).toBe('odd\uFFFDname');
+
+        await chain.close();
+        await store.close();
+        const reopened = await open(db);
+        const readBack = await collect(reopened.readChain('gateway-a'));
+        expect(readBack).toEqual(appended);
+        expect(readBack.every(recordHashMatches)).toBe(true);
+        expect(await reopened.get('gateway-a', 3)).toEqual(appended[2]);
+        expect(await reopened.get('gateway-a', 99)).toBeNull();
+        expect(await reopened.head('gateway-a')).toEqual({ seq: 4, hash: appended[3].hash });
+        expect(await verifyAuditStore(reopened, jwks)).toMatchObject({ ok: true, problem: null });
+      });
+
+      it('commits concurrent appends together in few transactions (group commit)', async () => {
+        const store = await open(await database());
+        const chain = await writer(store, 'gateway-a');
+        const records = await Promise.all(Array.from({ length: 200 }, (_, i) => chain.append(requestEntry(i))));
+        expect(records.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+        const stats = chain.stats();
+        expect(stats.records).toBe(200);
+        expect(stats.commits).toBeLessThan(20);
+        expect((await verifyAuditStore(store, jwks)).ok).toBe(true);
+      });
+
+      it('puts at most maxBatch records in one transaction', async () => {
+        const store = await open(await database());
+        const chain = await writer(store, 'gateway-a', { maxBatch: 16 });
+        await Promise.all(Array.from({ length: 100 }, (_, i) => chain.append(requestEntry(i))));
+        expect(chain.stats().largestBatch).toBeLessThanOrEqual(16);
+        expect(chain.stats().commits).toBeGreaterThanOrEqual(7);
+      });
+
+      it('continues the chain where it ended when a new writer starts after a restart', async () => {
+        const db = await database();
+        const first = await open(db);
+        const before = await writer(first, 'gateway-a');
+        await before.append(requestEntry(1));
+        const third = (await Promise.all([before.append(requestEntry(2)), before.append(requestEntry(3))]))[1];
+        await before.close();
+        await first.close();
+
+        const second = await open(db);
+        const after = await writer(second, 'gateway-a');
+        const next = await after.append(requestEntry(4));
+        expect(next).toMatchObject({ seq: 4, prevHash: third.hash });
+        expect((await verifyAuditStore(second, jwks)).ok).toBe(true);
+      });
+
+      it('keeps the chains of two writers apart when their appends interleave, across a key rotation', async () => {
+        const store = await open(await database());
+        const a = await writer(store, 'gateway-a', { signing: signingOld, checkpointEveryRecords: 5 });
+        const b = await writer(store, 'gateway-b', { signing: signingNew, checkpointEveryRecords: 5 });
+        const records = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).append(requestEntry(i))));
+        for (const chainId of ['gateway-a', 'gateway-b']) {
+          expect(records.filter((r) => r.chainId === chainId).map((r) => r.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+        }
+        await a.close();
+        await b.close();
+        expect(await store.chains()).toEqual(['gateway-a', 'gateway-b']);
+        const report = await verifyAuditStore(store, jwks);
+        expect(report).toMatchObject({ ok: true, problem: null });
+        expect(report.chains.map((c) => [c.chainId, c.records, c.unanchoredRecords])).toEqual([
+          ['gateway-a', 15, 0],
+          ['gateway-b', 15, 0],
+        ]);
+      });
+
+      it('serves several replicas that start at once on a new database, each appending its own chain', async () => {
+        const db = await database();
+        const replicas = await Promise.all([open(db), open(db), open(db)]);
+        const chains = await Promise.all(replicas.map((store, i) => writer(store, `gateway-${i}`)));
+        await Promise.all(chains.flatMap((chain) => Array.from({ length: 20 }, (_, i) => chain.append(requestEntry(i)))));
+        expect(await replicas[0].chains()).toEqual(['gateway-0', 'gateway-1', 'gateway-2']);
+        expect((await verifyAuditStore(replicas[1], jwks)).chains.map((c) => c.records)).toEqual([20, 20, 20]);
+      });
+
+      it('signs a checkpoint on a timer while records arrive, and a final one on close', async () => {
+        const store = await open(await database());
+        const timed = await writer(store, 'gateway-a', { checkpointIntervalMs: 20 });
+        const third = (await Promise.all([1, 2, 3].map((i) => timed.append(requestEntry(i)))))[2];
+        for (let waited = 0; (await store.checkpoints('gateway-a')).length === 0 && waited < 2000; waited += 10) await sleep(10);
+        expect(await store.checkpoints('gateway-a')).toEqual([expect.objectContaining({ chainId: 'gateway-a', seq: 3, headHash: third.hash })]);
+
+        const closing = await writer(store, 'gateway-b', { checkpointIntervalMs: 3_600_000 });
+        const second = (await Promise.all([closing.append(requestEntry(1)), closing.append(requestEntry(2))]))[1];
+        expect(await store.checkpoints('gateway-b')).toEqual([]);
+        await closing.close();
+        expect(await store.checkpoints('gateway-b')).toEqual([expect.objectContaining({ seq: 2, headHash: second.hash })]);
+        expect(await rejectionOf(closing.append(requestEntry(3)))).toBeInstanceOf(AuditUnavailableError);
+      });
+
+      it('refuses a whole batch when one of its sequence numbers is taken, writing none of it', async () => {
+        const store = await open(await database());
+        const chain = await writer(store, 'gateway-a');
+        const [first, second] = [await chain.append(requestEntry(1)), await chain.append(requestEntry(2))];
+        const replay = [{ ...second, requestId: 'again' }, { ...second, seq: 3, requestId: 'new' }];
+        const error = await rejectionOf(store.appendBatch(replay));
+        expect((error as { code?: string }).code).toBe('AUDIT_CHAIN_CONFLICT');
+        expect(await store.head('gateway-a')).toEqual({ seq: 2, hash: second.hash });
+        expect((await collect(store.readChain('gateway-a'))).map((r) => r.requestId)).toEqual([first.requestId, second.requestId]);
+      });
+    });
+
+    describe('when the store fails', () => {
+      it('rejects appends with AUDIT_UNAVAILABLE, writes nothing of the batch and does not advance the chain', async () => {
+        const db = await database();
+        const store = await open(db);
+        const chain = await writer(store, 'gateway-a');
+        const second = (await Promise.all([chain.append(requestEntry(1)), chain.append(requestEntry(2))]))[1];
+
+        // The subject index is written in the same transaction as the records: without it, the batch must fail as a whole.
+        await db.execute('ALTER TABLE audit_subjects RENAME TO audit_subjects_away');
+        const failed = await Promise.allSettled([chain.append(requestEntry(3)), chain.append(requestEntry(4))]);
+        for (const result of failed) {
+          expect(result.status).toBe('rejected');
+          const reason = (result as PromiseRejectedResult).reason;
+          expect(reason).toBeInstanceOf(AuditUnavailableError);
+          expect(reason.code).toBe('AUDIT_UNAVAILABLE');
+        }
+        expect(await store.head('gateway-a')).toEqual({ seq: 2, hash: second.hash });
+        expect(await store.get('gateway-a', 3)).toBeNull();
+
+        await db.execute('ALTER TABLE audit_subjects_away RENAME TO audit_subjects');
+        const next = await chain.append(requestEntry(5));
+        expect(next).toMatchObject({ seq: 3, prevHash: second.hash, requestId: 'req-5' });
+        expect(chain.stats().failedCommits).toBeGreaterThanOrEqual(1);
+        expect((await verifyAuditStore(store, jwks)).ok).toBe(true);
+      });
+
+      it('fails fast with AUDIT_UNAVAILABLE when the database cannot be reached or opened', async () => {
+        const store = await backend.openUnavailable();
+        stores.push(store);
+        const chain = await writer(store, 'gateway-a');
+        const started = Date.now();
+        const error = await rejectionOf(chain.append(requestEntry(1)));
+        expect(error).toBeInstanceOf(AuditUnavailableError);
+        expect((error as AuditUnavailableError).code).toBe('AUDIT_UNAVAILABLE');
+        expect(Date.now() - started).toBeLessThan(3000);
+        expect(await rejectionOf(store.search({}, { first: 10 }))).toBeInstanceOf(AuditUnavailableError);
+      });
+    });
+
+    describe('searching', () => {
+      let store: AuditStore;
+      const all: AuditRecord[] = [];
+      const callers = [
+        { subject: 'system-a', organisation: 'org-bj-hr', province: '110000', issuer: 'https://idp.bj.example.cn', tokenId: 't' },
+        { subject: 'system-b', organisation: 'org-bj-hr', province: '310000', issuer: 'https://idp.sh.example.cn', tokenId: 't' },
+        { subject: 'system-c', organisation: 'org-gd-tax', province: '440000', issuer: 'https://idp.gd.example.cn', tokenId: 't' },
+      ];
+      const subjects = [[SUBJECT.wang], [SUBJECT.li], [SUBJECT.wang, SUBJECT.li], []];
+
+      beforeAll(async () => {
+        store = await (await database()).open();
+        const a = await createAuditWriter({ store, chainId: 'chain-a', signing: signingOld });
+        const b = await createAuditWriter({ store, chainId: 'chain-b', signing: signingOld });
+        const written = await Promise.all(
+          Array.from({ length: 42 }, (_, i) =>
+            (i % 2 === 0 ? a : b).append(
+              requestEntry(Math.floor(i / 3), {
+                // Several records share a time, across and within chains: pages must still neither overlap nor skip.
+                caller: i % 7 === 6 ? null : callers[i % 3],
+                matter: ['TB-HJ-004', 'TB-SB-001', null][i % 3 === 0 ? 0 : i % 5 === 0 ? 2 : 1],
+                caseNumber: i % 4 === 0 ? 'CASE-0' : `CASE-${i}`,
+                outcome: (['ALLOWED', 'PARTIAL', 'DENIED', 'FAILED'] as const)[i % 4],
+                disclosed: subjects[i % 4].map((subject) => ({ subgraph: 'household', type: 'Person', subject })),
+              }),
+            ),
+          ),
+        );
+        all.push(...written);
+        await a.close();
+        await b.close();
+      });
+
+      afterAll(async () => {
+        await store.close();
+      });
+
+      async function everyPage(filter: Parameters<AuditStore['search']>[0], first: number): Promise<AuditRecord[][]> {
+        const pages: AuditRecord[][] = [];
+        let after: string | null = null;
+        for (;;) {
+          const page = await store.search(filter, { first, after });
+          pages.push(page.records);
+          if (!page.hasNextPage) return pages;
+          after = page.endCursor;
+        }
+      }
+
+      it.each([
+        ['a person (subject hash)', { subjectHash: SUBJECT.li }, (r: AuditRecord) => r.disclosed.some((d) => d.subject === SUBJECT.li)],
+        ['caller', { callerSubject: 'system-b' }, (r: AuditRecord) => r.caller?.subject === 'system-b'],
+        ['organisation', { organisation: 'org-bj-hr' }, (r: AuditRecord) => r.caller?.organisation === 'org-bj-hr'],
+        ['province', { province: '440000' }, (r: AuditRecord) => r.caller?.province === '440000'],
+        ['matter', { matter: 'TB-SB-001' }, (r: AuditRecord) => r.matter === 'TB-SB-001'],
+        ['case number', { caseNumber: 'CASE-0' }, (r: AuditRecord) => r.caseNumber === 'CASE-0'],
+        ['outcome', { outcome: 'DENIED' as const }, (r: AuditRecord) => r.outcome === 'DENIED'],
+        ['time range (both ends inclusive)', { from: at(3), to: at(5) }, (r: AuditRecord) => r.time >= at(3) && r.time <= at(5)],
+        ['several filters at once', { subjectHash: SUBJECT.wang, province: '110000', to: at(9) }, (r: AuditRecord) =>
+          r.disclosed.some((d) => d.subject === SUBJECT.wang) && r.caller?.province === '110000' && r.time <= at(9)],
+      ])('finds records by %s, newest first', async (_name, filter, matches) => {
+        const expected = all.filter(matches).sort(newestFirst);
+        expect(expected.length).toBeGreaterThan(0);
+        const found = (await everyPage(filter, 200)).flat();
+        expect(found.map(key)).toEqual(expected.map(key));
+      });
+
+      it('pages through results with its cursor, without duplicates or gaps', async () => {
+        const pages = await everyPage({}, 5);
+        expect(pages.length).toBe(9);
+        expect(pages.slice(0, -1).every((page) => page.length === 5)).toBe(true);
+        expect(pages.flat().map(key)).toEqual([...all].sort(newestFirst).map(key));
+      });
+
+      it('answers an empty page with no cursor', async () => {
+        expect(await store.search({ matter: 'NO-SUCH-MATTER' }, { first: 10 })).toEqual({ records: [], endCursor: null, hasNextPage: false });
+      });
+
+      it('refuses a cursor it did not hand out (BAD_CURSOR) and a page over 200 (BAD_SEARCH)', async () => {
+        expect((await rejectionOf(store.search({}, { first: 10, after: 'bm90LWEtY3Vyc29y' }))) as { code?: string }).toMatchObject({ code: 'BAD_CURSOR' });
+        expect((await rejectionOf(store.search({}, { first: 201 }))) as { code?: string }).toMatchObject({ code: 'BAD_SEARCH' });
+        expect((await rejectionOf(store.search({ from: 'yesterday' }, { first: 10 }))) as { code?: string }).toMatchObject({ code: 'BAD_SEARCH' });
+      });
+
+      it('reports one person’s accesses grouped by caller and matter, latest first', async () => {
+        const report = await store.accessReport(SUBJECT.wang, at(0), at(100));
+        const disclosing = all.filter((r) => r.caller && r.disclosed.some((d) => d.subject === SUBJECT.wang));
+        const groups = new Map<string, AuditRecord[]>();
+        for (const r of disclosing) {
+          const group = JSON.stringify([r.caller!.subject, r.caller!.organisation, r.caller!.province, r.matter]);
+          groups.set(group, [...(groups.get(group) ?? []), r]);
+        }
+        const expected = [...groups.values()].map((records) => ({
+          callerSubject: records[0].caller!.subject,
+          organisation: records[0].caller!.organisation,
+          province: records[0].caller!.province,
+          matter: records[0].matter,
+          accesses: records.length,
+          first: records.map((r) => r.time).sort()[0],
+          last: records.map((r) => r.time).sort().at(-1),
+        }));
+        expect(report).toHaveLength(expected.length);
+        expect(report).toEqual(expect.arrayContaining(expected));
+        expect(report.map((row) => row.last)).toEqual(report.map((row) => row.last).sort().reverse());
+        expect(report.reduce((n, row) => n + row.accesses, 0)).toBe(disclosing.length);
+      });
+    });
+
+    describe('verifying', () => {
+      it('reports an intact store as ok, counting records after the last checkpoint as unanchored', async () => {
+        const db = await database();
+        await fourteenRecords(db);
+        const report = await verifyAuditStore(stores.at(-1)!, jwks);
+        expect(report).toEqual({
+          ok: true,
+          problem: null,
+          chains: [{ chainId: 'gateway-a', records: 14, firstSeq: 1, lastSeq: 14, checkpoints: 3, lastCheckpointSeq: 12, unanchoredRecords: 2 }],
+        });
+      });
+
+      const copyRecord2AsSeq15 = `INSERT INTO audit_records (${RECORD_COLUMNS.join(', ')})
+        SELECT ${RECORD_COLUMNS.map((c) => (c === 'seq' ? '15' : c)).join(', ')} FROM audit_records WHERE chain_id = 'gateway-a' AND seq = 2`;
+
+      it.each([
+        ['a field is changed', 'ALTERED', 6, ["UPDATE audit_records SET outcome = 'DENIED' WHERE chain_id = 'gateway-a' AND seq = 6"]],
+        ['a record in the middle is deleted', 'REMOVED', 6, ["DELETE FROM audit_records WHERE chain_id = 'gateway-a' AND seq = 6"]],
+        ['a forged record is added (a copy of record 2)', 'INSERTED', 15, [copyRecord2AsSeq15]],
+        ['two records swap places', 'REORDERED', 5, [
+          "UPDATE audit_records SET seq = -1 WHERE chain_id = 'gateway-a' AND seq = 5",
+          "UPDATE audit_records SET seq = 5 WHERE chain_id = 'gateway-a' AND seq = 7",
+          "UPDATE audit_records SET seq = 7 WHERE chain_id = 'gateway-a' AND seq = -1",
+        ]],
+        ['the tail is cut back past the last checkpoint', 'TRUNCATED', 10, ["DELETE FROM audit_records WHERE chain_id = 'gateway-a' AND seq >= 10"]],
+        ['a checkpoint signature is corrupted', 'BAD_CHECKPOINT', 8, [
+          "UPDATE audit_checkpoints SET signature = substr(signature, 1, length(signature) - 8) || 'AAAAAAAA' WHERE chain_id = 'gateway-a' AND seq = 8",
+        ]],
+      ])('when %s, reports %s at the first bad seq', async (_how, kind, seq, statements) => {
+        const db = await database();
+        const { store } = await fourteenRecords(db);
+        for (const sql of statements as string[]) await db.execute(sql);
+        const report = await verifyAuditStore(store, jwks);
+        expect(report.ok).toBe(false);
+        expect(report.problem).toMatchObject({ kind, chainId: 'gateway-a', seq });
+      });
+
+      it('exits 0 with a summary when intact, 1 naming the first bad record, 2 on bad arguments (CLI)', async () => {
+        const db = await database();
+        await fourteenRecords(db);
+
+        const intact = await runCli('audit-verify.ts', [...db.cliArguments, '--jwks', jwksFile]);
+        expect(intact.code).toBe(0);
+        expect(intact.stdout).toMatch(/intact.*1 chain, 14 records, 3 checkpoints; 2 records are after the last checkpoint/);
+
+        await db.execute("UPDATE audit_records SET matter = 'TB-OTHER' WHERE chain_id = 'gateway-a' AND seq = 9");
+        const tampered = await runCli('audit-verify.ts', [...db.cliArguments, '--jwks', jwksFile]);
+        expect(tampered.code).toBe(1);
+        expect(tampered.stdout).toContain('chain gateway-a seq 9: ALTERED — ');
+
+        const bad = await runCli('audit-verify.ts', [...db.cliArguments, '--jwks', jwksFile, '--export', 'x.ndjson']);
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toContain('--export');
+      });
+    });
+
+    describe('exporting', () => {
+      it('exports a time range, widened to the checkpoints around it, that verifies offline', async () => {
+        const { store } = await fourteenRecords(await database());
+        const lines = await collect(exportAudit(store, { from: at(6), to: at(9), jwks }));
+        const chain = JSON.parse(lines[1]);
+        expect(chain).toMatchObject({ type: 'chain', chainId: 'gateway-a', fromSeq: 5, toSeq: 12, anchor: { seq: 4 } });
+        expect(lines.filter((l) => l.startsWith('{"type":"record"'))).toHaveLength(8);
+        expect(JSON.parse(lines.at(-1)!)).toEqual({ type: 'end', chains: 1, records: 8, checkpoints: 2 });
+
+        const report = await verifyAuditExport(toLines(lines), jwks);
+        expect(report).toMatchObject({ ok: true, problem: null, chains: [{ chainId: 'gateway-a', records: 8, firstSeq: 5, lastSeq: 12, lastCheckpointSeq: 12, unanchoredRecords: 0 }] });
+      });
+
+      it('finds the tampered line of an export: a changed field, a removed record', async () => {
+        const { store } = await fourteenRecords(await database());
+        const lines = await collect(exportAudit(store, { jwks }));
+        const recordLine = (seq: number) => lines.findIndex((l) => l.startsWith('{"type":"record"') && JSON.parse(l).seq === seq);
+
+        const changed = [...lines];
+        changed[recordLine(7)] = changed[recordLine(7)].replace('"outcome":"ALLOWED"', '"outcome":"DENIED"');
+        expect((await verifyAuditExport(toLines(changed), jwks)).problem).toMatchObject({ kind: 'ALTERED', seq: 7 });
+
+        const removed = lines.filter((_, i) => i !== recordLine(10));
+        expect((await verifyAuditExport(toLines(removed), jwks)).problem).toMatchObject({ kind: 'REMOVED', seq: 10 });
+      });
+
+      it('verifies an export file with the CLI: 0 when intact, 1 when tampered', async () => {
+        const { store } = await fourteenRecords(await database());
+        const file = join(keysDir, `${backend.name}-export.ndjson`);
+        writeFileSync(file, `${(await collect(exportAudit(store, { jwks }))).join('\n')}\n`);
+        const intact = await runCli('audit-verify.ts', ['--export', file, '--jwks', jwksFile]);
+        expect(intact.code).toBe(0);
+        expect(intact.stdout).toContain('14 records');
+
+        writeFileSync(file, readFileSync(file, 'utf8').replace('"requestId":"req-3"', '"requestId":"req-33"'));
+        const tampered = await runCli('audit-verify.ts', ['--export', file]);
+        expect(tampered.code).toBe(1);
+        expect(tampered.stdout).toContain('chain gateway-a seq 3: ALTERED');
+      });
+    });
+
+    describe('pruning', () => {
+      /** Records 1–10 are from 2020, 11–14 from this test's present. */
+      const oldThenNew = (i: number) => requestEntry(i, { time: i <= 10 ? new Date(Date.UTC(2020, 0, 1, 0, 0, i)).toISOString() : at(i) });
+
+      it('deletes whole checkpointed ranges older than the cutoff, records the prune, and still verifies', async () => {
+        const db = await database();
+        const { store, chain, records } = await fourteenRecords(db, oldThenNew);
+        const result = await store.prune('2021-01-01T00:00:00.000Z', chain);
+
+        // Records 9 and 10 are old too, but no checkpoint follows them before the new records: they stay.
+        expect(result.ranges).toEqual([
+          expect.objectContaining({ chainId: 'gateway-a', fromSeq: 1, upToSeq: 8, headHash: records[7].hash, records: 8, before: '2021-01-01T00:00:00.000Z' }),
+        ]);
+        expect(result.record).toMatchObject({ kind: 'PRUNE', seq: 15, prevHash: records[13].hash, detail: { before: '2021-01-01T00:00:00.000Z' } });
+        expect((await collect(store.readChain('gateway-a'))).map((r) => r.seq)).toEqual([9, 10, 11, 12, 13, 14, 15]);
+        expect(await store.prunes('gateway-a')).toEqual([expect.objectContaining({ upToSeq: 8, records: 8, checkpoint: expect.objectContaining({ seq: 8 }) })]);
+
+        const report = await verifyAuditStore(store, jwks);
+        expect(report).toMatchObject({ ok: true, chains: [{ firstSeq: 9, lastSeq: 15, records: 7 }] });
+        const exported = await collect(exportAudit(store, { jwks }));
+        expect((await verifyAuditExport(toLines(exported), jwks)).ok).toBe(true);
+
+        // Pruning again finds nothing more to delete.
+        expect((await store.prune('2021-01-01T00:00:00.000Z', chain)).ranges).toEqual([]);
+      });
+
+      it('keeps a fully pruned chain’s head, so that its writer continues from it', async () => {
+        const db = await database();
+        const store = await open(db);
+        const old = await writer(store, 'gateway-a', { checkpointEveryRecords: 4 });
+        const records: AuditRecord[] = [];
+        for (let i = 1; i <= 8; i++) records.push(await old.append(oldThenNew(i)));
+        await old.close();
+        writers.splice(writers.indexOf(old), 1);
+
+        expect((await store.prune('2021-01-01T00:00:00.000Z')).ranges).toMatchObject([{ fromSeq: 1, upToSeq: 8 }]);
+        expect(await store.head('gateway-a')).toEqual({ seq: 8, hash: records[7].hash });
+        const restarted = await writer(store, 'gateway-a');
+        expect(await restarted.append(requestEntry(20))).toMatchObject({ seq: 9, prevHash: records[7].hash });
+        expect((await verifyAuditStore(store, jwks)).ok).toBe(true);
+      });
+
+      it('refuses to prune a range with a record missing, keeping the evidence for the verifier', async () => {
+        const db = await database();
+        const { store } = await fourteenRecords(db, oldThenNew);
+        await db.execute("DELETE FROM audit_records WHERE chain_id = 'gateway-a' AND seq = 3");
+        const result = await store.prune('2021-01-01T00:00:00.000Z');
+        expect(result.ranges).toEqual([]);
+        expect(result.refused).toEqual([{ chainId: 'gateway-a', reason: expect.stringContaining('not all present') }]);
+        expect((await verifyAuditStore(store, jwks)).problem).toMatchObject({ kind: 'REMOVED', seq: 3 });
+      });
+    });
+  });
+}
+
+async function* toLines(lines: string[]): AsyncGenerator<string> {
+  yield* lines;
+}
