@@ -30,6 +30,8 @@ export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;
 export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([
   ...Object.keys(GATEWAY_ERRORS).filter((code) => code !== 'INTERNAL_SERVER_ERROR'),
   'BAD_USER_INPUT',
+  // A subgraph's own refusal (e.g. revoking another province's document).
+  'FORBIDDEN',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',

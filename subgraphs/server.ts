@@ -4,7 +4,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
-import type { DomainSubgraphName, SubgraphName } from './catalog.js';
+import { SUBGRAPHS, type DomainSubgraphName, type SubgraphName } from './catalog.js';
 import { openDatabase, type SqliteDatabase } from './common/database.js';
 import type { ResolverMap, SubgraphDomain } from './common/domain.js';
 import { auditReviewDomain } from './audit/resolvers.js';
@@ -46,9 +46,11 @@ function sqliteDomain(domain: SubgraphDomain<any>): OpenableDomain {
     resolvers: domain.resolvers,
     async open(resources) {
       if (!resources.databaseFile) throw new Error(`${domain.name}: no database file`);
-      const db = openDatabase(resources.databaseFile, { readonly: true, onStatement: resources.onStatement });
+      const db = openDatabase(resources.databaseFile, { readonly: !domain.writable, onStatement: resources.onStatement });
+      // Databases seeded before a table was added get it here (every statement is IF NOT EXISTS).
+      if (domain.writable) db.exec(SUBGRAPHS.find((s) => s.name === domain.name)!.tables);
       return {
-        createContext: domain.createContext(db),
+        createContext: domain.createContext(db, { dataDir: resources.dataDir }),
         close: async () => {
           db.close();
         },
@@ -67,9 +69,9 @@ const DOMAINS: Record<SubgraphName, OpenableDomain> = {
 };
 
 /** The per-request context factory of a domain subgraph over an open database (tests). */
-export function sqliteContextFactory(name: DomainSubgraphName, db: SqliteDatabase) {
+export function sqliteContextFactory(name: DomainSubgraphName, db: SqliteDatabase, dataDir = 'data') {
   const domains = { household: householdDomain, 'social-insurance': socialInsuranceDomain, 'provident-fund': providentFundDomain, credit: creditDomain, licences: licencesDomain };
-  return domains[name].createContext(db);
+  return domains[name].createContext(db, { dataDir });
 }
 
 const SCHEMA_DIR = fileURLToPath(new URL('../schema/', import.meta.url));

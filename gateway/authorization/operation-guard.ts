@@ -87,7 +87,7 @@ export function createOperationGuard(options: OperationGuardOptions) {
         async didResolveOperation({ schema, document, queryHash, operationName, contextValue }) {
           const authorization = authorise(schema, document, queryHash, operationName ?? null, contextValue.purpose.effectiveScopes);
           try {
-            requireMatter(contextValue.purpose, authorization.requestedScopes);
+            requireMatter(contextValue.purpose, authorization.requirements);
           } catch (error) {
             if (error instanceof PurposeError) throw gatewayError(error.code, error.message);
             throw error;

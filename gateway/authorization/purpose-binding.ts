@@ -1,4 +1,5 @@
 import type { Matter, MatterCatalog } from './matter-catalog.js';
+import type { ScopeRequirement } from '../../subgraphs/common/scopes/security-policy.js';
 
 /** Request headers that declare the purpose of a request. */
 export const MATTER_HEADER = 'x-matter-code';
@@ -77,11 +78,16 @@ export function bindPurpose(input: BindPurposeInput): Purpose {
   return { matter, caseNumber, effectiveScopes: effective };
 }
 
-/** Throws MATTER_REQUIRED when an operation asks for personal data without a declared matter. */
-export function requireMatter(purpose: Purpose, requestedScopes: ReadonlySet<string>): void {
+/**
+ * Throws MATTER_REQUIRED when an operation asks for personal data without a
+ * declared matter: when some requirement of what it asks for cannot be met
+ * by purpose-free scopes alone (a certificate's status, readable with
+ * `certificate:verify`, needs no matter; a person's record does).
+ */
+export function requireMatter(purpose: Purpose, requirements: readonly ScopeRequirement[]): void {
   if (purpose.matter) return;
-  for (const scope of requestedScopes) {
-    if (!PURPOSE_FREE_SCOPES.has(scope)) {
+  for (const requirement of requirements) {
+    if (!requirement.some((all) => all.every((scope) => PURPOSE_FREE_SCOPES.has(scope)))) {
       throw new PurposeError('MATTER_REQUIRED', `This operation reads personal data: declare the matter it serves in the ${MATTER_HEADER} header.`);
     }
   }

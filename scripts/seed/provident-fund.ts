@@ -125,6 +125,7 @@ export function writeProvidentFund(
     sink.write('fund_accounts', {
       account_number: accountNumber,
       id_number: person.idNumber,
+      holder_name: person.name,
       status,
       centre_name: centre.name,
       centre_region: centre.region,

@@ -267,6 +267,7 @@ export function writeSocialInsurance(
   const agency = socialInsuranceAgency(currentCounty);
   sink.write('insured_persons', {
     id_number: person.idNumber,
+    name: person.name,
     card_number: serials.cardNumber(PROVINCE_LETTER.get(provinceCodeOfCounty(currentCounty)) ?? 'A'),
     phone: mobilePhoneOf(person.idNumber),
     agency_name: agency.name,

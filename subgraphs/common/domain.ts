@@ -13,6 +13,8 @@ export type ResolverMap = Record<string, any>;
  */
 export interface SubgraphDomain<Context> {
   name: SubgraphName;
-  createContext(db: SqliteDatabase): () => Context;
+  /** Issuing domains record the documents they seal: their database is opened read-write. */
+  writable?: boolean;
+  createContext(db: SqliteDatabase, environment: { dataDir: string }): () => Context;
   resolvers: ResolverMap;
 }

@@ -1,7 +1,26 @@
 import { authority, regionOf } from '../common/places.js';
 import { groupLoader, rowLoader } from '../common/loaders.js';
 import { DateScalar, yuan } from '../common/scalars.js';
-import { requireCreditCode, requireIdNumber, requireKeyCount } from '../common/errors.js';
+import { badUserInput, requireCreditCode, requireIdNumber, requireKeyCount } from '../common/errors.js';
+import type { DisclosureLog } from '../common/disclosure.js';
+import type { GatewayAssertion } from '../common/gateway-assertion.js';
+import type { DocumentDraft } from '../common/documents/document.js';
+import { toQrText } from '../common/documents/document-qr.js';
+import { verifyDocument } from '../common/documents/verify-document.js';
+import type { SealTrustList } from '../common/documents/seal-trust-list.js';
+import { maskIdNumber } from '../../gateway/authorization/masking.js';
+import {
+  createIssuedDocumentStore,
+  createSealRegistry,
+  documentStatusResolvers,
+  issuedDocumentResolvers,
+  issueSealedDocument,
+  newSerial,
+  revokeIssuedDocument,
+  sealTrustListLoader,
+  type IssuedDocumentStore,
+  type SealRegistry,
+} from '../common/issued-documents.js';
 import type { SubgraphDomain } from '../common/domain.js';
 import { createLicenceStore, type LicenceEventRow, type LicenceRow, type LicenceStore, type OrganisationRow } from './store.js';
 
@@ -14,7 +33,71 @@ function createLoaders(store: LicenceStore) {
   };
 }
 
-interface Context { loaders: ReturnType<typeof createLoaders> }
+interface Context {
+  loaders: ReturnType<typeof createLoaders>;
+  issued: IssuedDocumentStore;
+  seals: SealRegistry;
+  trustList: () => Promise<SealTrustList>;
+  assertion: GatewayAssertion;
+  disclosed: DisclosureLog;
+}
+
+/** The authority kind that seals each licence type (its issuer), for the seal key's id. */
+const SEALING_KIND: Record<string, string> = {
+  BUSINESS_LICENCE: 'market-regulation',
+  DRIVING_LICENCE: 'traffic-police',
+  PROFESSIONAL_QUALIFICATION: 'human-resources',
+};
+
+/** Which domain keeps the live status of each document type (the union member the gateway routes to). */
+const STATUS_RECORD_TYPE: Record<string, string> = {
+  SOCIAL_INSURANCE_PARTICIPATION: 'ParticipationCertificate',
+  PROVIDENT_FUND_DEPOSIT: 'DepositCertificate',
+  BUSINESS_LICENCE: 'LicenceDocument',
+  DRIVING_LICENCE: 'LicenceDocument',
+  PROFESSIONAL_QUALIFICATION: 'LicenceDocument',
+};
+
+/**
+ * The live-status record of a verified document: other domains' by
+ * reference (the gateway fetches it from the issuer), this domain's own
+ * read here, as the gateway will not ask a subgraph for its own entity.
+ */
+function statusRecord(recordType: string, serial: string, ctx: Context) {
+  if (recordType !== 'LicenceDocument') return { __typename: recordType, serial };
+  const [row] = ctx.issued.bySerials([serial]);
+  return row ? { __typename: recordType, ...row } : null;
+}
+
+/** A licence as its sealed document: the valid one on record, or sealed now on first request. */
+async function licenceDocument(licence: LicenceRow, ctx: Context) {
+  const existing = ctx.issued.currentFor(licence.identifier, licence.type);
+  if (existing) {
+    return { serial: existing.serial, type: existing.type, issuer: licence.issuer_name, issuedAt: existing.issued_at, validUntil: existing.valid_until, token: existing.token, qrText: toQrText(existing.token) };
+  }
+  if (licence.status !== 'VALID') return null; // a revoked or expired licence is not sealed anew
+  const holder = licence.holder_kind === 'ORGANISATION' ? { name: licence.holder_name, creditCode: licence.holder_id } : { name: licence.holder_name, idNumber: licence.holder_id };
+  return issueSealedDocument({
+    store: ctx.issued,
+    seals: ctx.seals,
+    authority: { id: `${licence.issuer_region}-${SEALING_KIND[licence.type]}`, name: licence.issuer_name },
+    holderKey: licence.identifier,
+    draft: {
+      type: licence.type as DocumentDraft['type'],
+      serial: newSerial('ZZ', licence.issuer_region),
+      holder,
+      validFrom: `${licence.valid_from}T00:00:00.000Z`,
+      validUntil: licence.valid_until ? `${licence.valid_until}T23:59:59.999Z` : null,
+      content: {
+        title: licence.title,
+        number: licence.holder_kind === 'PERSON' ? maskIdNumber(licence.number) : licence.number,
+        licenceIdentifier: licence.identifier,
+        issuedOn: licence.issued_on,
+        attributes: JSON.parse(licence.attributes),
+      },
+    },
+  });
+}
 
 async function licencesOf(holderId: string, type: string | undefined, ctx: Context): Promise<LicenceRow[]> {
   const all = await ctx.loaders.licencesOfHolder.load(holderId);
@@ -24,13 +107,56 @@ async function licencesOf(holderId: string, type: string | undefined, ctx: Conte
 /** The electronic-licence subgraph: licences of persons and organisations; the organisation register. */
 export const licencesDomain: SubgraphDomain<Context> = {
   name: 'licences',
-  createContext(db) {
+  writable: true,
+  createContext(db, environment) {
     const store = createLicenceStore(db);
-    return () => ({ loaders: createLoaders(store) });
+    const issued = createIssuedDocumentStore(db);
+    const seals = createSealRegistry(environment.dataDir);
+    const trustList = sealTrustListLoader(environment.dataDir);
+    return () => ({ loaders: createLoaders(store), issued, seals, trustList }) as unknown as Context;
   },
   resolvers: {
     Date: DateScalar,
+    ...issuedDocumentResolvers,
+    LicenceDocument: documentStatusResolvers('BUSINESS_LICENCE', 'DRIVING_LICENCE', 'PROFESSIONAL_QUALIFICATION'),
+    DocumentRecord: {
+      __resolveType: (record: { __typename: string }) => record.__typename,
+    },
+    Mutation: {
+      revokeLicenceDocument: (_: unknown, args: { serial: string; reason: string }, ctx: Context) => {
+        const [row] = ctx.issued.bySerials([args.serial]);
+        return revokeIssuedDocument(ctx.issued, row?.type ?? 'UNKNOWN', args.serial, args.reason, ctx.assertion);
+      },
+    },
     Query: {
+      async verifyDocument(_: unknown, args: { document: string; holderName?: string | null; holderIdNumber?: string | null }, ctx: Context) {
+        if (args.document.length > 16_384) throw badUserInput('Argument document is longer than any sealed document.', 'document');
+        const holderIdNumber = args.holderIdNumber ? requireIdNumber(args.holderIdNumber, 'holderIdNumber') : null;
+        if (holderIdNumber) ctx.disclosed.set(`Person:${holderIdNumber}`, { type: 'Person', key: holderIdNumber });
+        const holder = args.holderName || holderIdNumber ? { name: args.holderName ?? undefined, idNumber: holderIdNumber ?? undefined } : undefined;
+        const result = await verifyDocument(args.document, await ctx.trustList(), { holder });
+        const recordType = result.document && result.integrity.signatureValid ? STATUS_RECORD_TYPE[result.document.type] : undefined;
+        return {
+          verdict: result.verdict,
+          code: result.code,
+          signatureValid: result.integrity.signatureValid,
+          contentIntact: result.integrity.contentIntact,
+          issuer: result.issuer,
+          type: result.document?.type ?? null,
+          serial: result.document?.serial ?? null,
+          issuedAt: result.document?.issuedAt ?? null,
+          validFrom: result.validity?.from ?? null,
+          validUntil: result.validity?.until ?? null,
+          validityStatus: result.validity?.status ?? null,
+          content: result.content ? JSON.stringify(result.content) : null,
+          holderName: result.holder?.name ?? null,
+          holderIdMasked: result.holder?.idMasked ?? null,
+          holderNameMatches: result.holderMatch.nameMatches,
+          holderIdNumberMatches: result.holderMatch.idNumberMatches,
+          // Live status from the domain that issued it: the gateway routes by type.
+          record: recordType ? statusRecord(recordType, result.document!.serial, ctx) : null,
+        };
+      },
       organisation: (_: unknown, args: { creditCode: string }, ctx: Context) =>
         ctx.loaders.organisation.load(requireCreditCode(args.creditCode)),
       organisations: (_: unknown, args: { creditCodes: string[] }, ctx: Context) => {
@@ -68,6 +194,7 @@ export const licencesDomain: SubgraphDomain<Context> = {
       validUntil: (l: LicenceRow) => l.valid_until,
       attributes: (l: LicenceRow) => JSON.parse(l.attributes) as { name: string; value: string }[],
       history: (l: LicenceRow, _: unknown, ctx: Context) => ctx.loaders.events.load(l.identifier),
+      document: (l: LicenceRow, _: unknown, ctx: Context) => licenceDocument(l, ctx),
     },
     LicenceHolder: {
       __resolveType: (holder: { idNumber?: string }) => (holder.idNumber ? 'Person' : 'Organisation'),

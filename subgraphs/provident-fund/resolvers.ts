@@ -4,6 +4,19 @@ import { groupLoader, rowLoader } from '../common/loaders.js';
 import { DateScalar, YearMonthScalar, yuan } from '../common/scalars.js';
 import { badUserInput, requireCreditCode, requireIdNumber } from '../common/errors.js';
 import type { SubgraphDomain } from '../common/domain.js';
+import type { DisclosureLog } from '../common/disclosure.js';
+import type { GatewayAssertion } from '../common/gateway-assertion.js';
+import {
+  createIssuedDocumentStore,
+  createSealRegistry,
+  documentStatusResolvers,
+  issuedDocumentResolvers,
+  issueSealedDocument,
+  newSerial,
+  revokeIssuedDocument,
+  type IssuedDocumentStore,
+  type SealRegistry,
+} from '../common/issued-documents.js';
 import {
   createProvidentFundStore,
   type FundAccountRow,
@@ -33,18 +46,79 @@ function createLoaders(store: ProvidentFundStore) {
   };
 }
 
-interface Context { loaders: ReturnType<typeof createLoaders> }
+interface Context {
+  loaders: ReturnType<typeof createLoaders>;
+  issued: IssuedDocumentStore;
+  seals: SealRegistry;
+  assertion: GatewayAssertion;
+  disclosed: DisclosureLog;
+}
+
+/** Deposit certificates are accepted for 90 days (e.g. for a mortgage application). */
+const CERTIFICATE_DAYS = 90;
+
+async function depositCertificate(idNumber: string, ctx: Context) {
+  const accounts = await ctx.loaders.accounts.load(idNumber);
+  if (accounts.length === 0) throw badUserInput('This person has no provident-fund account to certify.', 'idNumber');
+  ctx.disclosed.set(`Person:${idNumber}`, { type: 'Person', key: idNumber });
+  // The open account's centre seals; with none open, the latest account's.
+  const sealing = accounts[0];
+  const recent = await ctx.loaders.deposits(12).load(sealing.account_number);
+  const now = new Date();
+  return issueSealedDocument({
+    store: ctx.issued,
+    seals: ctx.seals,
+    authority: { id: `${sealing.centre_region}-provident-fund`, name: sealing.centre_name },
+    holderKey: idNumber,
+    draft: {
+      type: 'PROVIDENT_FUND_DEPOSIT',
+      serial: newSerial('GJJ', sealing.centre_region, now),
+      holder: { name: sealing.holder_name, idNumber },
+      issuedAt: now,
+      validUntil: new Date(now.getTime() + CERTIFICATE_DAYS * 86_400_000),
+      content: {
+        title: '住房公积金缴存证明',
+        accounts: accounts.map((a) => ({
+          accountNumber: a.account_number,
+          centre: a.centre_name,
+          status: a.status,
+          openedOn: a.opened_on,
+          closedOn: a.closed_on,
+          monthlyBase: yuan(a.base_fen),
+          depositRatePercent: a.rate_percent,
+          balance: yuan(a.balance_fen),
+          lastDepositMonth: a.last_deposit_month,
+        })),
+        last12Months: {
+          months: recent.length,
+          total: yuan(recent.reduce((sum, d) => sum + d.personal_fen + d.employer_fen, 0)),
+        },
+        asOf: now.toISOString().slice(0, 10),
+      },
+    },
+  });
+}
 
 /** The housing-provident-fund subgraph: personal accounts and deposits; depositing employers. */
 export const providentFundDomain: SubgraphDomain<Context> = {
   name: 'provident-fund',
-  createContext(db) {
+  writable: true,
+  createContext(db, environment) {
     const store = createProvidentFundStore(db);
-    return () => ({ loaders: createLoaders(store) });
+    const issued = createIssuedDocumentStore(db);
+    const seals = createSealRegistry(environment.dataDir);
+    return () => ({ loaders: createLoaders(store), issued, seals }) as unknown as Context;
   },
   resolvers: {
     Date: DateScalar,
     YearMonth: YearMonthScalar,
+    ...issuedDocumentResolvers,
+    DepositCertificate: documentStatusResolvers('PROVIDENT_FUND_DEPOSIT'),
+    Mutation: {
+      issueDepositCertificate: (_: unknown, args: { idNumber: string }, ctx: Context) => depositCertificate(requireIdNumber(args.idNumber), ctx),
+      revokeDepositCertificate: (_: unknown, args: { serial: string; reason: string }, ctx: Context) =>
+        revokeIssuedDocument(ctx.issued, 'PROVIDENT_FUND_DEPOSIT', args.serial, args.reason, ctx.assertion),
+    },
     Query: {
       providentFundAccount: (_: unknown, args: { accountNumber: string }, ctx: Context) =>
         ctx.loaders.account.load(args.accountNumber),

@@ -4,6 +4,7 @@ import { jsonList } from '../common/database.js';
 export interface FundAccountRow {
   account_number: string;
   id_number: string;
+  holder_name: string;
   status: string;
   centre_name: string;
   centre_region: string;

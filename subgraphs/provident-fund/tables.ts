@@ -7,6 +7,7 @@ export const PROVIDENT_FUND_TABLES = `
 CREATE TABLE IF NOT EXISTS fund_accounts (
   account_number     TEXT PRIMARY KEY,
   id_number          TEXT NOT NULL,
+  holder_name        TEXT NOT NULL,
   status             TEXT NOT NULL CHECK (status IN ('ACTIVE', 'SEALED', 'TRANSFERRED_OUT', 'CLOSED')),
   centre_name        TEXT NOT NULL,
   centre_region      TEXT NOT NULL,
@@ -38,4 +39,21 @@ CREATE TABLE IF NOT EXISTS fund_employers (
   centre_region  TEXT NOT NULL,
   registered_on  TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- Documents issued under the seal of an authority of this domain (电子证明/电子证照), with their live status.
+CREATE TABLE IF NOT EXISTS issued_documents (
+  serial            TEXT PRIMARY KEY,
+  type              TEXT NOT NULL,
+  authority_id      TEXT NOT NULL,
+  authority_province TEXT NOT NULL,
+  holder_key        TEXT NOT NULL,
+  issued_at         TEXT NOT NULL,
+  valid_until       TEXT,
+  status            TEXT NOT NULL CHECK (status IN ('VALID', 'REVOKED', 'SUPERSEDED')),
+  revoked_at        TEXT,
+  revocation_reason TEXT,
+  superseded_by     TEXT,
+  token             TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS issued_documents_by_holder ON issued_documents (holder_key, type, issued_at);
 `;

@@ -1,7 +1,20 @@
 import { authority, regionOf } from '../common/places.js';
 import { groupLoader, rowLoader } from '../common/loaders.js';
 import { DateScalar, YearMonthScalar, yuan } from '../common/scalars.js';
-import { requireCreditCode, requireIdNumber } from '../common/errors.js';
+import { badUserInput, requireCreditCode, requireIdNumber } from '../common/errors.js';
+import type { DisclosureLog } from '../common/disclosure.js';
+import type { GatewayAssertion } from '../common/gateway-assertion.js';
+import {
+  createIssuedDocumentStore,
+  createSealRegistry,
+  documentStatusResolvers,
+  issuedDocumentResolvers,
+  issueSealedDocument,
+  newSerial,
+  revokeIssuedDocument,
+  type IssuedDocumentStore,
+  type SealRegistry,
+} from '../common/issued-documents.js';
 import type { SubgraphDomain } from '../common/domain.js';
 import {
   createSocialInsuranceStore,
@@ -23,20 +36,102 @@ function createLoaders(store: SocialInsuranceStore) {
   };
 }
 
-interface Context { loaders: ReturnType<typeof createLoaders> }
+interface Context {
+  loaders: ReturnType<typeof createLoaders>;
+  issued: IssuedDocumentStore;
+  seals: SealRegistry;
+  assertion: GatewayAssertion;
+  disclosed: DisclosureLog;
+}
+
+/**
+ * Insured periods per province: first and last month and months paid, the
+ * insurance types that share them listed together (an employee's five types
+ * usually do) — compact enough for a QR code.
+ */
+function periodsByProvince(contributions: ContributionRow[]) {
+  const byKey = new Map<string, { place: string; type: string; from: string; to: string; months: number }>();
+  for (const c of contributions) {
+    if (c.status !== 'PAID') continue;
+    const place = regionOf(c.region_code).provinceName ?? c.region_code.slice(0, 2);
+    const key = `${place}|${c.insurance_type}`;
+    const period = byKey.get(key);
+    if (!period) byKey.set(key, { place, type: c.insurance_type, from: c.from_month, to: c.to_month, months: c.months });
+    else {
+      if (c.from_month < period.from) period.from = c.from_month;
+      if (c.to_month > period.to) period.to = c.to_month;
+      period.months += c.months;
+    }
+  }
+  const grouped = new Map<string, { place: string; types: string[]; from: string; to: string; months: number }>();
+  for (const p of byKey.values()) {
+    const key = `${p.place}|${p.from}|${p.to}|${p.months}`;
+    const group = grouped.get(key);
+    if (group) group.types.push(p.type);
+    else grouped.set(key, { place: p.place, types: [p.type], from: p.from, to: p.to, months: p.months });
+  }
+  return [...grouped.values()];
+}
+
+/** Participation certificates are accepted for 90 days (参保证明 are issued for a current purpose). */
+const CERTIFICATE_DAYS = 90;
+
+async function participationCertificate(idNumber: string, ctx: Context) {
+  const insured = await ctx.loaders.insured.load(idNumber);
+  if (!insured) throw badUserInput('This person has no social-insurance record to certify.', 'idNumber');
+  ctx.disclosed.set(`Person:${idNumber}`, { type: 'Person', key: idNumber });
+  const [enrolments, contributions] = await Promise.all([ctx.loaders.enrolments.load(idNumber), ctx.loaders.contributions.load(idNumber)]);
+  const cumulativeMonths: Record<string, number> = {};
+  for (const c of contributions) if (c.status === 'PAID') cumulativeMonths[c.insurance_type] = (cumulativeMonths[c.insurance_type] ?? 0) + c.months;
+  const now = new Date();
+  return issueSealedDocument({
+    store: ctx.issued,
+    seals: ctx.seals,
+    authority: { id: `${insured.agency_region}-social-insurance`, name: insured.agency_name },
+    holderKey: idNumber,
+    draft: {
+      type: 'SOCIAL_INSURANCE_PARTICIPATION',
+      serial: newSerial('SB', insured.agency_region, now),
+      holder: { name: insured.name, idNumber },
+      issuedAt: now,
+      validUntil: new Date(now.getTime() + CERTIFICATE_DAYS * 86_400_000),
+      // Summarised per province, as printed certificates are: the whole history would not fit a QR code.
+      content: {
+        title: '社会保险参保证明',
+        socialSecurityCardNumber: insured.card_number,
+        agency: insured.agency_name,
+        currentlyInsured: [...new Set(enrolments.filter((e) => e.status === 'CONTRIBUTING').map((e) => e.insurance_type))],
+        insuredPeriods: periodsByProvince(contributions),
+        cumulativeMonths,
+        asOf: now.toISOString().slice(0, 10),
+      },
+    },
+  });
+}
 
 const organisationRef = (creditCode: string | null) => (creditCode ? { creditCode } : null);
 
 /** The social-insurance subgraph: enrolments and contribution periods of persons; employers. */
 export const socialInsuranceDomain: SubgraphDomain<Context> = {
   name: 'social-insurance',
-  createContext(db) {
+  writable: true,
+  createContext(db, environment) {
     const store = createSocialInsuranceStore(db);
-    return () => ({ loaders: createLoaders(store) });
+    const issued = createIssuedDocumentStore(db);
+    const seals = createSealRegistry(environment.dataDir);
+    return () => ({ loaders: createLoaders(store), issued, seals }) as unknown as Context;
   },
   resolvers: {
     Date: DateScalar,
     YearMonth: YearMonthScalar,
+    ...issuedDocumentResolvers,
+    ParticipationCertificate: documentStatusResolvers('SOCIAL_INSURANCE_PARTICIPATION'),
+    Mutation: {
+      issueParticipationCertificate: (_: unknown, args: { idNumber: string }, ctx: Context) =>
+        participationCertificate(requireIdNumber(args.idNumber), ctx),
+      revokeParticipationCertificate: (_: unknown, args: { serial: string; reason: string }, ctx: Context) =>
+        revokeIssuedDocument(ctx.issued, 'SOCIAL_INSURANCE_PARTICIPATION', args.serial, args.reason, ctx.assertion),
+    },
     Query: {
       insuranceEnrolment: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.enrolmentById.load(args.id),
     },

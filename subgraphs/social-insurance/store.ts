@@ -3,6 +3,7 @@ import { jsonList } from '../common/database.js';
 
 export interface InsuredPersonRow {
   id_number: string;
+  name: string;
   card_number: string;
   phone: string | null;
   agency_name: string;

@@ -7,6 +7,7 @@
 export const SOCIAL_INSURANCE_TABLES = `
 CREATE TABLE IF NOT EXISTS insured_persons (
   id_number      TEXT PRIMARY KEY,
+  name           TEXT NOT NULL,
   card_number    TEXT NOT NULL,
   phone          TEXT,
   agency_name    TEXT NOT NULL,
@@ -51,4 +52,21 @@ CREATE TABLE IF NOT EXISTS employers (
   agency_region   TEXT NOT NULL,
   registered_on   TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- Documents issued under the seal of an authority of this domain (电子证明/电子证照), with their live status.
+CREATE TABLE IF NOT EXISTS issued_documents (
+  serial            TEXT PRIMARY KEY,
+  type              TEXT NOT NULL,
+  authority_id      TEXT NOT NULL,
+  authority_province TEXT NOT NULL,
+  holder_key        TEXT NOT NULL,
+  issued_at         TEXT NOT NULL,
+  valid_until       TEXT,
+  status            TEXT NOT NULL CHECK (status IN ('VALID', 'REVOKED', 'SUPERSEDED')),
+  revoked_at        TEXT,
+  revocation_reason TEXT,
+  superseded_by     TEXT,
+  token             TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS issued_documents_by_holder ON issued_documents (holder_key, type, issued_at);
 `;

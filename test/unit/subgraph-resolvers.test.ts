@@ -107,7 +107,7 @@ describe('household subgraph', () => {
 
 describe('social-insurance subgraph', () => {
   const rows = `
-    INSERT INTO insured_persons VALUES ('${HEAD}', 'A00000001', '13812345678', '北京市社会保险事业管理中心', '110105');
+    INSERT INTO insured_persons VALUES ('${HEAD}', '王秀英', 'A00000001', '13812345678', '北京市社会保险事业管理中心', '110105');
     INSERT INTO enrolments VALUES ('E1', '${HEAD}', 'PENSION', 'EMPLOYEE', 'TRANSFERRED_OUT', '430102', '长沙市社会保险服务中心', '${ORG}', '1990-01-01', '1999-12-31');
     INSERT INTO enrolments VALUES ('E2', '${HEAD}', 'PENSION', 'EMPLOYEE', 'CONTRIBUTING', '110105', '北京市社会保险事业管理中心', '${ORG}', '2000-01-01', NULL);
     INSERT INTO contributions VALUES (1, '${HEAD}', 'PENSION', '430102', '${ORG}', '1990-01', '1999-12', 120, 300000, 24000, 48000, 'PAID');
@@ -166,8 +166,8 @@ describe('provident-fund subgraph', () => {
     return `('F1', '${year}${month.slice(4)}', 'REGULAR', 60000, 60000, '${year}${month.slice(4)}-15')`;
   });
   const rows = `
-    INSERT INTO fund_accounts VALUES ('F1', '${HEAD}', 'ACTIVE', '北京住房公积金管理中心', '110105', '${ORG}', '2010-01-01', NULL, 500000, 12, 12345678, '2026-03');
-    INSERT INTO fund_accounts VALUES ('F0', '${HEAD}', 'TRANSFERRED_OUT', '长沙住房公积金管理中心', '430102', NULL, '2000-01-01', '2009-12-31', 300000, 8, 0, '2009-12');
+    INSERT INTO fund_accounts VALUES ('F1', '${HEAD}', '王秀英', 'ACTIVE', '北京住房公积金管理中心', '110105', '${ORG}', '2010-01-01', NULL, 500000, 12, 12345678, '2026-03');
+    INSERT INTO fund_accounts VALUES ('F0', '${HEAD}', '王秀英', 'TRANSFERRED_OUT', '长沙住房公积金管理中心', '430102', NULL, '2000-01-01', '2009-12-31', 300000, 8, 0, '2009-12');
     INSERT INTO fund_deposits VALUES ${deposits.join(', ')};
   `;
 

@@ -30,8 +30,10 @@ export interface AuthorizedOperation {
   document: DocumentNode | null;
   operation: OperationDefinitionNode['operation'];
   denied: readonly DeniedField[];
-  /** Every scope named by a requirement of a requested field (granted or not): purpose binding reads it. */
+  /** Every scope named by a requirement of a requested field (granted or not). */
   requestedScopes: ReadonlySet<string>;
+  /** The distinct requirements of the requested fields (granted or not): purpose binding reads them. */
+  requirements: readonly ScopeRequirement[];
   /** Coordinates of the requested fields (for the audit record). */
   requestedCoordinates: ReadonlySet<string>;
 }
@@ -50,7 +52,13 @@ interface Walk {
   fragments: Map<string, FragmentDefinitionNode>;
   denied: DeniedField[];
   requestedScopes: Set<string>;
+  requirements: Map<string, ScopeRequirement>;
   requestedCoordinates: Set<string>;
+}
+
+function noteRequirement(walk: Walk, requirement: ScopeRequirement): void {
+  for (const all of requirement) for (const scope of all) walk.requestedScopes.add(scope);
+  walk.requirements.set(JSON.stringify(requirement), requirement);
 }
 
 function responseKey(field: FieldNode): string {
@@ -100,7 +108,7 @@ function authorizeField(walk: Walk, parent: GraphQLCompositeType, node: FieldNod
   const fieldPath = [...path, responseKey(node)];
   let allowed = true;
   for (const requirement of requirementsOf(walk, parent, field)) {
-    for (const all of requirement) for (const scope of all) walk.requestedScopes.add(scope);
+    noteRequirement(walk, requirement);
     if (!satisfies(requirement, walk.input.scopes)) allowed = false;
   }
   if (!allowed) {
@@ -127,7 +135,7 @@ function authorizeFragment(
   const type = typeName ? (walk.input.schema.getType(typeName) as GraphQLCompositeType) : parent;
   const typeRequirement = walk.input.policy.typeScopes.get(type.name);
   if (typeRequirement && !isAbstractType(type)) {
-    for (const all of typeRequirement) for (const scope of all) walk.requestedScopes.add(scope);
+    noteRequirement(walk, typeRequirement);
     if (!satisfies(typeRequirement, walk.input.scopes)) {
       directFieldPaths(walk, node.selectionSet, path, type.name);
       return null;
@@ -193,7 +201,7 @@ export function authorizeOperation(input: AuthorizeOperationInput): AuthorizedOp
     }
   }
   if (!operation) throw new Error('authorizeOperation: the document has no such operation (validate it first)');
-  const walk: Walk = { input, fragments, denied: [], requestedScopes: new Set(), requestedCoordinates: new Set() };
+  const walk: Walk = { input, fragments, denied: [], requestedScopes: new Set(), requirements: new Map(), requestedCoordinates: new Set() };
   const rootType = input.schema.getRootType(operation.operation);
   if (!rootType) throw new Error(`authorizeOperation: the schema has no ${operation.operation} type`);
   const selectionSet = authorizeSelectionSet(walk, rootType, operation.selectionSet, []);
@@ -209,6 +217,7 @@ export function authorizeOperation(input: AuthorizeOperationInput): AuthorizedOp
     operation: operation.operation,
     denied: walk.denied,
     requestedScopes: walk.requestedScopes,
+    requirements: [...walk.requirements.values()],
     requestedCoordinates: walk.requestedCoordinates,
   };
 }

@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PERSONS } from '../../scripts/seed/index.js';
+import { testToken } from '../support/identity.js';
+import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
+
+const HUNAN_PERSON = DEMO_PERSONS[0]; // 周志强: contributes in Lhasa (西藏), insured history in Hunan
+const QINGHAI_PERSON = DEMO_PERSONS.find((p) => p.idNumber.startsWith('63'))!; // 马海燕: fund accounts in Xining and Lanzhou
+
+const ISSUE_SI = `mutation($id: ID!) { issueParticipationCertificate(idNumber: $id) { serial type issuer token qrText validUntil } }`;
+const ISSUE_PF = `mutation($id: ID!) { issueDepositCertificate(idNumber: $id) { serial type issuer token qrText } }`;
+const VERIFY = /* GraphQL */ `
+  query($doc: String!, $name: String, $id: ID) {
+    verifyDocument(document: $doc, holderName: $name, holderIdNumber: $id) {
+      verdict code signatureValid contentIntact type serial validityStatus content
+      issuer { name province trusted } holderName holderIdMasked holderNameMatches holderIdNumberMatches
+      record {
+        ... on ParticipationCertificate { status revokedAt revocationReason supersededBy }
+        ... on DepositCertificate { status revokedAt revocationReason supersededBy }
+        ... on LicenceDocument { status revokedAt revocationReason }
+      }
+    }
+  }
+`;
+
+let dataDir: string;
+let federation: TestFederation;
+let notary: Record<string, string>;
+
+beforeAll(async () => {
+  dataDir = await seedTemporaryData(150);
+  federation = await startTestFederation({ dataDir });
+  // A Qinghai notary office: verification needs no matter.
+  notary = { authorization: `Bearer ${await testToken(dataDir, { province: '630000', scopes: ['certificate:verify'], subject: 'xining-notary-3' })}`, 'x-matter-code': '' };
+});
+
+afterAll(async () => {
+  await federation?.stop();
+  if (dataDir) removeData(dataDir);
+});
+
+async function issue(mutation: string, idNumber: string, province: string, matter: string) {
+  const issuer = { authorization: `Bearer ${await testToken(dataDir, { province, scopes: ['certificate:issue', 'household:read', 'social-insurance:read', 'provident-fund:read'] })}`, 'x-matter-code': matter };
+  const { status, body } = await federation.query(mutation, { id: idNumber }, issuer);
+  expect(status).toBe(200);
+  expect(body.errors).toBeUndefined();
+  return Object.values(body.data!)[0] as { serial: string; token: string; qrText: string; issuer: string };
+}
+
+describe('issue → verify → revoke → verify, with authorities of two provinces', () => {
+  it('issues a participation certificate sealed in Tibet and a deposit certificate sealed in Qinghai; a notary verifies both live', async () => {
+    const si = await issue(ISSUE_SI, HUNAN_PERSON.idNumber, '540000', 'TB-SB-005');
+    const pf = await issue(ISSUE_PF, QINGHAI_PERSON.idNumber, '630000', 'TB-GJJ-003');
+    expect(si.issuer).toMatch(/拉萨/);
+    expect(pf.issuer).toMatch(/西宁/);
+    expect(si.token).not.toContain(HUNAN_PERSON.idNumber);
+
+    const first = await federation.query(VERIFY, { doc: si.token, name: HUNAN_PERSON.name, id: HUNAN_PERSON.idNumber }, notary);
+    expect(first.body.errors).toBeUndefined();
+    const v = first.body.data!.verifyDocument;
+    expect(v).toMatchObject({ verdict: 'VALID', code: 'OK', signatureValid: true, contentIntact: true, type: 'SOCIAL_INSURANCE_PARTICIPATION', validityStatus: 'CURRENT' });
+    expect(v.issuer).toMatchObject({ province: '540000', trusted: true });
+    expect(v.record).toEqual({ status: 'VALID', revokedAt: null, revocationReason: null, supersededBy: null });
+    expect([v.holderNameMatches, v.holderIdNumberMatches]).toEqual([true, true]);
+    expect(v.holderIdMasked).toBe(`${HUNAN_PERSON.idNumber.slice(0, 4)}**********${HUNAN_PERSON.idNumber.slice(14)}`);
+    expect(JSON.parse(v.content).cumulativeMonths.PENSION).toBeGreaterThan(0);
+    expect(JSON.stringify(first.body)).not.toContain(HUNAN_PERSON.idNumber);
+
+    const viaQr = await federation.query(VERIFY, { doc: pf.qrText }, notary);
+    expect(viaQr.body.data!.verifyDocument).toMatchObject({ verdict: 'VALID', type: 'PROVIDENT_FUND_DEPOSIT', record: { status: 'VALID' } });
+    expect(viaQr.body.data!.verifyDocument.issuer.province).toBe('630000');
+
+    // Revocation: only an authority of the issuing province (Tibet) may.
+    const revoke = 'mutation($s: ID!, $r: String!) { revokeParticipationCertificate(serial: $s, reason: $r) { status revokedAt revocationReason } }';
+    const outsider = { authorization: `Bearer ${await testToken(dataDir, { province: '430000', issuer: 'hunan', scopes: ['certificate:revoke'] })}`, 'x-matter-code': '' };
+    const refused = await federation.query(revoke, { s: si.serial, r: '信息有误' }, outsider);
+    expect(refused.body.errors![0].extensions!.code).toBe('FORBIDDEN');
+    const lhasa = { authorization: `Bearer ${await testToken(dataDir, { province: '540000', issuer: 'xizang', scopes: ['certificate:revoke'] })}`, 'x-matter-code': '' };
+    const revoked = await federation.query(revoke, { s: si.serial, r: '参保信息更正，原证明作废' }, lhasa);
+    expect(revoked.body.errors).toBeUndefined();
+    expect(revoked.body.data!.revokeParticipationCertificate.status).toBe('REVOKED');
+
+    const again = await federation.query(VERIFY, { doc: si.token }, notary);
+    expect(again.body.data!.verifyDocument.record).toMatchObject({ status: 'REVOKED', revocationReason: '参保信息更正，原证明作废' });
+    expect(again.body.data!.verifyDocument.signatureValid).toBe(true);
+  });
+
+  it('marks an earlier certificate superseded when a newer one is issued', async () => {
+    const older = await issue(ISSUE_PF, QINGHAI_PERSON.idNumber, '630000', 'TB-GJJ-003');
+    const newer = await issue(ISSUE_PF, QINGHAI_PERSON.idNumber, '630000', 'TB-GJJ-003');
+    const { body } = await federation.query(VERIFY, { doc: older.token }, notary);
+    expect(body.data!.verifyDocument.record).toMatchObject({ status: 'SUPERSEDED', supersededBy: newer.serial });
+  });
+
+  it('tells a holder mismatch without disclosing who the holder is', async () => {
+    const si = await issue(ISSUE_SI, HUNAN_PERSON.idNumber, '540000', 'TB-SB-005');
+    const other = DEMO_PERSONS[4];
+    const { body } = await federation.query(VERIFY, { doc: si.token, name: other.name, id: other.idNumber }, notary);
+    const v = body.data!.verifyDocument;
+    expect([v.verdict, v.holderNameMatches, v.holderIdNumberMatches]).toEqual(['VALID', false, false]);
+    expect(JSON.stringify(body)).not.toContain(HUNAN_PERSON.idNumber);
+  });
+
+  it('gives tampered and garbage documents a precise verdict, never an error', async () => {
+    const si = await issue(ISSUE_SI, HUNAN_PERSON.idNumber, '540000', 'TB-SB-005');
+    const [header, payload, signature] = si.token.split('.');
+    const altered = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    altered.content.cumulativeMonths.PENSION = 999;
+    const cases: [string, string][] = [
+      ['garbage', 'hello notary'],
+      ['truncated', si.token.slice(0, si.token.length - 20)],
+      ['altered content', `${header}.${Buffer.from(JSON.stringify(altered)).toString('base64url')}.${signature}`],
+    ];
+    for (const [name, doc] of cases) {
+      const { status, body } = await federation.query(VERIFY, { doc }, notary);
+      expect(status, name).toBe(200);
+      expect(body.errors, name).toBeUndefined();
+      expect(body.data!.verifyDocument.verdict, name).not.toBe('VALID');
+      expect(body.data!.verifyDocument.record, name).toBeNull();
+    }
+  });
+
+  it('seals a licence as a document its holder can present', async () => {
+    const licences = await federation.query('query($id: ID!) { person(idNumber: $id) { licences { title status document { serial token } } } }', { id: HUNAN_PERSON.idNumber }, {
+      'x-matter-code': 'TB-ZZ-002',
+    });
+    expect(licences.body.errors).toBeUndefined();
+    const valid = licences.body.data!.person.licences.find((l: { status: string }) => l.status === 'VALID');
+    expect(valid.document.token).toEqual(expect.any(String));
+    const { body } = await federation.query(VERIFY, { doc: valid.document.token }, notary);
+    expect(body.data!.verifyDocument).toMatchObject({ verdict: 'VALID', record: { status: 'VALID' } });
+  });
+
+  it('requires certificate:issue under a matter that allows it', async () => {
+    const noIssue = { authorization: `Bearer ${await testToken(dataDir, { scopes: ['social-insurance:read'] })}`, 'x-matter-code': 'TB-SB-001' };
+    const { body } = await federation.query(ISSUE_SI, { id: HUNAN_PERSON.idNumber }, noIssue);
+    expect(body.errors![0].extensions!.code).toBe('UNAUTHORIZED_FIELD_OR_TYPE');
+  });
+});
