@@ -16,6 +16,7 @@ import { ensureGatewayKeys } from '../subgraphs/common/gateway-keys.js';
 import { DEMO_PERSONS } from './seed/index.js';
 import { writeTestTrustList, testToken } from '../test/support/identity.js';
 import { measureAppends, scratchPostgres } from './bench/audit-appends.js';
+import { benchDocument, measureVerifications } from './bench/document-verifications.js';
 import { median, runLoad, type LoadResult } from './bench/load.js';
 import { startService, startSubgraphs, stopAll, subgraphUrls, type Service } from './bench/stack.js';
 
@@ -60,6 +61,10 @@ try {
     }
   }
 
+  say('Document verifications (offline, in-process, 2 s, medians of rounds)…');
+  const verificationRates: number[] = [];
+  for (let r = 0; r < rounds; r++) verificationRates.push(await measureVerifications(dataDir, 2));
+
   say('Starting six subgraphs and two gateways (audit durable / audit off)…');
   const subgraphs = await startSubgraphs(dataDir);
   services.push(...subgraphs.values());
@@ -88,12 +93,26 @@ try {
     p50: median(list.map((x) => x.p50)),
     p99: median(list.map((x) => x.p99)),
   });
+  // W3: certificate verification through the gateway (a notary's query; live status from the issuer).
+  const { token: documentToken } = await benchDocument(dataDir);
+  const notaryHeaders = { authorization: `Bearer ${await testToken(dataDir, { province: '630000', scopes: ['certificate:verify'], lifetimeSeconds: 3600 })}` };
+  const verifyBody = JSON.stringify({
+    query: 'query W3($doc: String!) { verifyDocument(document: $doc, holderName: "周志强") { verdict code signatureValid issuer { name } holderNameMatches record { ... on ParticipationCertificate { status } } } }',
+    variables: { doc: documentToken },
+  });
+  const w3: LoadResult[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const result = await runLoad({ url: durable.url, body: verifyBody, headers: notaryHeaders, connections, durationSeconds: duration });
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`W3: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    w3.push(result);
+  }
   const d = summary(results.durable);
   const o = summary(results.off);
   const report = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
     settings: { persons, rounds, duration, connections },
     auditAppendsPerSecond: { sqlite: median(sqliteRates), postgres: median(postgresRates), rounds: { sqlite: sqliteRates, postgres: postgresRates } },
+    documentVerificationsPerSecond: { offline: median(verificationRates), rounds: verificationRates, viaGateway: summary(w3) },
     auditLatency: { durable: d, off: o, p50Ratio: d.p50 / o.p50, p99Ratio: d.p99 / o.p99, throughputRatio: d.requestsPerSecond / o.requestsPerSecond },
   };
   say();
@@ -101,6 +120,8 @@ try {
   say('|---|---|');
   say(`| durable audit appends/s, SQLite (WAL, synchronous=FULL), 64 appenders | ${report.auditAppendsPerSecond.sqlite.toFixed(0)} |`);
   say(`| durable audit appends/s, PostgreSQL, 64 appenders | ${report.auditAppendsPerSecond.postgres.toFixed(0)} |`);
+  say(`| document verifications/s, offline library, one core | ${report.documentVerificationsPerSecond.offline.toFixed(0)} |`);
+  say(`| W3 document verifications/s through the gateway (audit durable), ${connections} connections | ${report.documentVerificationsPerSecond.viaGateway.requestsPerSecond.toFixed(0)} (p50 ${report.documentVerificationsPerSecond.viaGateway.p50} ms, p99 ${report.documentVerificationsPerSecond.viaGateway.p99} ms) |`);
   say();
   say(`W1 person dossier, ${connections} connections, ${rounds} rounds × ${duration} s, medians:`);
   say();

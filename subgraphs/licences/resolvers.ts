@@ -1,6 +1,8 @@
 import { authority, regionOf } from '../common/places.js';
 import { groupLoader, rowLoader } from '../common/loaders.js';
 import { DateScalar, yuan } from '../common/scalars.js';
+import { readFile } from 'node:fs/promises';
+import { sealTrustListPath } from '../common/documents/seal-keys.js';
 import { badUserInput, requireCreditCode, requireIdNumber, requireKeyCount } from '../common/errors.js';
 import type { DisclosureLog } from '../common/disclosure.js';
 import type { GatewayAssertion } from '../common/gateway-assertion.js';
@@ -38,6 +40,7 @@ interface Context {
   issued: IssuedDocumentStore;
   seals: SealRegistry;
   trustList: () => Promise<SealTrustList>;
+  sealTrustListText: () => Promise<string>;
   assertion: GatewayAssertion;
   disclosed: DisclosureLog;
 }
@@ -113,7 +116,11 @@ export const licencesDomain: SubgraphDomain<Context> = {
     const issued = createIssuedDocumentStore(db);
     const seals = createSealRegistry(environment.dataDir);
     const trustList = sealTrustListLoader(environment.dataDir);
-    return () => ({ loaders: createLoaders(store), issued, seals, trustList }) as unknown as Context;
+    const sealTrustListText = async () => {
+      await trustList(); // builds the file if no authority has sealed yet
+      return readFile(sealTrustListPath(environment.dataDir), 'utf8');
+    };
+    return () => ({ loaders: createLoaders(store), issued, seals, trustList, sealTrustListText }) as unknown as Context;
   },
   resolvers: {
     Date: DateScalar,
@@ -157,6 +164,7 @@ export const licencesDomain: SubgraphDomain<Context> = {
           record: recordType ? statusRecord(recordType, result.document!.serial, ctx) : null,
         };
       },
+      sealTrustList: (_: unknown, __: unknown, ctx: Context) => ctx.sealTrustListText(),
       organisation: (_: unknown, args: { creditCode: string }, ctx: Context) =>
         ctx.loaders.organisation.load(requireCreditCode(args.creditCode)),
       organisations: (_: unknown, args: { creditCodes: string[] }, ctx: Context) => {

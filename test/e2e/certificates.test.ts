@@ -130,6 +130,16 @@ describe('issue → verify → revoke → verify, with authorities of two provin
     expect(body.data!.verifyDocument).toMatchObject({ verdict: 'VALID', record: { status: 'VALID' } });
   });
 
+  it('hands out a QR image on request, and the trust list for offline verification', async () => {
+    const issuer = { authorization: `Bearer ${await testToken(dataDir, { province: '540000', scopes: ['certificate:issue', 'social-insurance:read'] })}`, 'x-matter-code': 'TB-SB-005' };
+    const { body } = await federation.query('mutation($id: ID!) { issueParticipationCertificate(idNumber: $id) { qrPng } }', { id: HUNAN_PERSON.idNumber }, issuer);
+    expect(body.data!.issueParticipationCertificate.qrPng).toMatch(/^data:image\/png;base64,/);
+    const list = await federation.query('{ sealTrustList }', {}, notary);
+    const trustList = JSON.parse(list.body.data!.sealTrustList);
+    expect(trustList.authorities.map((a: { province: string }) => a.province)).toEqual(expect.arrayContaining(['540000', '630000']));
+    expect(list.body.data!.sealTrustList).not.toMatch(/"d":/); // public keys only
+  });
+
   it('requires certificate:issue under a matter that allows it', async () => {
     const noIssue = { authorization: `Bearer ${await testToken(dataDir, { scopes: ['social-insurance:read'] })}`, 'x-matter-code': 'TB-SB-001' };
     const { body } = await federation.query(ISSUE_SI, { id: HUNAN_PERSON.idNumber }, noIssue);

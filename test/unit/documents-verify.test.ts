@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idNumberCheckChar } from '../../subgraphs/common/identifiers.js';
 import {
@@ -67,16 +69,19 @@ function deposit(overrides: Partial<DocumentDraft> = {}): DocumentDraft {
   };
 }
 
-/** Splits a token into its three parts, decoded where they are JSON. */
+/** Splits a token into its three parts, decoded where they are JSON (the payload is raw DEFLATE of JSON). */
 function partsOf(token: string) {
   const [header, payload, signature] = token.split('.');
   return {
     header: JSON.parse(Buffer.from(header, 'base64url').toString('utf8')),
-    payload: JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')),
+    payload: JSON.parse(inflateRawSync(Buffer.from(payload, 'base64url')).toString('utf8')),
     segments: { header, payload, signature },
   };
 }
+/** A header part. */
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+/** A payload part, compressed as an issuer would. */
+const encodePayload = (value: unknown) => deflateRawSync(Buffer.from(JSON.stringify(value), 'utf8')).toString('base64url');
 
 let dataDir: string;
 let strangerDir: string;
@@ -183,7 +188,7 @@ describe('verifyDocument', () => {
     it('answers CONTENT_ALTERED when the payload was changed after sealing', async () => {
       const { payload, segments } = partsOf(certificate.token);
       payload.content.totalMonths = 200;
-      const forged = `${segments.header}.${encode(payload)}.${segments.signature}`;
+      const forged = `${segments.header}.${encodePayload(payload)}.${segments.signature}`;
       const result = await verifyDocument(forged, trustList, { now: DURING });
       expect(result).toMatchObject({ verdict: 'INVALID', code: 'CONTENT_ALTERED', integrity: { signatureValid: false, contentIntact: false }, content: null });
       // The claimed issuer is shown, flagged as not trusted: the notary sees who the forgery pretends to be.
@@ -193,14 +198,13 @@ describe('verifyDocument', () => {
     it('answers CONTENT_ALTERED when the holder name was swapped in', async () => {
       const { payload, segments } = partsOf(certificate.token);
       payload.holder.name = '次仁卓玛';
-      expect((await verifyDocument(`${segments.header}.${encode(payload)}.${segments.signature}`, trustList)).code).toBe('CONTENT_ALTERED');
+      expect((await verifyDocument(`${segments.header}.${encodePayload(payload)}.${segments.signature}`, trustList)).code).toBe('CONTENT_ALTERED');
     });
 
     it('answers SIGNATURE_INVALID when the payload was changed and the header digest recomputed to match', async () => {
       const { header, payload } = partsOf(certificate.token);
       payload.validUntil = '2036-06-01T00:00:00.000Z';
-      const bytes = Buffer.from(JSON.stringify(payload), 'utf8');
-      const { createHash } = await import('node:crypto');
+      const bytes = deflateRawSync(Buffer.from(JSON.stringify(payload), 'utf8'));
       header.dig = createHash('sha256').update(bytes).digest('base64url');
       const forged = `${encode(header)}.${bytes.toString('base64url')}.${partsOf(certificate.token).segments.signature}`;
       expect(await verifyDocument(forged, trustList)).toMatchObject({ code: 'SIGNATURE_INVALID', integrity: { signatureValid: false, contentIntact: true } });
@@ -221,6 +225,7 @@ describe('verifyDocument', () => {
       ['says alg HS256', 'HEADER_INVALID', (h) => (h.alg = 'HS256')],
       ['says ES256 for an EdDSA key', 'SIGNATURE_INVALID', (h) => (h.alg = 'ES256')],
       ['lost its kid', 'HEADER_INVALID', (h) => delete h.kid],
+      ['says the payload is not compressed', 'HEADER_INVALID', (h) => delete h.zip],
       ['has another typ', 'DOCUMENT_MALFORMED', (h) => (h.typ = 'JWT')],
     ])('when the header %s, answers %s', async (_case, code, edit) => {
       const { header, segments } = partsOf(certificate.token);
@@ -330,7 +335,7 @@ describe('verifyDocument', () => {
     it('does not check a holder against a document whose seal failed', async () => {
       const { payload, segments } = partsOf(certificate.token);
       payload.serial = 'SB-430100-2026-999999';
-      const result = await verifyDocument(`${segments.header}.${encode(payload)}.${segments.signature}`, trustList, { holder: AYIGULI });
+      const result = await verifyDocument(`${segments.header}.${encodePayload(payload)}.${segments.signature}`, trustList, { holder: AYIGULI });
       expect(result.holderMatch).toEqual({ checked: false, nameMatches: null, idNumberMatches: null });
     });
 
@@ -444,7 +449,8 @@ describe('sealDocument', () => {
   });
 
   it('refuses content too large for a QR code (DOCUMENT_TOO_LARGE)', async () => {
-    const periods = Array.from({ length: 60 }, (_, i) => ({ insuranceType: 'PENSION', from: `${2000 + (i % 26)}-01`, place: '430100', placeName: '长沙市', employer: '长沙某某科技有限公司' }));
-    await expect(sealDocument(changsha, participation({ content: { periods } }))).rejects.toMatchObject({ code: 'DOCUMENT_TOO_LARGE' });
+    // Incompressible, as scanned attachments would be: 2400 random bytes.
+    const attachment = randomBytes(2400).toString('base64');
+    await expect(sealDocument(changsha, participation({ content: { attachment } }))).rejects.toMatchObject({ code: 'DOCUMENT_TOO_LARGE' });
   });
 });

@@ -7,6 +7,7 @@
  */
 import { QR_TEXT_PREFIX } from './document-qr.js';
 import { DOCUMENT_JWS_TYPE, SEAL_ALGORITHMS, type SealAlgorithm } from './document-types.js';
+import { PAYLOAD_COMPRESSION } from './payload-compression.js';
 
 /** Far above the largest QR text (2331 bytes) even with line breaks; refuses pasted files before any work. */
 export const MAX_DOCUMENT_INPUT_CHARS = 16_384;
@@ -14,13 +15,13 @@ export const MAX_DOCUMENT_INPUT_CHARS = 16_384;
 /** Both EdDSA (Ed25519) and ES256 signatures are 64 bytes: 86 base64url characters. */
 const SIGNATURE_CHARS = 86;
 const SIGNATURE_BYTES = 64;
-const HEADER_FIELDS = new Set(['alg', 'kid', 'typ', 'dig']);
+const HEADER_FIELDS = new Set(['alg', 'kid', 'typ', 'zip', 'dig']);
 
 /** A token split and decoded, header checked. */
 export interface ParsedDocumentToken {
   /** The compact JWS, without prefix or white space. */
   compact: string;
-  header: { alg: SealAlgorithm; kid: string; typ: string; dig: string };
+  header: { alg: SealAlgorithm; kid: string; typ: string; zip: string; dig: string };
   payloadBytes: Uint8Array;
 }
 
@@ -86,6 +87,7 @@ export function parseDocumentToken(input: unknown): ParsedDocumentToken | Unread
   for (const member of Object.keys(header)) if (!HEADER_FIELDS.has(member)) return { code: 'HEADER_INVALID', problem: `header has an unexpected member "${member.slice(0, 32)}"` };
   if (!(SEAL_ALGORITHMS as readonly unknown[]).includes(header.alg)) return { code: 'HEADER_INVALID', problem: `header alg is not one of ${SEAL_ALGORITHMS.join(', ')}` };
   if (typeof header.kid !== 'string' || header.kid === '' || header.kid.length > 128) return { code: 'HEADER_INVALID', problem: 'header kid is missing' };
+  if (header.zip !== PAYLOAD_COMPRESSION) return { code: 'HEADER_INVALID', problem: `header zip is not ${PAYLOAD_COMPRESSION}` };
   if (typeof header.dig !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(header.dig)) return { code: 'HEADER_INVALID', problem: 'header dig is not a base64url SHA-256 digest' };
 
   if (parts[2].length < SIGNATURE_CHARS) return truncated(`signature has ${parts[2].length} of ${SIGNATURE_CHARS} characters`);
@@ -96,7 +98,7 @@ export function parseDocumentToken(input: unknown): ParsedDocumentToken | Unread
   if (payloadBytes === null) return { code: 'CONTENT_ALTERED', problem: 'payload part is not canonical base64url' };
   return {
     compact: text,
-    header: { alg: header.alg as SealAlgorithm, kid: header.kid, typ: header.typ, dig: header.dig },
+    header: { alg: header.alg as SealAlgorithm, kid: header.kid, typ: header.typ, zip: header.zip, dig: header.dig },
     payloadBytes,
   };
 }

@@ -3,8 +3,10 @@
  * seal key as a compact JWS, which is the document's token; the token behind
  * a `KSTB1:` prefix is its QR text.
  *
- * Protected header: `{ alg: "EdDSA", kid, typ: "kuasheng-document+jws", dig }`
- * where `dig` is base64url(SHA-256(payload bytes)). The signature alone
+ * Protected header: `{ alg: "EdDSA", kid, typ: "kuasheng-document+jws", zip: "DEF", dig }`.
+ * The payload bytes are the raw DEFLATE of the payload's JSON (see
+ * payload-compression.ts: without it a typical certificate would not fit a
+ * QR code). `dig` is base64url(SHA-256(payload bytes)). The signature alone
  * proves integrity; `dig` only lets a verifier say *what* broke: a payload
  * that no longer matches its header's digest was altered after sealing
  * (CONTENT_ALTERED), while a payload that matches it under a signature that
@@ -28,6 +30,7 @@ import {
   type DocumentType,
 } from './document-types.js';
 import { holderBinding, newBindingSalt } from './holder-binding.js';
+import { compressPayload, PAYLOAD_COMPRESSION } from './payload-compression.js';
 import { toInstant } from './iso-instant.js';
 import type { SealSigner } from './seal-keys.js';
 
@@ -74,7 +77,9 @@ export interface DocumentHeader {
   alg: string;
   kid: string;
   typ: typeof DOCUMENT_JWS_TYPE;
-  /** base64url(SHA-256(payload bytes)). */
+  /** Always `DEF`: the payload is raw DEFLATE of its JSON. */
+  zip: typeof PAYLOAD_COMPRESSION;
+  /** base64url(SHA-256(payload bytes as in the JWS, i.e. compressed)). */
   dig: string;
 }
 
@@ -170,9 +175,9 @@ export function buildDocumentPayload(issuer: DocumentPayload['issuer'], draft: D
  */
 export async function sealDocument(signer: SealSigner, draft: DocumentDraft, options: { now?: Date } = {}): Promise<SealedDocument> {
   const payload = buildDocumentPayload(signer.authority, draft, options.now);
-  const bytes = new TextEncoder().encode(JSON.stringify(payload));
+  const bytes = compressPayload(payload);
   const { kid, alg, key } = await signer.currentKey();
-  const header: DocumentHeader = { alg, kid, typ: DOCUMENT_JWS_TYPE, dig: payloadDigest(bytes) };
+  const header: DocumentHeader = { alg, kid, typ: DOCUMENT_JWS_TYPE, zip: PAYLOAD_COMPRESSION, dig: payloadDigest(bytes) };
   const token = await new CompactSign(bytes).setProtectedHeader({ ...header }).sign(key);
   const qrText = toQrText(token);
   const size = Buffer.byteLength(qrText, 'utf8');

@@ -15,6 +15,7 @@ import { readDocumentPayload } from './document-payload.js';
 import { parseDocumentToken } from './document-token.js';
 import { bindingMatches, holderNamesMatch } from './holder-binding.js';
 import { instantMillis } from './iso-instant.js';
+import { decompressPayload } from './payload-compression.js';
 import { provinceNameOf } from './seal-authority.js';
 import type { SealTrustList, TrustedSealKey } from './seal-trust-list.js';
 import { VERIFICATION_CODES, type DocumentVerdict, type VerificationCode } from './verification-codes.js';
@@ -130,12 +131,7 @@ function outcome(code: VerificationCode, parts: Parts = {}): DocumentVerificatio
 
 /** The issuer a payload claims, for documents whose seal did not verify; null when the payload is unreadable. */
 function claimedIssuer(payloadBytes: Uint8Array): DocumentVerification['issuer'] {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(payloadBytes).toString('utf8'));
-  } catch {
-    return null;
-  }
+  const value = decompressPayload(payloadBytes);
   const issuer = (value as { issuer?: unknown } | null)?.issuer as Record<string, unknown> | undefined;
   if (typeof issuer !== 'object' || issuer === null) return null;
   const { id, name, province } = issuer;
@@ -204,13 +200,7 @@ export async function verifyDocument(input: unknown, trustList: SealTrustList, o
   const integrity = { signatureValid: true, contentIntact };
   const authority = key.authority;
   const sealer = { id: authority.id, name: authority.name, province: authority.province, provinceName: authority.provinceName, trusted: true };
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(payloadBytes).toString('utf8'));
-  } catch {
-    value = undefined;
-  }
-  const read = readDocumentPayload(value);
+  const read = readDocumentPayload(decompressPayload(payloadBytes));
   if ('problem' in read) return outcome('DOCUMENT_MALFORMED', { integrity, issuer: sealer });
   const payload = read.payload;
 
