@@ -8,7 +8,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { checkCreditCode, checkIdNumber } from '../../subgraphs/common/identifiers.js';
+import { checkCreditCode, checkIdNumber, maskIdNumber } from '../../subgraphs/common/identifiers.js';
 
 const ID_NUMBER_SHAPE = /^\d{17}[\dXx]$/;
 
@@ -20,10 +20,7 @@ const ID_NUMBER_SHAPE = /^\d{17}[\dXx]$/;
  * see it whole to join records.
  */
 
-/** `5401**********9217`: area prefix and the last four characters stay. */
-export function maskIdNumber(value: string): string {
-  return value.length === 18 ? `${value.slice(0, 4)}${'*'.repeat(10)}${value.slice(14)}` : '*'.repeat(value.length);
-}
+export { maskIdNumber };
 
 /** `138****5678`. */
 export function maskPhone(value: string): string {

@@ -104,3 +104,12 @@ export function idNumberFacts(idNumber: string): IdNumberFacts {
     sex: Number(idNumber[16]) % 2 === 1 ? 'MALE' : 'FEMALE',
   };
 }
+
+/**
+ * The printed, masked form of an ID number, `5401**********9217`: area
+ * prefix and the last four characters stay (the gateway's masking and the
+ * holder line of sealed documents use it alike).
+ */
+export function maskIdNumber(value: string): string {
+  return value.length === 18 ? `${value.slice(0, 4)}${'*'.repeat(10)}${value.slice(14)}` : '*'.repeat(value.length);
+}

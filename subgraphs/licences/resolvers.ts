@@ -10,7 +10,7 @@ import type { DocumentDraft } from '../common/documents/document.js';
 import { toQrText } from '../common/documents/document-qr.js';
 import { verifyDocument } from '../common/documents/verify-document.js';
 import type { SealTrustList } from '../common/documents/seal-trust-list.js';
-import { maskIdNumber } from '../../gateway/authorization/masking.js';
+import { maskIdNumber } from '../common/identifiers.js';
 import {
   createIssuedDocumentStore,
   createSealRegistry,

@@ -1,3 +1,4 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { testToken } from '../support/identity.js';
@@ -103,12 +104,13 @@ describe('issue → verify → revoke → verify, with authorities of two provin
   it('gives tampered and garbage documents a precise verdict, never an error', async () => {
     const si = await issue(ISSUE_SI, HUNAN_PERSON.idNumber, '540000', 'TB-SB-005');
     const [header, payload, signature] = si.token.split('.');
-    const altered = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    // The payload is DEFLATE-compressed (header zip: DEF) so that documents fit a QR code.
+    const altered = JSON.parse(inflateRawSync(Buffer.from(payload, 'base64url')).toString('utf8'));
     altered.content.cumulativeMonths.PENSION = 999;
     const cases: [string, string][] = [
       ['garbage', 'hello notary'],
       ['truncated', si.token.slice(0, si.token.length - 20)],
-      ['altered content', `${header}.${Buffer.from(JSON.stringify(altered)).toString('base64url')}.${signature}`],
+      ['altered content', `${header}.${deflateRawSync(Buffer.from(JSON.stringify(altered))).toString('base64url')}.${signature}`],
     ];
     for (const [name, doc] of cases) {
       const { status, body } = await federation.query(VERIFY, { doc }, notary);

@@ -136,8 +136,20 @@ describe('buildSealTrustList', () => {
     expect(readFileSync(file, 'utf8')).not.toMatch(/"d"\s*:/);
   });
 
-  it('refuses to publish an empty list', async () => {
-    await expect(buildSealTrustList(dataDir)).rejects.toMatchObject({ code: 'SEAL_TRUST_LIST_INVALID', field: 'authorities' });
+  it('publishes an empty list before any authority has a key: it trusts nobody', async () => {
+    const { trustList } = await buildSealTrustList(dataDir);
+    expect(trustList.authorities).toEqual([]);
+    expect((await loadSealTrustList(sealTrustListPath(dataDir))).keys.size).toBe(0);
+  });
+
+  it('keeps every authority when several create their key and rebuild at the same time', async () => {
+    const authorities = [CHANGSHA, LHASA, { id: '653100-social-insurance', name: '喀什地区社会保险事业管理局' }, { id: '540500-provident-fund', name: '山南市住房公积金管理中心' }];
+    await Promise.all(authorities.map(async (authority) => {
+      await ensureSealKey(dataDir, authority);
+      await buildSealTrustList(dataDir);
+    }));
+    const list = await loadSealTrustList(sealTrustListPath(dataDir));
+    expect(list.authorities.map((a) => a.id)).toEqual(authorities.map((a) => a.id).sort());
   });
 });
 
@@ -167,7 +179,7 @@ describe('loadSealTrustList', () => {
     ['a broken public key', 'authorities[0].jwks.keys[0]', (l) => Object.assign(l.authorities[0].jwks.keys[0], { x: 'AAAA' })],
     ['an unknown member', 'authorities[0].jwsk', (l) => Object.assign(l.authorities[0], { jwsk: {} })],
     ['another format version', 'version', (l) => Object.assign(l, { version: 2 })],
-    ['no authorities', 'authorities', (l) => Object.assign(l, { authorities: [] })],
+    ['authorities that are not a list', 'authorities', (l) => Object.assign(l, { authorities: {} })],
   ];
 
   it.each(edits)('refuses %s, naming the field (SEAL_TRUST_LIST_INVALID)', async (_case, field, edit) => {

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CompactSign } from 'jose';
-import { maskIdNumber } from '../../../gateway/authorization/masking.js';
+import { maskIdNumber } from '../identifiers.js';
 import { checkCreditCode, checkIdNumber } from '../identifiers.js';
 import { DocumentDraftError } from './document-errors.js';
 import { DOCUMENT_SERIAL, readDocumentPayload } from './document-payload.js';

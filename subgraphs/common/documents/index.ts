@@ -16,4 +16,3 @@ export * from './verification-codes.js';
 export * from './verify-document.js';
 export { describeDocumentVerification, LIVE_STATUS_NOT_CHECKED } from './verification-report.js';
 export * from './verify-cli-arguments.js';
-export { measureDocumentVerifications, type DocumentVerificationBenchResult } from './verification-benchmark.js';

@@ -22,7 +22,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import { SealKeyError, SealTrustListError } from './document-errors.js';
+import { SealKeyError } from './document-errors.js';
 import type { SealAlgorithm } from './document-types.js';
 import { checkSealAuthorityId, normalizeSealAuthority, type SealAuthority, type SealAuthorityInput } from './seal-authority.js';
 import { parseSealTrustList, SEAL_TRUST_LIST_VERSION, type SealPublicJwk, type SealTrustListFile } from './seal-trust-list.js';
@@ -96,10 +96,14 @@ function readJson<T>(file: string, authorityId: string): T {
 const LOCK_WAIT_MS = 5_000;
 const LOCK_STALE_MS = 30_000;
 
-/** Runs `task` holding the authority's lock file; a lock older than 30 s is taken to be left by a crash. */
-async function withAuthorityLock<T>(files: SealKeyFiles, authorityId: string, task: () => Promise<T>): Promise<T> {
-  mkdirSync(files.folder, { recursive: true, mode: 0o700 });
-  const lock = join(files.folder, '.lock');
+/**
+ * Runs `task` holding `<folder>/.lock`, across processes; a lock older than
+ * 30 s is taken to be left by a crash. `owner` names what is locked in the
+ * SEAL_KEY_BUSY error.
+ */
+async function withLockFile<T>(folder: string, owner: string, task: () => Promise<T>): Promise<T> {
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const lock = join(folder, '.lock');
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
@@ -114,7 +118,7 @@ async function withAuthorityLock<T>(files: SealKeyFiles, authorityId: string, ta
       } catch {
         // Released between our attempt and the stat: try again.
       }
-      if (Date.now() > deadline) throw new SealKeyError('SEAL_KEY_BUSY', authorityId, `another process holds ${lock}; remove it if no key operation is running`);
+      if (Date.now() > deadline) throw new SealKeyError('SEAL_KEY_BUSY', owner, `another process holds ${lock}; remove it if no key operation is running`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
@@ -179,7 +183,7 @@ export async function ensureSealKey(dataDir: string, authorityInput: SealAuthori
     return { authority, kid, created, files };
   };
   if (complete()) return reconcile(false, currentKid(files, authority.id));
-  return withAuthorityLock(files, authority.id, async () => {
+  return withLockFile(files.folder, authority.id, async () => {
     // Another process may have finished while we waited for the lock.
     if (complete()) return reconcile(false, currentKid(files, authority.id));
     const { privateJwk, publicJwk } = await newSealKey(authority.id, options.now ?? new Date());
@@ -218,7 +222,7 @@ export async function rotateSealKey(dataDir: string, authorityId: string, option
   if (!existsSync(files.privateKey) || !existsSync(files.jwks)) {
     throw new SealKeyError('SEAL_KEY_NOT_FOUND', authorityId, `has no seal key in ${files.folder}; create it first (ensureSealKey)`);
   }
-  return withAuthorityLock(files, authorityId, async () => {
+  return withLockFile(files.folder, authorityId, async () => {
     const now = options.now ?? new Date();
     const jwks = readJson<{ keys?: SealPublicJwk[] }>(files.jwks, authorityId);
     if (!Array.isArray(jwks.keys)) throw new SealKeyError('SEAL_KEY_INVALID', authorityId, `${files.jwks} has no "keys" array`);
@@ -313,26 +317,33 @@ export interface BuildSealTrustListOptions {
  * Gathers every authority's public JWKS into one trust list, checks that it
  * loads (so a broken list is never published), and writes it atomically.
  * Only public key members are copied: private material cannot leak through
- * here even if a JWKS file was hand-edited.
+ * here even if a JWKS file was hand-edited. With no authority yet the list
+ * is empty, which trusts nobody (every document UNKNOWN_KEY).
  *
- * @throws {SealTrustListError} when there is no authority or the result would not load.
+ * Builds are serialised across processes by a lock file: two subgraphs
+ * each creating an authority's key at first start and rebuilding must not
+ * let the one that listed the folder first overwrite the other's list.
+ * Whoever creates or rotates a key builds after it, so the last build
+ * always holds every key.
+ *
+ * @throws {SealTrustListError} when the result would not load.
+ * @throws {SealKeyError} for unreadable key files, or `SEAL_KEY_BUSY`.
  */
 export async function buildSealTrustList(dataDir: string, options: BuildSealTrustListOptions = {}): Promise<{ file: string; trustList: SealTrustListFile }> {
   const file = options.file ?? sealTrustListPath(dataDir);
-  const ids = listSealAuthorities(dataDir);
-  if (ids.length === 0) throw new SealTrustListError(file, 'authorities', `would be empty: no authority has a seal key under ${sealsFolder(dataDir)}`);
-  const authorities = ids.map((id) => {
-    const files = sealKeyFiles(dataDir, id);
-    const authority = normalizeSealAuthority(readJson<SealAuthorityInput>(files.authority, id));
-    const jwks = readJson<{ keys?: SealPublicJwk[] }>(files.jwks, id);
-    const keys = (Array.isArray(jwks.keys) ? jwks.keys : []).map(publicMembers);
-    return { id: authority.id, name: authority.name, province: authority.province, provinceName: authority.provinceName, jwks: { keys } };
+  return withLockFile(sealsFolder(dataDir), 'trust-list', async () => {
+    const authorities = listSealAuthorities(dataDir).map((id) => {
+      const files = sealKeyFiles(dataDir, id);
+      const authority = normalizeSealAuthority(readJson<SealAuthorityInput>(files.authority, id));
+      const jwks = readJson<{ keys?: SealPublicJwk[] }>(files.jwks, id);
+      const keys = (Array.isArray(jwks.keys) ? jwks.keys : []).map(publicMembers);
+      return { id: authority.id, name: authority.name, province: authority.province, provinceName: authority.provinceName, jwks: { keys } };
+    });
+    const trustList: SealTrustListFile = { version: SEAL_TRUST_LIST_VERSION, generatedAt: (options.now ?? new Date()).toISOString(), authorities };
+    await parseSealTrustList(trustList, file);
+    writeFileAtomically(file, `${JSON.stringify(trustList, null, 2)}\n`, 0o644);
+    return { file, trustList };
   });
-  const trustList: SealTrustListFile = { version: SEAL_TRUST_LIST_VERSION, generatedAt: (options.now ?? new Date()).toISOString(), authorities };
-  await parseSealTrustList(trustList, file);
-  mkdirSync(sealsFolder(dataDir), { recursive: true, mode: 0o700 });
-  writeFileAtomically(file, `${JSON.stringify(trustList, null, 2)}\n`, 0o644);
-  return { file, trustList };
 }
 
 const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'kid', 'alg', 'use', 'activatedAt', 'retiredAt'] as const;

@@ -109,7 +109,8 @@ export async function parseSealTrustList(value: unknown, source = '(inline trust
   }
   if (value.version !== SEAL_TRUST_LIST_VERSION) fail('version', `must be ${SEAL_TRUST_LIST_VERSION}, got ${JSON.stringify(value.version)}`);
   if (instantMillis(value.generatedAt) === null) fail('generatedAt', 'must be an ISO 8601 instant with offset');
-  if (!Array.isArray(value.authorities) || value.authorities.length === 0) return fail('authorities', 'must be a non-empty array');
+  // Empty is allowed: it trusts nobody, which fails closed (a platform before its first authority seals).
+  if (!Array.isArray(value.authorities)) return fail('authorities', 'must be an array');
 
   const authorities: SealAuthority[] = [];
   const keys = new Map<string, TrustedSealKey>();
