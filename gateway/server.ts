@@ -24,6 +24,7 @@ import { auditPlugin, beginAuditDraft, createRequestAudit, type AuditDraft } fro
 import { ensureAuditKey, loadAuditKey } from './audit/audit-record.js';
 import { openAuditStore } from './audit/audit-store.js';
 import { createAuditWriter, type AuditWriter } from './audit/audit-writer.js';
+import { leaseAuditChain } from './audit/chain-lease.js';
 import { auditRetentionFromEnv, normalizeAuditRetentionOptions, pruneExpiredAudit } from './audit/audit-retention.js';
 
 export type { GatewayContext };
@@ -62,6 +63,8 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   const matters = loadMatterCatalog(config.matterCatalogFile, new Set(Object.keys(SCOPES)));
   const signing = await loadGatewaySigningKey(config.dataDir);
   const signAssertion = createAssertionSigner(signing);
+  // The audit chain first: a replica that cannot write its own chain must not start at all.
+  const audit = await openRequestAudit(config, signing, logger);
   const accessGuard = createAccessGuard({
     redis: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
@@ -72,8 +75,6 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     },
     logger,
   });
-
-  const audit = await openRequestAudit(config, signing, logger);
 
   let current: { policy: SecurityPolicy; version: number } = { policy: extractSecurityPolicy('type Query { _: Int }'), version: 0 };
   const guard = createOperationGuard({ policy: () => current, mode: config.authorizationMode });
@@ -122,7 +123,14 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
       };
     },
   });
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    // A supergraph the gateway cannot load, for instance: release what was opened.
+    await accessGuard.close();
+    await audit.close();
+    throw error;
+  }
   const admit = createAdmission({ authenticator, accessGuard, matters, logger });
   const http = createGraphQLHttpServer<GatewayContext, AuditDraft>({
     server,
@@ -172,6 +180,7 @@ async function openRequestAudit(config: GatewayConfig, signing: Awaited<ReturnTy
   }
   const retention = auditRetentionFromEnv();
   normalizeAuditRetentionOptions(retention); // a bad AUDIT_RETENTION_DAYS stops start-up
+  const lease = await leaseAuditChain({ chainId: config.replicaId, databaseUrl: config.auditDatabaseUrl, dataDir: config.dataDir });
   const store = await openAuditStore({ databaseUrl: config.auditDatabaseUrl, dataDir: config.dataDir });
   const writer = await createAuditWriter({ store, chainId: config.replicaId, signing, logger });
   // Retention: once a day, whole checkpointed ranges older than the retention go, and the pruning is recorded in the chain.
@@ -187,6 +196,7 @@ async function openRequestAudit(config: GatewayConfig, signing: Awaited<ReturnTy
       clearInterval(daily);
       await writer.close();
       await store.close();
+      await lease.release();
     },
   };
 }

@@ -104,6 +104,12 @@ describe('the audit trail (embedded SQLite store)', () => {
     expect(JSON.stringify(record)).not.toContain(PERSON.idNumber);
   });
 
+  it('refuses to start a second gateway on the same audit chain, naming the setting to fix', async () => {
+    await expect(federation.startGateway({ GATEWAY_REPLICA_ID: REPLICA })).rejects.toThrow(/GATEWAY_REPLICA_ID/);
+    // The first one is unaffected.
+    expect((await federation.query(DOSSIER, { id: PERSON.idNumber })).status).toBe(200);
+  });
+
   it('keeps the subgraphs’ disclosure reports away from the client', async () => {
     const { body } = await federation.query(DOSSIER, { id: PERSON.idNumber });
     expect(body).not.toHaveProperty('extensions');
@@ -216,6 +222,7 @@ describe('the audit trail on PostgreSQL', () => {
   });
 
   it('records each request once, across two replicas with a chain each, and stays intact', async () => {
+    await expect(federation.startGateway({ AUDIT_DATABASE_URL: databaseUrl, GATEWAY_REPLICA_ID: 'gateway-pg-1' })).rejects.toThrow(/GATEWAY_REPLICA_ID/);
     const second = await federation.startGateway({ AUDIT_DATABASE_URL: databaseUrl, GATEWAY_REPLICA_ID: 'gateway-pg-2' });
     const a = await federation.query(DOSSIER, { id: PERSON.idNumber });
     const b = await postGraphQL(second.url, DOSSIER, { id: PERSON.idNumber }, federation.defaultHeaders);
