@@ -1,3 +1,5 @@
+import { ISSUED_DOCUMENTS_TABLE } from '../common/issued-documents-table.js';
+
 /**
  * Tables of the housing-provident-fund store. Amounts are integer fen.
  * Lookup paths: accounts by ID number and by employer; deposits by account
@@ -40,20 +42,5 @@ CREATE TABLE IF NOT EXISTS fund_employers (
   registered_on  TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- Documents issued under the seal of an authority of this domain (电子证明/电子证照), with their live status.
-CREATE TABLE IF NOT EXISTS issued_documents (
-  serial            TEXT PRIMARY KEY,
-  type              TEXT NOT NULL,
-  authority_id      TEXT NOT NULL,
-  authority_province TEXT NOT NULL,
-  holder_key        TEXT NOT NULL,
-  issued_at         TEXT NOT NULL,
-  valid_until       TEXT,
-  status            TEXT NOT NULL CHECK (status IN ('VALID', 'REVOKED', 'SUPERSEDED')),
-  revoked_at        TEXT,
-  revocation_reason TEXT,
-  superseded_by     TEXT,
-  token             TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS issued_documents_by_holder ON issued_documents (holder_key, type, issued_at);
+${ISSUED_DOCUMENTS_TABLE}
 `;
