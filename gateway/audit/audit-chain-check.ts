@@ -14,7 +14,7 @@ export interface ChainReport {
   unanchoredRecords: number;
 }
 
-export type AuditProblemKind = 'ALTERED' | 'REMOVED' | 'INSERTED' | 'REORDERED' | 'TRUNCATED' | 'BAD_CHECKPOINT';
+export type AuditProblemKind = 'ALTERED' | 'REMOVED' | 'INSERTED' | 'REORDERED' | 'TRUNCATED' | 'BAD_CHECKPOINT' | 'INDEX_MISMATCH';
 
 export interface AuditProblem {
   kind: AuditProblemKind;

@@ -352,6 +352,19 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
       return rows.map((r) => r.chain_id);
     },
 
+    async *readSubjectIndex(chainId) {
+      let after = { seq: 0, subject: '' };
+      for (;;) {
+        const rows = await query<{ seq: string; subject_hash: string }>(
+          'SELECT seq, subject_hash FROM audit_subjects WHERE chain_id = $1 AND (seq, subject_hash) > ($2, $3) ORDER BY seq, subject_hash LIMIT $4',
+          [chainId, after.seq, after.subject, PAGE],
+        );
+        for (const row of rows) yield { seq: Number(row.seq), subject: row.subject_hash };
+        if (rows.length < PAGE) return;
+        after = { seq: Number(rows[rows.length - 1].seq), subject: rows[rows.length - 1].subject_hash };
+      }
+    },
+
     async *readChain(chainId, fromSeq = 1) {
       let from = fromSeq;
       for (;;) {

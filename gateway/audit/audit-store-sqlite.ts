@@ -394,6 +394,19 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       return rows.map((r) => r.chain_id);
     },
 
+    async *readSubjectIndex(chainId) {
+      let after = { seq: 0, subject: '' };
+      for (;;) {
+        const rows = await all<{ seq: number; subject_hash: string }>(
+          'SELECT seq, subject_hash FROM audit_subjects WHERE chain_id = ? AND (seq > ? OR (seq = ? AND subject_hash > ?)) ORDER BY seq, subject_hash LIMIT ?',
+          chainId, after.seq, after.seq, after.subject, PAGE,
+        );
+        for (const row of rows) yield { seq: Number(row.seq), subject: row.subject_hash };
+        if (rows.length < PAGE) return;
+        after = { seq: Number(rows[rows.length - 1].seq), subject: rows[rows.length - 1].subject_hash };
+      }
+    },
+
     async *readChain(chainId, fromSeq = 1) {
       let from = fromSeq;
       for (;;) {

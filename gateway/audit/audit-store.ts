@@ -107,6 +107,8 @@ export interface AuditStore {
   chains(): Promise<string[]>;
   /** The chain's records in seq order from `fromSeq` (default 1), streamed in pages. */
   readChain(chainId: string, fromSeq?: number): AsyncIterable<AuditRecord>;
+  /** The chain's person-search index rows (seq, subject hash), by seq then subject, streamed in pages. */
+  readSubjectIndex(chainId: string): AsyncIterable<{ seq: number; subject: string }>;
   /** Lowest and highest seq of the chain's records with `from ≤ time ≤ to` (either bound optional); null when none. */
   seqRange(chainId: string, range?: { from?: string; to?: string }): Promise<{ firstSeq: number; lastSeq: number } | null>;
   get(chainId: string, seq: number): Promise<AuditRecord | null>;

@@ -36,8 +36,34 @@ export async function verifyAuditStore(store: AuditStore, jwks: AuditJwks): Prom
     );
     chains.push(result.report);
     problem ??= result.problem;
+    problem ??= await checkSubjectIndex(store, chainId);
   }
   return { ok: problem === null, chains, problem };
+}
+
+/**
+ * The person-search index is not hashed into the chain, so it is checked
+ * against the (verified) records: for every record, exactly the subjects it
+ * disclosed. A doctored index would make a search by person miss accesses
+ * or invent them. Both sides are streamed in seq order and merged.
+ */
+async function checkSubjectIndex(store: AuditStore, chainId: string): Promise<AuditProblem | null> {
+  const index = store.readSubjectIndex(chainId)[Symbol.asyncIterator]();
+  let next = await index.next();
+  const mismatch = (seq: number, detail: string): AuditProblem => ({ kind: 'INDEX_MISMATCH', chainId, seq, detail });
+  for await (const record of store.readChain(chainId)) {
+    if (!next.done && next.value.seq < record.seq) return mismatch(next.value.seq, `the person-search index names record ${next.value.seq}, which is not in the chain`);
+    const expected = [...new Set(record.disclosed.map((d) => d.subject))].sort();
+    const found: string[] = [];
+    while (!next.done && next.value.seq === record.seq) {
+      found.push(next.value.subject);
+      next = await index.next();
+    }
+    if (expected.length !== found.length || expected.some((subject, i) => subject !== found[i])) {
+      return mismatch(record.seq, `the person-search index does not list exactly the subjects record ${record.seq} disclosed`);
+    }
+  }
+  return next.done ? null : mismatch(next.value.seq, `the person-search index names record ${next.value.seq}, which is not in the chain`);
 }
 
 interface ParsedLine {

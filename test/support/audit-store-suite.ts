@@ -458,6 +458,10 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
           "UPDATE audit_records SET seq = 7 WHERE chain_id = 'gateway-a' AND seq = -1",
         ]],
         ['the tail is cut back past the last checkpoint', 'TRUNCATED', 10, ["DELETE FROM audit_records WHERE chain_id = 'gateway-a' AND seq >= 10"]],
+        ['a person-search index row is deleted', 'INDEX_MISMATCH', 5, ["DELETE FROM audit_subjects WHERE chain_id = 'gateway-a' AND seq = 5"]],
+        ['a person-search index row is forged', 'INDEX_MISMATCH', 9, [
+          "INSERT INTO audit_subjects (subject_hash, chain_id, seq) VALUES ('" + 'f'.repeat(64) + "', 'gateway-a', 9)",
+        ]],
         ['a checkpoint signature is corrupted', 'BAD_CHECKPOINT', 8, [
           "UPDATE audit_checkpoints SET signature = substr(signature, 1, length(signature) - 8) || 'AAAAAAAA' WHERE chain_id = 'gateway-a' AND seq = 8",
         ]],
