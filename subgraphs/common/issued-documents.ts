@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import type { SqliteDatabase } from './database.js';
 import { badUserInput } from './errors.js';
 import type { GatewayAssertion } from './gateway-assertion.js';
+import type { DisclosureLog } from './disclosure.js';
 import { sealDocument, type DocumentDraft } from './documents/document.js';
 import { renderQr } from './documents/document-qr.js';
 import type { SealAuthorityInput } from './documents/seal-authority.js';
@@ -102,6 +103,19 @@ export function createSealRegistry(dataDir: string) {
 }
 
 export type SealRegistry = ReturnType<typeof createSealRegistry>;
+
+/** What an issuing subgraph's request context carries for documents (the server adds assertion and disclosures). */
+export interface IssuingContext {
+  issued: IssuedDocumentStore;
+  seals: SealRegistry;
+  assertion: GatewayAssertion;
+  disclosed: DisclosureLog;
+}
+
+/** The per-process parts of an issuing context: the documents table and the seal keys of the data folder. */
+export function openIssuing(db: SqliteDatabase, dataDir: string): Pick<IssuingContext, 'issued' | 'seals'> {
+  return { issued: createIssuedDocumentStore(db), seals: createSealRegistry(dataDir) };
+}
 
 /** Seals a document with its authority's key and records it as the holder's valid one. */
 export async function issueSealedDocument(options: {

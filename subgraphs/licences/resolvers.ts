@@ -4,24 +4,20 @@ import { DateScalar, yuan } from '../common/scalars.js';
 import { readFile } from 'node:fs/promises';
 import { sealTrustListPath } from '../common/documents/seal-keys.js';
 import { badUserInput, requireCreditCode, requireIdNumber, requireKeyCount } from '../common/errors.js';
-import type { DisclosureLog } from '../common/disclosure.js';
-import type { GatewayAssertion } from '../common/gateway-assertion.js';
 import type { DocumentDraft } from '../common/documents/document.js';
 import { toQrText } from '../common/documents/document-qr.js';
 import { verifyDocument } from '../common/documents/verify-document.js';
 import type { SealTrustList } from '../common/documents/seal-trust-list.js';
 import { maskIdNumber } from '../common/identifiers.js';
 import {
-  createIssuedDocumentStore,
-  createSealRegistry,
   documentStatusResolvers,
   issuedDocumentResolvers,
   issueSealedDocument,
   newSerial,
   revokeIssuedDocument,
   sealTrustListLoader,
-  type IssuedDocumentStore,
-  type SealRegistry,
+  openIssuing,
+  type IssuingContext,
 } from '../common/issued-documents.js';
 import type { SubgraphDomain } from '../common/domain.js';
 import { createLicenceStore, type LicenceEventRow, type LicenceRow, type LicenceStore, type OrganisationRow } from './store.js';
@@ -35,14 +31,10 @@ function createLoaders(store: LicenceStore) {
   };
 }
 
-interface Context {
+interface Context extends IssuingContext {
   loaders: ReturnType<typeof createLoaders>;
-  issued: IssuedDocumentStore;
-  seals: SealRegistry;
   trustList: () => Promise<SealTrustList>;
   sealTrustListText: () => Promise<string>;
-  assertion: GatewayAssertion;
-  disclosed: DisclosureLog;
 }
 
 /** The authority kind that seals each licence type (its issuer), for the seal key's id. */
@@ -113,14 +105,13 @@ export const licencesDomain: SubgraphDomain<Context> = {
   writable: true,
   createContext(db, environment) {
     const store = createLicenceStore(db);
-    const issued = createIssuedDocumentStore(db);
-    const seals = createSealRegistry(environment.dataDir);
+    const issuing = openIssuing(db, environment.dataDir);
     const trustList = sealTrustListLoader(environment.dataDir);
     const sealTrustListText = async () => {
       await trustList(); // builds the file if no authority has sealed yet
       return readFile(sealTrustListPath(environment.dataDir), 'utf8');
     };
-    return () => ({ loaders: createLoaders(store), issued, seals, trustList, sealTrustListText }) as unknown as Context;
+    return () => ({ loaders: createLoaders(store), ...issuing, trustList, sealTrustListText }) as unknown as Context;
   },
   resolvers: {
     Date: DateScalar,

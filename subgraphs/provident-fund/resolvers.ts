@@ -4,18 +4,14 @@ import { groupLoader, rowLoader } from '../common/loaders.js';
 import { DateScalar, YearMonthScalar, yuan } from '../common/scalars.js';
 import { badUserInput, requireCreditCode, requireIdNumber } from '../common/errors.js';
 import type { SubgraphDomain } from '../common/domain.js';
-import type { DisclosureLog } from '../common/disclosure.js';
-import type { GatewayAssertion } from '../common/gateway-assertion.js';
 import {
-  createIssuedDocumentStore,
-  createSealRegistry,
   documentStatusResolvers,
   issuedDocumentResolvers,
   issueSealedDocument,
   newSerial,
   revokeIssuedDocument,
-  type IssuedDocumentStore,
-  type SealRegistry,
+  openIssuing,
+  type IssuingContext,
 } from '../common/issued-documents.js';
 import {
   createProvidentFundStore,
@@ -46,12 +42,8 @@ function createLoaders(store: ProvidentFundStore) {
   };
 }
 
-interface Context {
+interface Context extends IssuingContext {
   loaders: ReturnType<typeof createLoaders>;
-  issued: IssuedDocumentStore;
-  seals: SealRegistry;
-  assertion: GatewayAssertion;
-  disclosed: DisclosureLog;
 }
 
 /** Deposit certificates are accepted for 90 days (e.g. for a mortgage application). */
@@ -105,9 +97,8 @@ export const providentFundDomain: SubgraphDomain<Context> = {
   writable: true,
   createContext(db, environment) {
     const store = createProvidentFundStore(db);
-    const issued = createIssuedDocumentStore(db);
-    const seals = createSealRegistry(environment.dataDir);
-    return () => ({ loaders: createLoaders(store), issued, seals }) as unknown as Context;
+    const issuing = openIssuing(db, environment.dataDir);
+    return () => ({ loaders: createLoaders(store), ...issuing }) as unknown as Context;
   },
   resolvers: {
     Date: DateScalar,

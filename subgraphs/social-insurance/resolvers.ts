@@ -2,18 +2,14 @@ import { authority, regionOf } from '../common/places.js';
 import { groupLoader, rowLoader } from '../common/loaders.js';
 import { DateScalar, YearMonthScalar, yuan } from '../common/scalars.js';
 import { badUserInput, requireCreditCode, requireIdNumber } from '../common/errors.js';
-import type { DisclosureLog } from '../common/disclosure.js';
-import type { GatewayAssertion } from '../common/gateway-assertion.js';
 import {
-  createIssuedDocumentStore,
-  createSealRegistry,
   documentStatusResolvers,
   issuedDocumentResolvers,
   issueSealedDocument,
   newSerial,
   revokeIssuedDocument,
-  type IssuedDocumentStore,
-  type SealRegistry,
+  openIssuing,
+  type IssuingContext,
 } from '../common/issued-documents.js';
 import type { SubgraphDomain } from '../common/domain.js';
 import {
@@ -36,12 +32,8 @@ function createLoaders(store: SocialInsuranceStore) {
   };
 }
 
-interface Context {
+interface Context extends IssuingContext {
   loaders: ReturnType<typeof createLoaders>;
-  issued: IssuedDocumentStore;
-  seals: SealRegistry;
-  assertion: GatewayAssertion;
-  disclosed: DisclosureLog;
 }
 
 /**
@@ -117,9 +109,8 @@ export const socialInsuranceDomain: SubgraphDomain<Context> = {
   writable: true,
   createContext(db, environment) {
     const store = createSocialInsuranceStore(db);
-    const issued = createIssuedDocumentStore(db);
-    const seals = createSealRegistry(environment.dataDir);
-    return () => ({ loaders: createLoaders(store), issued, seals }) as unknown as Context;
+    const issuing = openIssuing(db, environment.dataDir);
+    return () => ({ loaders: createLoaders(store), ...issuing }) as unknown as Context;
   },
   resolvers: {
     Date: DateScalar,
