@@ -33,6 +33,10 @@ export interface GatewayConfig {
   clockToleranceSeconds: number;
   /** AUTHORIZATION_MODE, default filter: unauthorised fields come back null with an error; `reject` refuses the whole operation. */
   authorizationMode: 'filter' | 'reject';
+  /** GATEWAY_EXECUTOR, default native: this gateway's plan executor; `apollo` runs every plan on @apollo/gateway's (comparison, diagnosis). */
+  executor: 'native' | 'apollo';
+  /** GATEWAY_INTROSPECTION, default on unless NODE_ENV=production: `__schema` and `__type` queries. */
+  introspection: boolean;
   /** REDIS_URL, default none: revocation and rate limits in-process (one replica). Set it for several replicas. */
   redisUrl: string | undefined;
   /** REDIS_KEY_PREFIX, default kuasheng: — keys of revocations and budgets; replicas sharing a Redis must agree. */
@@ -66,6 +70,19 @@ function authorizationModeSetting(env: NodeJS.ProcessEnv): 'filter' | 'reject' {
   const mode = env.AUTHORIZATION_MODE || 'filter';
   if (mode !== 'filter' && mode !== 'reject') throw new ConfigError('AUTHORIZATION_MODE', `must be filter or reject, got ${JSON.stringify(mode)}`);
   return mode;
+}
+
+function executorSetting(env: NodeJS.ProcessEnv): 'native' | 'apollo' {
+  const value = env.GATEWAY_EXECUTOR || 'native';
+  if (value !== 'native' && value !== 'apollo') throw new ConfigError('GATEWAY_EXECUTOR', `must be native or apollo, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function introspectionSetting(env: NodeJS.ProcessEnv): boolean {
+  const value = env.GATEWAY_INTROSPECTION;
+  if (value === undefined || value === '') return env.NODE_ENV !== 'production';
+  if (value !== 'on' && value !== 'off') throw new ConfigError('GATEWAY_INTROSPECTION', `must be on or off, got ${JSON.stringify(value)}`);
+  return value === 'on';
 }
 
 function auditModeSetting(env: NodeJS.ProcessEnv): 'durable' | 'off' {
@@ -129,6 +146,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     tokenAudience: env.TOKEN_AUDIENCE || 'kuasheng-gateway',
     clockToleranceSeconds: integerSetting(env, 'CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
     authorizationMode: authorizationModeSetting(env),
+    executor: executorSetting(env),
+    introspection: introspectionSetting(env),
     redisUrl: env.REDIS_URL ? redisUrlSetting(env.REDIS_URL) : undefined,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'kuasheng:',
     auditDatabaseUrl: env.AUDIT_DATABASE_URL ? postgresUrlSetting(env.AUDIT_DATABASE_URL) : undefined,

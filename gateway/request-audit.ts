@@ -1,12 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
 import type { HttpAnswer } from '../subgraphs/common/graphql-http.js';
 import type { Caller } from './auth/caller.js';
 import type { AuditCaller, AuditEntry, AuditOutcome } from './audit/audit-record.js';
 import { subjectHash } from './audit/audit-record.js';
 import { AuditUnavailableError, type AuditWriter } from './audit/audit-writer.js';
-import type { GatewayContext } from './authorization/operation-guard.js';
 import type { Purpose } from './authorization/purpose-binding.js';
 import { GATEWAY_ERRORS } from './errors.js';
 
@@ -48,30 +46,6 @@ export function beginAuditDraft(_req: IncomingMessage, requestId: string): Audit
 export function auditCallerOf(caller: Caller): AuditCaller {
   return { subject: caller.subject, organisation: caller.organisation, province: caller.province, issuer: caller.issuer, tokenId: caller.tokenId };
 }
-
-/** Fills the draft from the GraphQL pipeline: operation, requested and denied coordinates, error codes. */
-export const auditPlugin: ApolloServerPlugin<GatewayContext> = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ contextValue, response, operation, operationName, queryHash }) {
-        const draft = contextValue.audit;
-        if (!draft) return;
-        draft.operation = { name: operationName ?? null, type: operation?.operation ?? null, hash: queryHash ?? null };
-        const authorization = contextValue.authorization;
-        if (authorization) {
-          draft.requested = [...authorization.requestedCoordinates];
-          draft.denied = [...new Set(authorization.denied.map((d) => d.coordinate))];
-        }
-        if (response.body.kind === 'single') {
-          for (const error of response.body.singleResult.errors ?? []) {
-            const code = error.extensions?.code;
-            if (typeof code === 'string') draft.errorCodes.add(code);
-          }
-        }
-      },
-    };
-  },
-};
 
 const DENIAL_CODES = new Set(['UNAUTHENTICATED', 'RATE_LIMITED', 'MATTER_REQUIRED', 'MATTER_UNKNOWN', 'MATTER_NOT_ALLOWED', 'CASE_NUMBER_INVALID', 'UNAUTHORIZED_FIELD_OR_TYPE', 'FORBIDDEN']);
 const PARTIAL_CODES = new Set(['UNAUTHORIZED_FIELD_OR_TYPE', 'SUBGRAPH_UNAVAILABLE']);

@@ -1,8 +1,5 @@
 import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import type { SubgraphName } from '../subgraphs/catalog.js';
 import { close, createGraphQLHttpServer, listen, Rejection } from '../subgraphs/common/graphql-http.js';
@@ -14,13 +11,14 @@ import { createAdmission } from './admission.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { SCOPES } from './auth/caller.js';
 import { loadMatterCatalog } from './authorization/matter-catalog.js';
-import { createOperationGuard, guardGateway, type GatewayContext } from './authorization/operation-guard.js';
+import { createOperationGuard, type GatewayContext } from './authorization/operation-guard.js';
+import { createAssertionCache } from './execution/assertions.js';
+import { createEngine } from './execution/engine.js';
 import { DEFAULT_TRUST_LIST_FILE, type GatewayConfig } from './config.js';
 import { ensureDevIdentityProviders } from './auth/dev-identity-provider.js';
-import { CLIENT_ERROR_CODES, GATEWAY_ERRORS } from './errors.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { supergraphFromFile, type SupergraphFileOptions } from './supergraph-file.js';
-import { auditPlugin, beginAuditDraft, createRequestAudit, type AuditDraft } from './request-audit.js';
+import { beginAuditDraft, createRequestAudit, type AuditDraft } from './request-audit.js';
 import { ensureAuditKey, loadAuditKey } from './audit/audit-record.js';
 import { openAuditStore } from './audit/audit-store.js';
 import { createAuditWriter, type AuditWriter } from './audit/audit-writer.js';
@@ -43,12 +41,13 @@ export interface StartGatewayOptions {
 
 /**
  * Starts the federation gateway. A request goes through admission (token,
- * revocation, rate limits, matter), then Apollo Server parses and validates
- * it, the operation guard prunes it to the effective scopes, @apollo/gateway
- * plans and executes what is left against the subgraphs (each fetch carrying
- * a signed assertion of the caller), and the guard nulls the removed fields
- * and masks personal identifiers. No response data is cached: every query
- * reads the subgraphs.
+ * revocation, rate limits, matter), then the engine (execution/engine.ts)
+ * parses and validates it, the operation guard prunes it to the effective
+ * scopes, the query planner plans what is left and the plan runs against
+ * the subgraphs (each fetch carrying a signed assertion of the caller); the
+ * answer has nulls for the removed fields and masked personal identifiers,
+ * and leaves only once its audit record is durable. No response data is
+ * cached: every query reads the subgraphs.
  */
 export async function startGateway({ config, logger, onSupergraphReload }: StartGatewayOptions): Promise<RunningGateway> {
   // The committed trust list names the local demo identity providers, whose keys live in the data folder.
@@ -77,7 +76,19 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   });
 
   let current: { policy: SecurityPolicy; version: number } = { policy: extractSecurityPolicy('type Query { _: Int }'), version: 0 };
-  const guard = createOperationGuard({ policy: () => current, mode: config.authorizationMode });
+  const guard = createOperationGuard({ policy: () => current });
+  const assertionFor = createAssertionCache(signAssertion);
+  const engine = createEngine({
+    logger,
+    subgraphTimeoutMs: config.subgraphTimeoutMs,
+    subgraphUrls: config.subgraphUrls,
+    authorise: guard.authorise,
+    mode: config.authorizationMode,
+    executor: config.executor,
+    assertionFor,
+    introspection: config.introspection,
+  });
+  // @apollo/gateway loads and validates the supergraph (and watches its file); the engine plans from the same SDL.
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile({
       file: config.supergraphFile,
@@ -89,6 +100,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
       },
       onLoaded: (sdl) => {
         current = { policy: extractSecurityPolicy(sdl), version: current.version + 1 };
+        engine.load(stripSecurityFeatures(sdl), current.version);
         guard.clearCache();
       },
       onReload: onSupergraphReload,
@@ -99,41 +111,23 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
         url: config.subgraphUrls[name as SubgraphName] ?? url!,
         timeoutMs: config.subgraphTimeoutMs,
         logger,
-        signAssertion,
+        assertionFor,
       }),
     logger,
   });
-  const server = new ApolloServer<GatewayContext>({
-    gateway: guardGateway(gateway) as ApolloGateway,
-    includeStacktraceInErrorResponses: false,
-    // Order matters: the guard nulls and masks before the audit plugin reads the errors.
-    plugins: [ApolloServerPluginLandingPageDisabled(), guard.plugin, auditPlugin],
-    formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-      const code = formatted.extensions?.code;
-      if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
-        // Keep the code and the safe extensions; drop Apollo's `http` hint and anything else.
-        const { http: _http, ...extensions } = formatted.extensions ?? {};
-        return { ...formatted, extensions };
-      }
-      logger.error({ err: error, code, path: formatted.path }, 'internal error in a request');
-      return {
-        message: GATEWAY_ERRORS.INTERNAL_SERVER_ERROR.message,
-        ...(formatted.path ? { path: formatted.path } : {}),
-        extensions: { code: 'INTERNAL_SERVER_ERROR' },
-      };
-    },
-  });
   try {
-    await server.start();
+    const loaded = await gateway.load();
+    engine.setApolloExecutor(loaded.executor!);
   } catch (error) {
     // A supergraph the gateway cannot load, for instance: release what was opened.
+    await engine.close();
     await accessGuard.close();
     await audit.close();
     throw error;
   }
   const admit = createAdmission({ authenticator, accessGuard, matters, logger });
   const http = createGraphQLHttpServer<GatewayContext, AuditDraft>({
-    server,
+    execute: engine.handle,
     graphqlPath: '/graphql',
     maxRequestBytes: config.maxRequestBytes,
     logger,
@@ -149,7 +143,8 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   try {
     port = await listen(http, config.port, config.host);
   } catch (error) {
-    await server.stop();
+    await gateway.stop();
+    await engine.close();
     await accessGuard.close();
     await audit.close();
     throw error;
@@ -160,7 +155,8 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     url,
     async stop() {
       await close(http);
-      await server.stop();
+      await gateway.stop();
+      await engine.close();
       await accessGuard.close();
       await audit.close();
     },

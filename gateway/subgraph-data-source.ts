@@ -1,6 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Logger } from 'pino';
-import { ASSERTION_HEADER, type GatewayAssertion } from '../subgraphs/common/gateway-assertion.js';
+import { ASSERTION_HEADER } from '../subgraphs/common/gateway-assertion.js';
 import { subgraphUnavailable } from './errors.js';
 import { DISCLOSURE_EXTENSION, type Disclosure } from '../subgraphs/common/disclosure.js';
 import type { GatewayContext } from './authorization/operation-guard.js';
@@ -11,25 +11,15 @@ export interface SubgraphDataSourceOptions {
   url: string;
   timeoutMs: number;
   logger: Logger;
-  /** Signs the caller's assertion for this subgraph. */
-  signAssertion: (audience: string, assertion: GatewayAssertion) => Promise<string>;
+  /** The caller's signed assertion for a subgraph (reused while fresh; see execution/assertions.ts). */
+  assertionFor: (audience: string, context: GatewayContext) => string;
 }
 
 type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'];
 
-/** What a subgraph may know of the caller: verified claims and effective scopes, never the bearer token. */
-export function assertionOf(context: GatewayContext): GatewayAssertion {
-  const { caller, purpose } = context;
-  return {
-    caller: { subject: caller.subject, organisation: caller.organisation, province: caller.province, issuer: caller.issuer, tokenId: caller.tokenId },
-    scopes: [...purpose.effectiveScopes],
-    matter: purpose.matter?.code ?? null,
-    caseNumber: purpose.caseNumber,
-    requestId: context.requestId,
-  };
-}
-
 /**
+ * @apollo/gateway's data source, used by its executor for the plans the
+ * native executor does not cover (and for all with GATEWAY_EXECUTOR=apollo).
  * Fetches from one domain subgraph with Node's built-in fetch (undici: pooled
  * keep-alive connections) and a deadline, carrying a short-lived assertion
  * of the caller signed for that subgraph alone. When the subgraph cannot be
@@ -40,9 +30,7 @@ export function assertionOf(context: GatewayContext): GatewayAssertion {
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly domain: string;
   private readonly log: Logger;
-  private readonly signAssertion: SubgraphDataSourceOptions['signAssertion'];
-  /** One assertion per request for this subgraph, however many fetches the plan makes. */
-  private readonly assertions = new WeakMap<GatewayContext, Promise<string>>();
+  private readonly assertionFor: SubgraphDataSourceOptions['assertionFor'];
 
   constructor(options: SubgraphDataSourceOptions) {
     const timeoutMs = options.timeoutMs;
@@ -51,19 +39,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     super({ url: options.url, fetcher });
     this.domain = options.name;
     this.log = options.logger.child({ subgraph: options.name });
-    this.signAssertion = options.signAssertion;
+    this.assertionFor = options.assertionFor;
   }
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     const request = options.request;
     const context = options.context as GatewayContext;
     // Forward claims, not tokens: the incoming Authorization header is never copied.
-    let assertion = this.assertions.get(context);
-    if (!assertion) {
-      assertion = this.signAssertion(this.domain, assertionOf(context));
-      this.assertions.set(context, assertion);
-    }
-    request.http!.headers.set(ASSERTION_HEADER, await assertion);
+    request.http!.headers.set(ASSERTION_HEADER, this.assertionFor(this.domain, context));
     request.http!.headers.set('x-request-id', context.requestId);
   }
 

@@ -23,8 +23,18 @@ export interface HttpAnswer {
   rejection?: Rejection;
 }
 
+/** A GraphQL request as the HTTP layer read it, for an `execute` handler. */
+export interface GraphQLHttpRequest {
+  method: string;
+  contentType: string | undefined;
+  /** The parsed JSON body (undefined when there was none). */
+  body: unknown;
+}
+
 export interface GraphQLHttpOptions<Context extends BaseContext, State = undefined> {
-  server: ApolloServer<Context>;
+  /** Runs GraphQL: either Apollo Server (the subgraphs) or an own handler (the gateway's engine). */
+  server?: ApolloServer<Context>;
+  execute?: (request: GraphQLHttpRequest, context: Context) => Promise<{ status: number; body: string }>;
   /** Per-request state created when a request arrives (the gateway's audit draft). */
   begin?: (request: IncomingMessage, requestId: string) => State;
   /**
@@ -85,7 +95,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
  * answers with a stack trace.
  */
 export function createGraphQLHttpServer<Context extends BaseContext, State = undefined>(options: GraphQLHttpOptions<Context, State>): Server {
-  const { server, logger, maxRequestBytes, graphqlPath } = options;
+  const { server, execute, logger, maxRequestBytes, graphqlPath } = options;
+  if (!server === !execute) throw new TypeError('give either an Apollo Server or an execute handler');
   return createServer(async (req, res) => {
     const supplied = req.headers['x-request-id'];
     const requestId = typeof supplied === 'string' && REQUEST_ID_PATTERN.test(supplied) ? supplied : randomUUID();
@@ -120,11 +131,15 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
           return await answerError(400, 'BAD_REQUEST', 'Request body is not valid JSON.');
         }
       }
+      if (execute) {
+        const result = await execute({ method: req.method ?? 'GET', contentType: req.headers['content-type'], body }, admitted);
+        return await answer(result.status, { 'content-type': 'application/json; charset=utf-8' }, result.body);
+      }
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
       }
-      const response = await server.executeHTTPGraphQLRequest({
+      const response = await server!.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
         context: async () => admitted,
       });

@@ -1,0 +1,389 @@
+import { createHash } from 'node:crypto';
+import type { GatewayExecutor } from '@apollo/server-gateway-interface';
+import { operationFromDocument, Supergraph } from '@apollo/federation-internals';
+import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
+import {
+  execute,
+  getOperationAST,
+  GraphQLError,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  specifiedRules,
+  validate,
+  valueFromASTUntyped,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { getVariableValues } from 'graphql/execution/values.js';
+import type { Logger } from 'pino';
+import { insertDeniedNulls, type DeniedField } from '../../subgraphs/common/scopes/authorize-operation.js';
+import { DISCLOSURE_EXTENSION, type Disclosure } from '../../subgraphs/common/disclosure.js';
+import { ASSERTION_HEADER } from '../../subgraphs/common/gateway-assertion.js';
+import { PII_UNMASKED_SCOPE } from '../auth/caller.js';
+import type { GatewayContext, OperationAuthorization } from '../authorization/operation-guard.js';
+import { maskResponseData } from '../authorization/masking.js';
+import { PurposeError, requireMatter } from '../authorization/purpose-binding.js';
+import { CLIENT_ERROR_CODES, GATEWAY_ERRORS } from '../errors.js';
+import { executePlan, isSupportedPlan, type PlanError } from './plan-executor.js';
+import { compileResponseShape, shapeResponse, type ResponseShape } from './response-shape.js';
+import { SubgraphClient, SubgraphFetchError } from './subgraph-client.js';
+
+/**
+ * The gateway's GraphQL pipeline, in place of Apollo Server's: the request
+ * body, a parsed-and-validated document cached per query text, the
+ * operation and its variables, the scope guard (decisions cached per
+ * document × scope set), purpose binding, a query plan and response shape
+ * cached per authorised document, execution against the subgraphs, and the
+ * answer with nulls for denied fields and identifiers masked.
+ *
+ * Plans are made by @apollo/query-planner from the same supergraph
+ * @apollo/gateway loads. They run on this gateway's executor (undici
+ * connection pools, reused assertions, precompiled shaping); a plan it does
+ * not cover (@defer, @interfaceObject and @fromContext rewrites) runs on
+ * @apollo/gateway's own executor, as does everything with
+ * `GATEWAY_EXECUTOR=apollo`.
+ */
+
+export interface HttpGraphQLRequest {
+  method: string;
+  contentType: string | undefined;
+  body: unknown;
+}
+
+export interface HttpGraphQLResponse {
+  status: number;
+  body: string;
+}
+
+export interface EngineOptions {
+  logger: Logger;
+  subgraphTimeoutMs: number;
+  /** Subgraph URLs by name; a subgraph not named here is reached at its supergraph URL. */
+  subgraphUrls: Partial<Record<string, string>>;
+  authorise: (schema: GraphQLSchema, document: DocumentNode, queryHash: string, operationName: string | null, scopes: ReadonlySet<string>) => OperationAuthorization;
+  mode: 'filter' | 'reject';
+  /** `native` (default): this gateway's executor, @apollo/gateway's for what it does not cover. `apollo`: always @apollo/gateway's. */
+  executor: 'native' | 'apollo';
+  /** A signed assertion of the caller for one subgraph. */
+  assertionFor: (subgraph: string, context: GatewayContext) => string;
+  /** Introspection (`__schema`, `__type`) allowed. */
+  introspection: boolean;
+  /** Documents kept parsed and validated. Default 1000. */
+  documentCacheSize?: number;
+}
+
+interface SchemaState {
+  version: number;
+  schema: GraphQLSchema;
+  /** graphql-js form of the supergraph: type conditions of entity representations. */
+  supergraphSchema: GraphQLSchema;
+  apiSchema: ReturnType<Supergraph['apiSchema']>;
+  planner: QueryPlanner;
+  clients: Map<string, SubgraphClient>;
+}
+
+interface PreparedOperation {
+  plan: QueryPlan;
+  shape: ResponseShape;
+  native: boolean;
+  operation: OperationDefinitionNode;
+}
+
+interface CachedDocument {
+  document: DocumentNode;
+  queryHash: string;
+}
+
+class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errors: GraphQLFormattedError[],
+  ) {
+    super(errors[0]?.message ?? 'bad request');
+  }
+}
+
+function requestError(status: number, code: string, message: string): RequestError {
+  return new RequestError(status, [{ message, extensions: { code } }]);
+}
+
+/** LRU of bounded size on a Map (insertion order). */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly size: number) {}
+  get(key: string): V | undefined {
+    const value = this.map.get(key);
+    if (value !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, value);
+    }
+    return value;
+  }
+  set(key: string, value: V): void {
+    this.map.set(key, value);
+    if (this.map.size > this.size) this.map.delete(this.map.keys().next().value!);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+function deniedErrors(denied: readonly DeniedField[]): GraphQLFormattedError[] {
+  return denied.map(({ path, coordinate }) => ({
+    message: `${GATEWAY_ERRORS.UNAUTHORIZED_FIELD_OR_TYPE.message} (${coordinate})`,
+    path: [...path],
+    extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE', coordinate },
+  }));
+}
+
+export function createEngine(options: EngineOptions) {
+  const { logger } = options;
+  let state: SchemaState | null = null;
+  let apolloExecutor: GatewayExecutor | null = null;
+  const documents = new Lru<CachedDocument>(options.documentCacheSize ?? 1000);
+  const operations = new Lru<PreparedOperation>(2000);
+  const rules = options.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule];
+
+  /** A new supergraph: new schema, planner and caches. The connection pools of unchanged subgraphs are kept. */
+  function load(supergraphSdl: string, version: number): void {
+    const supergraph = Supergraph.build(supergraphSdl);
+    const apiSchema = supergraph.apiSchema();
+    const clients = new Map<string, SubgraphClient>();
+    for (const subgraph of supergraph.subgraphs().values()) {
+      const url = options.subgraphUrls[subgraph.name] ?? subgraph.url;
+      const previous = state?.clients.get(subgraph.name);
+      clients.set(subgraph.name, previous && previous.url === url ? previous : new SubgraphClient({ url, timeoutMs: options.subgraphTimeoutMs }));
+    }
+    const retired = [...(state?.clients.values() ?? [])].filter((c) => ![...clients.values()].includes(c));
+    state = {
+      version,
+      schema: apiSchema.toGraphQLJSSchema(),
+      supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
+      apiSchema,
+      planner: new QueryPlanner(supergraph),
+      clients,
+    };
+    documents.clear();
+    operations.clear();
+    for (const client of retired) void client.close();
+  }
+
+  function parsedDocument(schema: GraphQLSchema, query: string): CachedDocument {
+    const hit = documents.get(query);
+    if (hit) return hit;
+    let document: DocumentNode;
+    try {
+      document = parse(query, { maxTokens: 15_000 });
+    } catch (error) {
+      const e = error as GraphQLError;
+      throw new RequestError(400, [{ message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }]);
+    }
+    const errors = validate(schema, document, rules);
+    if (errors.length > 0) {
+      throw new RequestError(400, errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
+    }
+    const cached = { document, queryHash: createHash('sha256').update(query).digest('hex') };
+    documents.set(query, cached);
+    return cached;
+  }
+
+  function prepared(current: SchemaState, authorization: OperationAuthorization, operationName: string | null): PreparedOperation {
+    const key = `${current.version}\u0000${authorization.queryHash}\u0000${operationName ?? ''}`;
+    const hit = operations.get(key);
+    if (hit) return hit;
+    const document = authorization.document!;
+    const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
+    const plan = current.planner.buildQueryPlan(operationFromDocument(current.apiSchema, document, { operationName: operationName ?? undefined }));
+    const entry: PreparedOperation = { plan, shape: compileResponseShape(current.schema, operation), native: isSupportedPlan(plan), operation };
+    operations.set(key, entry);
+    return entry;
+  }
+
+  /** The client's variables with the operation's defaults for the ones it left out. */
+  function variablesOf(operation: OperationDefinitionNode, raw: Record<string, unknown>): Record<string, unknown> {
+    const variables = { ...raw };
+    for (const definition of operation.variableDefinitions ?? []) {
+      const name = definition.variable.name.value;
+      if (variables[name] === undefined && definition.defaultValue) variables[name] = valueFromASTUntyped(definition.defaultValue);
+    }
+    return variables;
+  }
+
+  function formatError(error: PlanError | GraphQLFormattedError, context: GatewayContext): GraphQLFormattedError {
+    const code = error.extensions?.code;
+    if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
+      const { http: _http, ...extensions } = error.extensions ?? {};
+      return { message: error.message, ...(error.path ? { path: error.path } : {}), extensions };
+    }
+    context.logger.error({ code, path: error.path, message: error.message }, 'internal error in a request');
+    return { message: GATEWAY_ERRORS.INTERNAL_SERVER_ERROR.message, ...(error.path ? { path: error.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  }
+
+  async function runNative(current: SchemaState, entry: PreparedOperation, context: GatewayContext, variables: Record<string, unknown>, mask: boolean) {
+    const errors: PlanError[] = [];
+    const draft = context.audit;
+    const merged = await executePlan(entry.plan, current.supergraphSchema, {
+      variables,
+      errors,
+      send: async (serviceName, body) => {
+        const client = current.clients.get(serviceName);
+        if (!client) throw new SubgraphFetchError(`no subgraph named ${serviceName}`);
+        const response = await client.post(body, {
+          'content-type': 'application/json',
+          [ASSERTION_HEADER]: options.assertionFor(serviceName, context),
+          'x-request-id': context.requestId,
+        });
+        // What the subgraph says it disclosed goes to the audit draft, never to the client.
+        const disclosed = response.extensions?.[DISCLOSURE_EXTENSION];
+        if (Array.isArray(disclosed)) {
+          for (const item of disclosed as Disclosure[]) {
+            if (item && typeof item.key === 'string' && typeof item.type === 'string') draft.disclosed.push({ subgraph: serviceName, type: item.type, key: item.key });
+          }
+        }
+        return response;
+      },
+      unavailable: (serviceName, error) => {
+        logger.warn({ subgraph: serviceName, err: error, requestId: context.requestId }, 'subgraph unavailable');
+        return {
+          message: `The ${serviceName} domain is unavailable; its fields are null in this response.`,
+          extensions: { code: 'SUBGRAPH_UNAVAILABLE', domain: serviceName },
+        };
+      },
+    });
+    const shapeErrors: { message: string; path: (string | number)[] }[] = [];
+    const data = shapeResponse(entry.shape, merged, {
+      schema: current.schema,
+      variables,
+      mask,
+      errors: shapeErrors,
+      introspect: (field: FieldNode) => introspect(current.schema, field, entry.operation, variables),
+    });
+    const extensions = errors.length === 0 && shapeErrors.length > 0 ? { valueCompletion: shapeErrors.map((e) => ({ ...e, extensions: { code: 'INVALID_GRAPHQL' } })) } : undefined;
+    return { data, errors: errors as GraphQLFormattedError[], extensions };
+  }
+
+  async function runApollo(current: SchemaState, entry: PreparedOperation, authorization: OperationAuthorization, context: GatewayContext, query: string, variables: Record<string, unknown>, operationName: string | null, mask: boolean) {
+    if (!apolloExecutor) throw new Error('the @apollo/gateway executor is not loaded');
+    const result = await apolloExecutor({
+      request: { query, variables, operationName: operationName ?? undefined },
+      document: authorization.document!,
+      queryHash: authorization.queryHash,
+      operationName,
+      operation: entry.operation,
+      source: query,
+      context,
+      logger: context.logger,
+      metrics: {},
+      schema: current.schema,
+      cache: undefined,
+      overallCachePolicy: undefined,
+      requestIsBatched: false,
+    } as never);
+    const data = (result.data ?? null) as Record<string, unknown> | null;
+    if (mask) maskResponseData(current.schema, authorization.document!, data);
+    const errors = (result.errors ?? []).map((e) => (e instanceof GraphQLError ? e.toJSON() : (e as GraphQLFormattedError)));
+    return { data, errors, extensions: result.extensions };
+  }
+
+  /** Handles one admitted GraphQL request. The audit draft is filled in along the way. */
+  async function handle(request: HttpGraphQLRequest, context: GatewayContext): Promise<HttpGraphQLResponse> {
+    const draft = context.audit;
+    const answer = (status: number, payload: Record<string, unknown>): HttpGraphQLResponse => {
+      for (const error of (payload.errors as GraphQLFormattedError[] | undefined) ?? []) {
+        const code = error.extensions?.code;
+        if (typeof code === 'string') draft.errorCodes.add(code);
+      }
+      return { status, body: JSON.stringify(payload) };
+    };
+    try {
+      const current = state;
+      if (!current) throw requestError(503, 'INTERNAL_SERVER_ERROR', 'The gateway has no supergraph loaded yet.');
+      if (request.method !== 'POST') throw requestError(405, 'BAD_REQUEST', 'Send GraphQL requests as POST with a JSON body.');
+      // Like Apollo Server's CSRF prevention: only JSON bodies, which browsers cannot send cross-site without a preflight.
+      if (!request.contentType?.toLowerCase().startsWith('application/json')) throw requestError(400, 'BAD_REQUEST', 'Content-Type must be application/json.');
+      const body = request.body;
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw requestError(400, 'BAD_REQUEST', 'The body must be one GraphQL request object (batches are not accepted).');
+      const { query, variables: rawVariables, operationName: rawName, extensions } = body as Record<string, unknown>;
+      if (typeof query !== 'string' || query.length === 0) {
+        if ((extensions as { persistedQuery?: unknown } | undefined)?.persistedQuery) throw requestError(400, 'PERSISTED_QUERY_NOT_SUPPORTED', 'Persisted queries are not supported: send the query text.');
+        throw requestError(400, 'BAD_REQUEST', 'The body must contain a non-empty "query" string.');
+      }
+      if (rawVariables !== undefined && rawVariables !== null && (typeof rawVariables !== 'object' || Array.isArray(rawVariables))) throw requestError(400, 'BAD_REQUEST', '"variables" must be an object.');
+      if (rawName !== undefined && rawName !== null && typeof rawName !== 'string') throw requestError(400, 'BAD_REQUEST', '"operationName" must be a string.');
+      const operationName = (rawName as string | null | undefined) ?? null;
+
+      const { document, queryHash } = parsedDocument(current.schema, query);
+      const operation = getOperationAST(document, operationName);
+      if (!operation) {
+        throw requestError(400, 'OPERATION_RESOLUTION_FAILURE', operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.');
+      }
+      draft.operation = { name: operation.name?.value ?? null, type: operation.operation, hash: queryHash };
+      const provided = (rawVariables ?? {}) as Record<string, unknown>;
+      const coerced = getVariableValues(current.schema, operation.variableDefinitions ?? [], provided, { maxErrors: 50 });
+      if (coerced.errors) throw new RequestError(400, coerced.errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'BAD_USER_INPUT' } })));
+      if (operation.operation === 'subscription') throw requestError(400, 'BAD_REQUEST', 'Subscriptions are not supported.');
+
+      const authorization = options.authorise(current.schema, document, queryHash, operation.name?.value ?? null, context.purpose.effectiveScopes);
+      context.authorization = authorization;
+      draft.requested = [...authorization.requestedCoordinates];
+      draft.denied = [...new Set(authorization.denied.map((d) => d.coordinate))];
+      try {
+        requireMatter(context.purpose, authorization.requirements);
+      } catch (error) {
+        if (!(error instanceof PurposeError)) throw error;
+        throw requestError(GATEWAY_ERRORS[error.code].status, error.code, error.message);
+      }
+      const denied = deniedErrors(authorization.denied);
+      const reject = options.mode === 'reject' && authorization.denied.length > 0;
+      if (reject) return answer(GATEWAY_ERRORS.UNAUTHORIZED_FIELD_OR_TYPE.status, { errors: denied, data: null });
+      if (!authorization.document) {
+        // Nothing the caller may see was asked: nulls and one error per removed field, no subgraph is called.
+        const data: Record<string, unknown> = {};
+        insertDeniedNulls(data, authorization.denied.filter((d) => d.path.length === 1));
+        return answer(200, { errors: denied, data });
+      }
+
+      const entry = prepared(current, authorization, operation.name?.value ?? null);
+      const variables = variablesOf(operation, provided);
+      const mask = !context.purpose.effectiveScopes.has(PII_UNMASKED_SCOPE);
+      const result =
+        entry.native && options.executor === 'native'
+          ? await runNative(current, entry, context, variables, mask)
+          : await runApollo(current, entry, authorization, context, query, provided, operationName, mask);
+      if (authorization.denied.length > 0) insertDeniedNulls(result.data, authorization.denied);
+      const errors = [...result.errors.map((e) => formatError(e, context)), ...denied];
+      return answer(200, { ...(errors.length ? { errors } : {}), data: result.data, ...(result.extensions ? { extensions: result.extensions } : {}) });
+    } catch (error) {
+      if (error instanceof RequestError) return answer(error.status, { errors: error.errors });
+      throw error;
+    }
+  }
+
+  return {
+    load,
+    handle,
+    /** @apollo/gateway's executor, for the plans the native one does not cover. */
+    setApolloExecutor(executor: GatewayExecutor) {
+      apolloExecutor = executor;
+    },
+    async close() {
+      await Promise.all([...(state?.clients.values() ?? [])].map((c) => c.close()));
+    },
+  };
+}
+
+/** Root introspection fields, answered from the API schema. */
+function introspect(schema: GraphQLSchema, field: FieldNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): unknown {
+  const document: DocumentNode = {
+    kind: Kind.DOCUMENT,
+    definitions: [{ kind: Kind.OPERATION_DEFINITION, operation: 'query' as never, variableDefinitions: operation.variableDefinitions, selectionSet: { kind: Kind.SELECTION_SET, selections: [field] } }],
+  };
+  const result = execute({ schema, document, variableValues: variables }) as { data?: Record<string, unknown> | null };
+  return result.data?.[field.alias?.value ?? field.name.value] ?? null;
+}
+
+export type Engine = ReturnType<typeof createEngine>;

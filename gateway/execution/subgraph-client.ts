@@ -1,0 +1,73 @@
+import { Pool } from 'undici';
+
+/** What a subgraph answered: a GraphQL response, already parsed. */
+export interface SubgraphResponse {
+  data?: Record<string, unknown> | null;
+  errors?: { message?: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  extensions?: Record<string, unknown>;
+}
+
+/** The subgraph could not be reached, timed out, or did not answer with GraphQL over a 2xx. */
+export class SubgraphFetchError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SubgraphFetchError';
+  }
+}
+
+export interface SubgraphClientOptions {
+  url: string;
+  /** Deadline for the subgraph's headers and, separately, for its body. */
+  timeoutMs: number;
+  /** Keep-alive connections to this subgraph. Default 32. */
+  connections?: number;
+}
+
+/**
+ * HTTP client of one subgraph: a pool of keep-alive connections (undici),
+ * one POST per fetch, the answer parsed as JSON. undici's `request` is used
+ * rather than `fetch`: no WHATWG streams or Request objects per call, which
+ * was the largest single cost in the gateway's profile.
+ */
+export class SubgraphClient {
+  private readonly pool: Pool;
+  private readonly path: string;
+  readonly url: string;
+
+  constructor(options: SubgraphClientOptions) {
+    this.url = options.url;
+    const url = new URL(options.url);
+    this.path = `${url.pathname}${url.search}`;
+    this.pool = new Pool(url.origin, {
+      connections: options.connections ?? 32,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  async post(body: string, headers: Record<string, string>): Promise<SubgraphResponse> {
+    let text: string;
+    let status: number;
+    try {
+      const response = await this.pool.request({ method: 'POST', path: this.path, body, headers });
+      status = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      throw new SubgraphFetchError(`subgraph request failed: ${(error as Error).message}`, { cause: error });
+    }
+    if (status < 200 || status > 299) throw new SubgraphFetchError(`subgraph answered HTTP ${status}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new SubgraphFetchError('subgraph answered with something other than JSON');
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SubgraphFetchError('subgraph answered with something other than a GraphQL response');
+    return parsed as SubgraphResponse;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
