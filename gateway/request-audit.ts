@@ -68,6 +68,9 @@ function codesFromBody(body: string): string[] {
   }
 }
 
+/** Subject hashes remembered across requests. */
+const SUBJECT_HASH_CACHE_SIZE = 20_000;
+
 export interface RequestAuditOptions {
   /** Null only when audit is switched off (AUDIT_MODE=off, benchmarks). */
   writer: AuditWriter | null;
@@ -84,12 +87,34 @@ export interface RequestAuditOptions {
  * log line per request (no tokens, no identifiers).
  */
 export function createRequestAudit(options: RequestAuditOptions) {
+  // HMAC of recently disclosed subjects: a batch of 50 persons disclosed by two domains is 100 HMACs,
+  // most of them seen again soon. In memory only, bounded, oldest out first.
+  const hashes = new Map<string, string>();
+  const hashOf = (type: string, key: string): string => {
+    const id = `${type}\u0000${key}`;
+    let hash = hashes.get(id);
+    if (hash === undefined) {
+      hash = subjectHash(options.subjectKey, type, key);
+      if (hashes.size >= SUBJECT_HASH_CACHE_SIZE) hashes.delete(hashes.keys().next().value!);
+      hashes.set(id, hash);
+    }
+    return hash;
+  };
   return async (draft: AuditDraft, answer: HttpAnswer): Promise<HttpAnswer> => {
     const latencyMs = Math.round((performance.now() - draft.started) * 1000) / 1000;
     const codes = draft.errorCodes;
     if (answer.rejection) codes.add(answer.rejection.code);
     if (codes.size === 0 && answer.status !== 200) for (const code of codesFromBody(answer.body)) codes.add(code);
-    const disclosed = draft.disclosed.map((d) => ({ subgraph: d.subgraph, type: d.type, subject: subjectHash(options.subjectKey, d.type, d.key) }));
+    // Each (domain, subject) once: a person listed twice in one answer was disclosed once.
+    const seen = new Set<string>();
+    const disclosed: AuditEntry['disclosed'] = [];
+    for (const d of draft.disclosed) {
+      const subject = hashOf(d.type, d.key);
+      const id = `${d.subgraph}\u0000${subject}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      disclosed.push({ subgraph: d.subgraph, type: d.type, subject });
+    }
     const outcome = classifyOutcome(answer.status, codes, disclosed.length > 0);
     const entry: AuditEntry = {
       kind: 'REQUEST',

@@ -1,24 +1,37 @@
 /**
- * `npm run bench`: measurements that do not belong in unit tests (the
- * machine is shared and noisy): configurations are run side by side in one
- * run, alternating over several rounds, and medians are reported.
+ * `npm run bench`: the measurements that do not belong in unit tests (this
+ * machine is shared and noisy). Configurations run side by side in one run,
+ * alternating over several rounds; medians are reported.
  *
- * Now: durable audit appends per second (SQLite and PostgreSQL), and the
- * latency durable audit adds to a request against the same gateway with
- * audit off. Options: --persons N (default 20000) --rounds R (3)
- * --duration S (5) --connections C (16) --json FILE.
+ * Gateways, on the same six subgraphs (own processes, seeded data):
+ *   (a) this gateway, everything on: token verification, scopes, purpose
+ *       binding, revocation and rate limits on Redis, durable audit (SQLite);
+ *   (b) vanilla @apollo/gateway + @apollo/server, their defaults, no security;
+ *   (c) Hive Gateway (@graphql-hive/gateway), its defaults, no security;
+ *   (d) no gateway: the subgraph calls a gateway makes, replayed directly.
+ * Workloads W1–W5 (scripts/bench/workloads.ts), varied records per request.
+ * Load: autocannon in its own process at a fixed number of connections.
+ * Also: durable audit appends/s and offline document verifications/s.
+ *
+ * Options: --persons N (100000) --rounds R (3) --duration S (5)
+ * --connections C (16) --workloads W1,W3 (all) --json FILE --no-micro
+ * --profile DIR (writes a V8 CPU profile of gateway (a) into DIR on exit).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import Database from 'better-sqlite3';
 import { seedDatabases } from './seed/index.js';
 import { ensureGatewayKeys } from '../subgraphs/common/gateway-keys.js';
-import { DEMO_PERSONS } from './seed/index.js';
 import { writeTestTrustList, testToken } from '../test/support/identity.js';
 import { measureAppends, scratchPostgres } from './bench/audit-appends.js';
-import { benchDocument, measureVerifications } from './bench/document-verifications.js';
+import { measureVerifications } from './bench/document-verifications.js';
 import { median, runLoad, type LoadResult } from './bench/load.js';
 import { startService, startSubgraphs, stopAll, subgraphUrls, type Service } from './bench/stack.js';
+import { writeBenchSupergraph } from './bench/bench-assertions.js';
+import { recordPlans, runDirectLoad, type Stage } from './bench/direct.js';
+import { buildWorkloads, type Workload } from './bench/workloads.js';
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -30,17 +43,52 @@ function option(name: string, fallback: number): number {
   }
   return value;
 }
+function stringOption(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? process.argv[index + 1] : undefined;
+}
 
-const persons = option('persons', 20_000);
+const persons = option('persons', 100_000);
 const rounds = option('rounds', 3);
 const duration = option('duration', 5);
 const connections = option('connections', 16);
-const jsonIndex = process.argv.indexOf('--json');
-const jsonFile = jsonIndex > 0 ? process.argv[jsonIndex + 1] : undefined;
+const jsonFile = stringOption('json');
+const onlyWorkloads = stringOption('workloads')?.split(',');
+const micro = !process.argv.includes('--no-micro');
+const profileDir = stringOption('profile');
+
+type ConfigId = 'a' | 'b' | 'c' | 'd';
+const CONFIGS: Record<ConfigId, string> = {
+  a: 'this gateway, security + durable audit on',
+  b: 'vanilla @apollo/gateway + @apollo/server',
+  c: 'Hive Gateway',
+  d: 'subgraphs called directly (floor)',
+};
+
+interface Round extends LoadResult {
+  /** Gateway process CPU (user + system, all threads) per response, ms. */
+  gatewayCpuMs: number | null;
+  /** All six subgraph processes' CPU per response, ms. */
+  subgraphCpuMs: number;
+  /** (a) only: audit records written during the run. */
+  auditRecords?: number;
+}
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-bench-'));
 const services: Service[] = [];
+
+/** Order-independent form of a JSON answer, for comparing configurations. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  return value;
+}
+
+async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; json: { data?: unknown; errors?: unknown[] } }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return { status: response.status, json: (await response.json()) as { data?: unknown; errors?: unknown[] } };
+}
 
 try {
   say(`Seeding ${persons} persons…`);
@@ -48,88 +96,197 @@ try {
   await ensureGatewayKeys(dataDir);
   await writeTestTrustList(dataDir);
 
-  say('Durable audit appends (64 concurrent appenders, 3 s, medians of rounds)…');
-  const sqliteRates: number[] = [];
-  const postgresRates: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    sqliteRates.push(await measureAppends({ dataDir: mkdtempSync(join(dataDir, 'appends-')), concurrency: 64, seconds: 3 }));
-    const scratch = await scratchPostgres();
-    try {
-      postgresRates.push(await measureAppends({ dataDir, databaseUrl: scratch.url, concurrency: 64, seconds: 3 }));
-    } finally {
-      await scratch.drop();
+  const microReport: Record<string, unknown> = {};
+  if (micro) {
+    say('Durable audit appends (64 concurrent appenders, 3 s) and offline document verifications (2 s), medians of rounds…');
+    const sqliteRates: number[] = [];
+    const postgresRates: number[] = [];
+    const verificationRates: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      sqliteRates.push(await measureAppends({ dataDir: mkdtempSync(join(dataDir, 'appends-')), concurrency: 64, seconds: 3 }));
+      const scratch = await scratchPostgres();
+      try {
+        postgresRates.push(await measureAppends({ dataDir, databaseUrl: scratch.url, concurrency: 64, seconds: 3 }));
+      } finally {
+        await scratch.drop();
+      }
+      verificationRates.push(await measureVerifications(dataDir, 2));
     }
+    Object.assign(microReport, {
+      auditAppendsPerSecond: { sqlite: median(sqliteRates), postgres: median(postgresRates), rounds: { sqlite: sqliteRates, postgres: postgresRates } },
+      offlineDocumentVerificationsPerSecond: { median: median(verificationRates), rounds: verificationRates },
+    });
   }
 
-  say('Document verifications (offline, in-process, 2 s, medians of rounds)…');
-  const verificationRates: number[] = [];
-  for (let r = 0; r < rounds; r++) verificationRates.push(await measureVerifications(dataDir, 2));
-
-  say('Starting six subgraphs and two gateways (audit durable / audit off)…');
+  say('Starting six subgraphs and three gateways…');
   const subgraphs = await startSubgraphs(dataDir);
   services.push(...subgraphs.values());
-  const common = { DATA_DIR: dataDir, TRUST_LIST_FILE: join(dataDir, 'trust-list.json'), GATEWAY_PORT: '0', RATE_LIMIT_CLIENT: '1000000', RATE_LIMIT_PROVINCE: '1000000', ...subgraphUrls(subgraphs) };
-  const durable = await startService('gateway (audit durable)', 'gateway/main.ts', [], { ...common, GATEWAY_REPLICA_ID: 'bench-durable' });
-  const off = await startService('gateway (audit off)', 'gateway/main.ts', [], { ...common, GATEWAY_REPLICA_ID: 'bench-off', AUDIT_MODE: 'off' });
-  services.push(durable, off);
+  const supergraphFile = writeBenchSupergraph(dataDir, Object.fromEntries([...subgraphs].map(([name, s]) => [name, s.url])));
+  const replica = 'bench-a';
+  const gateways: Record<'a' | 'b' | 'c', Service> = {
+    a: await startService('gateway (a)', 'gateway/main.ts', [], {
+      DATA_DIR: dataDir,
+      TRUST_LIST_FILE: join(dataDir, 'trust-list.json'),
+      GATEWAY_PORT: '0',
+      GATEWAY_REPLICA_ID: replica,
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: `kuasheng-bench-${process.pid}:`,
+      // Budgets high enough not to refuse the load; they are still checked on every request.
+      RATE_LIMIT_CLIENT: '1000000',
+      RATE_LIMIT_PROVINCE: '1000000',
+      ...subgraphUrls(subgraphs),
+    }, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    b: await startService('vanilla @apollo/gateway (b)', 'scripts/bench/vanilla-gateway.ts', [], { DATA_DIR: dataDir, BENCH_SUPERGRAPH_FILE: supergraphFile }),
+    // METADATA_SERVER_DETECTION: Hive's telemetry dependencies otherwise probe for a cloud metadata server.
+    c: await startService('Hive Gateway (c)', 'scripts/bench/hive-gateway.ts', [], { DATA_DIR: dataDir, BENCH_SUPERGRAPH_FILE: supergraphFile, METADATA_SERVER_DETECTION: 'none' }),
+  };
+  services.push(...Object.values(gateways));
+  // (a)'s caller: an officer with every read scope and certificate verification, acting under 人才引进落户 (all five domains).
+  const token = await testToken(dataDir, { scopes: ['household:read', 'social-insurance:read', 'provident-fund:read', 'credit:read', 'licence:read', 'certificate:verify'], lifetimeSeconds: 3600 });
+  const headersOf = (config: ConfigId): Record<string, string> => (config === 'a' ? { authorization: `Bearer ${token}`, 'x-matter-code': 'TB-HJ-004' } : {});
 
-  const headers = { authorization: `Bearer ${await testToken(dataDir, { lifetimeSeconds: 3600 })}`, 'x-matter-code': 'TB-HJ-004' };
-  const body = JSON.stringify({
-    query: 'query Dossier($id: ID!) { person(idNumber: $id) { name registration { address { full } } socialInsurance { contributionMonths } providentFundAccounts { balance } credit { dishonestJudgmentDebtor } licences { title } } }',
-    variables: { id: DEMO_PERSONS[0].idNumber },
-  });
-  const results: Record<string, LoadResult[]> = { durable: [], off: [] };
-  // Warm both up, then alternate so drift on this shared machine hits both alike.
-  for (const g of [durable, off]) await runLoad({ url: g.url, body, headers, connections, durationSeconds: 2 });
-  for (let r = 0; r < rounds; r++) {
-    for (const [name, g] of [['durable', durable], ['off', off]] as const) {
-      const result = await runLoad({ url: g.url, body, headers, connections, durationSeconds: duration });
-      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-      results[name].push(result);
+  // Certificates for W3, issued through (a) by a Lhasa social-insurance officer under 社会保险参保证明开具.
+  const issuer = { authorization: `Bearer ${await testToken(dataDir, { scopes: ['household:read', 'social-insurance:read', 'certificate:issue'], lifetimeSeconds: 3600 })}`, 'x-matter-code': 'TB-SB-005' };
+  const issue = async (idNumber: string) => {
+    const { json } = await post(gateways.a.url, JSON.stringify({ query: 'mutation($id: ID!) { issueParticipationCertificate(idNumber: $id) { token } }', variables: { id: idNumber } }), issuer);
+    return (json.data as { issueParticipationCertificate?: { token: string } } | null)?.issueParticipationCertificate?.token ?? null;
+  };
+  const workloads = (await buildWorkloads(dataDir, issue)).filter((w) => !onlyWorkloads || onlyWorkloads.includes(w.id));
+
+  say('Checking that the gateways give the same answers…');
+  for (const workload of workloads) {
+    for (const body of workload.bodies.slice(0, 6)) {
+      const answers = await Promise.all((['a', 'b', 'c'] as const).map((config) => post(gateways[config].url, body, headersOf(config))));
+      answers.forEach((answer, i) => {
+        if (answer.status !== 200 || answer.json.errors) throw new Error(`${workload.id} (${'abc'[i]}): HTTP ${answer.status} ${JSON.stringify(answer.json.errors ?? '')}`);
+      });
+      if (!isDeepStrictEqual(canonical(answers[0].json), canonical(answers[1].json)) || !isDeepStrictEqual(canonical(answers[0].json), canonical(answers[2].json))) {
+        throw new Error(`${workload.id}: the configurations answered differently:\n${answers.map((a) => JSON.stringify(a.json).slice(0, 600)).join('\n')}`);
+      }
     }
   }
-  const summary = (list: LoadResult[]) => ({
+
+  say('Recording the subgraph calls for (d)…');
+  const plans = new Map<Workload['id'], Stage[][]>();
+  for (const workload of workloads) {
+    plans.set(workload.id, await recordPlans({ supergraphFile, dataDir, requests: workload.bodies.map((b) => JSON.parse(b) as { query: string; variables: Record<string, unknown> }) }));
+  }
+
+  const audit = new Database(join(dataDir, 'audit.db'), { readonly: true, fileMustExist: true });
+  const countAudit = audit.prepare('SELECT COUNT(*) AS n FROM audit_records WHERE chain_id = ?');
+  const audited = () => (countAudit.get(replica) as { n: number }).n;
+  const subgraphCpu = () => [...subgraphs.values()].reduce((sum, s) => sum + s.cpuMs(), 0);
+
+  const run = async (config: ConfigId, workload: Workload, seconds: number): Promise<Round> => {
+    const gateway = config === 'd' ? null : gateways[config];
+    const beforeAudit = config === 'a' ? audited() : 0;
+    const cpu0 = gateway?.cpuMs() ?? 0;
+    const sub0 = subgraphCpu();
+    const result =
+      config === 'd'
+        ? await runDirectLoad({ stages: plans.get(workload.id)!, connections, durationSeconds: seconds, dataDir })
+        : await runLoad({ url: gateway!.url, bodies: workload.bodies, headers: headersOf(config), connections, durationSeconds: seconds });
+    const cpu1 = gateway?.cpuMs() ?? 0;
+    const sub1 = subgraphCpu();
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${workload.id} (${config}): ${result.non2xx} non-2xx, ${result.errors} errors`);
+    const round: Round = { ...result, gatewayCpuMs: gateway ? (cpu1 - cpu0) / result.total : null, subgraphCpuMs: (sub1 - sub0) / result.total };
+    if (config === 'a') {
+      // Requests still in flight when the load stopped are answered (and audited) after it: wait for them.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      round.auditRecords = audited() - beforeAudit;
+      if (round.auditRecords < result.total || round.auditRecords > result.total + connections) {
+        throw new Error(`${workload.id} (a): ${result.total} responses but ${round.auditRecords} audit records`);
+      }
+    }
+    return round;
+  };
+
+  say(`Warming up (2 s per configuration and workload), then ${rounds} rounds × ${duration} s, ${connections} connections…`);
+  for (const workload of workloads) for (const config of ['a', 'b', 'c', 'd'] as const) await run(config, workload, 2);
+  const results = new Map<string, Round[]>();
+  const order: ConfigId[] = ['a', 'b', 'c', 'd'];
+  for (let r = 0; r < rounds; r++) {
+    for (const workload of workloads) {
+      // Rotate the order every round so drift on this shared machine does not favour one configuration.
+      for (let k = 0; k < order.length; k++) {
+        const config = order[(k + r) % order.length];
+        const round = await run(config, workload, duration);
+        const key = `${workload.id}/${config}`;
+        results.set(key, [...(results.get(key) ?? []), round]);
+        say(`  round ${r + 1} ${workload.id} (${config}): ${round.requestsPerSecond.toFixed(0)} req/s, p50 ${round.p50} ms, p99 ${round.p99} ms${round.gatewayCpuMs !== null ? `, gateway CPU ${round.gatewayCpuMs.toFixed(2)} ms/req` : ''}`);
+      }
+    }
+  }
+  audit.close();
+
+  type Summary = ReturnType<typeof summarise>;
+  type Ratio = { requestsPerSecond: number | null; p50: number | null; p99: number | null; gatewayCpu: number | null };
+  type WorkloadReport = { title: string; ratios: Record<string, Ratio> } & Record<ConfigId, Summary>;
+  const summarise = (list: Round[]) => ({
     requestsPerSecond: median(list.map((x) => x.requestsPerSecond)),
     p50: median(list.map((x) => x.p50)),
     p99: median(list.map((x) => x.p99)),
+    gatewayCpuMsPerRequest: list[0].gatewayCpuMs === null ? null : median(list.map((x) => x.gatewayCpuMs!)),
+    subgraphCpuMsPerRequest: median(list.map((x) => x.subgraphCpuMs)),
+    responses: list.reduce((sum, x) => sum + x.total, 0),
+    ...(list[0].auditRecords !== undefined ? { auditRecords: list.reduce((sum, x) => sum + x.auditRecords!, 0) } : {}),
+    rounds: list,
   });
-  // W3: certificate verification through the gateway (a notary's query; live status from the issuer).
-  const { token: documentToken } = await benchDocument(dataDir);
-  const notaryHeaders = { authorization: `Bearer ${await testToken(dataDir, { province: '630000', scopes: ['certificate:verify'], lifetimeSeconds: 3600 })}` };
-  const verifyBody = JSON.stringify({
-    query: 'query W3($doc: String!) { verifyDocument(document: $doc, holderName: "周志强") { verdict code signatureValid issuer { name } holderNameMatches record { ... on ParticipationCertificate { status } } } }',
-    variables: { doc: documentToken },
-  });
-  const w3: LoadResult[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const result = await runLoad({ url: durable.url, body: verifyBody, headers: notaryHeaders, connections, durationSeconds: duration });
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`W3: ${result.non2xx} non-2xx, ${result.errors} errors`);
-    w3.push(result);
-  }
-  const d = summary(results.durable);
-  const o = summary(results.off);
+  const peakRss = Object.fromEntries(Object.entries(gateways).map(([config, s]) => [config, s.peakRssMiB()]));
   const report = {
-    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
-    settings: { persons, rounds, duration, connections },
-    auditAppendsPerSecond: { sqlite: median(sqliteRates), postgres: median(postgresRates), rounds: { sqlite: sqliteRates, postgres: postgresRates } },
-    documentVerificationsPerSecond: { offline: median(verificationRates), rounds: verificationRates, viaGateway: summary(w3) },
-    auditLatency: { durable: d, off: o, p50Ratio: d.p50 / o.p50, p99Ratio: d.p99 / o.p99, throughputRatio: d.requestsPerSecond / o.requestsPerSecond },
+    machine: { cpus: cpus().length, node: process.version },
+    settings: { persons, rounds, duration, connections, workloads: workloads.map((w) => w.id) },
+    configurations: CONFIGS,
+    peakRssMiB: peakRss,
+    workloads: Object.fromEntries(
+      workloads.map((w): [string, WorkloadReport] => {
+        const s = Object.fromEntries((['a', 'b', 'c', 'd'] as const).map((c) => [c, summarise(results.get(`${w.id}/${c}`)!)]));
+        const ratio = (x: number | null, y: number | null) => (x !== null && y !== null && y > 0 ? x / y : null);
+        return [
+          w.id,
+          {
+            title: w.title,
+            ...(s as Record<ConfigId, Summary>),
+            ratios: Object.fromEntries(
+              (['b', 'c', 'd'] as const).map((other) => [
+                `a/${other}`,
+                { requestsPerSecond: ratio(s.a.requestsPerSecond, s[other].requestsPerSecond), p50: ratio(s.a.p50, s[other].p50), p99: ratio(s.a.p99, s[other].p99), gatewayCpu: ratio(s.a.gatewayCpuMsPerRequest, s[other].gatewayCpuMsPerRequest) },
+              ]),
+            ),
+          },
+        ];
+      }),
+    ),
+    ...microReport,
   };
+
+  const f = (x: number | null | undefined, digits = 0) => (x === null || x === undefined ? '—' : x.toFixed(digits));
   say();
-  say('| measurement | value |');
-  say('|---|---|');
-  say(`| durable audit appends/s, SQLite (WAL, synchronous=FULL), 64 appenders | ${report.auditAppendsPerSecond.sqlite.toFixed(0)} |`);
-  say(`| durable audit appends/s, PostgreSQL, 64 appenders | ${report.auditAppendsPerSecond.postgres.toFixed(0)} |`);
-  say(`| document verifications/s, offline library, one core | ${report.documentVerificationsPerSecond.offline.toFixed(0)} |`);
-  say(`| W3 document verifications/s through the gateway (audit durable), ${connections} connections | ${report.documentVerificationsPerSecond.viaGateway.requestsPerSecond.toFixed(0)} (p50 ${report.documentVerificationsPerSecond.viaGateway.p50} ms, p99 ${report.documentVerificationsPerSecond.viaGateway.p99} ms) |`);
+  say(`${rounds} rounds × ${duration} s, ${connections} connections, ${persons} persons, medians; gateway CPU = the gateway process's own CPU time per response.`);
   say();
-  say(`W1 person dossier, ${connections} connections, ${rounds} rounds × ${duration} s, medians:`);
+  say('| workload | config | req/s | p50 ms | p99 ms | gateway CPU ms/req | subgraphs CPU ms/req |');
+  say('|---|---|---|---|---|---|---|');
+  for (const w of workloads) {
+    const entry = report.workloads[w.id];
+    for (const c of ['a', 'b', 'c', 'd'] as const) {
+      const s = entry[c];
+      say(`| ${w.id} ${w.title} | (${c}) ${CONFIGS[c]} | ${f(s.requestsPerSecond)} | ${f(s.p50)} | ${f(s.p99)} | ${f(s.gatewayCpuMsPerRequest, 2)} | ${f(s.subgraphCpuMsPerRequest, 2)} |`);
+    }
+    for (const other of ['b', 'c', 'd'] as const) {
+      const r = entry.ratios[`a/${other}`];
+      say(`| ${w.id} | ratio a/${other} | ${f(r.requestsPerSecond, 2)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.gatewayCpu, 2)} | |`);
+    }
+  }
   say();
-  say('| gateway | requests/s | p50 ms | p99 ms |');
-  say('|---|---|---|---|');
-  say(`| audit durable | ${d.requestsPerSecond.toFixed(0)} | ${d.p50} | ${d.p99} |`);
-  say(`| audit off | ${o.requestsPerSecond.toFixed(0)} | ${o.p50} | ${o.p99} |`);
-  say(`| ratio durable/off | ${report.auditLatency.throughputRatio.toFixed(2)} | ${report.auditLatency.p50Ratio.toFixed(2)} | ${report.auditLatency.p99Ratio.toFixed(2)} |`);
+  say(`Peak RSS (MiB, over the whole run): (a) ${f(peakRss.a)}, (b) ${f(peakRss.b)}, (c) ${f(peakRss.c)}.`);
+  const auditTotal = workloads.reduce((sum, w) => sum + (report.workloads[w.id].a.auditRecords ?? 0), 0);
+  const responsesTotal = workloads.reduce((sum, w) => sum + report.workloads[w.id].a.responses, 0);
+  say(`(a) answered ${responsesTotal} requests in the measured rounds and wrote ${auditTotal} audit records (requests in flight at each round's end are answered and audited after the load generator stopped counting).`);
+  if (micro) {
+    const m = microReport as { auditAppendsPerSecond: { sqlite: number; postgres: number }; offlineDocumentVerificationsPerSecond: { median: number } };
+    say();
+    say(`Durable audit appends/s, 64 appenders: SQLite (WAL, synchronous=FULL) ${f(m.auditAppendsPerSecond.sqlite)}, PostgreSQL ${f(m.auditAppendsPerSecond.postgres)}. Offline document verifications/s, one core: ${f(m.offlineDocumentVerificationsPerSecond.median)}.`);
+  }
   if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
 } finally {
   await stopAll(services);

@@ -280,8 +280,9 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
       for (const record of records) recordToRow(record).forEach((value, i) => columns[i].push(value));
       const subjects: [string[], string[], number[]] = [[], [], []];
       for (const record of records) {
-        for (const d of record.disclosed) {
-          subjects[0].push(d.subject);
+        // The person-search index needs each subject once per record, however many domains disclosed it.
+        for (const subject of new Set(record.disclosed.map((d) => d.subject))) {
+          subjects[0].push(subject);
           subjects[1].push(record.chainId);
           subjects[2].push(record.seq);
         }

@@ -88,7 +88,8 @@ const SCHEMA = `
 
 const COLUMNS = RECORD_COLUMNS.join(', ');
 const INSERT_RECORD = `INSERT INTO audit_records (${COLUMNS}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`;
-const INSERT_SUBJECT = 'INSERT OR IGNORE INTO audit_subjects (subject_hash, chain_id, seq) VALUES (?, ?, ?)';
+/** A record's subjects in one statement: `?` 1 and 2 are chain and seq, 3 a JSON array of distinct subject hashes. */
+const INSERT_SUBJECTS = 'INSERT OR IGNORE INTO audit_subjects (subject_hash, chain_id, seq) SELECT value, ?, ? FROM json_each(?)';
 const INSERT_CHAIN = 'INSERT OR IGNORE INTO audit_chains (chain_id, created_at) VALUES (?, ?)';
 const INSERT_CHECKPOINT = 'INSERT OR IGNORE INTO audit_checkpoints (chain_id, seq, head_hash, time, signature) VALUES (?, ?, ?, ?, ?)';
 const CHECKPOINT_COLUMNS = 'chain_id, seq, head_hash, time, signature';
@@ -330,14 +331,17 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
 
     async appendBatch(records) {
       if (records.length === 0) return;
+      // The person-search index needs each subject once per record, however many domains disclosed it.
       const subjects: unknown[][] = [];
-      for (const record of records) for (const d of record.disclosed) subjects.push([d.subject, record.chainId, record.seq]);
+      for (const record of records) {
+        if (record.disclosed.length > 0) subjects.push([record.chainId, record.seq, JSON.stringify([...new Set(record.disclosed.map((d) => d.subject))])]);
+      }
       const chains = [...new Set(records.map((r) => r.chainId))].map((chainId) => [chainId, records[0].time]);
       try {
         await write([
           { sql: INSERT_CHAIN, rows: chains },
           { sql: INSERT_RECORD, rows: records.map(recordToRow) },
-          { sql: INSERT_SUBJECT, rows: subjects },
+          { sql: INSERT_SUBJECTS, rows: subjects },
         ]);
       } catch (error) {
         const cause = (error as Error).cause as { code?: string } | undefined;

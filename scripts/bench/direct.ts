@@ -25,21 +25,21 @@ export type Stage = { subgraph: string; url: string; body: string }[];
 export interface RecordOptions {
   supergraphFile: string;
   dataDir: string;
-  query: string;
-  variables: Record<string, unknown>;
+  /** The operations to record, run one after the other. */
+  requests: { query: string; variables: Record<string, unknown> }[];
 }
 
 /**
- * Runs the operation once through an in-process @apollo/gateway and returns
- * the subgraph requests it made, grouped into stages: a request's stage is
+ * Runs each operation once through an in-process @apollo/gateway and returns,
+ * per operation, the subgraph requests it made, grouped into stages: a request's stage is
  * how many requests had completed when it started, so requests a query plan
  * runs in parallel share a stage and a stage's requests depend only on
  * earlier stages. Throws if the operation answered with errors, so a plan is
  * never recorded from a failed run.
  */
-export async function recordFetches(options: RecordOptions): Promise<Stage[]> {
+export async function recordPlans(options: RecordOptions): Promise<Stage[][]> {
   const assertionFor = await benchAssertions(options.dataDir);
-  const recorded: { completedBefore: number; subgraph: string; url: string; body: string }[] = [];
+  let recorded: { completedBefore: number; subgraph: string; url: string; body: string }[] = [];
   let completed = 0;
   // The fetcher sees the exact bytes RemoteGraphQLDataSource sends; the whole body is read before the request counts as completed.
   const recordingFetcher = (subgraph: string): Fetcher => async (url, init) => {
@@ -60,16 +60,22 @@ export async function recordFetches(options: RecordOptions): Promise<Stage[]> {
   });
   const server = new ApolloServer({ gateway });
   await server.start();
+  const plans: Stage[][] = [];
   try {
-    const response = await server.executeOperation({ query: options.query, variables: options.variables });
-    if (response.body.kind !== 'single') throw new Error('recordFetches: expected a single result');
-    const { errors } = response.body.singleResult;
-    if (errors?.length) throw new Error(`recordFetches: the operation failed: ${JSON.stringify(errors)}`);
+    for (const request of options.requests) {
+      recorded = [];
+      completed = 0;
+      const response = await server.executeOperation({ query: request.query, variables: request.variables });
+      if (response.body.kind !== 'single') throw new Error('recordPlans: expected a single result');
+      const { errors } = response.body.singleResult;
+      if (errors?.length) throw new Error(`recordPlans: the operation failed: ${JSON.stringify(errors)}`);
+      const levels = [...new Set(recorded.map((r) => r.completedBefore))].sort((a, b) => a - b);
+      plans.push(levels.map((level) => recorded.filter((r) => r.completedBefore === level).map(({ subgraph, url, body }) => ({ subgraph, url, body }))));
+    }
   } finally {
     await server.stop();
   }
-  const levels = [...new Set(recorded.map((r) => r.completedBefore))].sort((a, b) => a - b);
-  return levels.map((level) => recorded.filter((r) => r.completedBefore === level).map(({ subgraph, url, body }) => ({ subgraph, url, body })));
+  return plans;
 }
 
 export interface DirectLoadOptions {

@@ -1,12 +1,15 @@
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
-const AUTOCANNON = require.resolve('autocannon/autocannon.js');
+const RUNNER = fileURLToPath(new URL('./load-runner.ts', import.meta.url));
 
 export interface LoadOptions {
   url: string;
-  body: string;
+  /** Request bodies, taken in turn. */
+  bodies: string[];
   headers: Record<string, string>;
   connections: number;
   durationSeconds: number;
@@ -14,30 +17,32 @@ export interface LoadOptions {
 
 export interface LoadResult {
   requestsPerSecond: number;
+  /** Latency percentiles in milliseconds. */
   p50: number;
   p99: number;
   non2xx: number;
   errors: number;
+  /** Responses received. */
   total: number;
 }
 
-/** Runs autocannon in its own process (so the load does not share an event loop with what it measures). */
+/** Runs the load generator in its own process, so the load does not share an event loop with what it measures. */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const args = [AUTOCANNON, '-j', '-n', '-m', 'POST', '-c', String(options.connections), '-d', String(options.durationSeconds), '-b', options.body];
-  for (const [key, value] of Object.entries({ 'content-type': 'application/json', ...options.headers })) args.push('-H', `${key}=${value}`);
-  args.push(options.url);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const folder = mkdtempSync(join(tmpdir(), 'kuasheng-load-'));
+  const input = join(folder, 'input.json');
+  writeFileSync(input, JSON.stringify(options));
+  return new Promise<LoadResult>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, input], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (err += c));
+    child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`autocannon exited ${code}: ${err}`));
-      const r = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number };
-      resolve({ requestsPerSecond: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, total: r.requests.total });
+      if (code !== 0) return reject(new Error(`load generator exited ${code}: ${err}`));
+      resolve(JSON.parse(out) as LoadResult);
     });
-  });
+  }).finally(() => rmSync(folder, { recursive: true, force: true }));
 }
 
 export function median(values: number[]): number {

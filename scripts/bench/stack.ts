@@ -29,9 +29,9 @@ function peakRssOf(pid: number): number {
   return match ? Number(match[1]) / 1024 : 0;
 }
 
-export function startService(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<Service> {
+export function startService(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv, nodeOptions: string[] = []): Promise<Service> {
   return new Promise((resolve, reject) => {
-    const child = fork(`${ROOT}${entry}`, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(`${ROOT}${entry}`, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, execArgv: [...nodeOptions, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('message', (m: { ready?: string }) => {
       if (!m.ready) return reject(new Error(`${name}: unexpected message`));
       resolve({ name, url: m.ready, child, cpuMs: () => cpuMsOf(child.pid!), peakRssMiB: () => peakRssOf(child.pid!) });
