@@ -149,14 +149,21 @@ function hydratedPaths(cursor: Cursor): (string | number)[][] {
   return out;
 }
 
-function collectErrors(execution: PlanExecution, fetch: FetchNode, cursor: Cursor, response: SubgraphResponse): void {
+/**
+ * `sent[i]` is the index, among the cursor's non-null entities, of the entity
+ * whose representation went as `_entities[i]`: entities without one (another
+ * member of a union, a key lost to an earlier failure) are not sent, so the
+ * two numberings differ. (@apollo/gateway indexes the hydrated paths by `i`
+ * directly, and so names the wrong entity in that case.)
+ */
+function collectErrors(execution: PlanExecution, fetch: FetchNode, cursor: Cursor, response: SubgraphResponse, sent: readonly number[]): void {
   let paths: (string | number)[][] | undefined;
   for (const error of response.errors ?? []) {
     let path: (string | number)[] | undefined;
     if (Array.isArray(error.path)) {
       if (fetch.requires && typeof error.path[1] === 'number') {
         paths ??= hydratedPaths(cursor);
-        path = [...(paths[error.path[1]] ?? []), ...error.path.slice(2)];
+        path = [...(paths[sent[error.path[1]]] ?? []), ...error.path.slice(2)];
       } else path = [...cursor.path, ...error.path];
     }
     const extensions: Record<string, unknown> = { ...(isRecord(error.extensions) ? error.extensions : {}), serviceName: fetch.serviceName };
@@ -178,14 +185,17 @@ async function executeFetch(execution: PlanExecution, schema: GraphQLSchema, fet
     if (Object.hasOwn(execution.variables, name) && execution.variables[name] !== undefined) variables[name] = execution.variables[name];
   }
   let targets: Record<string, unknown>[];
+  const sent: number[] = [];
   if (requires) {
     const representations: Record<string, unknown>[] = [];
     targets = [];
-    for (const entity of entities as Record<string, unknown>[]) {
+    for (let i = 0; i < entities.length; i++) {
+      const entity = entities[i] as Record<string, unknown>;
       const rep = representation(schema, entity, requires);
       if (rep && rep.__typename) {
         representations.push(rep);
         targets.push(entity);
+        sent.push(i);
       }
     }
     if (representations.length === 0) return;
@@ -199,7 +209,7 @@ async function executeFetch(execution: PlanExecution, schema: GraphQLSchema, fet
     execution.errors.push(execution.unavailable(fetch.serviceName, error));
     return;
   }
-  if (response.errors?.length) collectErrors(execution, fetch, cursor, response);
+  if (response.errors?.length) collectErrors(execution, fetch, cursor, response, sent);
   const data = response.data;
   if (!data) return;
   if (!requires) {

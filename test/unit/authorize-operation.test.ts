@@ -1,4 +1,4 @@
-import { buildSchema, parse, print, validate } from 'graphql';
+import { buildSchema, parse, print, validate, visit } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { authorizeOperation, insertDeniedNulls } from '../../subgraphs/common/scopes/authorize-operation.js';
 import { extractSecurityPolicy } from '../../subgraphs/common/scopes/security-policy.js';
@@ -126,6 +126,20 @@ describe('authorizeOperation', () => {
     const document = parse('{ person(id: 1) { id name } }');
     const result = authorizeOperation({ schema, document, policy, scopes: new Set(['a']) });
     expect(result.document).toBe(document);
+  });
+
+  it('inlines named fragments inside introspection fields too: the pruned document has no fragment definitions', () => {
+    const result = authorize(
+      '{ ...Root } fragment Root on Query { __schema { types { ...T } } } fragment T on __Type { name fields { ...F } } fragment F on __Field { name }',
+      [],
+    );
+    expect(result.denied).toEqual([]);
+    expect(result.document!.definitions).toHaveLength(1);
+    // The pruned document stands alone: valid, with no spread left.
+    expect(validate(schema, result.document!)).toEqual([]);
+    let spreads = 0;
+    visit(result.document!, { FragmentSpread: () => void spreads++ });
+    expect(spreads).toBe(0);
   });
 });
 

@@ -97,9 +97,31 @@ function directFieldPaths(walk: Walk, selectionSet: SelectionSetNode, path: read
   }
 }
 
+/**
+ * An introspection field with the named fragments under it inlined: it needs
+ * no scope, but the pruned document carries no fragment definitions, so a
+ * spread left in it (every tool's introspection query has them) would name
+ * a fragment that is no longer there.
+ */
+function inlineFragmentSpreads<T extends FieldNode | InlineFragmentNode>(walk: Walk, node: T): T {
+  if (!node.selectionSet) return node;
+  let changed = false;
+  const selections = node.selectionSet.selections.map((selection): SelectionNode => {
+    let inline: FieldNode | InlineFragmentNode;
+    if (selection.kind === Kind.FRAGMENT_SPREAD) {
+      const fragment = walk.fragments.get(selection.name.value)!;
+      inline = { kind: Kind.INLINE_FRAGMENT, typeCondition: fragment.typeCondition, directives: selection.directives, selectionSet: fragment.selectionSet };
+    } else inline = selection;
+    const result = inlineFragmentSpreads(walk, inline);
+    if (result !== selection) changed = true;
+    return result;
+  });
+  return changed ? { ...node, selectionSet: { ...node.selectionSet, selections } } : node;
+}
+
 function authorizeField(walk: Walk, parent: GraphQLCompositeType, node: FieldNode, path: readonly string[]): FieldNode | null {
   const name = node.name.value;
-  if (name.startsWith('__')) return node; // __typename, and introspection for authenticated callers
+  if (name.startsWith('__')) return inlineFragmentSpreads(walk, node); // __typename, and introspection for authenticated callers
   const fields = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields() : {};
   const field = fields[name];
   if (!field) return node; // validated already; nothing to decide
