@@ -6,6 +6,7 @@
  * Gateways, on the same six subgraphs (own processes, seeded data):
  *   (a) this gateway, everything on: token verification, scopes, purpose
  *       binding, revocation and rate limits on Redis, durable audit (SQLite);
+ *   (p) the same with the PostgreSQL audit store (the several-replica set-up);
  *   (b) vanilla @apollo/gateway + @apollo/server, their defaults, no security;
  *   (c) Hive Gateway (@graphql-hive/gateway), its defaults, no security;
  *   (d) no gateway: the subgraph calls a gateway makes, replayed directly.
@@ -22,13 +23,14 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { seedDatabases } from './seed/index.js';
 import { ensureGatewayKeys } from '../subgraphs/common/gateway-keys.js';
 import { writeTestTrustList, testToken } from '../test/support/identity.js';
 import { measureAppends, scratchPostgres } from './bench/audit-appends.js';
 import { measureVerifications } from './bench/document-verifications.js';
 import { median, runLoad, type LoadResult } from './bench/load.js';
-import { startService, startSubgraphs, stopAll, subgraphUrls, type Service } from './bench/stack.js';
+import { serverCpuMs, startService, startSubgraphs, stopAll, subgraphUrls, type Service } from './bench/stack.js';
 import { writeBenchSupergraph } from './bench/bench-assertions.js';
 import { recordPlans, runDirectLoad, type Stage } from './bench/direct.js';
 import { buildWorkloads, type Workload } from './bench/workloads.js';
@@ -57,9 +59,10 @@ const onlyWorkloads = stringOption('workloads')?.split(',');
 const micro = !process.argv.includes('--no-micro');
 const profileDir = stringOption('profile');
 
-type ConfigId = 'a' | 'b' | 'c' | 'd';
+type ConfigId = 'a' | 'p' | 'b' | 'c' | 'd';
 const CONFIGS: Record<ConfigId, string> = {
   a: 'this gateway, security + durable audit on',
+  p: 'this gateway, the same with the PostgreSQL audit store',
   b: 'vanilla @apollo/gateway + @apollo/server',
   c: 'Hive Gateway',
   d: 'subgraphs called directly (floor)',
@@ -70,6 +73,8 @@ interface Round extends LoadResult {
   gatewayCpuMs: number | null;
   /** All six subgraph processes' CPU per response, ms. */
   subgraphCpuMs: number;
+  /** Redis and PostgreSQL server processes' CPU per response, ms. */
+  serverCpuMs: number;
   /** (a) only: audit records written during the run. */
   auditRecords?: number;
 }
@@ -77,6 +82,7 @@ interface Round extends LoadResult {
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-bench-'));
 const services: Service[] = [];
+let dropAuditDatabase: (() => Promise<void>) | undefined;
 
 /** Order-independent form of a JSON answer, for comparing configurations. */
 function canonical(value: unknown): unknown {
@@ -123,19 +129,22 @@ try {
   services.push(...subgraphs.values());
   const supergraphFile = writeBenchSupergraph(dataDir, Object.fromEntries([...subgraphs].map(([name, s]) => [name, s.url])));
   const replica = 'bench-a';
-  const gateways: Record<'a' | 'b' | 'c', Service> = {
-    a: await startService('gateway (a)', 'gateway/main.ts', [], {
-      DATA_DIR: dataDir,
-      TRUST_LIST_FILE: join(dataDir, 'trust-list.json'),
-      GATEWAY_PORT: '0',
-      GATEWAY_REPLICA_ID: replica,
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      REDIS_KEY_PREFIX: `kuasheng-bench-${process.pid}:`,
-      // Budgets high enough not to refuse the load; they are still checked on every request.
-      RATE_LIMIT_CLIENT: '1000000',
-      RATE_LIMIT_PROVINCE: '1000000',
-      ...subgraphUrls(subgraphs),
-    }, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+  const auditDatabase = await scratchPostgres();
+  dropAuditDatabase = auditDatabase.drop;
+  const ours = {
+    DATA_DIR: dataDir,
+    TRUST_LIST_FILE: join(dataDir, 'trust-list.json'),
+    GATEWAY_PORT: '0',
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_KEY_PREFIX: `kuasheng-bench-${process.pid}:`,
+    // Budgets high enough not to refuse the load; they are still checked on every request.
+    RATE_LIMIT_CLIENT: '1000000',
+    RATE_LIMIT_PROVINCE: '1000000',
+    ...subgraphUrls(subgraphs),
+  };
+  const gateways: Record<'a' | 'p' | 'b' | 'c', Service> = {
+    a: await startService('gateway (a)', 'gateway/main.ts', [], { ...ours, GATEWAY_REPLICA_ID: replica }, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    p: await startService('gateway (p)', 'gateway/main.ts', [], { ...ours, GATEWAY_REPLICA_ID: 'bench-p', AUDIT_DATABASE_URL: auditDatabase.url }),
     b: await startService('vanilla @apollo/gateway (b)', 'scripts/bench/vanilla-gateway.ts', [], { DATA_DIR: dataDir, BENCH_SUPERGRAPH_FILE: supergraphFile }),
     // METADATA_SERVER_DETECTION: Hive's telemetry dependencies otherwise probe for a cloud metadata server.
     c: await startService('Hive Gateway (c)', 'scripts/bench/hive-gateway.ts', [], { DATA_DIR: dataDir, BENCH_SUPERGRAPH_FILE: supergraphFile, METADATA_SERVER_DETECTION: 'none' }),
@@ -143,7 +152,7 @@ try {
   services.push(...Object.values(gateways));
   // (a)'s caller: an officer with every read scope and certificate verification, acting under 人才引进落户 (all five domains).
   const token = await testToken(dataDir, { scopes: ['household:read', 'social-insurance:read', 'provident-fund:read', 'credit:read', 'licence:read', 'certificate:verify'], lifetimeSeconds: 3600 });
-  const headersOf = (config: ConfigId): Record<string, string> => (config === 'a' ? { authorization: `Bearer ${token}`, 'x-matter-code': 'TB-HJ-004' } : {});
+  const headersOf = (config: ConfigId): Record<string, string> => (config === 'a' || config === 'p' ? { authorization: `Bearer ${token}`, 'x-matter-code': 'TB-HJ-004' } : {});
 
   // Certificates for W3, issued through (a) by a Lhasa social-insurance officer under 社会保险参保证明开具.
   const issuer = { authorization: `Bearer ${await testToken(dataDir, { scopes: ['household:read', 'social-insurance:read', 'certificate:issue'], lifetimeSeconds: 3600 })}`, 'x-matter-code': 'TB-SB-005' };
@@ -156,11 +165,12 @@ try {
   say('Checking that the gateways give the same answers…');
   for (const workload of workloads) {
     for (const body of workload.bodies.slice(0, 6)) {
-      const answers = await Promise.all((['a', 'b', 'c'] as const).map((config) => post(gateways[config].url, body, headersOf(config))));
+      const configs = ['a', 'p', 'b', 'c'] as const;
+      const answers = await Promise.all(configs.map((config) => post(gateways[config].url, body, headersOf(config))));
       answers.forEach((answer, i) => {
-        if (answer.status !== 200 || answer.json.errors) throw new Error(`${workload.id} (${'abc'[i]}): HTTP ${answer.status} ${JSON.stringify(answer.json.errors ?? '')}`);
+        if (answer.status !== 200 || answer.json.errors) throw new Error(`${workload.id} (${configs[i]}): HTTP ${answer.status} ${JSON.stringify(answer.json.errors ?? '')}`);
       });
-      if (!isDeepStrictEqual(canonical(answers[0].json), canonical(answers[1].json)) || !isDeepStrictEqual(canonical(answers[0].json), canonical(answers[2].json))) {
+      if (answers.some((answer) => !isDeepStrictEqual(canonical(answer.json), canonical(answers[0].json)))) {
         throw new Error(`${workload.id}: the configurations answered differently:\n${answers.map((a) => JSON.stringify(a.json).slice(0, 600)).join('\n')}`);
       }
     }
@@ -174,37 +184,43 @@ try {
 
   const audit = new Database(join(dataDir, 'audit.db'), { readonly: true, fileMustExist: true });
   const countAudit = audit.prepare('SELECT COUNT(*) AS n FROM audit_records WHERE chain_id = ?');
-  const audited = () => (countAudit.get(replica) as { n: number }).n;
+  const auditPostgres = new pg.Client({ connectionString: auditDatabase.url });
+  await auditPostgres.connect();
+  const audited = async (config: 'a' | 'p') =>
+    config === 'a' ? (countAudit.get(replica) as { n: number }).n : Number((await auditPostgres.query('SELECT COUNT(*) AS n FROM audit_records WHERE chain_id = $1', ['bench-p'])).rows[0].n);
   const subgraphCpu = () => [...subgraphs.values()].reduce((sum, s) => sum + s.cpuMs(), 0);
 
   const run = async (config: ConfigId, workload: Workload, seconds: number): Promise<Round> => {
     const gateway = config === 'd' ? null : gateways[config];
-    const beforeAudit = config === 'a' ? audited() : 0;
+    const audits = config === 'a' || config === 'p';
+    const beforeAudit = audits ? await audited(config) : 0;
     const cpu0 = gateway?.cpuMs() ?? 0;
     const sub0 = subgraphCpu();
+    const server0 = serverCpuMs();
     const result =
       config === 'd'
         ? await runDirectLoad({ stages: plans.get(workload.id)!, connections, durationSeconds: seconds, dataDir })
         : await runLoad({ url: gateway!.url, bodies: workload.bodies, headers: headersOf(config), connections, durationSeconds: seconds });
     const cpu1 = gateway?.cpuMs() ?? 0;
     const sub1 = subgraphCpu();
+    const server1 = serverCpuMs();
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${workload.id} (${config}): ${result.non2xx} non-2xx, ${result.errors} errors`);
-    const round: Round = { ...result, gatewayCpuMs: gateway ? (cpu1 - cpu0) / result.total : null, subgraphCpuMs: (sub1 - sub0) / result.total };
-    if (config === 'a') {
+    const round: Round = { ...result, gatewayCpuMs: gateway ? (cpu1 - cpu0) / result.total : null, subgraphCpuMs: (sub1 - sub0) / result.total, serverCpuMs: (server1 - server0) / result.total };
+    if (audits) {
       // Requests still in flight when the load stopped are answered (and audited) after it: wait for them.
       await new Promise((resolve) => setTimeout(resolve, 300));
-      round.auditRecords = audited() - beforeAudit;
+      round.auditRecords = (await audited(config)) - beforeAudit;
       if (round.auditRecords < result.total || round.auditRecords > result.total + connections) {
-        throw new Error(`${workload.id} (a): ${result.total} responses but ${round.auditRecords} audit records`);
+        throw new Error(`${workload.id} (${config}): ${result.total} responses but ${round.auditRecords} audit records`);
       }
     }
     return round;
   };
 
   say(`Warming up (2 s per configuration and workload), then ${rounds} rounds × ${duration} s, ${connections} connections…`);
-  for (const workload of workloads) for (const config of ['a', 'b', 'c', 'd'] as const) await run(config, workload, 2);
+  const order: ConfigId[] = ['a', 'p', 'b', 'c', 'd'];
+  for (const workload of workloads) for (const config of order) await run(config, workload, 2);
   const results = new Map<string, Round[]>();
-  const order: ConfigId[] = ['a', 'b', 'c', 'd'];
   for (let r = 0; r < rounds; r++) {
     for (const workload of workloads) {
       // Rotate the order every round so drift on this shared machine does not favour one configuration.
@@ -218,6 +234,7 @@ try {
     }
   }
   audit.close();
+  await auditPostgres.end();
 
   type Summary = ReturnType<typeof summarise>;
   type Ratio = { requestsPerSecond: number | null; p50: number | null; p99: number | null; gatewayCpu: number | null };
@@ -228,6 +245,7 @@ try {
     p99: median(list.map((x) => x.p99)),
     gatewayCpuMsPerRequest: list[0].gatewayCpuMs === null ? null : median(list.map((x) => x.gatewayCpuMs!)),
     subgraphCpuMsPerRequest: median(list.map((x) => x.subgraphCpuMs)),
+    serverCpuMsPerRequest: median(list.map((x) => x.serverCpuMs)),
     responses: list.reduce((sum, x) => sum + x.total, 0),
     ...(list[0].auditRecords !== undefined ? { auditRecords: list.reduce((sum, x) => sum + x.auditRecords!, 0) } : {}),
     rounds: list,
@@ -240,7 +258,7 @@ try {
     peakRssMiB: peakRss,
     workloads: Object.fromEntries(
       workloads.map((w): [string, WorkloadReport] => {
-        const s = Object.fromEntries((['a', 'b', 'c', 'd'] as const).map((c) => [c, summarise(results.get(`${w.id}/${c}`)!)]));
+        const s = Object.fromEntries(order.map((c) => [c, summarise(results.get(`${w.id}/${c}`)!)]));
         const ratio = (x: number | null, y: number | null) => (x !== null && y !== null && y > 0 ? x / y : null);
         return [
           w.id,
@@ -264,24 +282,26 @@ try {
   say();
   say(`${rounds} rounds × ${duration} s, ${connections} connections, ${persons} persons, medians; gateway CPU = the gateway process's own CPU time per response.`);
   say();
-  say('| workload | config | req/s | p50 ms | p99 ms | gateway CPU ms/req | subgraphs CPU ms/req |');
-  say('|---|---|---|---|---|---|---|');
+  say('| workload | config | req/s | p50 ms | p99 ms | gateway CPU ms/req | subgraphs CPU ms/req | Redis + PostgreSQL CPU ms/req |');
+  say('|---|---|---|---|---|---|---|---|');
   for (const w of workloads) {
     const entry = report.workloads[w.id];
-    for (const c of ['a', 'b', 'c', 'd'] as const) {
+    for (const c of order) {
       const s = entry[c];
-      say(`| ${w.id} ${w.title} | (${c}) ${CONFIGS[c]} | ${f(s.requestsPerSecond)} | ${f(s.p50)} | ${f(s.p99)} | ${f(s.gatewayCpuMsPerRequest, 2)} | ${f(s.subgraphCpuMsPerRequest, 2)} |`);
+      say(`| ${w.id} ${w.title} | (${c}) ${CONFIGS[c]} | ${f(s.requestsPerSecond)} | ${f(s.p50)} | ${f(s.p99)} | ${f(s.gatewayCpuMsPerRequest, 2)} | ${f(s.subgraphCpuMsPerRequest, 2)} | ${f(s.serverCpuMsPerRequest, 2)} |`);
     }
     for (const other of ['b', 'c', 'd'] as const) {
       const r = entry.ratios[`a/${other}`];
-      say(`| ${w.id} | ratio a/${other} | ${f(r.requestsPerSecond, 2)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.gatewayCpu, 2)} | |`);
+      say(`| ${w.id} | ratio a/${other} | ${f(r.requestsPerSecond, 2)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.gatewayCpu, 2)} | | |`);
     }
   }
   say();
-  say(`Peak RSS (MiB, over the whole run): (a) ${f(peakRss.a)}, (b) ${f(peakRss.b)}, (c) ${f(peakRss.c)}.`);
-  const auditTotal = workloads.reduce((sum, w) => sum + (report.workloads[w.id].a.auditRecords ?? 0), 0);
-  const responsesTotal = workloads.reduce((sum, w) => sum + report.workloads[w.id].a.responses, 0);
-  say(`(a) answered ${responsesTotal} requests in the measured rounds and wrote ${auditTotal} audit records (requests in flight at each round's end are answered and audited after the load generator stopped counting).`);
+  say(`Peak RSS (MiB, over the whole run): (a) ${f(peakRss.a)}, (p) ${f(peakRss.p)}, (b) ${f(peakRss.b)}, (c) ${f(peakRss.c)}.`);
+  for (const c of ['a', 'p'] as const) {
+    const auditTotal = workloads.reduce((sum, w) => sum + (report.workloads[w.id][c].auditRecords ?? 0), 0);
+    const responsesTotal = workloads.reduce((sum, w) => sum + report.workloads[w.id][c].responses, 0);
+    say(`(${c}) answered ${responsesTotal} requests in the measured rounds and wrote ${auditTotal} audit records (requests in flight at a round's end are answered and audited after the load generator stopped counting).`);
+  }
   if (micro) {
     const m = microReport as { auditAppendsPerSecond: { sqlite: number; postgres: number }; offlineDocumentVerificationsPerSecond: { median: number } };
     say();
@@ -290,5 +310,6 @@ try {
   if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
 } finally {
   await stopAll(services);
+  await dropAuditDatabase?.();
   rmSync(dataDir, { recursive: true, force: true });
 }
