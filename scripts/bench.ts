@@ -30,7 +30,7 @@ import { writeTestTrustList, testToken } from '../test/support/identity.js';
 import { measureAppends, scratchPostgres } from './bench/audit-appends.js';
 import { measureVerifications } from './bench/document-verifications.js';
 import { median, runLoad, type LoadResult } from './bench/load.js';
-import { serverCpuMs, startService, startSubgraphs, stopAll, subgraphUrls, type Service } from './bench/stack.js';
+import { serverCpuSince, serverCpuSnapshot, startService, startSubgraphs, stopAll, subgraphUrls, type Service } from './bench/stack.js';
 import { writeBenchSupergraph } from './bench/bench-assertions.js';
 import { recordPlans, runDirectLoad, type Stage } from './bench/direct.js';
 import { buildWorkloads, type Workload } from './bench/workloads.js';
@@ -196,16 +196,15 @@ try {
     const beforeAudit = audits ? await audited(config) : 0;
     const cpu0 = gateway?.cpuMs() ?? 0;
     const sub0 = subgraphCpu();
-    const server0 = serverCpuMs();
+    const server0 = serverCpuSnapshot();
     const result =
       config === 'd'
         ? await runDirectLoad({ stages: plans.get(workload.id)!, connections, durationSeconds: seconds, dataDir })
         : await runLoad({ url: gateway!.url, bodies: workload.bodies, headers: headersOf(config), connections, durationSeconds: seconds });
     const cpu1 = gateway?.cpuMs() ?? 0;
     const sub1 = subgraphCpu();
-    const server1 = serverCpuMs();
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${workload.id} (${config}): ${result.non2xx} non-2xx, ${result.errors} errors`);
-    const round: Round = { ...result, gatewayCpuMs: gateway ? (cpu1 - cpu0) / result.total : null, subgraphCpuMs: (sub1 - sub0) / result.total, serverCpuMs: (server1 - server0) / result.total };
+    const round: Round = { ...result, gatewayCpuMs: gateway ? (cpu1 - cpu0) / result.total : null, subgraphCpuMs: (sub1 - sub0) / result.total, serverCpuMs: serverCpuSince(server0) / result.total };
     if (audits) {
       // Requests still in flight when the load stopped are answered (and audited) after it: wait for them.
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -294,6 +293,21 @@ try {
       const r = entry.ratios[`a/${other}`];
       say(`| ${w.id} | ratio a/${other} | ${f(r.requestsPerSecond, 2)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.gatewayCpu, 2)} | | |`);
     }
+  }
+  say();
+  say("Issue 6's targets (medians of this run), for (a) and for (p):");
+  say();
+  say('| target | (a) | (p) |');
+  say('|---|---|---|');
+  const verdict = (x: number | null, limit: number, atMost: boolean) => (x === null ? '—' : `${x.toFixed(2)} ${atMost ? (x <= limit ? '≤' : '>') : x >= limit ? '≥' : '<'} ${limit} ${(atMost ? x <= limit : x >= limit) ? 'met' : '**not met**'}`);
+  for (const id of ['W1', 'W2'] as const) {
+    const e = report.workloads[id];
+    if (!e) continue;
+    const ratio = (c: 'a' | 'p', other: 'b' | 'c', key: 'gatewayCpuMsPerRequest' | 'p99' | 'requestsPerSecond') => e[c][key]! / e[other][key]!;
+    say(`| ${id}: gateway CPU/request vs (b), at most 0.5× | ${verdict(ratio('a', 'b', 'gatewayCpuMsPerRequest'), 0.5, true)} | ${verdict(ratio('p', 'b', 'gatewayCpuMsPerRequest'), 0.5, true)} |`);
+    say(`| ${id}: gateway CPU/request vs (c), at most 0.7× | ${verdict(ratio('a', 'c', 'gatewayCpuMsPerRequest'), 0.7, true)} | ${verdict(ratio('p', 'c', 'gatewayCpuMsPerRequest'), 0.7, true)} |`);
+    say(`| ${id}: p99 vs (b), at most 1× | ${verdict(ratio('a', 'b', 'p99'), 1, true)} | ${verdict(ratio('p', 'b', 'p99'), 1, true)} |`);
+    if (id === 'W1') say(`| W1: requests/s vs (b), at least 1.3× | ${verdict(ratio('a', 'b', 'requestsPerSecond'), 1.3, false)} | ${verdict(ratio('p', 'b', 'requestsPerSecond'), 1.3, false)} |`);
   }
   say();
   say(`Peak RSS (MiB, over the whole run): (a) ${f(peakRss.a)}, (p) ${f(peakRss.p)}, (b) ${f(peakRss.b)}, (c) ${f(peakRss.c)}.`);

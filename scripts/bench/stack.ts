@@ -25,21 +25,28 @@ function cpuMsOf(pid: number): number {
 }
 
 /**
- * CPU time (ms) of every process of the local database servers (Redis,
- * PostgreSQL): what a request costs outside the gateway process, for the
- * configurations that use them.
+ * CPU time (ms) of each process of the local database servers (Redis,
+ * PostgreSQL), by pid: what requests cost outside the gateway process, for
+ * the configurations that use them. See `serverCpuSince`.
  */
-export function serverCpuMs(): number {
-  let total = 0;
+export function serverCpuSnapshot(): Map<number, number> {
+  const snapshot = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (comm === 'redis-server' || comm === 'postgres') total += cpuMsOf(Number(entry));
+      if (comm === 'redis-server' || comm === 'postgres') snapshot.set(Number(entry), cpuMsOf(Number(entry)));
     } catch {
       // the process ended while we looked
     }
   }
+  return snapshot;
+}
+
+/** CPU the database servers used since `before`: processes still running are counted; a process that ended in between is missed (an undercount, never negative). */
+export function serverCpuSince(before: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of serverCpuSnapshot()) total += ms - (before.get(pid) ?? 0);
   return total;
 }
 
