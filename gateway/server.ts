@@ -13,7 +13,7 @@ import { SCOPES } from './auth/caller.js';
 import { loadMatterCatalog } from './authorization/matter-catalog.js';
 import { createOperationGuard, type GatewayContext } from './authorization/operation-guard.js';
 import { createAssertionCache } from './execution/assertions.js';
-import { createEngine } from './execution/engine.js';
+import { CACHE_QUERY_CHARACTERS, createEngine } from './execution/engine.js';
 import { DEFAULT_TRUST_LIST_FILE, type GatewayConfig } from './config.js';
 import { ensureDevIdentityProviders } from './auth/dev-identity-provider.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
@@ -76,7 +76,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   });
 
   let current: { policy: SecurityPolicy; version: number } = { policy: extractSecurityPolicy('type Query { _: Int }'), version: 0 };
-  const guard = createOperationGuard({ policy: () => current });
+  const guard = createOperationGuard({ policy: () => current, cacheCharacters: CACHE_QUERY_CHARACTERS });
   const assertionFor = createAssertionCache(signAssertion);
   const engine = createEngine({
     logger,

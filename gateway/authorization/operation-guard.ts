@@ -5,6 +5,7 @@ import { authorizeOperation, type AuthorizedOperation } from '../../subgraphs/co
 import type { SecurityPolicy } from '../../subgraphs/common/scopes/security-policy.js';
 import type { Admitted } from '../admission.js';
 import type { AuditDraft } from '../request-audit.js';
+import { Lru } from '../execution/lru.js';
 
 /** An authorised operation ready for planning: its pruned document and that document's hash. */
 export interface OperationAuthorization extends AuthorizedOperation {
@@ -26,6 +27,8 @@ export interface OperationGuardOptions {
   policy: () => { policy: SecurityPolicy; version: number };
   /** Authorisation decisions remembered per (document, operation, scopes, policy). Default 2000. */
   cacheSize?: number;
+  /** At most this much query text (the `weight` of each decision) in the cache. Default unbounded. */
+  cacheCharacters?: number;
 }
 
 /**
@@ -37,26 +40,19 @@ export interface OperationGuardOptions {
  * is never served; it then nulls each removed path with one error each.
  */
 export function createOperationGuard(options: OperationGuardOptions) {
-  const cacheSize = options.cacheSize ?? 2000;
-  const cache = new Map<string, OperationAuthorization>();
+  const cache = new Lru<OperationAuthorization>(options.cacheSize ?? 2000, options.cacheCharacters ?? Number.POSITIVE_INFINITY);
 
-  const authorise = (schema: Parameters<typeof authorizeOperation>[0]['schema'], document: Parameters<typeof authorizeOperation>[0]['document'], queryHash: string, operationName: string | null, scopes: ReadonlySet<string>): OperationAuthorization => {
+  const authorise = (schema: Parameters<typeof authorizeOperation>[0]['schema'], document: Parameters<typeof authorizeOperation>[0]['document'], queryHash: string, operationName: string | null, scopes: ReadonlySet<string>, weight = 0): OperationAuthorization => {
     const { policy, version } = options.policy();
     const key = `${version}\u0000${queryHash}\u0000${operationName ?? ''}\u0000${[...scopes].sort().join(' ')}`;
     const hit = cache.get(key);
-    if (hit) {
-      // Map order is insertion order: re-inserting keeps the most recent last (LRU).
-      cache.delete(key);
-      cache.set(key, hit);
-      return hit;
-    }
+    if (hit) return hit;
     const result = authorizeOperation({ schema, document, operationName, policy, scopes });
     const authorization: OperationAuthorization = {
       ...result,
       queryHash: result.document ? createHash('sha256').update(print(result.document)).digest('hex') : '',
     };
-    cache.set(key, authorization);
-    if (cache.size > cacheSize) cache.delete(cache.keys().next().value!);
+    cache.set(key, authorization, weight);
     return authorization;
   };
 

@@ -29,6 +29,7 @@ import { maskResponseData } from '../authorization/masking.js';
 import { PurposeError, requireMatter } from '../authorization/purpose-binding.js';
 import { CLIENT_ERROR_CODES, GATEWAY_ERRORS } from '../errors.js';
 import { executePlan, isSupportedPlan, type PlanError } from './plan-executor.js';
+import { Lru } from './lru.js';
 import { compileResponseShape, shapeResponse, type ResponseShape } from './response-shape.js';
 import { SubgraphClient, SubgraphFetchError } from './subgraph-client.js';
 
@@ -64,7 +65,8 @@ export interface EngineOptions {
   subgraphTimeoutMs: number;
   /** Subgraph URLs by name; a subgraph not named here is reached at its supergraph URL. */
   subgraphUrls: Partial<Record<string, string>>;
-  authorise: (schema: GraphQLSchema, document: DocumentNode, queryHash: string, operationName: string | null, scopes: ReadonlySet<string>) => OperationAuthorization;
+  /** The operation guard's decision; `weight` (the query's length) bounds what its cache holds. */
+  authorise: (schema: GraphQLSchema, document: DocumentNode, queryHash: string, operationName: string | null, scopes: ReadonlySet<string>, weight: number) => OperationAuthorization;
   mode: 'filter' | 'reject';
   /** `native` (default): this gateway's executor, @apollo/gateway's for what it does not cover. `apollo`: always @apollo/gateway's. */
   executor: 'native' | 'apollo';
@@ -111,26 +113,14 @@ function requestError(status: number, code: string, message: string): RequestErr
   return new RequestError(status, [{ message, extensions: { code } }]);
 }
 
-/** LRU of bounded size on a Map (insertion order). */
-class Lru<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly size: number) {}
-  get(key: string): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, value);
-    }
-    return value;
-  }
-  set(key: string, value: V): void {
-    this.map.set(key, value);
-    if (this.map.size > this.size) this.map.delete(this.map.keys().next().value!);
-  }
-  clear(): void {
-    this.map.clear();
-  }
-}
+/**
+ * Each cache keyed by a document (parsed documents, authorisation
+ * decisions, plans with their shapes) holds at most this many characters of
+ * query text in all: what a document costs in memory grows with its text,
+ * and a client sending many large distinct queries must not make the
+ * gateway hold much. A query longer than this is never cached.
+ */
+export const CACHE_QUERY_CHARACTERS = 8 * 1024 * 1024;
 
 function deniedErrors(denied: readonly DeniedField[]): GraphQLFormattedError[] {
   return denied.map(({ path, coordinate }) => ({
@@ -144,8 +134,8 @@ export function createEngine(options: EngineOptions) {
   const { logger } = options;
   let state: SchemaState | null = null;
   let apolloExecutor: GatewayExecutor | null = null;
-  const documents = new Lru<CachedDocument>(options.documentCacheSize ?? 1000);
-  const operations = new Lru<PreparedOperation>(2000);
+  const documents = new Lru<CachedDocument>(options.documentCacheSize ?? 1000, CACHE_QUERY_CHARACTERS);
+  const operations = new Lru<PreparedOperation>(2000, CACHE_QUERY_CHARACTERS);
   const rules = options.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule];
 
   /** A new supergraph: new schema, planner and caches. The connection pools of unchanged subgraphs are kept. */
@@ -187,11 +177,11 @@ export function createEngine(options: EngineOptions) {
       throw new RequestError(400, errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
     }
     const cached = { document, queryHash: createHash('sha256').update(query).digest('hex') };
-    documents.set(query, cached);
+    documents.set(query, cached, query.length);
     return cached;
   }
 
-  function prepared(current: SchemaState, authorization: OperationAuthorization, operationName: string | null): PreparedOperation {
+  function prepared(current: SchemaState, authorization: OperationAuthorization, operationName: string | null, weight: number): PreparedOperation {
     const key = `${current.version}\u0000${authorization.queryHash}\u0000${operationName ?? ''}`;
     const hit = operations.get(key);
     if (hit) return hit;
@@ -199,7 +189,7 @@ export function createEngine(options: EngineOptions) {
     const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
     const plan = current.planner.buildQueryPlan(operationFromDocument(current.apiSchema, document, { operationName: operationName ?? undefined }));
     const entry: PreparedOperation = { plan, shape: compileResponseShape(current.schema, operation), native: isSupportedPlan(plan), operation };
-    operations.set(key, entry);
+    operations.set(key, entry, weight);
     return entry;
   }
 
@@ -327,7 +317,7 @@ export function createEngine(options: EngineOptions) {
       if (coerced.errors) throw new RequestError(400, coerced.errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'BAD_USER_INPUT' } })));
       if (operation.operation === 'subscription') throw requestError(400, 'BAD_REQUEST', 'Subscriptions are not supported.');
 
-      const authorization = options.authorise(current.schema, document, queryHash, operation.name?.value ?? null, context.purpose.effectiveScopes);
+      const authorization = options.authorise(current.schema, document, queryHash, operation.name?.value ?? null, context.purpose.effectiveScopes, query.length);
       context.authorization = authorization;
       draft.requested = [...authorization.requestedCoordinates];
       draft.denied = [...new Set(authorization.denied.map((d) => d.coordinate))];
@@ -347,7 +337,7 @@ export function createEngine(options: EngineOptions) {
         return answer(200, { errors: denied, data });
       }
 
-      const entry = prepared(current, authorization, operation.name?.value ?? null);
+      const entry = prepared(current, authorization, operation.name?.value ?? null, query.length);
       const variables = variablesOf(operation, provided);
       const mask = !context.purpose.effectiveScopes.has(PII_UNMASKED_SCOPE);
       const result =

@@ -17,7 +17,7 @@ export class SubgraphFetchError extends Error {
 
 export interface SubgraphClientOptions {
   url: string;
-  /** Deadline for the subgraph's headers and, separately, for its body. */
+  /** Deadline for the whole exchange: a slower subgraph counts as unavailable. */
   timeoutMs: number;
   /** Keep-alive connections to this subgraph. Default 32. */
   connections?: number;
@@ -32,10 +32,12 @@ export interface SubgraphClientOptions {
 export class SubgraphClient {
   private readonly pool: Pool;
   private readonly path: string;
+  private readonly timeoutMs: number;
   readonly url: string;
 
   constructor(options: SubgraphClientOptions) {
     this.url = options.url;
+    this.timeoutMs = options.timeoutMs;
     const url = new URL(options.url);
     this.path = `${url.pathname}${url.search}`;
     this.pool = new Pool(url.origin, {
@@ -50,7 +52,8 @@ export class SubgraphClient {
     let text: string;
     let status: number;
     try {
-      const response = await this.pool.request({ method: 'POST', path: this.path, body, headers });
+      // One deadline for the whole exchange (headers and body), like the fallback executor's.
+      const response = await this.pool.request({ method: 'POST', path: this.path, body, headers, signal: AbortSignal.timeout(this.timeoutMs) });
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
