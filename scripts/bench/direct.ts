@@ -5,15 +5,14 @@
  * in the same order and with the same parallelism. What is left is the
  * subgraphs' own work and the network between them and the caller.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ASSERTION_HEADER } from '../../subgraphs/common/gateway-assertion.js';
 import { benchAssertions } from './bench-assertions.js';
-import type { LoadResult } from './load.js';
+import { runLoadProcess, type LoadResult } from './load.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -86,21 +85,7 @@ export interface DirectLoadOptions {
   dataDir: string;
 }
 
-/** Runs direct-load.ts in its own process (so the load does not share an event loop with anything it measures). */
+/** Replays the recorded plans straight at the subgraphs (direct-load.ts, in its own process). */
 export function runDirectLoad(options: DirectLoadOptions): Promise<LoadResult> {
-  const folder = mkdtempSync(join(options.dataDir, 'direct-load-'));
-  const input = join(folder, 'input.json');
-  writeFileSync(input, JSON.stringify(options));
-  return new Promise<LoadResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench/direct-load.ts'), input], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (err += c));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`direct-load exited ${code}: ${err}`));
-      resolve(JSON.parse(out) as LoadResult);
-    });
-  }).finally(() => rmSync(folder, { recursive: true, force: true }));
+  return runLoadProcess(join(ROOT, 'scripts/bench/direct-load.ts'), options);
 }

@@ -26,23 +26,32 @@ export interface LoadResult {
   total: number;
 }
 
-/** Runs the load generator in its own process, so the load does not share an event loop with what it measures. */
-export function runLoad(options: LoadOptions): Promise<LoadResult> {
+/**
+ * Runs a load-generating script in its own process (so the load does not
+ * share an event loop with what it measures): its input goes in a JSON
+ * file, its result comes back as JSON on its standard output.
+ */
+export function runLoadProcess(script: string, options: unknown): Promise<LoadResult> {
   const folder = mkdtempSync(join(tmpdir(), 'kuasheng-load-'));
   const input = join(folder, 'input.json');
   writeFileSync(input, JSON.stringify(options));
   return new Promise<LoadResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', RUNNER, input], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, input], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (err += c));
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited ${code}: ${err}`));
+      if (code !== 0) return reject(new Error(`${script} exited ${code}: ${err}`));
       resolve(JSON.parse(out) as LoadResult);
     });
   }).finally(() => rmSync(folder, { recursive: true, force: true }));
+}
+
+/** autocannon against one URL, taking the bodies in turn (load-runner.ts). */
+export function runLoad(options: LoadOptions): Promise<LoadResult> {
+  return runLoadProcess(RUNNER, options);
 }
 
 export function median(values: number[]): number {

@@ -12,6 +12,7 @@ import { databaseFileOf } from '../../subgraphs/catalog.js';
 import { openDatabase } from '../../subgraphs/common/database.js';
 import { stripSecurityFeatures } from '../../subgraphs/common/scopes/security-policy.js';
 import { testToken } from '../support/identity.js';
+import { FULL_DOSSIER } from '../support/queries.js';
 import { postGraphQL, removeData, seedTemporaryData, startTestFederation, type GraphQLResponse, type TestFederation } from '../support/federation.js';
 
 /**
@@ -155,25 +156,6 @@ describe('the engine', () => {
 
 // ------------------------------------------------------------------ equivalence
 
-const DOSSIER = /* GraphQL */ `
-  query Dossier($id: ID!) {
-    person(idNumber: $id) {
-      idNumber name sex birthDate ethnicity birthPlace { code fullName }
-      registration { relationToHead status address { full region { provinceName } } authority { name }
-        household { number type members { relationToHead person { name } } } }
-      migrations { direction date reason counterpartRegion { fullName } }
-      socialInsurance {
-        cardNumber currentAgency { name }
-        enrolments { insuranceType category status region { fullName } agency { name } enrolledOn endedOn employer { name } }
-        contributions { insuranceType from to months monthlyBase personalMonthly employerMonthly status region { provinceName } }
-        contributionMonths
-      }
-      providentFundAccounts { accountNumber status balance centre { name } employer { name } deposits(last: 6) { month amount } }
-      credit { dishonestJudgmentDebtor activeNegativeRecords records { category status title documentNumber authority { name } } }
-      licences { identifier type title number status issuer { name } validUntil attributes { name value } history { kind date } }
-    }
-  }
-`;
 
 const PERSONS = /* GraphQL */ `
   query Persons($ids: [ID!]!) {
@@ -312,7 +294,7 @@ describe('the native executor and @apollo/gateway’s, on the same subgraphs', (
   it('answer the full dossier of every demo person alike', async () => {
     expect(DEMO_PERSONS.length).toBeGreaterThan(3);
     for (const person of DEMO_PERSONS) {
-      const ours = await expectSameAnswer(DOSSIER, { id: person.idNumber });
+      const ours = await expectSameAnswer(FULL_DOSSIER, { id: person.idNumber });
       expect(ours.body.data!.person.name).toBe(person.name);
       expect(creditFetches('native').length).toBeGreaterThan(0);
     }
@@ -349,7 +331,7 @@ describe('the native executor and @apollo/gateway’s, on the same subgraphs', (
 
   it('null and report the fields a narrower token may not see alike', async () => {
     const authorization = `Bearer ${await testToken(dataDir, { scopes: ['household:read', 'licence:read'] })}`;
-    const ours = await expectSameAnswer(DOSSIER, { id: DEMO_PERSONS[0].idNumber }, { authorization });
+    const ours = await expectSameAnswer(FULL_DOSSIER, { id: DEMO_PERSONS[0].idNumber }, { authorization });
     expect(ours.body.data!.person.credit).toBeNull();
     expect(ours.body.errors!.map((e) => e.extensions!.code)).toContain('UNAUTHORIZED_FIELD_OR_TYPE');
     await expectSameAnswer(SHAPED, { id: DEMO_PERSONS[1].idNumber, withCredit: true }, { authorization });
@@ -387,8 +369,8 @@ describe('the native executor and @apollo/gateway’s, on the same subgraphs', (
   });
 
   it('answer subgraph input errors, unknown persons and introspection mixed with data alike', async () => {
-    await expectSameAnswer(DOSSIER, { id: '110105194912310021' });
-    await expectSameAnswer(DOSSIER, { id: '11010519491231002X' });
+    await expectSameAnswer(FULL_DOSSIER, { id: '110105194912310021' });
+    await expectSameAnswer(FULL_DOSSIER, { id: '11010519491231002X' });
     await expectSameAnswer(
       'query($code: ID!) { __typename t: __type(name: "Organisation") { name kind } organisation(creditCode: $code) { name } }',
       { code: DEMO_ORGANISATIONS[0].creditCode },

@@ -4,26 +4,8 @@ import { openDatabase } from '../../subgraphs/common/database.js';
 import { DEMO_ORGANISATIONS, DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { maskIdNumber } from '../../gateway/authorization/masking.js';
 import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
+import { FULL_DOSSIER } from '../support/queries.js';
 
-const DOSSIER = /* GraphQL */ `
-  query Dossier($id: ID!) {
-    person(idNumber: $id) {
-      idNumber name sex birthDate ethnicity birthPlace { code fullName }
-      registration { relationToHead status address { full region { provinceName } } authority { name }
-        household { number type members { relationToHead person { name } } } }
-      migrations { direction date reason counterpartRegion { fullName } }
-      socialInsurance {
-        cardNumber currentAgency { name }
-        enrolments { insuranceType category status region { fullName } agency { name } enrolledOn endedOn employer { name } }
-        contributions { insuranceType from to months monthlyBase personalMonthly employerMonthly status region { provinceName } }
-        contributionMonths
-      }
-      providentFundAccounts { accountNumber status balance centre { name } employer { name } deposits(last: 6) { month amount } }
-      credit { dishonestJudgmentDebtor activeNegativeRecords records { category status title documentNumber authority { name } } }
-      licences { identifier type title number status issuer { name } validUntil attributes { name value } history { kind date } }
-    }
-  }
-`;
 
 const BATCH = /* GraphQL */ `
   query Batch($ids: [ID!]!) {
@@ -82,7 +64,7 @@ function activePersonIds(count: number): string[] {
 describe('the federated person query', () => {
   it('returns one person’s records from all five domains in one response', async () => {
     const demo = DEMO_PERSONS[0];
-    const { status, body } = await federation.query(DOSSIER, { id: demo.idNumber });
+    const { status, body } = await federation.query(FULL_DOSSIER, { id: demo.idNumber });
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     const person = body.data!.person;
@@ -99,14 +81,14 @@ describe('the federated person query', () => {
   });
 
   it('resolves employers across domains (social insurance → licence register)', async () => {
-    const { body } = await federation.query(DOSSIER, { id: DEMO_PERSONS[0].idNumber });
+    const { body } = await federation.query(FULL_DOSSIER, { id: DEMO_PERSONS[0].idNumber });
     const employed = body.data!.person.socialInsurance.enrolments.filter((e: any) => e.category === 'EMPLOYEE');
     expect(employed.length).toBeGreaterThan(0);
     for (const enrolment of employed) expect(enrolment.employer.name).toEqual(expect.any(String));
   });
 
   it('answers null without an error for a valid but unknown ID number', async () => {
-    const { status, body } = await federation.query(DOSSIER, { id: '11010519491231002X' });
+    const { status, body } = await federation.query(FULL_DOSSIER, { id: '11010519491231002X' });
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     expect(body.data!.person).toBeNull();
@@ -171,7 +153,7 @@ describe('a batch of 50 persons', () => {
 
 describe('bad input', () => {
   it('rejects an ID number with a wrong check character with BAD_USER_INPUT and says why', async () => {
-    const { status, body } = await federation.query(DOSSIER, { id: '110105194912310021' });
+    const { status, body } = await federation.query(FULL_DOSSIER, { id: '110105194912310021' });
     expect(status).toBe(200);
     expect(body.data!.person).toBeNull();
     expect(body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
@@ -185,7 +167,7 @@ describe('bad input', () => {
     ['an empty string', ''],
     ['SQL', "1' OR '1'='1"],
   ])('rejects %s with BAD_USER_INPUT', async (_case, id) => {
-    const { body } = await federation.query(DOSSIER, { id });
+    const { body } = await federation.query(FULL_DOSSIER, { id });
     expect(body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
   });
 
@@ -210,7 +192,7 @@ describe('bad input', () => {
   });
 
   it('rejects a variable of the wrong type before any subgraph is asked', async () => {
-    const { status, body } = await federation.query(DOSSIER, { id: { nested: true } });
+    const { status, body } = await federation.query(FULL_DOSSIER, { id: { nested: true } });
     expect(status).toBe(400);
     expect(body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
   });
@@ -240,7 +222,7 @@ describe('bad input', () => {
 
   it('never returns a stack trace', async () => {
     const responses = await Promise.all([
-      federation.query(DOSSIER, { id: 'x' }),
+      federation.query(FULL_DOSSIER, { id: 'x' }),
       federation.query('{ person(idNumber: '),
       federation.query(BATCH, { ids: Array(101).fill('x') }),
     ]);
@@ -250,7 +232,7 @@ describe('bad input', () => {
   });
 
   it('stays up: a normal query still works after all of the above', async () => {
-    const { body } = await federation.query(DOSSIER, { id: DEMO_PERSONS[0].idNumber });
+    const { body } = await federation.query(FULL_DOSSIER, { id: DEMO_PERSONS[0].idNumber });
     expect(body.data!.person.name).toBe(DEMO_PERSONS[0].name);
   });
 });
