@@ -5,6 +5,7 @@ import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
 import {
   execute,
   getOperationAST,
+  getVariableValues,
   GraphQLError,
   Kind,
   NoSchemaIntrospectionCustomRule,
@@ -18,11 +19,11 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { getVariableValues } from 'graphql/execution/values.js';
 import type { Logger } from 'pino';
 import { insertDeniedNulls, type DeniedField } from '../../subgraphs/common/scopes/authorize-operation.js';
 import { DISCLOSURE_EXTENSION, type Disclosure } from '../../subgraphs/common/disclosure.js';
 import { ASSERTION_HEADER } from '../../subgraphs/common/gateway-assertion.js';
+import type { GraphQLHttpRequest, GraphQLHttpResult } from '../../subgraphs/common/graphql-http.js';
 import { PII_UNMASKED_SCOPE } from '../auth/caller.js';
 import type { GatewayContext, OperationAuthorization } from '../authorization/operation-guard.js';
 import { maskResponseData } from '../authorization/masking.js';
@@ -48,17 +49,6 @@ import { SubgraphClient, SubgraphFetchError } from './subgraph-client.js';
  * @apollo/gateway's own executor, as does everything with
  * `GATEWAY_EXECUTOR=apollo`.
  */
-
-export interface HttpGraphQLRequest {
-  method: string;
-  contentType: string | undefined;
-  body: unknown;
-}
-
-export interface HttpGraphQLResponse {
-  status: number;
-  body: string;
-}
 
 export interface EngineOptions {
   logger: Logger;
@@ -280,9 +270,9 @@ export function createEngine(options: EngineOptions) {
   }
 
   /** Handles one admitted GraphQL request. The audit draft is filled in along the way. */
-  async function handle(request: HttpGraphQLRequest, context: GatewayContext): Promise<HttpGraphQLResponse> {
+  async function handle(request: GraphQLHttpRequest, context: GatewayContext): Promise<GraphQLHttpResult> {
     const draft = context.audit;
-    const answer = (status: number, payload: Record<string, unknown>): HttpGraphQLResponse => {
+    const answer = (status: number, payload: Record<string, unknown>): GraphQLHttpResult => {
       for (const error of (payload.errors as GraphQLFormattedError[] | undefined) ?? []) {
         const code = error.extensions?.code;
         if (typeof code === 'string') draft.errorCodes.add(code);

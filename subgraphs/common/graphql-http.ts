@@ -31,10 +31,16 @@ export interface GraphQLHttpRequest {
   body: unknown;
 }
 
+/** What an `execute` handler answers: the status and the JSON body. */
+export interface GraphQLHttpResult {
+  status: number;
+  body: string;
+}
+
 export interface GraphQLHttpOptions<Context extends BaseContext, State = undefined> {
   /** Runs GraphQL: either Apollo Server (the subgraphs) or an own handler (the gateway's engine). */
   server?: ApolloServer<Context>;
-  execute?: (request: GraphQLHttpRequest, context: Context) => Promise<{ status: number; body: string }>;
+  execute?: (request: GraphQLHttpRequest, context: Context) => Promise<GraphQLHttpResult>;
   /** Per-request state created when a request arrives (the gateway's audit draft). */
   begin?: (request: IncomingMessage, requestId: string) => State;
   /**
