@@ -68,9 +68,31 @@ export function decodeCursor(cursor: string): SearchCursor {
   throw new AuditQueryError('BAD_CURSOR', 'after', 'is not a cursor this store handed out');
 }
 
-/** How a backend writes parameters: `?` for SQLite, `$n` with casts for PostgreSQL. */
+/** Binds a value as the statement's next parameter and returns its placeholder. */
+export type Bind = (value: unknown, type?: 'text' | 'time' | 'integer') => string;
+
+/** How a backend writes parameters and finds a subject's records. */
 export interface SqlDialect {
+  /** `?` for SQLite, `$n` with casts for PostgreSQL. */
   param(index: number, type: 'text' | 'time' | 'integer'): string;
+  /**
+   * The records that disclosed a subject: a subquery of `(chain_id, seq)`,
+   * joined to the records as `r`, and a condition on `r` that confirms each
+   * one (for an index whose keys are not unique), or null.
+   */
+  subjectRecords(subjectHash: string, bind: Bind): { source: string; confirm: string | null };
+}
+
+/** The exact test of a SQLite record's disclosed subjects, for indexes that may name records that did not disclose it. */
+export function sqliteDisclosedSubject(bind: Bind, subjectHash: string): string {
+  return `EXISTS (SELECT 1 FROM json_each(r.disclosed) d WHERE d.value ->> '$.subject' = ${bind(subjectHash)})`;
+}
+
+function binder(params: unknown[], dialect: SqlDialect): Bind {
+  return (value, type = 'text') => {
+    params.push(value);
+    return dialect.param(params.length, type);
+  };
 }
 
 /**
@@ -80,15 +102,14 @@ export interface SqlDialect {
  */
 export function searchStatement(filter: AuditSearch, after: SearchCursor | null, limit: number, dialect: SqlDialect): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
-  const p = (value: unknown, type: 'text' | 'time' | 'integer' = 'text') => {
-    params.push(value);
-    return dialect.param(params.length, type);
-  };
+  const p = binder(params, dialect);
   let from = 'audit_records r';
-  if (filter.subjectHash) {
-    from = `audit_subjects s JOIN audit_records r ON r.chain_id = s.chain_id AND r.seq = s.seq AND s.subject_hash = ${p(filter.subjectHash)}`;
-  }
   const where: string[] = [];
+  if (filter.subjectHash) {
+    const { source, confirm } = dialect.subjectRecords(filter.subjectHash, p);
+    from = `(${source}) s JOIN audit_records r ON r.chain_id = s.chain_id AND r.seq = s.seq`;
+    if (confirm) where.push(confirm);
+  }
   if (filter.callerSubject) where.push(`r.caller_subject = ${p(filter.callerSubject)}`);
   if (filter.organisation) where.push(`r.caller_organisation = ${p(filter.organisation)}`);
   if (filter.province) where.push(`r.caller_province = ${p(filter.province)}`);
@@ -106,12 +127,15 @@ export function searchStatement(filter: AuditSearch, after: SearchCursor | null,
 
 /** A subject's disclosures grouped by caller and matter (see `AuditStore.accessReport`). */
 export function accessReportStatement(subjectHash: string, from: string, to: string, dialect: SqlDialect): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const p = binder(params, dialect);
+  const { source, confirm } = dialect.subjectRecords(subjectHash, p);
   const sql = `SELECT r.caller_subject, r.caller_organisation, r.caller_province, r.matter,
       COUNT(*) AS accesses, MIN(r.time) AS first_time, MAX(r.time) AS last_time
-    FROM audit_subjects s JOIN audit_records r ON r.chain_id = s.chain_id AND r.seq = s.seq
-    WHERE s.subject_hash = ${dialect.param(1, 'text')} AND r.time >= ${dialect.param(2, 'time')} AND r.time <= ${dialect.param(3, 'time')}
+    FROM (${source}) s JOIN audit_records r ON r.chain_id = s.chain_id AND r.seq = s.seq
+    WHERE ${confirm ? `${confirm} AND ` : ''}r.time >= ${p(from, 'time')} AND r.time <= ${p(to, 'time')}
       AND r.caller_subject IS NOT NULL
     GROUP BY r.caller_subject, r.caller_organisation, r.caller_province, r.matter
     ORDER BY last_time DESC, r.caller_subject, r.caller_organisation, r.matter`;
-  return { sql, params: [subjectHash, from, to] };
+  return { sql, params };
 }

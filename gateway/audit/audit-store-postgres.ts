@@ -118,6 +118,7 @@ const APPEND_BATCH = `
 
 const dialect: SqlDialect = {
   param: (index, type) => (type === 'time' ? `$${index}::timestamptz` : type === 'integer' ? `$${index}::bigint` : `$${index}`),
+  subjectRecords: (subjectHash, bind) => ({ source: `SELECT chain_id, seq FROM audit_subjects WHERE subject_hash = ${bind(subjectHash)}`, confirm: null }),
 };
 
 function quoteIdentifier(name: string): string {
@@ -352,6 +353,11 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
       );
       return rows.map((r) => r.chain_id);
     },
+
+    // The index is written with the records, in the same transaction.
+    async settleIndex() {},
+
+    indexKey: (subject) => subject,
 
     async *readSubjectIndex(chainId) {
       let after = { seq: 0, subject: '' };

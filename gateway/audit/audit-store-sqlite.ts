@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { dirname, extname } from 'node:path';
 import {
   RECORD_COLUMNS,
   recordToRow,
@@ -15,8 +14,19 @@ import {
 import { AuditChainConflictError, AuditUnavailableError } from './audit-errors.js';
 import { runPrune, type PruneBackend, type PruneView } from './audit-prune.js';
 import type { AuditRecord } from './audit-record.js';
-import { accessReportStatement, encodeCursor, normalizeAuditSearch, normalizeInstant, normalizePage, searchStatement, type SqlDialect } from './audit-search.js';
+import {
+  accessReportStatement,
+  encodeCursor,
+  normalizeAuditSearch,
+  normalizeInstant,
+  normalizePage,
+  searchStatement,
+  sqliteDisclosedSubject,
+  type SqlDialect,
+} from './audit-search.js';
 import type { AccessReportRow, AuditPrune, AuditStore, NormalizedAuditStoreOptions } from './audit-store.js';
+import { blockLength, keyAt, keyHex, seqAt, seqsOfKey, subjectKey } from './audit-subject-runs.js';
+import { createSqliteThread } from './sqlite-thread.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS audit_chains (
@@ -57,13 +67,8 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS audit_records_organisation ON audit_records (caller_organisation, time);
   CREATE INDEX IF NOT EXISTS audit_records_matter ON audit_records (matter, time);
   CREATE INDEX IF NOT EXISTS audit_records_case ON audit_records (case_number, time);
-  CREATE TABLE IF NOT EXISTS audit_subjects (
-    subject_hash TEXT NOT NULL,
-    chain_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (subject_hash, chain_id, seq)
-  ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS audit_subjects_record ON audit_subjects (chain_id, seq);
+  -- The person-search index lives in its own file now (audit-index-worker.js); this is the old one.
+  DROP TABLE IF EXISTS audit_subjects;
   CREATE TABLE IF NOT EXISTS audit_checkpoints (
     chain_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -88,8 +93,6 @@ const SCHEMA = `
 
 const COLUMNS = RECORD_COLUMNS.join(', ');
 const INSERT_RECORD = `INSERT INTO audit_records (${COLUMNS}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`;
-/** A record's subjects in one statement: `?` 1 and 2 are chain and seq, 3 a JSON array of distinct subject hashes. */
-const INSERT_SUBJECTS = 'INSERT OR IGNORE INTO audit_subjects (subject_hash, chain_id, seq) SELECT value, ?, ? FROM json_each(?)';
 const INSERT_CHAIN = 'INSERT OR IGNORE INTO audit_chains (chain_id, created_at) VALUES (?, ?)';
 const INSERT_CHECKPOINT = 'INSERT OR IGNORE INTO audit_checkpoints (chain_id, seq, head_hash, time, signature) VALUES (?, ?, ?, ?, ?)';
 const CHECKPOINT_COLUMNS = 'chain_id, seq, head_hash, time, signature';
@@ -97,19 +100,13 @@ const PRUNE_COLUMNS = 'chain_id, from_seq, up_to_seq, head_hash, checkpoint_time
 
 /** Rows per page when streaming a chain or its checkpoints. */
 const PAGE = 1000;
-/** A write the thread has not answered after this long counts as failed (the writer then re-reads the head). */
-const WRITE_TIMEOUT_MS = 15_000;
-/** After the thread fails to start, writes fail at once for this long before it is tried again. */
-const RESTART_PAUSE_MS = 1000;
-const WORKER_URL = new URL('./audit-store-sqlite-worker.js', import.meta.url);
+const WRITER_URL = new URL('./audit-store-sqlite-worker.js', import.meta.url);
+const INDEXER_URL = new URL('./audit-index-worker.js', import.meta.url);
 
-const dialect: SqlDialect = { param: () => '?' };
-
-interface Pending {
-  worker: Worker;
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout;
+/** The person-search index's file, beside the audit file: `audit.db` → `audit.subjects.db`. */
+export function subjectIndexFile(file: string): string {
+  const extension = extname(file);
+  return `${file.slice(0, file.length - extension.length)}.subjects${extension || '.db'}`;
 }
 
 /**
@@ -130,6 +127,14 @@ function openReader(file: string): Database.Database {
   return db;
 }
 
+/** What the index holds for one subject, read in one snapshot of the index file. */
+interface SubjectSnapshot {
+  /** [chainId, seq] of the records filed under the subject's key (a few may be another subject's). */
+  candidates: [string, number][];
+  /** [chainId, seq]: every record of the chain after seq is not indexed yet (0: none is). */
+  watermarks: [string, number][];
+}
+
 /**
  * The embedded audit store: one SQLite file in WAL mode with
  * synchronous=FULL. Writes run in a worker thread (better-sqlite3 is
@@ -137,99 +142,37 @@ function openReader(file: string): Database.Database {
  * reads use a read-only connection on the main thread, which WAL lets run
  * beside the writer. The thread is started on the first write and again
  * after it dies; until it runs, writes reject with `AuditUnavailableError`.
+ *
+ * The person-search index is kept by a second thread in a second file
+ * (`subjectIndexFile`), from the records once they are committed; see
+ * audit-index-worker.js for why. A search by person reads the index up to
+ * its watermark and the records after it, so it never misses a record.
  */
 export async function openSqliteAuditStore(options: Extract<NormalizedAuditStoreOptions, { backend: 'sqlite' }>): Promise<AuditStore> {
   const { file, readOnly } = options;
+  const indexFile = subjectIndexFile(file);
   let closed = false;
-  let worker: Worker | null = null;
-  let ready: Promise<Worker> | null = null;
-  let nextId = 1;
-  const pending = new Map<number, Pending>();
   let reader: Database.Database | null = null;
+  let indexReader: Database.Database | null = null;
   const statements = new Map<string, Database.Statement>();
   let pruning: Promise<unknown> = Promise.resolve();
-  let lastStartFailure: { at: number; error: AuditUnavailableError } | null = null;
 
-  function failThread(failed: Worker, cause: unknown): void {
-    if (worker === failed) {
-      worker = null;
-      ready = null;
-    }
-    for (const [id, call] of pending) {
-      if (call.worker !== failed) continue;
-      pending.delete(id);
-      clearTimeout(call.timer);
-      call.reject(new AuditUnavailableError('The audit writer thread stopped.', { cause }));
-    }
-    void failed.terminate();
-  }
-
-  function send(target: Worker, message: Record<string, unknown>): Promise<unknown> {
-    const id = nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        if (pending.size === 0) target.unref();
-        reject(new AuditUnavailableError(`The audit writer thread did not answer within ${WRITE_TIMEOUT_MS} ms.`));
-      }, WRITE_TIMEOUT_MS);
-      timer.unref();
-      pending.set(id, { worker: target, resolve, reject, timer });
-      // Keep the process alive only while a write is in flight: an idle store must not hold up exit.
-      target.ref();
-      target.postMessage({ id, ...message });
-    });
-  }
-
-  function onReply(reply: { id: number; ok: boolean; result?: unknown; error?: { message: string; code: string | null } }): void {
-    const call = pending.get(reply.id);
-    if (!call) return;
-    pending.delete(reply.id);
-    clearTimeout(call.timer);
-    if (![...pending.values()].some((p) => p.worker === call.worker)) call.worker.unref();
-    if (reply.ok) call.resolve(reply.result);
-    else call.reject(Object.assign(new Error(reply.error!.message), { code: reply.error!.code }));
-  }
-
-  async function startThread(): Promise<Worker> {
+  const beforeStart = (): void => {
+    if (closed) throw new AuditUnavailableError('The audit store is closed.');
+    if (readOnly) throw new AuditUnavailableError('The audit store was opened read-only.');
     try {
       mkdirSync(dirname(file), { recursive: true });
     } catch (error) {
       throw new AuditUnavailableError(`Cannot create the folder of ${file}.`, { cause: error });
     }
-    const thread = new Worker(WORKER_URL, { execArgv: [] });
-    thread.unref();
-    thread.on('message', onReply);
-    thread.on('error', (error) => failThread(thread, error));
-    thread.on('exit', (code) => failThread(thread, new Error(`exit code ${code}`)));
-    worker = thread;
-    try {
-      await send(thread, { op: 'open', file, schema: SCHEMA });
-    } catch (error) {
-      failThread(thread, error);
-      throw error instanceof AuditUnavailableError ? error : new AuditUnavailableError(`Cannot open ${file}.`, { cause: error });
-    }
-    return thread;
-  }
+  };
+  const writer = createSqliteThread({ url: WRITER_URL, name: 'the audit writer thread', open: { op: 'open', file, schema: SCHEMA }, beforeStart });
+  const indexer = createSqliteThread({ url: INDEXER_URL, name: 'the audit index thread', open: { op: 'open', file, indexFile }, beforeStart });
 
-  async function thread(): Promise<Worker> {
-    if (closed) throw new AuditUnavailableError('The audit store is closed.');
-    if (readOnly) throw new AuditUnavailableError('The audit store was opened read-only.');
-    // A file that cannot be opened is not retried for every request: they fail at once until the pause is over.
-    if (lastStartFailure && Date.now() - lastStartFailure.at < RESTART_PAUSE_MS) throw lastStartFailure.error;
-    ready ??= startThread().catch((error: unknown) => {
-      const failure = error instanceof AuditUnavailableError ? error : new AuditUnavailableError('Cannot start the audit writer thread.', { cause: error });
-      ready = null;
-      lastStartFailure = { at: Date.now(), error: failure };
-      throw failure;
-    });
-    return ready;
-  }
-
-  /** Runs write steps as one transaction in the thread. */
+  /** Runs write steps as one transaction in the writer thread. */
   async function write(steps: { sql: string; rows: unknown[][] }[]): Promise<number[]> {
-    const target = await thread();
     try {
-      return (await send(target, { op: 'run', steps })) as number[];
+      return (await writer.call({ op: 'run', steps })) as number[];
     } catch (error) {
       if (error instanceof AuditUnavailableError) throw error;
       throw new AuditUnavailableError(`Cannot write to ${file}.`, { cause: error });
@@ -240,7 +183,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     if (closed) throw new AuditUnavailableError('The audit store is closed.');
     if (reader) return reader;
     // The thread creates the file and its tables; a reader alone would find nothing to open.
-    if (!readOnly && !existsSync(file)) await thread();
+    if (!readOnly && !existsSync(file)) await writer.start();
     try {
       reader = openReader(file);
     } catch (error) {
@@ -270,6 +213,75 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
   async function latestPrune(chainId: string): Promise<AuditPrune | null> {
     const row = await one<PruneRow>(`SELECT ${PRUNE_COLUMNS} FROM audit_prunes WHERE chain_id = ? ORDER BY up_to_seq DESC LIMIT 1`, chainId);
     return row ? rowToPrune(row) : null;
+  }
+
+  const indexStatements = new Map<string, Database.Statement>();
+
+  /** The index file's reader; null while there is no index to read (none written yet, or not readable). */
+  function indexConnection(): Database.Database | null {
+    if (indexReader) return indexReader;
+    if (!existsSync(indexFile)) return null;
+    let db: Database.Database | null = null;
+    try {
+      db = openReader(indexFile);
+      // The file may exist before the index thread has created its tables.
+      db.prepare('SELECT 1 FROM subject_chains, subject_runs, subject_blocks LIMIT 0').all();
+    } catch {
+      db?.close();
+      return null;
+    }
+    indexReader = db;
+    return db;
+  }
+
+  function indexStatement(db: Database.Database, sql: string): Database.Statement {
+    let prepared = indexStatements.get(sql);
+    if (!prepared) {
+      prepared = db.prepare(sql);
+      indexStatements.set(sql, prepared);
+    }
+    return prepared;
+  }
+
+  /** The records the index files under the subject's key, and each chain's watermark, in one snapshot of the index. */
+  async function subjectSnapshot(subjectHash: string): Promise<SubjectSnapshot> {
+    const watermarks = new Map((await all<{ chain_id: string }>('SELECT chain_id FROM audit_chains')).map((c) => [c.chain_id, 0]));
+    const candidates: [string, number][] = [];
+    const index = indexConnection();
+    if (index) {
+      const key = subjectKey(subjectHash);
+      try {
+        index.transaction(() => {
+          for (const row of indexStatement(index, 'SELECT chain_id, indexed_seq FROM subject_chains').all() as { chain_id: string; indexed_seq: number }[]) {
+            watermarks.set(row.chain_id, row.indexed_seq);
+          }
+          const block = indexStatement(index, 'SELECT entries FROM subject_blocks WHERE run = ? AND first_key <= ? ORDER BY first_key DESC LIMIT 1');
+          for (const { run, chain_id } of indexStatement(index, 'SELECT run, chain_id FROM subject_runs').all() as { run: number; chain_id: string }[]) {
+            const found = block.get(run, key) as { entries: Buffer } | undefined;
+            if (found) for (const seq of seqsOfKey(found.entries, key)) candidates.push([chain_id, seq]);
+          }
+        })();
+      } catch (error) {
+        throw new AuditUnavailableError(`Cannot read ${indexFile}.`, { cause: error });
+      }
+    }
+    return { candidates, watermarks: [...watermarks] };
+  }
+
+  /** SQLite's way to a subject's records: the index's candidates, confirmed, and every record after the watermark. */
+  function dialectFor(snapshot: SubjectSnapshot | null): SqlDialect {
+    return {
+      param: () => '?',
+      subjectRecords(subjectHash, bind) {
+        if (!snapshot) throw new Error('a subject search needs the index snapshot');
+        return {
+          source: `SELECT c.value ->> 0 AS chain_id, c.value ->> 1 AS seq FROM json_each(${bind(JSON.stringify(snapshot.candidates))}) c
+            UNION SELECT t.chain_id, t.seq FROM json_each(${bind(JSON.stringify(snapshot.watermarks))}) w
+              JOIN audit_records t ON t.chain_id = w.value ->> 0 AND t.seq > w.value ->> 1`,
+          confirm: sqliteDisclosedSubject(bind, subjectHash),
+        };
+      },
+    };
   }
 
   const pruneView: PruneView = {
@@ -308,7 +320,6 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
             const { chainId, upToSeq, checkpoint } = range;
             const row = [chainId, range.fromSeq, upToSeq, range.headHash, checkpoint.time, checkpoint.signature, range.records, range.before, range.time];
             await write([
-              { sql: 'DELETE FROM audit_subjects WHERE chain_id = ? AND seq <= ?', rows: [[chainId, upToSeq]] },
               { sql: 'DELETE FROM audit_records WHERE chain_id = ? AND seq <= ?', rows: [[chainId, upToSeq]] },
               { sql: 'DELETE FROM audit_checkpoints WHERE chain_id = ? AND seq < ?', rows: [[chainId, upToSeq]] },
               previous
@@ -331,24 +342,22 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
 
     async appendBatch(records) {
       if (records.length === 0) return;
-      // The person-search index needs each subject once per record, however many domains disclosed it.
-      const subjects: unknown[][] = [];
-      for (const record of records) {
-        if (record.disclosed.length > 0) subjects.push([record.chainId, record.seq, JSON.stringify([...new Set(record.disclosed.map((d) => d.subject))])]);
-      }
       const chains = [...new Set(records.map((r) => r.chainId))].map((chainId) => [chainId, records[0].time]);
       try {
         await write([
           { sql: INSERT_CHAIN, rows: chains },
           { sql: INSERT_RECORD, rows: records.map(recordToRow) },
-          { sql: INSERT_SUBJECTS, rows: subjects },
         ]);
       } catch (error) {
         const cause = (error as Error).cause as { code?: string } | undefined;
-        // Subjects and chains are inserted OR IGNORE: a key conflict can only be a record's (chain_id, seq).
+        // Chains are inserted OR IGNORE: a key conflict can only be a record's (chain_id, seq).
         if (cause?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new AuditChainConflictError(records[0].chainId, { cause });
         throw error;
       }
+      // Committed: the index thread files each record under its subjects' keys, once per subject.
+      // Should the thread be down, it reads these records back from the file when it runs again.
+      indexer.start().catch(() => {});
+      indexer.post({ op: 'records', items: records.map((r) => [r.chainId, r.seq, [...new Set(r.disclosed.map((d) => d.subject))].map(subjectKey)]) });
     },
 
     async head(chainId) {
@@ -398,17 +407,51 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       return rows.map((r) => r.chain_id);
     },
 
+    async settleIndex() {
+      if (readOnly) return;
+      await writer.start();
+      await indexer.call({ op: 'settle' });
+    },
+
+    indexKey: (subjectHash) => keyHex(subjectKey(subjectHash)),
+
     async *readSubjectIndex(chainId) {
-      let after = { seq: 0, subject: '' };
-      for (;;) {
-        const rows = await all<{ seq: number; subject_hash: string }>(
-          'SELECT seq, subject_hash FROM audit_subjects WHERE chain_id = ? AND (seq > ? OR (seq = ? AND subject_hash > ?)) ORDER BY seq, subject_hash LIMIT ?',
-          chainId, after.seq, after.seq, after.subject, PAGE,
-        );
-        for (const row of rows) yield { seq: Number(row.seq), subject: row.subject_hash };
-        if (rows.length < PAGE) return;
-        after = { seq: Number(rows[rows.length - 1].seq), subject: rows[rows.length - 1].subject_hash };
+      const prunedSeq = (await latestPrune(chainId))?.upToSeq ?? 0;
+      let watermark = 0;
+      // A connection of its own, holding one snapshot of the index while the index thread merges runs.
+      const index = existsSync(indexFile) && indexConnection() ? openReader(indexFile) : null;
+      try {
+        if (index) {
+          index.prepare('BEGIN').run();
+          watermark = (index.prepare('SELECT indexed_seq FROM subject_chains WHERE chain_id = ?').get(chainId) as { indexed_seq: number } | undefined)?.indexed_seq ?? 0;
+          const runs = index.prepare('SELECT run FROM subject_runs WHERE chain_id = ? ORDER BY from_seq').all(chainId) as { run: number }[];
+          const blocks = index.prepare('SELECT entries FROM subject_blocks WHERE run = ?');
+          // Runs of a chain cover stretches that follow each other: one run at a time, in seq order, is the whole index in seq order.
+          for (const { run } of runs) {
+            const entries: { seq: number; subject: string }[] = [];
+            for (const row of blocks.iterate(run) as Iterable<{ entries: Buffer }>) {
+              for (let i = 0; i < blockLength(row.entries); i++) {
+                const seq = seqAt(row.entries, i);
+                if (seq > prunedSeq) entries.push({ seq, subject: keyHex(keyAt(row.entries, i)) });
+              }
+            }
+            entries.sort((a, b) => a.seq - b.seq || (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
+            yield* entries;
+          }
+        }
+      } catch (error) {
+        throw new AuditUnavailableError(`Cannot read ${indexFile}.`, { cause: error });
+      } finally {
+        index?.close();
       }
+      // After the watermark, the index is the records themselves.
+      for await (const record of store.readChain(chainId, Math.max(watermark, prunedSeq) + 1)) {
+        const keys = [...new Set(record.disclosed.map((d) => d.subject))].map((subject) => keyHex(subjectKey(subject))).sort();
+        for (const subject of keys) yield { seq: record.seq, subject };
+      }
+      // A watermark past the chain's head claims records that do not exist, and would hide the next ones from searches.
+      const head = await store.head(chainId);
+      if (watermark > (head?.seq ?? 0)) yield { seq: watermark, subject: '' };
     },
 
     async *readChain(chainId, fromSeq = 1) {
@@ -439,14 +482,15 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     async search(filter, page) {
       const search = normalizeAuditSearch(filter);
       const { first, after } = normalizePage(page);
-      const { sql, params } = searchStatement(search, after, first + 1, dialect);
+      const { sql, params } = searchStatement(search, after, first + 1, dialectFor(search.subjectHash ? await subjectSnapshot(search.subjectHash) : null));
       const rows = await all<RecordRow>(sql, ...params);
       const records: AuditRecord[] = rows.slice(0, first).map(rowToRecord);
       return { records, endCursor: records.length > 0 ? encodeCursor(records[records.length - 1]) : null, hasNextPage: rows.length > first };
     },
 
     async accessReport(subjectHash, from, to) {
-      const { sql, params } = accessReportStatement(subjectHash, normalizeInstant(from, 'from'), normalizeInstant(to, 'to'), dialect);
+      const range = [normalizeInstant(from, 'from'), normalizeInstant(to, 'to')] as const;
+      const { sql, params } = accessReportStatement(subjectHash, range[0], range[1], dialectFor(await subjectSnapshot(subjectHash)));
       const rows = await all<{ caller_subject: string; caller_organisation: string; caller_province: string; matter: string | null; accesses: number; first_time: string; last_time: string }>(sql, ...params);
       return rows.map(
         (r): AccessReportRow => ({
@@ -468,17 +512,14 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     async close() {
       if (closed) return;
       closed = true;
-      const current = worker;
-      worker = null;
-      ready = null;
-      if (current) {
-        // 'close' is queued behind the writes in flight, so they finish first.
-        await send(current, { op: 'close' }).catch(() => {});
-        await current.terminate();
-      }
+      await writer.stop({ op: 'close' });
+      await indexer.stop({ op: 'close' });
       reader?.close();
       reader = null;
+      indexReader?.close();
+      indexReader = null;
       statements.clear();
+      indexStatements.clear();
     },
   };
   return store;

@@ -85,10 +85,12 @@ export interface AuditPruneRecorder {
 export interface AuditStore {
   readonly backend: 'sqlite' | 'postgres';
   /**
-   * Stores the records, their subject index rows and their chain in ONE
-   * durable transaction (SQLite: WAL with synchronous=FULL, in a worker
-   * thread; PostgreSQL: an ordinary commit). All or nothing; rejects with
+   * Stores the records and their chain in ONE durable transaction (SQLite:
+   * WAL with synchronous=FULL, in a worker thread; PostgreSQL: an ordinary
+   * commit, with the person-search index rows). All or nothing; rejects with
    * `AuditChainConflictError` when a `(chainId, seq)` is already taken.
+   * SQLite indexes the committed records in the background (see
+   * {@link AuditStore.settleIndex}); searches are complete either way.
    */
   appendBatch(records: readonly AuditRecord[]): Promise<void>;
   /** The last record of the chain (or, when everything was pruned, the pruned head); null for a new chain. */
@@ -107,8 +109,17 @@ export interface AuditStore {
   chains(): Promise<string[]>;
   /** The chain's records in seq order from `fromSeq` (default 1), streamed in pages. */
   readChain(chainId: string, fromSeq?: number): AsyncIterable<AuditRecord>;
-  /** The chain's person-search index rows (seq, subject hash), by seq then subject, streamed in pages. */
+  /**
+   * The chain's person-search index as stored, one row per (record, subject),
+   * by seq then subject, streamed; `subject` is the subject as the index
+   * names it ({@link AuditStore.indexKey}). For the verifier, which checks it
+   * against the records.
+   */
   readSubjectIndex(chainId: string): AsyncIterable<{ seq: number; subject: string }>;
+  /** How the person-search index names a subject hash: the hash itself (PostgreSQL) or a key made of its first digits (SQLite). */
+  indexKey(subjectHash: string): string;
+  /** Resolves once every record committed before the call is in the person-search index (at once where records are indexed as they are written). */
+  settleIndex(): Promise<void>;
   /** Lowest and highest seq of the chain's records with `from ≤ time ≤ to` (either bound optional); null when none. */
   seqRange(chainId: string, range?: { from?: string; to?: string }): Promise<{ firstSeq: number; lastSeq: number } | null>;
   get(chainId: string, seq: number): Promise<AuditRecord | null>;

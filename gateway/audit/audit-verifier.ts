@@ -53,7 +53,7 @@ async function checkSubjectIndex(store: AuditStore, chainId: string): Promise<Au
   const mismatch = (seq: number, detail: string): AuditProblem => ({ kind: 'INDEX_MISMATCH', chainId, seq, detail });
   for await (const record of store.readChain(chainId)) {
     if (!next.done && next.value.seq < record.seq) return mismatch(next.value.seq, `the person-search index names record ${next.value.seq}, which is not in the chain`);
-    const expected = [...new Set(record.disclosed.map((d) => d.subject))].sort();
+    const expected = [...new Set(record.disclosed.map((d) => d.subject))].map((subject) => store.indexKey(subject)).sort();
     const found: string[] = [];
     while (!next.done && next.value.seq === record.seq) {
       found.push(next.value.subject);

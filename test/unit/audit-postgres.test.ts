@@ -20,6 +20,12 @@ defineAuditStoreSuite({
         await admin.query(sql.replace(/\?/g, () => `$${++n}`), params);
       },
       cliArguments: ['--database', `${DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`],
+      // The subject index is written in the same transaction as the records: without it, a batch must fail as a whole.
+      breakWrites: async () => void (await admin.query('ALTER TABLE audit_subjects RENAME TO audit_subjects_away')),
+      mendWrites: async () => void (await admin.query('ALTER TABLE audit_subjects_away RENAME TO audit_subjects')),
+      dropIndexRows: async (chainId, seq) => void (await admin.query('DELETE FROM audit_subjects WHERE chain_id = $1 AND seq = $2', [chainId, seq])),
+      forgeIndexRow: async (chainId, seq, subjectHash) =>
+        void (await admin.query('INSERT INTO audit_subjects (subject_hash, chain_id, seq) VALUES ($1, $2, $3)', [subjectHash, chainId, seq])),
       async drop() {
         await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
         await admin.end();

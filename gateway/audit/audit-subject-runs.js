@@ -1,0 +1,92 @@
+// The SQLite store's person-search index, as sorted runs of (key, seq) pairs.
+//
+// Plain JavaScript with a declaration file beside it, because the index
+// thread (audit-index-worker.js) must load it without a TypeScript loader;
+// the main thread imports the same code for searches and the verifier.
+//
+// A run holds the index entries of a contiguous stretch of one chain, sorted
+// by (key, seq) and cut into blocks of about BLOCK_ENTRIES entries, each a
+// SQLite row (run, first_key, entries BLOB). A block never splits one key, so
+// a search reads exactly one block per run. An entry is two little-endian
+// float64: the subject key and the record's seq.
+import { createHash } from 'node:crypto';
+
+/** Entries per block (a block may hold more when one key has many). */
+export const BLOCK_ENTRIES = 512;
+const ENTRY_BYTES = 16;
+
+/**
+ * The index key of a subject hash: its first 13 hex digits as a number (52
+ * bits, exact in a float64). Keys are not unique, so every search checks the
+ * full hash in the record it finds. A subject that is not hex (never made by
+ * the gateway, but possible in a hand-made record) is keyed by its SHA-256.
+ */
+export function subjectKey(subject) {
+  const head = /^[0-9a-f]{13}/i.test(subject) ? subject : createHash('sha256').update(String(subject), 'utf8').digest('hex');
+  return Number.parseInt(head.slice(0, 13), 16);
+}
+
+/** A key as the verifier compares it: 13 lower-case hex digits. */
+export function keyHex(key) {
+  return key.toString(16).padStart(13, '0');
+}
+
+/** Parallel arrays of keys and seqs, sorted by (key, seq), packed into blocks: [{ firstKey, entries: Buffer }]. */
+export function packBlocks(keys, seqs) {
+  const count = keys.length;
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  order.sort((a, b) => keys[a] - keys[b] || seqs[a] - seqs[b]);
+  const sortedKeys = new Float64Array(count);
+  const sortedSeqs = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    sortedKeys[i] = keys[order[i]];
+    sortedSeqs[i] = seqs[order[i]];
+  }
+  return blocksOfSorted(sortedKeys, sortedSeqs, count);
+}
+
+/** Entries already in (key, seq) order, cut into blocks at key changes. */
+export function blocksOfSorted(keys, seqs, count = keys.length) {
+  const blocks = [];
+  let start = 0;
+  while (start < count) {
+    let end = Math.min(start + BLOCK_ENTRIES, count);
+    while (end < count && keys[end] === keys[end - 1]) end++;
+    const entries = Buffer.allocUnsafe((end - start) * ENTRY_BYTES);
+    for (let i = start; i < end; i++) {
+      entries.writeDoubleLE(keys[i], (i - start) * ENTRY_BYTES);
+      entries.writeDoubleLE(seqs[i], (i - start) * ENTRY_BYTES + 8);
+    }
+    blocks.push({ firstKey: keys[start], entries });
+    start = end;
+  }
+  return blocks;
+}
+
+/** Number of entries in a block. */
+export function blockLength(entries) {
+  return entries.length / ENTRY_BYTES;
+}
+
+export function keyAt(entries, index) {
+  return entries.readDoubleLE(index * ENTRY_BYTES);
+}
+
+export function seqAt(entries, index) {
+  return entries.readDoubleLE(index * ENTRY_BYTES + 8);
+}
+
+/** The seqs filed under `key` in one block, by binary search. */
+export function seqsOfKey(entries, key) {
+  let low = 0;
+  let high = blockLength(entries);
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (keyAt(entries, middle) < key) low = middle + 1;
+    else high = middle;
+  }
+  const seqs = [];
+  for (let i = low; i < blockLength(entries) && keyAt(entries, i) === key; i++) seqs.push(seqAt(entries, i));
+  return seqs;
+}
