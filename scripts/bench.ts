@@ -71,6 +71,8 @@ const CONFIGS: Record<ConfigId, string> = {
 interface Round extends LoadResult {
   /** Gateway process CPU (user + system, all threads) per response, ms. */
   gatewayCpuMs: number | null;
+  /** …of which its main thread's (the event loop). */
+  gatewayMainThreadCpuMs: number | null;
   /** All six subgraph processes' CPU per response, ms. */
   subgraphCpuMs: number;
   /** Redis and PostgreSQL server processes' CPU per response, ms. */
@@ -195,6 +197,7 @@ try {
     const audits = config === 'a' || config === 'p';
     const beforeAudit = audits ? await audited(config) : 0;
     const cpu0 = gateway?.cpuMs() ?? 0;
+    const main0 = gateway?.mainThreadCpuMs() ?? 0;
     const sub0 = subgraphCpu();
     const server0 = serverCpuSnapshot();
     const result =
@@ -202,9 +205,14 @@ try {
         ? await runDirectLoad({ stages: plans.get(workload.id)!, connections, durationSeconds: seconds, dataDir })
         : await runLoad({ url: gateway!.url, bodies: workload.bodies, headers: headersOf(config), connections, durationSeconds: seconds });
     const cpu1 = gateway?.cpuMs() ?? 0;
+    const main1 = gateway?.mainThreadCpuMs() ?? 0;
     const sub1 = subgraphCpu();
     if (result.non2xx > 0 || result.errors > 0) throw new Error(`${workload.id} (${config}): ${result.non2xx} non-2xx, ${result.errors} errors`);
-    const round: Round = { ...result, gatewayCpuMs: gateway ? (cpu1 - cpu0) / result.total : null, subgraphCpuMs: (sub1 - sub0) / result.total, serverCpuMs: serverCpuSince(server0) / result.total };
+    const round: Round = {
+      ...result,
+      gatewayCpuMs: gateway ? (cpu1 - cpu0) / result.total : null,
+      gatewayMainThreadCpuMs: gateway ? (main1 - main0) / result.total : null,
+      subgraphCpuMs: (sub1 - sub0) / result.total, serverCpuMs: serverCpuSince(server0) / result.total };
     if (audits) {
       // Requests still in flight when the load stopped are answered (and audited) after it: wait for them.
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -243,6 +251,7 @@ try {
     p50: median(list.map((x) => x.p50)),
     p99: median(list.map((x) => x.p99)),
     gatewayCpuMsPerRequest: list[0].gatewayCpuMs === null ? null : median(list.map((x) => x.gatewayCpuMs!)),
+    gatewayMainThreadCpuMsPerRequest: list[0].gatewayMainThreadCpuMs === null ? null : median(list.map((x) => x.gatewayMainThreadCpuMs!)),
     subgraphCpuMsPerRequest: median(list.map((x) => x.subgraphCpuMs)),
     serverCpuMsPerRequest: median(list.map((x) => x.serverCpuMs)),
     responses: list.reduce((sum, x) => sum + x.total, 0),
@@ -293,6 +302,16 @@ try {
       const r = entry.ratios[`a/${other}`];
       say(`| ${w.id} | ratio a/${other} | ${f(r.requestsPerSecond, 2)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${f(r.gatewayCpu, 2)} | | |`);
     }
+  }
+  say();
+  say('Gateway CPU ms/request split between the main thread (event loop) and the other threads (audit writer and index threads, V8 and libuv helpers):');
+  say();
+  say('| workload | ' + (['a', 'p', 'b', 'c'] as const).map((c) => `(${c}) main / other`).join(' | ') + ' |');
+  say('|---|---|---|---|---|');
+  for (const w of workloads) {
+    const entry = report.workloads[w.id];
+    const split = (c: ConfigId) => `${f(entry[c].gatewayMainThreadCpuMsPerRequest, 2)} / ${f(entry[c].gatewayCpuMsPerRequest! - entry[c].gatewayMainThreadCpuMsPerRequest!, 2)}`;
+    say(`| ${w.id} | ${(['a', 'p', 'b', 'c'] as const).map(split).join(' | ')} |`);
   }
   say();
   say("Issue 6's targets (medians of this run), for (a) and for (p):");

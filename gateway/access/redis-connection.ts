@@ -26,6 +26,10 @@ export interface NormalizedRedisSetting {
  *   reconnect (a revocation check must not be answered late).
  * - `commandTimeout` (default 200 ms): a slow Redis is an unavailable Redis.
  * The client keeps reconnecting in the background (backoff up to 2 s).
+ *
+ * `enableAutoPipelining` (default on): the access checks of the requests
+ * that arrive in one turn of the event loop leave in one socket write, not
+ * one each. Each check is still its own atomic script call.
  */
 export function normalizeRedisSetting(setting: RedisSetting, option = 'redis'): NormalizedRedisSetting {
   let url: string | undefined;
@@ -59,6 +63,7 @@ export function normalizeRedisSetting(setting: RedisSetting, option = 'redis'): 
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       lazyConnect: false,
+      enableAutoPipelining: given.enableAutoPipelining ?? true,
       commandTimeout: given.commandTimeout ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
       connectTimeout: given.connectTimeout ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
       retryStrategy: given.retryStrategy ?? ((attempt: number) => Math.min(attempt * 100, 2000)),

@@ -66,6 +66,8 @@ export function sealRecord(entry: AuditEntry, chainId: string, seq: number, prev
 }
 
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** Whether a string might hold something UNSTORABLE: a cheaper test that most strings pass. */
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 
 /**
  * NUL and unpaired surrogates become U+FFFD: PostgreSQL refuses NUL, and an
@@ -73,7 +75,7 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  * it), so the hash must be computed on what the database gives back.
  */
 function clean(value: string): string {
-  return value.replace(UNSTORABLE, '\uFFFD');
+  return SUSPECT.test(value) ? value.replace(UNSTORABLE, '\uFFFD') : value;
 }
 
 function text(value: unknown, field: string): string {
@@ -133,7 +135,9 @@ function disclosed(value: unknown): AuditEntry['disclosed'] {
     const field = `disclosed[${index}]`;
     if (item === null || typeof item !== 'object') throw new AuditEntryError(field, 'must be an object');
     const d = item as Record<string, unknown>;
-    const subject = text(d.subject, `${field}.subject`);
+    if (typeof d.subject !== 'string') throw new AuditEntryError(`${field}.subject`, 'must be a string');
+    // A hash is plain ASCII: nothing in it to clean.
+    const subject = d.subject;
     // Guard: the log must never become a copy of personal data. Only keyed hashes pass.
     if (!HASH_HEX.test(subject)) throw new AuditEntryError(`${field}.subject`, 'must be a subject hash (64 lowercase hex), never a raw identifier');
     return { subgraph: text(d.subgraph, `${field}.subgraph`), type: text(d.type, `${field}.type`), subject };

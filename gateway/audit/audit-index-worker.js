@@ -19,7 +19,8 @@
 // Plain JavaScript for the same reason as audit-store-sqlite-worker.js.
 // Protocol (replies matched by `id`; 'records' has none):
 //   { id, op: 'open', file, indexFile }      → null
-//   { op: 'records', items: [[chainId, seq, keys[]], …] }  (committed, in seq order per chain)
+//   { op: 'records', chains, seqs, counts, keys }  committed records, in seq order per chain: record i
+//       is chains[i] / seqs[i] (Float64Array) with counts[i] (Uint32Array) subject keys, next in keys (Float64Array)
 //   { id, op: 'settle' }                      → null, once every committed record is indexed
 //   { id, op: 'close' }                       → null
 import { parentPort } from 'node:worker_threads';
@@ -258,8 +259,13 @@ function step(untilCaughtUp) {
   }
 }
 
-function receive(items) {
-  for (const [chainId, seq, subjects] of items) {
+function receive({ chains, seqs, counts, keys }) {
+  let at = 0;
+  for (let i = 0; i < chains.length; i++) {
+    const chainId = chains[i];
+    const seq = seqs[i];
+    const recordKeys = Array.from(keys.subarray(at, at + counts[i]));
+    at += counts[i];
     let queue = waiting.get(chainId);
     if (!queue) waiting.set(chainId, (queue = []));
     // Out of order only when an earlier batch's message was lost with a failed thread: start again from the records.
@@ -267,8 +273,8 @@ function receive(items) {
       for (const item of queue) waitingEntries -= item.keys.length;
       queue.length = 0;
     }
-    queue.push({ seq, keys: subjects });
-    waitingEntries += subjects.length;
+    queue.push({ seq, keys: recordKeys });
+    waitingEntries += recordKeys.length;
   }
   if (waitingEntries >= FLUSH_ENTRIES && !flushSoon) {
     flushSoon = true;
@@ -297,7 +303,7 @@ function close() {
 
 parentPort.on('message', (message) => {
   if (message.op === 'records') {
-    receive(message.items);
+    receive(message);
     return;
   }
   let reply;

@@ -357,7 +357,20 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       // Committed: the index thread files each record under its subjects' keys, once per subject.
       // Should the thread be down, it reads these records back from the file when it runs again.
       indexer.start().catch(() => {});
-      indexer.post({ op: 'records', items: records.map((r) => [r.chainId, r.seq, [...new Set(r.disclosed.map((d) => d.subject))].map(subjectKey)]) });
+      const chainIds: string[] = [];
+      const seqs = new Float64Array(records.length);
+      const counts = new Uint32Array(records.length);
+      const keys: number[] = [];
+      records.forEach((record, i) => {
+        chainIds.push(record.chainId);
+        seqs[i] = record.seq;
+        const subjects = new Set(record.disclosed.map((d) => d.subject));
+        counts[i] = subjects.size;
+        for (const subject of subjects) keys.push(subjectKey(subject));
+      });
+      // Typed arrays are moved to the thread, not copied value by value.
+      const keyArray = Float64Array.from(keys);
+      indexer.post({ op: 'records', chains: chainIds, seqs, counts, keys: keyArray }, [seqs.buffer, counts.buffer, keyArray.buffer]);
     },
 
     async head(chainId) {

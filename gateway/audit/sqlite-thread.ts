@@ -29,8 +29,8 @@ export interface SqliteThreadOptions {
  */
 export interface SqliteThread {
   call(message: Record<string, unknown>): Promise<unknown>;
-  /** Sends to the running thread without waiting; dropped when none runs. */
-  post(message: Record<string, unknown>): void;
+  /** Sends to the running thread without waiting (moving `transfer`'s buffers, not copying them); dropped when none runs. */
+  post(message: Record<string, unknown>, transfer?: ArrayBuffer[]): void;
   /** Starts the thread if it does not run. */
   start(): Promise<void>;
   /** Sends `closing` after whatever is in flight, then stops the thread. */
@@ -132,8 +132,8 @@ export function createSqliteThread(options: SqliteThreadOptions): SqliteThread {
     async call(message) {
       return send(await running(), message);
     },
-    post(message) {
-      worker?.postMessage(message);
+    post(message, transfer) {
+      worker?.postMessage(message, transfer);
     },
     async start() {
       await running();

@@ -13,12 +13,14 @@ export interface Service {
   child: ChildProcess;
   /** CPU time (user + system) the process has used, in milliseconds, from /proc. */
   cpuMs(): number;
+  /** The same for its main thread alone (the event loop); the rest is worker threads (the audit's), V8's and libuv's. */
+  mainThreadCpuMs(): number;
   /** Peak resident set size in MiB (VmHWM). */
   peakRssMiB(): number;
 }
 
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function cpuMsOf(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of /proc/pid/stat (1-based), in clock ticks (100 Hz on Linux).
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
@@ -60,7 +62,7 @@ export function startService(name: string, entry: string, args: string[], env: N
     const child = fork(`${ROOT}${entry}`, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, execArgv: [...nodeOptions, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('message', (m: { ready?: string }) => {
       if (!m.ready) return reject(new Error(`${name}: unexpected message`));
-      resolve({ name, url: m.ready, child, cpuMs: () => cpuMsOf(child.pid!), peakRssMiB: () => peakRssOf(child.pid!) });
+      resolve({ name, url: m.ready, child, cpuMs: () => cpuMsOf(child.pid!), mainThreadCpuMs: () => cpuMsOf(child.pid!, child.pid!), peakRssMiB: () => peakRssOf(child.pid!) });
     });
     child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready`)));
   });
