@@ -102,6 +102,10 @@ const PRUNE_COLUMNS = 'chain_id, from_seq, up_to_seq, head_hash, checkpoint_time
 const PAGE = 1000;
 const WRITER_URL = new URL('./audit-store-sqlite-worker.js', import.meta.url);
 const INDEXER_URL = new URL('./audit-index-worker.js', import.meta.url);
+/** Committed records' subject keys go to the index thread this often… */
+const HANDOVER_MS = 200;
+/** …or as soon as this many wait. */
+const HANDOVER_KEYS = 20_000;
 
 /** The person-search index's file, beside the audit file: `audit.db` → `audit.subjects.db`. */
 export function subjectIndexFile(file: string): string {
@@ -337,6 +341,48 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     },
   };
 
+  /**
+   * Subject keys of committed records, on their way to the index thread.
+   * They go in one message every HANDOVER_MS (or HANDOVER_KEYS keys), not
+   * one per commit: each message wakes the thread, and the wake-up, not the
+   * copy, is what costs the main thread. Keys lost with a crash are read
+   * back from the records by the thread.
+   */
+  const handOver = {
+    chains: [] as string[],
+    seqs: [] as number[],
+    counts: [] as number[],
+    keys: [] as number[],
+    timer: null as NodeJS.Timeout | null,
+    add(records: readonly AuditRecord[]): void {
+      for (const record of records) {
+        const subjects = new Set(record.disclosed.map((d) => d.subject));
+        this.chains.push(record.chainId);
+        this.seqs.push(record.seq);
+        this.counts.push(subjects.size);
+        for (const subject of subjects) this.keys.push(subjectKey(subject));
+      }
+      if (this.keys.length >= HANDOVER_KEYS) this.send();
+      else if (!this.timer) {
+        this.timer = setTimeout(() => this.send(), HANDOVER_MS);
+        this.timer.unref();
+      }
+    },
+    send(): void {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      if (this.chains.length === 0) return;
+      indexer.start().catch(() => {});
+      // Typed arrays are moved to the thread, not copied value by value.
+      const message = { op: 'records', chains: this.chains, seqs: Float64Array.from(this.seqs), counts: Uint32Array.from(this.counts), keys: Float64Array.from(this.keys) };
+      indexer.post(message, [message.seqs.buffer, message.counts.buffer, message.keys.buffer]);
+      this.chains = [];
+      this.seqs = [];
+      this.counts = [];
+      this.keys = [];
+    },
+  };
+
   const store: AuditStore = {
     backend: 'sqlite',
 
@@ -356,21 +402,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       }
       // Committed: the index thread files each record under its subjects' keys, once per subject.
       // Should the thread be down, it reads these records back from the file when it runs again.
-      indexer.start().catch(() => {});
-      const chainIds: string[] = [];
-      const seqs = new Float64Array(records.length);
-      const counts = new Uint32Array(records.length);
-      const keys: number[] = [];
-      records.forEach((record, i) => {
-        chainIds.push(record.chainId);
-        seqs[i] = record.seq;
-        const subjects = new Set(record.disclosed.map((d) => d.subject));
-        counts[i] = subjects.size;
-        for (const subject of subjects) keys.push(subjectKey(subject));
-      });
-      // Typed arrays are moved to the thread, not copied value by value.
-      const keyArray = Float64Array.from(keys);
-      indexer.post({ op: 'records', chains: chainIds, seqs, counts, keys: keyArray }, [seqs.buffer, counts.buffer, keyArray.buffer]);
+      handOver.add(records);
     },
 
     async head(chainId) {
@@ -423,6 +455,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     async settleIndex() {
       if (readOnly) return;
       await writer.start();
+      handOver.send();
       await indexer.call({ op: 'settle' });
     },
 
@@ -526,6 +559,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       if (closed) return;
       closed = true;
       await writer.stop({ op: 'close' });
+      handOver.send();
       await indexer.stop({ op: 'close' });
       reader?.close();
       reader = null;
