@@ -164,14 +164,16 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
   const beforeStart = (): void => {
     if (closed) throw new AuditUnavailableError('The audit store is closed.');
     if (readOnly) throw new AuditUnavailableError('The audit store was opened read-only.');
+  };
+  const prepare = (): void => {
     try {
       mkdirSync(dirname(file), { recursive: true });
     } catch (error) {
       throw new AuditUnavailableError(`Cannot create the folder of ${file}.`, { cause: error });
     }
   };
-  const writer = createSqliteThread({ url: WRITER_URL, name: 'the audit writer thread', open: { op: 'open', file, schema: SCHEMA }, beforeStart });
-  const indexer = createSqliteThread({ url: INDEXER_URL, name: 'the audit index thread', open: { op: 'open', file, indexFile }, beforeStart });
+  const writer = createSqliteThread({ url: WRITER_URL, name: 'the audit writer thread', open: { op: 'open', file, schema: SCHEMA }, beforeStart, prepare });
+  const indexer = createSqliteThread({ url: INDEXER_URL, name: 'the audit index thread', open: { op: 'open', file, indexFile }, beforeStart, prepare });
 
   /** Runs write steps as one transaction in the writer thread. */
   async function write(steps: { sql: string; rows: unknown[][] }[]): Promise<number[]> {

@@ -13,8 +13,10 @@ export interface SqliteThreadOptions {
   name: string;
   /** The first message, sent whenever the thread (re)starts; the thread is usable once it is answered. */
   open: Record<string, unknown>;
-  /** Checked before every start: throw to refuse (store closed, read-only). */
+  /** Checked before every call: throw to refuse (store closed, read-only). */
   beforeStart?: () => void;
+  /** Runs before the thread is launched (create its folder); throw to fail the start. */
+  prepare?: () => void;
 }
 
 /**
@@ -100,6 +102,7 @@ export function createSqliteThread(options: SqliteThreadOptions): SqliteThread {
   }
 
   async function launch(): Promise<Worker> {
+    options.prepare?.();
     const thread = new Worker(url, { execArgv: [] });
     thread.unref();
     thread.on('message', onReply);
