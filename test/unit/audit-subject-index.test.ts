@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
@@ -16,6 +16,15 @@ const hex = (prefix: string): string => prefix.padEnd(64, '0');
 /** Two persons whose hashes share the 13 digits the index keys on, and a third. */
 const TWINS = [`${'abcdef0123456'}${'1'.repeat(51)}`, `${'abcdef0123456'}${'2'.repeat(51)}`];
 const OTHER = hex('7');
+
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
 
 describe('the SQLite person-search index (runs of sorted keys)', () => {
   describe('blocks', () => {
@@ -188,6 +197,18 @@ describe('the SQLite person-search index (runs of sorted keys)', () => {
       expect(indexRuns(file).reduce((n, r) => n + r.entries, 0)).toBe(5);
       expect(await searchAll(other, OTHER)).toEqual(['gateway-a:5', 'gateway-a:4', 'gateway-a:3', 'gateway-a:2', 'gateway-a:1']);
       expect((await verifyAuditStore(other, jwks)).ok).toBe(true);
+    });
+
+    it('never holds up the audit: when the index cannot be written, appends succeed and searches read the records', async () => {
+      const file = auditFile();
+      // A folder where the index file should be: the index thread cannot open it.
+      mkdirSync(subjectIndexFile(file));
+      const store = await open(file);
+      const chain = await writer(store);
+      for (let i = 1; i <= 6; i++) await chain.append(entry(i, [[OTHER], [TWINS[0]]]));
+      expect(await searchAll(store, OTHER)).toEqual(['gateway-a:6', 'gateway-a:4', 'gateway-a:2']);
+      expect(await rejectionOf(store.settleIndex())).toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+      expect((await verifyAuditStore(store, jwks)).ok).toBe(true);
     });
 
     it('drops the runs that pruning emptied, and still verifies', async () => {
