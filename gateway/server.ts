@@ -177,7 +177,7 @@ async function openRequestAudit(config: GatewayConfig, signing: Awaited<ReturnTy
   const retention = auditRetentionFromEnv();
   normalizeAuditRetentionOptions(retention); // a bad AUDIT_RETENTION_DAYS stops start-up
   const lease = await leaseAuditChain({ chainId: config.replicaId, databaseUrl: config.auditDatabaseUrl, dataDir: config.dataDir });
-  const store = await openAuditStore({ databaseUrl: config.auditDatabaseUrl, dataDir: config.dataDir });
+  const store = await openAuditStore({ databaseUrl: config.auditDatabaseUrl, dataDir: config.dataDir, logger });
   const writer = await createAuditWriter({ store, chainId: config.replicaId, signing, logger });
   // Retention: once a day, whole checkpointed ranges older than the retention go, and the pruning is recorded in the chain.
   const prune = () =>

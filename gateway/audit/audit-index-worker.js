@@ -23,6 +23,7 @@
 //       is chains[i] / seqs[i] (Float64Array) with counts[i] (Uint32Array) subject keys, next in keys (Float64Array)
 //   { id, op: 'settle' }                      → null, once every committed record is indexed
 //   { id, op: 'close' }                       → null
+// Of its own accord, at most once a minute: { event: 'failed', message, code } when a round failed.
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { blockLength, blocksOfSorted, keyAt, packBlocks, seqAt, subjectKey } from './audit-subject-runs.js';
@@ -282,11 +283,19 @@ function receive({ chains, seqs, counts, keys }) {
   }
 }
 
+/** At most one failure report a minute: a full disk would otherwise report every second. */
+const REPORT_INTERVAL_MS = 60_000;
+let lastReport = 0;
+
 function stepQuietly() {
   try {
     step(false);
-  } catch {
+  } catch (error) {
     // The next round tries again; the records after the watermark stay searchable meanwhile.
+    if (Date.now() - lastReport >= REPORT_INTERVAL_MS) {
+      lastReport = Date.now();
+      parentPort.postMessage({ event: 'failed', message: String(error?.message ?? error), code: error?.code ?? null });
+    }
   }
 }
 

@@ -106,6 +106,8 @@ const INDEXER_URL = new URL('./audit-index-worker.js', import.meta.url);
 const HANDOVER_MS = 200;
 /** …or as soon as this many wait. */
 const HANDOVER_KEYS = 20_000;
+/** A failing index is reported at most this often. */
+const INDEX_WARNING_INTERVAL_MS = 60_000;
 
 /** The person-search index's file, beside the audit file: `audit.db` → `audit.subjects.db`. */
 export function subjectIndexFile(file: string): string {
@@ -153,7 +155,7 @@ interface SubjectSnapshot {
  * its watermark and the records after it, so it never misses a record.
  */
 export async function openSqliteAuditStore(options: Extract<NormalizedAuditStoreOptions, { backend: 'sqlite' }>): Promise<AuditStore> {
-  const { file, readOnly } = options;
+  const { file, readOnly, logger } = options;
   const indexFile = subjectIndexFile(file);
   let closed = false;
   let reader: Database.Database | null = null;
@@ -173,7 +175,24 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     }
   };
   const writer = createSqliteThread({ url: WRITER_URL, name: 'the audit writer thread', open: { op: 'open', file, schema: SCHEMA }, beforeStart, prepare });
-  const indexer = createSqliteThread({ url: INDEXER_URL, name: 'the audit index thread', open: { op: 'open', file, indexFile }, beforeStart, prepare });
+  let lastIndexWarning = 0;
+  /** The index failing never fails a request, but an operator should know: searches by person slow down as the tail grows. */
+  const indexWarning = (detail: object): void => {
+    if (Date.now() - lastIndexWarning < INDEX_WARNING_INTERVAL_MS) return;
+    lastIndexWarning = Date.now();
+    logger.warn({ ...detail, indexFile }, 'the audit person-search index is not being updated; searches by person read the records after its watermark meanwhile');
+  };
+  const indexer = createSqliteThread({
+    url: INDEXER_URL,
+    name: 'the audit index thread',
+    open: { op: 'open', file, indexFile },
+    beforeStart,
+    prepare,
+    onEvent: (event) => indexWarning({ error: event.message, code: event.code }),
+  });
+  const startIndexer = (): void => {
+    indexer.start().catch((error: Error) => indexWarning({ error: error.message, cause: (error.cause as Error | undefined)?.message }));
+  };
 
   /** Runs write steps as one transaction in the writer thread. */
   async function write(steps: { sql: string; rows: unknown[][] }[]): Promise<number[]> {
@@ -374,7 +393,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
       if (this.chains.length === 0) return;
-      indexer.start().catch(() => {});
+      startIndexer();
       // Typed arrays are moved to the thread, not copied value by value.
       const message = { op: 'records', chains: this.chains, seqs: Float64Array.from(this.seqs), counts: Uint32Array.from(this.counts), keys: Float64Array.from(this.keys) };
       indexer.post(message, [message.seqs.buffer, message.counts.buffer, message.keys.buffer]);
@@ -476,15 +495,25 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
           const blocks = index.prepare('SELECT entries FROM subject_blocks WHERE run = ?');
           // Runs of a chain cover stretches that follow each other: one run at a time, in seq order, is the whole index in seq order.
           for (const { run } of runs) {
-            const entries: { seq: number; subject: string }[] = [];
-            for (const row of blocks.iterate(run) as Iterable<{ entries: Buffer }>) {
-              for (let i = 0; i < blockLength(row.entries); i++) {
-                const seq = seqAt(row.entries, i);
-                if (seq > prunedSeq) entries.push({ seq, subject: keyHex(keyAt(row.entries, i)) });
+            // A run may hold millions of entries: numbers in typed arrays, sorted through a permutation, not objects.
+            const rows = (blocks.all(run) as { entries: Buffer }[]).map((row) => row.entries);
+            const count = rows.reduce((sum, entries) => sum + blockLength(entries), 0);
+            const keys = new Float64Array(count);
+            const seqs = new Float64Array(count);
+            let kept = 0;
+            for (const entries of rows) {
+              for (let i = 0; i < blockLength(entries); i++) {
+                const seq = seqAt(entries, i);
+                if (seq <= prunedSeq) continue;
+                keys[kept] = keyAt(entries, i);
+                seqs[kept++] = seq;
               }
             }
-            entries.sort((a, b) => a.seq - b.seq || (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
-            yield* entries;
+            const order = new Uint32Array(kept);
+            for (let i = 0; i < kept; i++) order[i] = i;
+            // By seq, then key: 13-digit hex keys sort as their numbers do.
+            order.sort((a, b) => seqs[a] - seqs[b] || keys[a] - keys[b]);
+            for (const i of order) yield { seq: seqs[i], subject: keyHex(keys[i]) };
           }
         }
       } catch (error) {

@@ -165,10 +165,20 @@ export interface AuditStoreOptions {
   statementTimeoutMillis?: number;
   /** PostgreSQL pool size. Default 10. */
   poolSize?: number;
+  /**
+   * pino-compatible logger for what no call can report: SQLite's person
+   * index failing in the background (searches stay complete, but slower).
+   * Default: silent.
+   */
+  logger?: AuditStoreLogger;
+}
+
+export interface AuditStoreLogger {
+  warn(object: object, message: string): void;
 }
 
 export type NormalizedAuditStoreOptions =
-  | { backend: 'sqlite'; file: string; readOnly: boolean }
+  | { backend: 'sqlite'; file: string; readOnly: boolean; logger: AuditStoreLogger }
   | {
       backend: 'postgres';
       databaseUrl: string;
@@ -210,7 +220,9 @@ export function normalizeAuditStoreOptions(options: AuditStoreOptions = {}): Nor
   if (typeof dataDir !== 'string' || dataDir.trim() === '') throw new AuditOptionError('dataDir', 'must be a non-empty path');
   const file = options.file ?? join(dataDir, DEFAULT_AUDIT_FILE_NAME);
   if (typeof file !== 'string' || file.trim() === '') throw new AuditOptionError('file', 'must be a non-empty path');
-  return { backend: 'sqlite', file, readOnly };
+  const logger = options.logger ?? { warn: () => {} };
+  if (typeof logger?.warn !== 'function') throw new AuditOptionError('logger', 'must have a warn(object, message) method');
+  return { backend: 'sqlite', file, readOnly, logger };
 }
 
 function positiveInteger(value: unknown, option: string): number {

@@ -17,6 +17,8 @@ export interface SqliteThreadOptions {
   beforeStart?: () => void;
   /** Runs before the thread is launched (create its folder); throw to fail the start. */
   prepare?: () => void;
+  /** Messages the thread sends of its own accord (`{ event, … }`, no id). */
+  onEvent?: (event: { event: string; [field: string]: unknown }) => void;
 }
 
 /**
@@ -91,7 +93,11 @@ export function createSqliteThread(options: SqliteThreadOptions): SqliteThread {
     });
   }
 
-  function onReply(reply: Reply): void {
+  function onReply(reply: Reply | { event: string; [field: string]: unknown }): void {
+    if ('event' in reply) {
+      options.onEvent?.(reply);
+      return;
+    }
     const call = pending.get(reply.id);
     if (!call) return;
     pending.delete(reply.id);

@@ -35,7 +35,7 @@ describe('audit options', () => {
 
   describe('store', () => {
     it('defaults to the SQLite file <dataDir>/audit.db and selects PostgreSQL for a postgres:// URL', () => {
-      expect(normalizeAuditStoreOptions()).toEqual({ backend: 'sqlite', file: 'data/audit.db', readOnly: false });
+      expect(normalizeAuditStoreOptions()).toEqual({ backend: 'sqlite', file: 'data/audit.db', readOnly: false, logger: { warn: expect.any(Function) } });
       expect(normalizeAuditStoreOptions({ dataDir: '/srv/kuasheng' })).toMatchObject({ file: '/srv/kuasheng/audit.db' });
       expect(normalizeAuditStoreOptions({ databaseUrl: 'postgres://audit@db/kuasheng' })).toMatchObject({
         backend: 'postgres',
@@ -48,6 +48,7 @@ describe('audit options', () => {
       ['databaseUrl', { databaseUrl: 'mysql://db/kuasheng' }],
       ['schema', { databaseUrl: 'postgres://db/kuasheng', schema: 'Robert"); DROP' }],
       ['connectionTimeoutMillis', { databaseUrl: 'postgres://db/kuasheng', connectionTimeoutMillis: -1 }],
+      ['logger', { logger: { info: () => {} } as never }],
     ])('refuses a bad %s, naming it', (option, options) => {
       expect(() => normalizeAuditStoreOptions(options)).toThrow(expect.objectContaining({ code: 'INVALID_AUDIT_OPTION', option }));
     });

@@ -203,12 +203,16 @@ describe('the SQLite person-search index (runs of sorted keys)', () => {
       const file = auditFile();
       // A folder where the index file should be: the index thread cannot open it.
       mkdirSync(subjectIndexFile(file));
-      const store = await open(file);
+      const warnings: { object: object; message: string }[] = [];
+      const store = await openAuditStore({ file, logger: { warn: (object, message) => warnings.push({ object, message }) } });
+      stores.push(store);
       const chain = await writer(store);
       for (let i = 1; i <= 6; i++) await chain.append(entry(i, [[OTHER], [TWINS[0]]]));
       expect(await searchAll(store, OTHER)).toEqual(['gateway-a:6', 'gateway-a:4', 'gateway-a:2']);
       expect(await rejectionOf(store.settleIndex())).toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
       expect((await verifyAuditStore(store, jwks)).ok).toBe(true);
+      // Reported to the operator, once for the minute however many records came.
+      expect(warnings).toEqual([{ object: expect.objectContaining({ indexFile: subjectIndexFile(file) }), message: expect.stringContaining('person-search index') }]);
     });
 
     it('drops the runs that pruning emptied, and still verifies', async () => {
