@@ -51,13 +51,19 @@ export class SubgraphClient {
   async post(body: string, headers: Record<string, string>): Promise<SubgraphResponse> {
     let text: string;
     let status: number;
+    // One deadline for the whole exchange (headers and body), like the fallback executor's. Not
+    // AbortSignal.timeout(): its timer stays armed after the answer and, when it fires, makes an
+    // exception and an abort event for a request long finished; this one is cleared at the end.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new Error(`no complete answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     try {
-      // One deadline for the whole exchange (headers and body), like the fallback executor's.
-      const response = await this.pool.request({ method: 'POST', path: this.path, body, headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      const response = await this.pool.request({ method: 'POST', path: this.path, body, headers, signal: deadline.signal });
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
       throw new SubgraphFetchError(`subgraph request failed: ${(error as Error).message}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
     if (status < 200 || status > 299) throw new SubgraphFetchError(`subgraph answered HTTP ${status}`);
     let parsed: unknown;
