@@ -24,8 +24,8 @@
 //   { id, op: 'settle' }                      → null, once every committed record is indexed
 //   { id, op: 'close' }                       → null
 // Of its own accord, at most once a minute: { event: 'failed', message, code } when a round failed.
-import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { openWalDatabase, report, serve, statementCache } from './sqlite-worker-kit.js';
 import { blockLength, blocksOfSorted, keyAt, packBlocks, seqAt, subjectKey } from './audit-subject-runs.js';
 
 const INDEX_SCHEMA = `
@@ -64,45 +64,35 @@ const MAX_MERGED_ENTRIES = 4_000_000;
 let db = null;
 let records = null;
 let timer = null;
-const statements = new Map();
+/** Prepared statements of the index file and of the audit file. */
+let indexStatement = null;
+let recordStatement = null;
 /** chainId → [{ seq, keys }] in seq order: committed records not yet in a run. */
 const waiting = new Map();
 let waitingEntries = 0;
 let flushSoon = false;
 
-function statement(connection, sql) {
-  const key = connection === db ? `i:${sql}` : `r:${sql}`;
-  let prepared = statements.get(key);
-  if (!prepared) {
-    prepared = connection.prepare(sql);
-    statements.set(key, prepared);
-  }
-  return prepared;
-}
-
 function open(file, indexFile) {
-  db = new Database(indexFile);
-  const mode = db.pragma('journal_mode = WAL', { simple: true });
-  if (mode !== 'wal') throw new Error(`cannot switch ${indexFile} to WAL mode (got ${mode})`);
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  db = openWalDatabase(indexFile, 'NORMAL');
   db.exec(INDEX_SCHEMA);
+  indexStatement = statementCache(db);
   // The records are only read here; the writer thread has created the file.
   records = new Database(file, { fileMustExist: true });
   records.pragma('query_only = ON');
   records.pragma('busy_timeout = 5000');
+  recordStatement = statementCache(records);
   timer = setInterval(stepQuietly, FLUSH_INTERVAL_MS);
   return null;
 }
 
 function indexedSeq(chainId) {
-  return statement(db, 'SELECT indexed_seq FROM subject_chains WHERE chain_id = ?').get(chainId)?.indexed_seq ?? 0;
+  return indexStatement('SELECT indexed_seq FROM subject_chains WHERE chain_id = ?').get(chainId)?.indexed_seq ?? 0;
 }
 
 /** Subject keys of the records (from, to] of a chain, read back from the audit file. */
 function readRecords(chainId, from, to) {
   const items = [];
-  for (const row of statement(records, 'SELECT seq, disclosed FROM audit_records WHERE chain_id = ? AND seq > ? AND seq <= ? ORDER BY seq').iterate(chainId, from, to)) {
+  for (const row of recordStatement('SELECT seq, disclosed FROM audit_records WHERE chain_id = ? AND seq > ? AND seq <= ? ORDER BY seq').iterate(chainId, from, to)) {
     const subjects = new Set(JSON.parse(row.disclosed).map((d) => d.subject));
     items.push({ seq: row.seq, keys: [...subjects].map(subjectKey) });
   }
@@ -125,7 +115,7 @@ function flushChain(chainId) {
     while (end < queue.length && queue[end].seq === queue[end - 1].seq + 1) end++;
     items = queue.slice(0, end);
   } else {
-    const last = queue.length > 0 ? queue[0].seq - 1 : (statement(records, 'SELECT MAX(seq) AS seq FROM audit_records WHERE chain_id = ?').get(chainId)?.seq ?? 0);
+    const last = queue.length > 0 ? queue[0].seq - 1 : (recordStatement('SELECT MAX(seq) AS seq FROM audit_records WHERE chain_id = ?').get(chainId)?.seq ?? 0);
     if (last <= from) return false;
     items = readRecords(chainId, from, Math.min(last, from + CATCH_UP_RECORDS));
     if (items.length === 0) {
@@ -147,10 +137,10 @@ function flushChain(chainId) {
       // Another process may have indexed this stretch meanwhile: then this run is not needed.
       if (indexedSeq(chainId) !== from) return false;
       if (keys.length > 0) {
-        const { lastInsertRowid: run } = statement(db, 'INSERT INTO subject_runs (chain_id, from_seq, to_seq, level, entries) VALUES (?, ?, ?, 0, ?)').run(chainId, from + 1, to, keys.length);
-        for (const block of packBlocks(keys, seqs)) statement(db, 'INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(run, block.firstKey, block.entries);
+        const { lastInsertRowid: run } = indexStatement('INSERT INTO subject_runs (chain_id, from_seq, to_seq, level, entries) VALUES (?, ?, ?, 0, ?)').run(chainId, from + 1, to, keys.length);
+        for (const block of packBlocks(keys, seqs)) indexStatement('INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(run, block.firstKey, block.entries);
       }
-      statement(db, 'INSERT INTO subject_chains (chain_id, indexed_seq) VALUES (?, ?) ON CONFLICT (chain_id) DO UPDATE SET indexed_seq = excluded.indexed_seq').run(chainId, to);
+      indexStatement('INSERT INTO subject_chains (chain_id, indexed_seq) VALUES (?, ?) ON CONFLICT (chain_id) DO UPDATE SET indexed_seq = excluded.indexed_seq').run(chainId, to);
       return true;
     })
     .immediate();
@@ -166,7 +156,7 @@ function flushChain(chainId) {
 function entriesOfRun(run, prunedSeq) {
   const keys = [];
   const seqs = [];
-  for (const { entries } of statement(db, 'SELECT entries FROM subject_blocks WHERE run = ? ORDER BY first_key').iterate(run)) {
+  for (const { entries } of indexStatement('SELECT entries FROM subject_blocks WHERE run = ? ORDER BY first_key').iterate(run)) {
     for (let i = 0; i < blockLength(entries); i++) {
       const seq = seqAt(entries, i);
       if (seq <= prunedSeq) continue;
@@ -179,7 +169,7 @@ function entriesOfRun(run, prunedSeq) {
 
 /** Merges the newest FANOUT runs of a chain when they share a level; returns whether it did. */
 function mergeChain(chainId, prunedSeq) {
-  const newest = statement(db, 'SELECT run, from_seq, to_seq, level, entries FROM subject_runs WHERE chain_id = ? ORDER BY from_seq DESC LIMIT ?').all(chainId, FANOUT);
+  const newest = indexStatement('SELECT run, from_seq, to_seq, level, entries FROM subject_runs WHERE chain_id = ? ORDER BY from_seq DESC LIMIT ?').all(chainId, FANOUT);
   if (newest.length < FANOUT || newest.some((r) => r.level !== newest[0].level)) return false;
   if (newest.reduce((sum, r) => sum + r.entries, 0) > MAX_MERGED_ENTRIES) return false;
   // A k-way merge of runs already in (key, seq) order.
@@ -207,17 +197,17 @@ function mergeChain(chainId, prunedSeq) {
     at[best]++;
   }
   db.transaction(() => {
-    const { lastInsertRowid: run } = statement(db, 'INSERT INTO subject_runs (chain_id, from_seq, to_seq, level, entries) VALUES (?, ?, ?, ?, ?)').run(
+    const { lastInsertRowid: run } = indexStatement('INSERT INTO subject_runs (chain_id, from_seq, to_seq, level, entries) VALUES (?, ?, ?, ?, ?)').run(
       chainId,
       newest[newest.length - 1].from_seq,
       newest[0].to_seq,
       newest[0].level + 1,
       total,
     );
-    for (const block of blocksOfSorted(keys, seqs)) statement(db, 'INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(run, block.firstKey, block.entries);
+    for (const block of blocksOfSorted(keys, seqs)) indexStatement('INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(run, block.firstKey, block.entries);
     for (const old of newest) {
-      statement(db, 'DELETE FROM subject_blocks WHERE run = ?').run(old.run);
-      statement(db, 'DELETE FROM subject_runs WHERE run = ?').run(old.run);
+      indexStatement('DELETE FROM subject_blocks WHERE run = ?').run(old.run);
+      indexStatement('DELETE FROM subject_runs WHERE run = ?').run(old.run);
     }
   }).immediate();
   return true;
@@ -226,19 +216,19 @@ function mergeChain(chainId, prunedSeq) {
 /** Drops the runs whose records were all pruned. */
 function dropPruned(chainId, prunedSeq) {
   if (prunedSeq <= 0) return;
-  const gone = statement(db, 'SELECT run FROM subject_runs WHERE chain_id = ? AND to_seq <= ?').all(chainId, prunedSeq);
+  const gone = indexStatement('SELECT run FROM subject_runs WHERE chain_id = ? AND to_seq <= ?').all(chainId, prunedSeq);
   if (gone.length === 0) return;
   db.transaction(() => {
     for (const { run } of gone) {
-      statement(db, 'DELETE FROM subject_blocks WHERE run = ?').run(run);
-      statement(db, 'DELETE FROM subject_runs WHERE run = ?').run(run);
+      indexStatement('DELETE FROM subject_blocks WHERE run = ?').run(run);
+      indexStatement('DELETE FROM subject_runs WHERE run = ?').run(run);
     }
   }).immediate();
 }
 
 function chainIds() {
   const ids = new Set(waiting.keys());
-  for (const row of statement(records, 'SELECT chain_id FROM audit_chains').iterate()) ids.add(row.chain_id);
+  for (const row of recordStatement('SELECT chain_id FROM audit_chains').iterate()) ids.add(row.chain_id);
   return ids;
 }
 
@@ -254,7 +244,7 @@ function step(untilCaughtUp) {
   if (!db) return;
   for (const chainId of chainIds()) {
     while (flushChain(chainId) && untilCaughtUp);
-    const prunedSeq = statement(records, 'SELECT MAX(up_to_seq) AS seq FROM audit_prunes WHERE chain_id = ?').get(chainId)?.seq ?? 0;
+    const prunedSeq = recordStatement('SELECT MAX(up_to_seq) AS seq FROM audit_prunes WHERE chain_id = ?').get(chainId)?.seq ?? 0;
     dropPruned(chainId, prunedSeq);
     while (mergeChain(chainId, prunedSeq));
   }
@@ -294,7 +284,7 @@ function stepQuietly() {
     // The next round tries again; the records after the watermark stay searchable meanwhile.
     if (Date.now() - lastReport >= REPORT_INTERVAL_MS) {
       lastReport = Date.now();
-      parentPort.postMessage({ event: 'failed', message: String(error?.message ?? error), code: error?.code ?? null });
+      report({ event: 'failed', message: String(error?.message ?? error), code: error?.code ?? null });
     }
   }
 }
@@ -302,7 +292,8 @@ function stepQuietly() {
 function close() {
   if (timer) clearInterval(timer);
   timer = null;
-  statements.clear();
+  indexStatement = null;
+  recordStatement = null;
   db?.close();
   records?.close();
   db = null;
@@ -310,21 +301,9 @@ function close() {
   return null;
 }
 
-parentPort.on('message', (message) => {
-  if (message.op === 'records') {
-    receive(message);
-    return;
-  }
-  let reply;
-  try {
-    let result = null;
-    if (message.op === 'open') result = open(message.file, message.indexFile);
-    else if (message.op === 'settle') step(true);
-    else if (message.op === 'close') result = close();
-    else throw new Error(`unknown operation ${message.op}`);
-    reply = { id: message.id, ok: true, result };
-  } catch (error) {
-    reply = { id: message.id, ok: false, error: { message: String(error?.message ?? error), code: error?.code ?? null } };
-  }
-  parentPort.postMessage(reply);
+serve({
+  open: (message) => open(message.file, message.indexFile),
+  records: receive,
+  settle: () => step(true),
+  close,
 });

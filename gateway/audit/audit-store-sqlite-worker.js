@@ -10,30 +10,16 @@
 //   { id, op: 'run', steps: [{ sql, rows }] } → changes per step
 //   { id, op: 'close' }                      → null
 // A reply is { id, ok: true, result } or { id, ok: false, error: { message, code } }.
-import { parentPort } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import { openWalDatabase, serve, statementCache } from './sqlite-worker-kit.js';
 
 let db = null;
-const statements = new Map();
-
-function statement(sql) {
-  let prepared = statements.get(sql);
-  if (!prepared) {
-    prepared = db.prepare(sql);
-    statements.set(sql, prepared);
-  }
-  return prepared;
-}
+let statement = null;
 
 function open(file, schema) {
-  db = new Database(file);
-  const mode = db.pragma('journal_mode = WAL', { simple: true });
-  if (mode !== 'wal') throw new Error(`cannot switch ${file} to WAL mode (got ${mode})`);
   // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power
   // loss, and an acknowledged audit record must never be lost. Please leave it.
-  db.pragma('synchronous = FULL');
-  // This thread may wait for another process (the verifier, a prune) without stalling requests.
-  db.pragma('busy_timeout = 5000');
+  db = openWalDatabase(file, 'FULL');
+  statement = statementCache(db);
   db.exec(schema);
   return null;
 }
@@ -47,23 +33,14 @@ function run(steps) {
 }
 
 function close() {
-  statements.clear();
   db?.close();
   db = null;
+  statement = null;
   return null;
 }
 
-parentPort.on('message', (message) => {
-  let reply;
-  try {
-    let result;
-    if (message.op === 'open') result = open(message.file, message.schema);
-    else if (message.op === 'run') result = run(message.steps);
-    else if (message.op === 'close') result = close();
-    else throw new Error(`unknown operation ${message.op}`);
-    reply = { id: message.id, ok: true, result };
-  } catch (error) {
-    reply = { id: message.id, ok: false, error: { message: String(error?.message ?? error), code: error?.code ?? null } };
-  }
-  parentPort.postMessage(reply);
+serve({
+  open: (message) => open(message.file, message.schema),
+  run: (message) => run(message.steps),
+  close,
 });
