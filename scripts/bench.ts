@@ -18,12 +18,13 @@
  * --connections C (16) --workloads W1,W3 (all) --json FILE --no-micro
  * --profile DIR (writes a V8 CPU profile of gateway (a) into DIR on exit).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { subjectIndexFile } from '../gateway/audit/audit-store-sqlite.js';
 import { seedDatabases } from './seed/index.js';
 import { ensureGatewayKeys } from '../subgraphs/common/gateway-keys.js';
 import { writeTestTrustList, testToken } from '../test/support/identity.js';
@@ -240,6 +241,16 @@ try {
       }
     }
   }
+  // Does (a)'s person-search index keep up with the load? Searches read the records after its watermark directly.
+  const head = (audit.prepare('SELECT MAX(seq) AS seq FROM audit_records WHERE chain_id = ?').get(replica) as { seq: number }).seq;
+  const indexFile = subjectIndexFile(join(dataDir, 'audit.db'));
+  const personIndex = { head, indexedSeq: 0, runs: 0, entries: 0 };
+  if (existsSync(indexFile)) {
+    const index = new Database(indexFile, { readonly: true, fileMustExist: true });
+    personIndex.indexedSeq = (index.prepare('SELECT indexed_seq FROM subject_chains WHERE chain_id = ?').get(replica) as { indexed_seq: number } | undefined)?.indexed_seq ?? 0;
+    Object.assign(personIndex, index.prepare('SELECT COUNT(*) AS runs, COALESCE(SUM(entries), 0) AS entries FROM subject_runs WHERE chain_id = ?').get(replica));
+    index.close();
+  }
   audit.close();
   await auditPostgres.end();
 
@@ -264,6 +275,7 @@ try {
     settings: { persons, rounds, duration, connections, workloads: workloads.map((w) => w.id) },
     configurations: CONFIGS,
     peakRssMiB: peakRss,
+    personIndex,
     workloads: Object.fromEntries(
       workloads.map((w): [string, WorkloadReport] => {
         const s = Object.fromEntries(order.map((c) => [c, summarise(results.get(`${w.id}/${c}`)!)]));
@@ -335,6 +347,9 @@ try {
     const responsesTotal = workloads.reduce((sum, w) => sum + report.workloads[w.id][c].responses, 0);
     say(`(${c}) answered ${responsesTotal} requests in the measured rounds and wrote ${auditTotal} audit records (requests in flight at a round's end are answered and audited after the load generator stopped counting).`);
   }
+  say(
+    `(a)'s person-search index at the end of the run: ${personIndex.entries} entries in ${personIndex.runs} runs, indexed up to record ${personIndex.indexedSeq} of ${personIndex.head} (searches read the ${personIndex.head - personIndex.indexedSeq} after it from the records).`,
+  );
   if (micro) {
     const m = microReport as { auditAppendsPerSecond: { sqlite: number; postgres: number }; offlineDocumentVerificationsPerSecond: { median: number } };
     say();
