@@ -131,17 +131,27 @@ function operation(value: unknown): AuditEntry['operation'] {
 
 function disclosed(value: unknown): AuditEntry['disclosed'] {
   if (!Array.isArray(value)) throw new AuditEntryError('disclosed', 'must be an array');
-  return value.map((item, index) => {
-    const field = `disclosed[${index}]`;
-    if (item === null || typeof item !== 'object') throw new AuditEntryError(field, 'must be an object');
-    const d = item as Record<string, unknown>;
-    if (typeof d.subject !== 'string') throw new AuditEntryError(`${field}.subject`, 'must be a string');
+  // A batch of 50 persons disclosed by two domains is 100 items naming 50 subjects: each is checked once.
+  const checked = new Set<string>();
+  // Field names such as `disclosed[7].subject` are made only for an error: this runs for every item of every record.
+  const field = (index: number, name?: string): string => `disclosed[${index}]${name ? `.${name}` : ''}`;
+  const items: AuditEntry['disclosed'] = new Array(value.length);
+  for (let index = 0; index < value.length; index++) {
+    const item = value[index] as unknown;
+    if (item === null || typeof item !== 'object') throw new AuditEntryError(field(index), 'must be an object');
+    const { subject, subgraph, type } = item as Record<string, unknown>;
+    if (typeof subject !== 'string') throw new AuditEntryError(field(index, 'subject'), 'must be a string');
+    if (!checked.has(subject)) {
+      // Guard: the log must never become a copy of personal data. Only keyed hashes pass.
+      if (!HASH_HEX.test(subject)) throw new AuditEntryError(field(index, 'subject'), 'must be a subject hash (64 lowercase hex), never a raw identifier');
+      checked.add(subject);
+    }
+    if (typeof subgraph !== 'string') throw new AuditEntryError(field(index, 'subgraph'), 'must be a string');
+    if (typeof type !== 'string') throw new AuditEntryError(field(index, 'type'), 'must be a string');
     // A hash is plain ASCII: nothing in it to clean.
-    const subject = d.subject;
-    // Guard: the log must never become a copy of personal data. Only keyed hashes pass.
-    if (!HASH_HEX.test(subject)) throw new AuditEntryError(`${field}.subject`, 'must be a subject hash (64 lowercase hex), never a raw identifier');
-    return { subgraph: text(d.subgraph, `${field}.subgraph`), type: text(d.type, `${field}.type`), subject };
-  });
+    items[index] = { subgraph: clean(subgraph), type: clean(type), subject };
+  }
+  return items;
 }
 
 function outcome(value: unknown): AuditEntry['outcome'] {

@@ -124,6 +124,16 @@ describe('audit record', () => {
 
     it.each([
       ['disclosed[0].subject', { disclosed: [{ subgraph: 'household', type: 'Person', subject: '110101199003071234' }] }],
+      // Each subject is checked once per entry: a raw identifier after a checked hash is still refused.
+      ['disclosed[2].subject', { disclosed: [
+        { subgraph: 'household', type: 'Person', subject: 'a1'.repeat(32) },
+        { subgraph: 'credit', type: 'Person', subject: 'a1'.repeat(32) },
+        { subgraph: 'credit', type: 'Person', subject: '110101199003071234' },
+      ] }],
+      ['disclosed[1].subgraph', { disclosed: [
+        { subgraph: 'household', type: 'Person', subject: 'a1'.repeat(32) },
+        { subgraph: 7, type: 'Person', subject: 'a1'.repeat(32) },
+      ] }],
       ['outcome', { outcome: 'MAYBE' }],
       ['time', { time: 'yesterday' }],
       ['caller.tokenId', { caller: { subject: 's', organisation: 'o', province: 'p', issuer: 'i' } }],
