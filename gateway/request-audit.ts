@@ -88,15 +88,22 @@ export interface RequestAuditOptions {
  */
 export function createRequestAudit(options: RequestAuditOptions) {
   // HMAC of recently disclosed subjects: a batch of 50 persons disclosed by two domains is 100 HMACs,
-  // most of them seen again soon. In memory only, bounded, oldest out first.
-  const hashes = new Map<string, string>();
+  // most of them seen again soon. In memory only, bounded, oldest of the type out first. Keyed by type,
+  // then key, so that a lookup builds no string.
+  const hashes = new Map<string, Map<string, string>>();
+  let cached = 0;
   const hashOf = (type: string, key: string): string => {
-    const id = `${type}\u0000${key}`;
-    let hash = hashes.get(id);
+    let byKey = hashes.get(type);
+    if (!byKey) hashes.set(type, (byKey = new Map()));
+    let hash = byKey.get(key);
     if (hash === undefined) {
       hash = subjectHash(options.subjectKey, type, key);
-      if (hashes.size >= SUBJECT_HASH_CACHE_SIZE) hashes.delete(hashes.keys().next().value!);
-      hashes.set(id, hash);
+      if (cached >= SUBJECT_HASH_CACHE_SIZE && byKey.size > 0) {
+        byKey.delete(byKey.keys().next().value!);
+        cached--;
+      }
+      byKey.set(key, hash);
+      cached++;
     }
     return hash;
   };
@@ -106,13 +113,14 @@ export function createRequestAudit(options: RequestAuditOptions) {
     if (answer.rejection) codes.add(answer.rejection.code);
     if (codes.size === 0 && answer.status !== 200) for (const code of codesFromBody(answer.body)) codes.add(code);
     // Each (domain, subject) once: a person listed twice in one answer was disclosed once.
-    const seen = new Set<string>();
+    const seen = new Map<string, Set<string>>();
     const disclosed: AuditEntry['disclosed'] = [];
     for (const d of draft.disclosed) {
       const subject = hashOf(d.type, d.key);
-      const id = `${d.subgraph}\u0000${subject}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
+      let bySubgraph = seen.get(d.subgraph);
+      if (!bySubgraph) seen.set(d.subgraph, (bySubgraph = new Set()));
+      if (bySubgraph.has(subject)) continue;
+      bySubgraph.add(subject);
       disclosed.push({ subgraph: d.subgraph, type: d.type, subject });
     }
     const outcome = classifyOutcome(answer.status, codes, disclosed.length > 0);

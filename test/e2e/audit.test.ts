@@ -104,6 +104,18 @@ describe('the audit trail (embedded SQLite store)', () => {
     expect(JSON.stringify(record)).not.toContain(PERSON.idNumber);
   });
 
+  it('lists each (domain, subject) once, however often the answer names the person', async () => {
+    const response = await federation.query(
+      `query Twice($id: ID!, $ids: [ID!]!) { person(idNumber: $id) { name credit { activeNegativeRecords } } persons(idNumbers: $ids) { name credit { dishonestJudgmentDebtor } } }`,
+      { id: PERSON.idNumber, ids: [PERSON.idNumber, PERSON.idNumber] },
+    );
+    expect(response.status).toBe(200);
+    expect((response.body as { data: { persons: unknown[] } }).data.persons).toHaveLength(2);
+    const [record] = await recordsOf(store, response.headers.get('x-request-id')!);
+    const personHash = subjectHash(await ensureAuditKey(dataDir), 'Person', PERSON.idNumber);
+    expect(record.disclosed.filter((d) => d.subject === personHash).map((d) => d.subgraph).sort()).toEqual(['credit', 'household']);
+  });
+
   it('refuses to start a second gateway on the same audit chain, naming the setting to fix', async () => {
     await expect(federation.startGateway({ GATEWAY_REPLICA_ID: REPLICA })).rejects.toThrow(/GATEWAY_REPLICA_ID/);
     // The first one is unaffected.
