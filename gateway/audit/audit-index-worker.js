@@ -23,7 +23,7 @@
 //       is chains[i] / seqs[i] (Float64Array) with counts[i] (Uint32Array) subject keys, next in keys (Float64Array)
 //   { id, op: 'settle' }                      → null, once every committed record is indexed
 //   { id, op: 'close' }                       → null
-// Of its own accord, at most once a minute: { event: 'failed', message, code } when a round failed.
+// Of its own accord: { event: 'failed', message, code } when a round failed (the store throttles the warnings).
 import Database from 'better-sqlite3';
 import { openWalDatabase, report, serve, statementCache } from './sqlite-worker-kit.js';
 import { blockLength, blocksOfSorted, keyAt, packBlocks, seqAt, subjectKey } from './audit-subject-runs.js';
@@ -273,19 +273,13 @@ function receive({ chains, seqs, counts, keys }) {
   }
 }
 
-/** At most one failure report a minute: a full disk would otherwise report every second. */
-const REPORT_INTERVAL_MS = 60_000;
-let lastReport = 0;
-
 function stepQuietly() {
   try {
     step(false);
   } catch (error) {
     // The next round tries again; the records after the watermark stay searchable meanwhile.
-    if (Date.now() - lastReport >= REPORT_INTERVAL_MS) {
-      lastReport = Date.now();
-      report({ event: 'failed', message: String(error?.message ?? error), code: error?.code ?? null });
-    }
+    // The store decides how often to tell the operator.
+    report({ event: 'failed', message: String(error?.message ?? error), code: error?.code ?? null });
   }
 }
 

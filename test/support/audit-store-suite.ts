@@ -75,7 +75,8 @@ async function runCli(script: string, args: string[]): Promise<{ code: number | 
   return { code, stdout, stderr };
 }
 
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+/** The error a promise rejects with; fails when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
   try {
     await promise;
   } catch (error) {

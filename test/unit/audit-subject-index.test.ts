@@ -10,21 +10,12 @@ import { openAuditStore, type AuditStore } from '../../gateway/audit/audit-store
 import { BLOCK_ENTRIES, blockLength, keyAt, keyHex, packBlocks, seqAt, seqsOfKey, subjectKey } from '../../gateway/audit/audit-subject-runs.js';
 import { verifyAuditStore } from '../../gateway/audit/audit-verifier.js';
 import { createAuditWriter, type AuditWriter, type AuditWriterOptions } from '../../gateway/audit/audit-writer.js';
-import { requestEntry } from '../support/audit-store-suite.js';
+import { rejectionOf, requestEntry } from '../support/audit-store-suite.js';
 
 const hex = (prefix: string): string => prefix.padEnd(64, '0');
 /** Two persons whose hashes share the 13 digits the index keys on, and a third. */
 const TWINS = [`${'abcdef0123456'}${'1'.repeat(51)}`, `${'abcdef0123456'}${'2'.repeat(51)}`];
 const OTHER = hex('7');
-
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('the SQLite person-search index (runs of sorted keys)', () => {
   describe('blocks', () => {
