@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SUBGRAPHS } from '../../subgraphs/catalog.js';
+import { SERVICES, SUBGRAPHS } from '../../subgraphs/catalog.js';
 import { subgraphPortVariable } from '../../subgraphs/config.js';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { postGraphQL } from '../support/federation.js';
@@ -51,10 +51,12 @@ describe('npm start', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-start-'));
     folders.push(dataDir);
     const env: NodeJS.ProcessEnv = { DATA_DIR: dataDir, SEED_PERSONS: '200', GATEWAY_PORT: String(await freePort()) };
-    for (const s of SUBGRAPHS) env[subgraphPortVariable(s.name)] = String(await freePort());
+    // Every service on a free port, the audit subgraph too: a default port may be taken by anything else running.
+    for (const s of SERVICES) env[subgraphPortVariable(s.name)] = String(await freePort());
     const run = startScript(env);
     try {
-      await waitFor(() => run.output().includes('Ctrl-C stops it'), 90_000);
+      // The last line printed: the output may arrive in several chunks, and the example comes after 'Ctrl-C stops it'.
+      await waitFor(() => run.output().includes('the profile of'), 90_000);
       const output = run.output();
       expect(output).toContain(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`);
       for (const s of SUBGRAPHS) expect(output).toContain(s.name);
@@ -81,7 +83,13 @@ describe('npm start', () => {
       expect(await run.exited).toBe(0);
       await expect(fetch(`http://127.0.0.1:${env.GATEWAY_PORT}/health`)).rejects.toThrow();
     } finally {
-      run.child.kill('SIGKILL');
+      // When an assertion failed the federation still runs: Ctrl-C lets the script stop its children,
+      // which SIGKILL alone would leave behind holding their ports.
+      if (run.child.exitCode === null) {
+        run.child.kill('SIGINT');
+        await Promise.race([run.exited, new Promise((r) => setTimeout(r, 10_000))]);
+        run.child.kill('SIGKILL');
+      }
     }
   });
 
