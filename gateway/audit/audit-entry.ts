@@ -1,5 +1,5 @@
 import { AuditEntryError } from './audit-errors.js';
-import { AUDIT_OUTCOMES, hashRecord, type AuditCaller, type AuditEntry, type AuditRecord } from './audit-record.js';
+import { AUDIT_OUTCOMES, freezeDisclosed, hashRecord, type AuditCaller, type AuditEntry, type AuditRecord } from './audit-record.js';
 
 const OPERATION_TYPES = ['query', 'mutation', 'subscription'] as const;
 const HASH_HEX = /^[0-9a-f]{64}$/;
@@ -136,6 +136,10 @@ function disclosed(value: unknown): AuditEntry['disclosed'] {
   // Field names such as `disclosed[7].subject` are made only for an error: this runs for every item of every record.
   const field = (index: number, name?: string): string => `disclosed[${index}]${name ? `.${name}` : ''}`;
   const items: AuditEntry['disclosed'] = new Array(value.length);
+  let lastSubgraph: string | null = null;
+  let cleanSubgraph = '';
+  let lastType: string | null = null;
+  let cleanType = '';
   for (let index = 0; index < value.length; index++) {
     const item = value[index] as unknown;
     if (item === null || typeof item !== 'object') throw new AuditEntryError(field(index), 'must be an object');
@@ -148,9 +152,13 @@ function disclosed(value: unknown): AuditEntry['disclosed'] {
     }
     if (typeof subgraph !== 'string') throw new AuditEntryError(field(index, 'subgraph'), 'must be a string');
     if (typeof type !== 'string') throw new AuditEntryError(field(index, 'type'), 'must be a string');
-    // A hash is plain ASCII: nothing in it to clean.
-    items[index] = { subgraph: clean(subgraph), type: clean(type), subject };
+    // A hash is plain ASCII: nothing in it to clean. Domain and type names repeat from item to item.
+    if (subgraph !== lastSubgraph) cleanSubgraph = clean((lastSubgraph = subgraph));
+    if (type !== lastType) cleanType = clean((lastType = type));
+    items[index] = { subgraph: cleanSubgraph, type: cleanType, subject };
   }
+  // Frozen: the store writes the same text the hash was computed on (disclosedJson).
+  freezeDisclosed(items);
   return items;
 }
 

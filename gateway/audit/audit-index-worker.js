@@ -26,6 +26,7 @@
 // Of its own accord: { event: 'failed', message, code } when a round failed (the store throttles the warnings).
 import Database from 'better-sqlite3';
 import { openWalDatabase, report, serve, statementCache } from './sqlite-worker-kit.js';
+import { disclosedSubjects } from './audit-disclosed-column.js';
 import { blockLength, blocksOfSorted, keyAt, packBlocks, seqAt, subjectKey } from './audit-subject-runs.js';
 
 const INDEX_SCHEMA = `
@@ -93,7 +94,7 @@ function indexedSeq(chainId) {
 function readRecords(chainId, from, to) {
   const items = [];
   for (const row of recordStatement('SELECT seq, disclosed FROM audit_records WHERE chain_id = ? AND seq > ? AND seq <= ? ORDER BY seq').iterate(chainId, from, to)) {
-    const subjects = new Set(JSON.parse(row.disclosed).map((d) => d.subject));
+    const subjects = disclosedSubjects(row.disclosed);
     items.push({ seq: row.seq, keys: [...subjects].map(subjectKey) });
   }
   return items;

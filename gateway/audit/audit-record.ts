@@ -88,9 +88,21 @@ export const AUDIT_RECORD_FORMAT = 'kuasheng-audit-record/1';
  * back the same strings and IEEE doubles, so the hash survives round trips.
  */
 export function canonicalRecord(record: Omit<AuditRecord, 'hash'>): string {
+  const [head, disclosed, tail] = canonicalParts(record);
+  return head + disclosed + tail;
+}
+
+/**
+ * {@link canonicalRecord} in three pieces: what comes before the `disclosed`
+ * list, the list, and what comes after. The list is most of a record (a
+ * 50-person batch check discloses 100 items) and plain ASCII; hashed on its
+ * own, it is not copied into one string with the rest, which is two-byte as
+ * soon as a name in it is Chinese.
+ */
+function canonicalParts(record: Omit<AuditRecord, 'hash'>): [string, string, string] {
   const caller = record.caller ?? null;
   const operation = record.operation ?? { name: null, type: null, hash: null };
-  return JSON.stringify([
+  const head = JSON.stringify([
     AUDIT_RECORD_FORMAT,
     record.chainId,
     record.seq,
@@ -105,19 +117,55 @@ export function canonicalRecord(record: Omit<AuditRecord, 'hash'>): string {
     [operation.name ?? null, operation.type ?? null, operation.hash ?? null],
     record.requested,
     record.denied,
-    // Not an array only when a row was changed by hand: hash it as found, so the mismatch shows.
-    Array.isArray(record.disclosed) ? record.disclosed.map((d) => (d !== null && typeof d === 'object' ? [d.subgraph, d.type, d.subject] : d)) : record.disclosed,
+  ]);
+  const tail = JSON.stringify([
     record.outcome,
     record.httpStatus,
     record.errorCodes,
     record.latencyMs,
     record.detail === undefined || record.detail === null ? null : sortKeys(record.detail),
   ]);
+  // `[…head]` and `[…tail]` joined around the list: the same text as one JSON.stringify of the whole array.
+  return [`${head.slice(0, -1)},`, disclosedJson(record.disclosed), `,${tail.slice(1)}`];
+}
+
+/**
+ * The text of each frozen `disclosed` list, once made: a record's list is
+ * written out twice, for its hash and for its row, and it is most of the
+ * record. Only lists frozen by {@link freezeDisclosed} are remembered (they
+ * cannot change afterwards); for them the entry is null until the text is made.
+ */
+const disclosedTexts = new WeakMap<readonly unknown[], string | null>();
+
+/**
+ * Freezes a `disclosed` list and its items (normalizeAuditEntry does, for the
+ * copy it makes), so that {@link disclosedJson} may remember its text.
+ */
+export function freezeDisclosed(list: DisclosedSubject[]): void {
+  for (const item of list) Object.freeze(item);
+  Object.freeze(list);
+  disclosedTexts.set(list, null);
+}
+
+/**
+ * The `disclosed` list as {@link canonicalRecord} writes it,
+ * `[[subgraph, type, subject], …]`. The stores keep the list in this form
+ * too (audit-columns.ts).
+ */
+export function disclosedJson(disclosed: unknown): string {
+  // Not an array only when a row was changed by hand: hashed as found, so the mismatch shows.
+  if (!Array.isArray(disclosed)) return JSON.stringify(disclosed) ?? 'null';
+  const known = disclosedTexts.get(disclosed);
+  if (typeof known === 'string') return known;
+  const text = JSON.stringify(disclosed.map((d: DisclosedSubject | null) => (d !== null && typeof d === 'object' ? [d.subgraph, d.type, d.subject] : d)));
+  if (known === null) disclosedTexts.set(disclosed, text);
+  return text;
 }
 
 /** The record's hash: SHA-256 hex of {@link canonicalRecord}. Any `hash` property on the argument is ignored. */
 export function hashRecord(record: Omit<AuditRecord, 'hash'>): string {
-  return createHash('sha256').update(canonicalRecord(record), 'utf8').digest('hex');
+  const [head, disclosed, tail] = canonicalParts(record);
+  return createHash('sha256').update(head, 'utf8').update(disclosed, 'utf8').update(tail, 'utf8').digest('hex');
 }
 
 /** Whether a stored record still hashes to its own `hash` (its contents, seq, chain and link unchanged). */

@@ -85,7 +85,8 @@ export interface SqlDialect {
 
 /** The exact test of a SQLite record's disclosed subjects, for indexes that may name records that did not disclose it. */
 export function sqliteDisclosedSubject(bind: Bind, subjectHash: string): string {
-  return `EXISTS (SELECT 1 FROM json_each(r.disclosed) d WHERE d.value ->> '$.subject' = ${bind(subjectHash)})`;
+  // Items are [subgraph, type, subject]; stores written before hold { subgraph, type, subject }.
+  return `EXISTS (SELECT 1 FROM json_each(r.disclosed) d WHERE COALESCE(d.value ->> '$[2]', d.value ->> '$.subject') = ${bind(subjectHash)})`;
 }
 
 function binder(params: unknown[], dialect: SqlDialect): Bind {

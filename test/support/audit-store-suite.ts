@@ -205,6 +205,30 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         expect(await verifyAuditStore(reopened, jwks)).toMatchObject({ ok: true, problem: null });
       });
 
+      it('reads, searches and verifies records stored with one object per disclosed item (written before the compact form)', async () => {
+        const db = await database();
+        let store = await open(db);
+        const chain = await writer(store, 'gateway-a');
+        const written: AuditRecord[] = [];
+        for (let i = 1; i <= 4; i++) {
+          const subjects = [[SUBJECT.wang, SUBJECT.li], [SUBJECT.li], [], [SUBJECT.company]][i - 1];
+          written.push(await chain.append(requestEntry(i, { disclosed: subjects.map((subject) => ({ subgraph: 'household', type: 'Person', subject })) })));
+        }
+        await chain.close();
+        await store.close();
+        for (const record of written) {
+          const objects = JSON.stringify(record.disclosed.map((d) => ({ subgraph: d.subgraph, type: d.type, subject: d.subject })));
+          await db.execute('UPDATE audit_records SET disclosed = ? WHERE chain_id = ? AND seq = ?', [objects, record.chainId, record.seq]);
+        }
+        store = await open(db);
+        expect(await collect(store.readChain('gateway-a'))).toEqual(written);
+        const found = async (subjectHash: string) => (await store.search({ subjectHash }, { first: 10 })).records.map((r) => r.seq);
+        expect(await found(SUBJECT.li)).toEqual([2, 1]);
+        expect(await found(SUBJECT.company)).toEqual([4]);
+        expect((await store.accessReport(SUBJECT.wang, at(0), at(100))).reduce((n, row) => n + row.accesses, 0)).toBe(1);
+        expect(await verifyAuditStore(store, jwks)).toMatchObject({ ok: true, problem: null });
+      });
+
       it('commits concurrent appends together in few transactions (group commit)', async () => {
         const store = await open(await database());
         const chain = await writer(store, 'gateway-a');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import {
   subjectHash,
   type AuditRecord,
 } from '../../gateway/audit/audit-record.js';
+import { RECORD_COLUMNS, recordToRow } from '../../gateway/audit/audit-columns.js';
 import { requestEntry } from '../support/audit-store-suite.js';
 
 const folders: string[] = [];
@@ -69,6 +71,38 @@ describe('audit record', () => {
     });
   });
 
+  describe('canonicalRecord on records as they may be found (rows changed by hand included)', () => {
+    const base = sealRecord(requestEntry(1), 'gateway-a', 1, '0'.repeat(64));
+    /** The documented serialisation, written the plain way: what the optimised one must equal. */
+    const reference = (r: Omit<AuditRecord, 'hash'>): string =>
+      JSON.stringify([
+        'kuasheng-audit-record/1', r.chainId, r.seq, r.prevHash, r.kind, r.time, r.requestId, r.replica,
+        r.caller === null || r.caller === undefined ? null : [r.caller.subject, r.caller.organisation, r.caller.province, r.caller.issuer, r.caller.tokenId],
+        r.matter ?? null, r.caseNumber ?? null, [r.operation?.name ?? null, r.operation?.type ?? null, r.operation?.hash ?? null],
+        r.requested, r.denied,
+        Array.isArray(r.disclosed) ? r.disclosed.map((d) => (d !== null && typeof d === 'object' ? [d.subgraph, d.type, d.subject] : d)) : r.disclosed,
+        r.outcome, r.httpStatus, r.errorCodes, r.latencyMs, r.detail ?? null,
+      ]);
+    const item = (subgraph: unknown, type: unknown, subject: unknown) => ({ subgraph, type, subject }) as AuditRecord['disclosed'][number];
+    it.each<[string, Partial<Record<keyof AuditRecord, unknown>>]>([
+      ['a 50-person batch from two domains', { disclosed: ['household', 'credit'].flatMap((subgraph) => Array.from({ length: 50 }, (_, i) => item(subgraph, 'Person', i.toString(16).padStart(64, 'a')))) }],
+      ['no disclosure', { disclosed: [] }],
+      ['names that need escaping', { disclosed: [item('户籍"\\', 'Per\u2028son', 'x\u0000y'), item('household', 'Organisation', '😀')] }],
+      ['a Chinese organisation', { caller: { subject: 's', organisation: '西藏自治区公安厅', province: '540000', issuer: 'i', tokenId: 't' } }],
+      ['items that are not objects', { disclosed: [null, 3, 'household', ['household', 'Person', 'a1']] }],
+      ['items with a field missing or not a string', { disclosed: [{ subgraph: 'household', type: 'Person' }, item('household', 'Person', 7), item(null, 'Person', 'a1')] }],
+      ['a list that is not a list', { disclosed: 'household:Person:a1' }],
+      ['no list at all', { disclosed: undefined }],
+      ['a null list', { disclosed: null }],
+      ['other fields missing', { requested: undefined, errorCodes: null, operation: undefined, caller: undefined }],
+    ])('equals the documented serialisation, and hashes it: %s', (_name, change) => {
+      const record = { ...withoutHash(base), ...change } as Omit<AuditRecord, 'hash'>;
+      const text = canonicalRecord(record);
+      expect(text).toBe(reference(record));
+      expect(hashRecord(record)).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+    });
+  });
+
   describe('subjectHash', () => {
     const key = new Uint8Array(32);
 
@@ -114,6 +148,20 @@ describe('audit record', () => {
       expect(normalized).not.toHaveProperty('detail');
       entry.requested.push('Person.credit');
       expect(normalized.requested).toEqual(['Query.person', 'Person.name']);
+    });
+
+    it('freezes its own copy of the disclosed list, so the row written is the text that was hashed', () => {
+      const entry = requestEntry(1);
+      const normalized = normalizeAuditEntry(entry);
+      expect(Object.isFrozen(normalized.disclosed)).toBe(true);
+      expect(normalized.disclosed.every((item) => Object.isFrozen(item))).toBe(true);
+      expect(() => (normalized.disclosed[0] as { subject: string }).subject = 'f'.repeat(64)).toThrow(TypeError);
+      // The caller's entry stays the caller's.
+      expect(Object.isFrozen(entry.disclosed) || Object.isFrozen(entry.disclosed[0])).toBe(false);
+      const record = sealRecord(normalized, 'gateway-a', 1, '0'.repeat(64));
+      const stored = recordToRow(record)[RECORD_COLUMNS.indexOf('disclosed')] as string;
+      expect(canonicalRecord(withoutHash(record))).toContain(`,${stored},`);
+      expect(JSON.parse(stored)).toEqual(entry.disclosed.map((d) => [d.subgraph, d.type, d.subject]));
     });
 
     it('replaces characters PostgreSQL cannot store, before the hash is computed', () => {

@@ -241,6 +241,35 @@ describe('the SQLite person-search index (runs of sorted keys)', () => {
       expect((await verifyAuditStore(store, jwks)).problem).toMatchObject({ kind: 'INDEX_MISMATCH', chainId: 'gateway-a' });
     });
 
+    it('reads records stored with one object per disclosed item (stores written before the compact form)', async () => {
+      const file = auditFile();
+      let store = await open(file);
+      const chain = await writer(store);
+      const written: AuditRecord[] = [];
+      for (let i = 1; i <= 6; i++) written.push(await chain.append(entry(i, [[OTHER, TWINS[0]], [TWINS[1]]])));
+      await Promise.all(writers.splice(0).map((w) => w.close()));
+      await store.close();
+      // The rows as the previous version wrote them, and no index: it is rebuilt from these rows.
+      const legacy = new Database(file);
+      const stored = legacy.prepare('SELECT disclosed FROM audit_records WHERE seq = 2').get() as { disclosed: string };
+      expect(JSON.parse(stored.disclosed)).toEqual([['household', 'Person', OTHER], ['household', 'Person', TWINS[0]]]);
+      const rewrite = legacy.prepare('UPDATE audit_records SET disclosed = ? WHERE chain_id = ? AND seq = ?');
+      for (const record of written) rewrite.run(JSON.stringify(record.disclosed.map((d) => ({ subgraph: d.subgraph, type: d.type, subject: d.subject }))), record.chainId, record.seq);
+      legacy.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(subjectIndexFile(file) + suffix, { force: true });
+
+      store = await open(file);
+      const expected = { [OTHER]: ['gateway-a:6', 'gateway-a:4', 'gateway-a:2'], [TWINS[0]]: ['gateway-a:6', 'gateway-a:4', 'gateway-a:2'], [TWINS[1]]: ['gateway-a:5', 'gateway-a:3', 'gateway-a:1'] };
+      for (const [subject, found] of Object.entries(expected)) expect(await searchAll(store, subject)).toEqual(found);
+      const read: AuditRecord[] = [];
+      for await (const record of store.readChain('gateway-a')) read.push(record);
+      expect(read).toEqual(written);
+      await store.settleIndex();
+      expect(indexRuns(file).reduce((n, r) => n + r.entries, 0)).toBe(9);
+      for (const [subject, found] of Object.entries(expected)) expect(await searchAll(store, subject)).toEqual(found);
+      expect((await verifyAuditStore(store, jwks)).ok).toBe(true);
+    });
+
     it('drops the person index of an older version of the store when it opens', async () => {
       const file = auditFile();
       let store = await open(file);

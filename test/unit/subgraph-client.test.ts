@@ -5,6 +5,8 @@ import { SubgraphClient, SubgraphFetchError } from '../../gateway/execution/subg
 // A real HTTP server whose behaviour each test picks by path.
 let server: Server;
 let origin: string;
+let counted = 0;
+let queueHeld = false;
 beforeAll(async () => {
   server = createServer((req, res) => {
     let body = '';
@@ -19,6 +21,28 @@ beforeAll(async () => {
       } else if (req.url === '/html') {
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end('<html>maintenance</html>');
+      } else if (req.url === '/large') {
+        // 3 chunks of 64 KiB: more than a client bounded to 100 000 bytes accepts.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(`{"data":{"s":"${'x'.repeat(65_536)}`);
+        res.write('x'.repeat(65_536));
+        res.end(`${'x'.repeat(65_536)}"}}`);
+      } else if (req.url === '/cut') {
+        // Headers and half an answer, then the connection drops.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"data":');
+        setTimeout(() => res.destroy(), 20);
+      } else if (req.url === '/queue') {
+        if (!queueHeld) {
+          queueHeld = true;
+          res.writeHead(200, { 'content-type': 'application/json' });
+          const timer = setInterval(() => res.write(' '), 100);
+          res.on('close', () => clearInterval(timer));
+        } else {
+          counted++;
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"data":{}}');
+        }
       } else if (req.url === '/drip') {
         // Headers at once, then a byte every 100 ms: each gap is short, the whole is not.
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -58,6 +82,40 @@ describe('SubgraphClient', () => {
     const elapsed = performance.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(350);
     expect(elapsed).toBeLessThan(3000);
+    await client.close();
+  });
+
+  it('refuses an answer longer than its bound, and takes one within it', async () => {
+    const bounded = new SubgraphClient({ url: `${origin}/large`, timeoutMs: 2000, maxResponseBytes: 100_000 });
+    await expect(bounded.post('{}', { 'content-type': 'application/json' })).rejects.toThrow(/exceeds 100000 bytes/);
+    await bounded.close();
+    const roomy = new SubgraphClient({ url: `${origin}/large`, timeoutMs: 2000, maxResponseBytes: 300_000 });
+    expect(((await roomy.post('{}', { 'content-type': 'application/json' })).data as { s: string }).s).toHaveLength(3 * 65_536);
+    await roomy.close();
+  });
+
+  it('treats a connection dropped in the middle of the answer as unavailable', async () => {
+    const client = new SubgraphClient({ url: `${origin}/cut`, timeoutMs: 2000 });
+    await expect(client.post('{}', { 'content-type': 'application/json' })).rejects.toBeInstanceOf(SubgraphFetchError);
+    await client.close();
+  });
+
+  it('gives up on a request still waiting for a connection at its deadline, and never sends it', async () => {
+    // One connection: the first request holds it with a trickling answer, the second waits in the pool.
+    queueHeld = false;
+    counted = 0;
+    const client = new SubgraphClient({ url: `${origin}/queue`, timeoutMs: 1500, connections: 1 });
+    const first = client.post('{}', { 'content-type': 'application/json' });
+    const second = new Promise((resolve) => setTimeout(resolve, 100)).then(() => {
+      // Shorter deadline than the first: it expires while still queued.
+      (client as unknown as { timeoutMs: number }).timeoutMs = 300;
+      return client.post('{}', { 'content-type': 'application/json' });
+    });
+    await expect(second).rejects.toThrow(/within 300 ms/);
+    await expect(first).rejects.toThrow(/within 1500 ms/);
+    // The connection is free again: the given-up request must not go out now.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(counted).toBe(0);
     await client.close();
   });
 
