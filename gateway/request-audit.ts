@@ -23,8 +23,8 @@ export interface AuditDraft {
   operation: AuditEntry['operation'];
   requested: readonly string[];
   denied: readonly string[];
-  /** Raw keys as the subgraphs reported them; hashed when the entry is built, never stored raw. */
-  disclosed: { subgraph: string; type: string; key: string }[];
+  /** Raw keys as the subgraphs reported them, by domain and type; hashed when the entry is built, never stored raw. */
+  disclosed: { subgraph: string; type: string; keys: readonly string[] }[];
   errorCodes: Set<string>;
 }
 
@@ -115,13 +115,15 @@ export function createRequestAudit(options: RequestAuditOptions) {
     // Each (domain, subject) once: a person listed twice in one answer was disclosed once.
     const seen = new Map<string, Set<string>>();
     const disclosed: AuditEntry['disclosed'] = [];
-    for (const d of draft.disclosed) {
-      const subject = hashOf(d.type, d.key);
-      let bySubgraph = seen.get(d.subgraph);
-      if (!bySubgraph) seen.set(d.subgraph, (bySubgraph = new Set()));
-      if (bySubgraph.has(subject)) continue;
-      bySubgraph.add(subject);
-      disclosed.push({ subgraph: d.subgraph, type: d.type, subject });
+    for (const { subgraph, type, keys } of draft.disclosed) {
+      let bySubgraph = seen.get(subgraph);
+      if (!bySubgraph) seen.set(subgraph, (bySubgraph = new Set()));
+      for (const key of keys) {
+        const subject = hashOf(type, key);
+        if (bySubgraph.has(subject)) continue;
+        bySubgraph.add(subject);
+        disclosed.push({ subgraph, type, subject });
+      }
     }
     const outcome = classifyOutcome(answer.status, codes, disclosed.length > 0);
     const entry: AuditEntry = {

@@ -2,7 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import type { Logger } from 'pino';
 import { ASSERTION_HEADER } from '../subgraphs/common/gateway-assertion.js';
 import { subgraphUnavailable } from './errors.js';
-import { DISCLOSURE_EXTENSION, type Disclosure } from '../subgraphs/common/disclosure.js';
+import { DISCLOSURE_EXTENSION, readDisclosureReport } from '../subgraphs/common/disclosure.js';
 import type { GatewayContext } from './authorization/operation-guard.js';
 
 export interface SubgraphDataSourceOptions {
@@ -60,11 +60,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       delete response.extensions[DISCLOSURE_EXTENSION];
       if (Object.keys(response.extensions).length === 0) delete response.extensions;
     }
-    if (Array.isArray(disclosed)) {
+    if (disclosed !== undefined) {
       const draft = (context as GatewayContext).audit;
-      for (const item of disclosed as Disclosure[]) {
-        if (item && typeof item.key === 'string' && typeof item.type === 'string') draft.disclosed.push({ subgraph: this.domain, type: item.type, key: item.key });
-      }
+      for (const { type, keys } of readDisclosureReport(disclosed)) draft.disclosed.push({ subgraph: this.domain, type, keys });
     }
     return response;
   }

@@ -13,7 +13,7 @@ import { AssertionError, ASSERTION_HEADER, createAssertionVerifier, type Gateway
 import { close, createGraphQLHttpServer, listen, Rejection } from './common/graphql-http.js';
 import { authorizeOperation } from './common/scopes/authorize-operation.js';
 import { extractSecurityPolicy } from './common/scopes/security-policy.js';
-import { DISCLOSURE_EXTENSION, trackDisclosures, type DisclosureLog } from './common/disclosure.js';
+import { DISCLOSURE_EXTENSION, disclosureReport, trackDisclosures, type DisclosureLog } from './common/disclosure.js';
 import { householdDomain } from './household/resolvers.js';
 import { socialInsuranceDomain } from './social-insurance/resolvers.js';
 import { providentFundDomain } from './provident-fund/resolvers.js';
@@ -120,13 +120,13 @@ export interface SubgraphRequestContext {
 }
 
 /** Reports the request's disclosures to the gateway in a response extension (the gateway strips it). */
-const disclosureReport: ApolloServerPlugin<SubgraphRequestContext> = {
+const reportDisclosures: ApolloServerPlugin<SubgraphRequestContext> = {
   async requestDidStart() {
     return {
       async willSendResponse({ response, contextValue }) {
         if (response.body.kind !== 'single' || contextValue.disclosed.size === 0) return;
         const result = response.body.singleResult;
-        result.extensions = { ...result.extensions, [DISCLOSURE_EXTENSION]: [...contextValue.disclosed.values()] };
+        result.extensions = { ...result.extensions, [DISCLOSURE_EXTENSION]: disclosureReport(contextValue.disclosed) };
       },
     };
   },
@@ -168,7 +168,7 @@ export function createSubgraphApolloServer(name: SubgraphName, domainContext: ()
     schema: buildSubgraphSchema({ typeDefs: subgraphTypeDefs(name), resolvers: trackDisclosures(subgraphTypeDefs(name), domain.resolvers) }),
     includeStacktraceInErrorResponses: false,
     // No Apollo Studio here: federated traces would only cost time.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), scopeEnforcement(name), disclosureReport],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), scopeEnforcement(name), reportDisclosures],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const code = formatted.extensions?.code;
       if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return formatted;

@@ -22,8 +22,22 @@ const ENTRY_BYTES = 16;
  * the gateway, but possible in a hand-made record) is keyed by its SHA-256.
  */
 export function subjectKey(subject) {
-  const head = /^[0-9a-f]{13}/i.test(subject) ? subject : createHash('sha256').update(String(subject), 'utf8').digest('hex');
-  return Number.parseInt(head.slice(0, 13), 16);
+  const text = String(subject);
+  return hexKey(text) ?? hexKey(createHash('sha256').update(text, 'utf8').digest('hex'));
+}
+
+/** The first 13 hex digits of `text` as a number, or null if they are not all hex digits. */
+function hexKey(text) {
+  if (text.length < 13) return null;
+  let key = 0;
+  for (let i = 0; i < 13; i++) {
+    const c = text.charCodeAt(i);
+    // 0-9, A-F, a-f
+    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (digit < 0) return null;
+    key = key * 16 + digit;
+  }
+  return key;
 }
 
 /** A key as the verifier compares it: 13 lower-case hex digits. */

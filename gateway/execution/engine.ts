@@ -21,7 +21,7 @@ import {
 } from 'graphql';
 import type { Logger } from 'pino';
 import { insertDeniedNulls, type DeniedField } from '../../subgraphs/common/scopes/authorize-operation.js';
-import { DISCLOSURE_EXTENSION, type Disclosure } from '../../subgraphs/common/disclosure.js';
+import { DISCLOSURE_EXTENSION, readDisclosureReport } from '../../subgraphs/common/disclosure.js';
 import { ASSERTION_HEADER } from '../../subgraphs/common/gateway-assertion.js';
 import type { GraphQLHttpRequest, GraphQLHttpResult } from '../../subgraphs/common/graphql-http.js';
 import { PII_UNMASKED_SCOPE } from '../auth/caller.js';
@@ -218,12 +218,8 @@ export function createEngine(options: EngineOptions) {
           'x-request-id': context.requestId,
         });
         // What the subgraph says it disclosed goes to the audit draft, never to the client.
-        const disclosed = response.extensions?.[DISCLOSURE_EXTENSION];
-        if (Array.isArray(disclosed)) {
-          for (const item of disclosed as Disclosure[]) {
-            if (item && typeof item.key === 'string' && typeof item.type === 'string') draft.disclosed.push({ subgraph: serviceName, type: item.type, key: item.key });
-          }
-        }
+        const report = response.extensions?.[DISCLOSURE_EXTENSION];
+        if (report !== undefined) for (const { type, keys } of readDisclosureReport(report)) draft.disclosed.push({ subgraph: serviceName, type, keys });
         return response;
       },
       unavailable: (serviceName, error) => {

@@ -13,6 +13,55 @@ export type DisclosureLog = Map<string, Disclosure>;
 /** Response extension that carries the disclosures to the gateway, which strips it before the client sees the response. */
 export const DISCLOSURE_EXTENSION = 'disclosed';
 
+/**
+ * The extension's value: subject keys by type, e.g.
+ * `{ "Person": ["110101199003071234", …], "Organisation": […] }`. A batch of
+ * 50 persons is 50 strings, not 50 objects, to write and to parse.
+ */
+export type DisclosureReport = Record<string, string[]>;
+
+/** The report of a request's disclosure log. */
+export function disclosureReport(log: DisclosureLog): DisclosureReport {
+  const report: DisclosureReport = {};
+  for (const { type, key } of log.values()) (report[type] ??= []).push(key);
+  return report;
+}
+
+/** One subgraph's disclosures of one type, as the gateway reads them. */
+export interface DisclosedKeys {
+  type: string;
+  keys: readonly string[];
+}
+
+/**
+ * Reads a subgraph's report: the keys of each type. Also reads the form
+ * subgraphs sent before, one `{ type, key }` object per subject (a subgraph
+ * not yet upgraded). Entries that are not strings are skipped; anything else
+ * reads as nothing disclosed.
+ */
+export function readDisclosureReport(value: unknown): DisclosedKeys[] {
+  const groups: DisclosedKeys[] = [];
+  if (Array.isArray(value)) {
+    const byType = new Map<string, string[]>();
+    for (const item of value as Partial<Disclosure>[]) {
+      if (item && typeof item.type === 'string' && typeof item.key === 'string') {
+        let keys = byType.get(item.type);
+        if (!keys) byType.set(item.type, (keys = []));
+        keys.push(item.key);
+      }
+    }
+    for (const [type, keys] of byType) groups.push({ type, keys });
+  } else if (value !== null && typeof value === 'object') {
+    for (const type of Object.keys(value)) {
+      const keys = (value as Record<string, unknown>)[type];
+      if (!Array.isArray(keys)) continue;
+      // The keys as parsed, unless one is not a string.
+      groups.push({ type, keys: keys.every((key) => typeof key === 'string') ? (keys as string[]) : keys.filter((key): key is string => typeof key === 'string') });
+    }
+  }
+  return groups;
+}
+
 type Row = Record<string, unknown>;
 type SubjectOf = (parent: Row) => Disclosure | null;
 

@@ -107,20 +107,25 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
     const supplied = req.headers['x-request-id'];
     const requestId = typeof supplied === 'string' && REQUEST_ID_PATTERN.test(supplied) ? supplied : randomUUID();
     const idHeader = { 'x-request-id': requestId };
-    const url = new URL(req.url ?? '/', 'http://service.local');
-    if (url.pathname === '/health' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' }, idHeader);
+    const target = req.url ?? '/';
+    // The endpoint itself, as every GraphQL POST names it, needs no URL parsing; anything else is parsed (and normalised).
+    const url = target === graphqlPath ? null : new URL(target, 'http://service.local');
+    const pathname = url ? url.pathname : target;
+    if (pathname === '/health' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' }, idHeader);
     const state = options.begin ? options.begin(req, requestId) : (undefined as State);
     const answer = async (status: number, headers: Record<string, string>, body: string, rejection?: Rejection) => {
       let final: HttpAnswer = { status, headers: { ...idHeader, ...headers }, body, rejection };
       if (options.complete) final = await options.complete(state, final);
       if (res.headersSent) return;
-      res.writeHead(final.status, { 'content-length': String(Buffer.byteLength(final.body)), ...final.headers });
-      res.end(final.body);
+      // Encoded once: its length is the header, its bytes the body.
+      const bytes = Buffer.from(final.body, 'utf8');
+      res.writeHead(final.status, { 'content-length': String(bytes.length), ...final.headers });
+      res.end(bytes);
     };
     const answerError = (status: number, code: string, message: string, extensions?: Record<string, unknown>, headers: Record<string, string> = {}, rejection?: Rejection) =>
       answer(status, { 'content-type': 'application/json; charset=utf-8', ...headers }, JSON.stringify(errorBody(code, message, extensions)), rejection);
     try {
-      if (url.pathname !== graphqlPath) {
+      if (pathname !== graphqlPath) {
         return await answerError(404, 'NOT_FOUND', `Not found: the GraphQL endpoint is POST ${graphqlPath}.`);
       }
       const admitted = await options.admit(req, requestId, state);
@@ -146,7 +151,7 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
       }
       const response = await server!.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url ? url.search : '', body },
         context: async () => admitted,
       });
       const responseHeaders: Record<string, string> = {};

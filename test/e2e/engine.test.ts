@@ -291,6 +291,19 @@ describe('the native executor and @apollo/gateway’s, on the same subgraphs', (
     expect(creditFetches('apollo').length).toBeGreaterThan(0);
   });
 
+  it('audit the same disclosures, read from the domains’ reports', async () => {
+    const ids = personIds(6);
+    await expectSameAnswer('query($ids: [ID!]!) { persons(idNumbers: $ids) { name credit { activeNegativeRecords } } }', { ids });
+    const disclosed = async (gateway: 'native' | 'apollo') => {
+      const [record] = await recordsOf(`${gateway}-${sequence}-request`);
+      return record.disclosed.map((d) => `${d.subgraph}/${d.type}/${d.subject}`).sort();
+    };
+    const ours = await disclosed('native');
+    // Six persons, each disclosed by the household and the credit domain.
+    expect(ours).toHaveLength(12);
+    expect(await disclosed('apollo')).toEqual(ours);
+  });
+
   it('answer the full dossier of every demo person alike', async () => {
     expect(DEMO_PERSONS.length).toBeGreaterThan(3);
     for (const person of DEMO_PERSONS) {

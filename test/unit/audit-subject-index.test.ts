@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,13 @@ describe('the SQLite person-search index (runs of sorted keys)', () => {
       expect(keyHex(subjectKey(hex('0000000000001')))).toBe('0000000000001');
       expect(subjectKey('not a hash')).toBe(subjectKey('not a hash'));
       expect(Number.isSafeInteger(subjectKey('not a hash'))).toBe(true);
+      // As parseInt reads the digits, upper case included; a non-hex digit among the 13 means the SHA-256 path.
+      for (const head of ['0123456789abc', 'ABCDEF0123456', 'fffffffffffff', '0000000000000', '9f8E7d6C5b4A3']) {
+        expect(subjectKey(`${head}${'9'.repeat(51)}`)).toBe(Number.parseInt(head, 16));
+      }
+      for (const odd of [`012345678901g${'0'.repeat(51)}`, 'abc', 'Person:110101199003071234']) {
+        expect(subjectKey(odd)).toBe(Number.parseInt(createHash('sha256').update(odd, 'utf8').digest('hex').slice(0, 13), 16));
+      }
     });
   });
 
