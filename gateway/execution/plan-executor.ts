@@ -32,6 +32,8 @@ export interface PlanExecution {
 interface PreparedFetch {
   bodyPrefix: string;
   requires?: QueryPlanSelectionNode[];
+  /** `requires` when it is the usual `... on T { __typename key… }` with leaf fields only: read without walking the selections. */
+  flat: { typeCondition: string; fields: string[] } | null;
 }
 
 const prepared = new WeakMap<FetchNode, PreparedFetch>();
@@ -40,10 +42,33 @@ function prepare(fetch: FetchNode): PreparedFetch {
   let entry = prepared.get(fetch);
   if (!entry) {
     const head = JSON.stringify({ query: fetch.operation, ...(fetch.operationName ? { operationName: fetch.operationName } : {}) });
-    entry = { bodyPrefix: `${head.slice(0, -1)},"variables":`, requires: fetch.requires };
+    entry = { bodyPrefix: `${head.slice(0, -1)},"variables":`, requires: fetch.requires, flat: flatRequires(fetch.requires) };
     prepared.set(fetch, entry);
   }
   return entry;
+}
+
+function flatRequires(requires: readonly QueryPlanSelectionNode[] | undefined): PreparedFetch['flat'] {
+  if (requires?.length !== 1) return null;
+  const [fragment] = requires;
+  if (fragment.kind !== 'InlineFragment' || !fragment.typeCondition) return null;
+  const fields: string[] = [];
+  for (const selection of fragment.selections) {
+    if (selection.kind !== 'Field' || selection.selections) return null;
+    fields.push(selection.alias ?? selection.name);
+  }
+  return fields.includes('__typename') ? { typeCondition: fragment.typeCondition, fields } : null;
+}
+
+/** `representation` for a flat `requires`, on an entity of exactly its type condition. */
+function flatRepresentation(record: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> | null {
+  const result: Record<string, unknown> = {};
+  for (const name of fields) {
+    const value = record[name];
+    if (value === undefined) return null;
+    result[name] = Array.isArray(value) ? value.slice() : value;
+  }
+  return result;
 }
 
 export function isSupportedPlan(plan: QueryPlan): boolean {
@@ -179,7 +204,7 @@ function collectErrors(execution: PlanExecution, fetch: FetchNode, cursor: Curso
 async function executeFetch(execution: PlanExecution, schema: GraphQLSchema, fetch: FetchNode, cursor: Cursor): Promise<void> {
   const entities = Array.isArray(cursor.data) ? cursor.data.filter((e) => e !== null && e !== undefined) : [cursor.data];
   if (entities.length === 0) return;
-  const { bodyPrefix, requires } = prepare(fetch);
+  const { bodyPrefix, requires, flat } = prepare(fetch);
   const variables: Record<string, unknown> = {};
   for (const name of fetch.variableUsages ?? []) {
     if (Object.hasOwn(execution.variables, name) && execution.variables[name] !== undefined) variables[name] = execution.variables[name];
@@ -191,7 +216,7 @@ async function executeFetch(execution: PlanExecution, schema: GraphQLSchema, fet
     targets = [];
     for (let i = 0; i < entities.length; i++) {
       const entity = entities[i] as Record<string, unknown>;
-      const rep = representation(schema, entity, requires);
+      const rep = flat && entity.__typename === flat.typeCondition ? flatRepresentation(entity, flat.fields) : representation(schema, entity, requires);
       if (rep && rep.__typename) {
         representations.push(rep);
         targets.push(entity);

@@ -160,40 +160,49 @@ export function compileResponseShape(schema: GraphQLSchema, operation: Operation
   return { rootType: root.name, entries: entries(root, operation.selectionSet, true), introspection };
 }
 
-interface Completed {
-  value: unknown;
-  /** Null in a non-null position: the enclosing object becomes null. */
-  invalid?: boolean;
-  /** An error was already reported below; do not report the bubbling again. */
-  reported?: boolean;
-}
-
-const OK_NULL: Completed = { value: null };
+/**
+ * What the last `complete` call found besides its value, read by its caller
+ * right after the call (shaping is synchronous): INVALID, a null in a
+ * non-null position (the enclosing object becomes null); REPORTED, an error
+ * was already reported below (the bubbling is not reported again). Flags, not
+ * a result object per value: a 50-person batch completes hundreds of values.
+ */
+let status = 0;
+const INVALID = 1;
+const REPORTED = 2;
 
 function describe(path: (string | number)[], type: string, parent: string): string {
   const last = path[path.length - 1];
   return typeof last === 'string' ? `field ${parent}.${last}` : `array element of type ${type} at index ${last}`;
 }
 
-function complete(output: unknown, input: unknown, type: TypeShape, entry: Extract<Entry, { kind: 'field' }>, path: (string | number)[], context: ShapeContext): Completed {
-  if (output === null || (output !== undefined && type.kind === 'leaf')) return { value: output };
+function complete(output: unknown, input: unknown, type: TypeShape, entry: Extract<Entry, { kind: 'field' }>, path: (string | number)[], context: ShapeContext): unknown {
+  if (output === null || (output !== undefined && type.kind === 'leaf')) {
+    status = 0;
+    return output;
+  }
   switch (type.kind) {
     case 'nonNull': {
       const inner = complete(output, input, type.of, entry, path, context);
-      if (inner.value === null) {
-        if (!inner.reported) {
+      if (inner === null) {
+        if (!(status & REPORTED)) {
           const name = type.of.kind === 'leaf' || type.of.kind === 'composite' ? type.of.name : 'list';
           context.errors.push({ message: `Cannot return null for non-nullable ${describe(path, name, entry.parent)}.`, path: [...path] });
         }
-        return { value: null, invalid: true, reported: true };
+        status = INVALID | REPORTED;
+        return null;
       }
       return inner;
     }
     case 'list': {
-      if (input === null) return OK_NULL;
+      if (input === null) {
+        status = 0;
+        return null;
+      }
       if (!Array.isArray(input)) {
         context.errors.push({ message: `Invalid non-list value for ${describe(path, 'list', entry.parent)}.`, path: [...path] });
-        return { value: null, reported: true };
+        status = REPORTED;
+        return null;
       }
       const existing = Array.isArray(output) && output.length === input.length ? output : undefined;
       const result = new Array<unknown>(input.length);
@@ -201,27 +210,31 @@ function complete(output: unknown, input: unknown, type: TypeShape, entry: Extra
       let reported = false;
       for (let i = 0; i < input.length; i++) {
         path.push(i);
-        const item = complete(existing?.[i], input[i] ?? null, type.of, entry, path, context);
+        result[i] = complete(existing?.[i], input[i] ?? null, type.of, entry, path, context);
         path.pop();
-        result[i] = item.value;
-        if (item.invalid) nullify = true;
-        if (item.reported) reported = true;
+        if (status & INVALID) nullify = true;
+        if (status & REPORTED) reported = true;
       }
-      return { value: nullify ? null : result, reported };
+      status = reported ? REPORTED : 0;
+      return nullify ? null : result;
     }
     case 'leaf': {
-      if (input === null) return OK_NULL;
+      status = 0;
+      if (input === null) return null;
       if (!type.check(input)) {
         context.errors.push({ message: `Invalid value found for ${describe(path, type.name, entry.parent)}.`, path: [...path] });
-        return { value: null, reported: true };
+        status = REPORTED;
+        return null;
       }
-      return { value: entry.mask && context.mask && typeof input === 'string' ? entry.mask(input) : input };
+      return entry.mask && context.mask && typeof input === 'string' ? entry.mask(input) : input;
     }
     case 'composite': {
-      if (input === null) return OK_NULL;
+      status = 0;
+      if (input === null) return null;
       if (typeof input !== 'object' || Array.isArray(input)) {
         context.errors.push({ message: `Invalid non-object value for ${describe(path, type.name, entry.parent)}.`, path: [...path] });
-        return { value: null, reported: true };
+        status = REPORTED;
+        return null;
       }
       const record = input as Record<string, unknown>;
       let runtime = type.name;
@@ -230,13 +243,15 @@ function complete(output: unknown, input: unknown, type: TypeShape, entry: Extra
         const named = context.schema.getType(typename);
         if (!named || !isCompositeType(named)) {
           context.errors.push({ message: `Invalid __typename found for object at ${describe(path, type.name, entry.parent)}.`, path: [...path] });
-          return { value: null, reported: true };
+          status = REPORTED;
+          return null;
         }
         runtime = typename;
       }
       const target = (output as Record<string, unknown> | undefined) ?? {};
       const ok = applyEntries(record, type.entries, target, runtime, path, context);
-      return ok ? { value: target } : { value: null, reported: true };
+      status = ok ? 0 : REPORTED;
+      return ok ? target : null;
     }
   }
 }
@@ -247,10 +262,10 @@ function applyEntries(input: Record<string, unknown>, entries: Entry[], output: 
     switch (entry.kind) {
       case 'field': {
         path.push(entry.responseName);
-        const result = complete(output[entry.responseName], input[entry.responseName] ?? null, entry.type, entry, path, context);
+        const value = complete(output[entry.responseName], input[entry.responseName] ?? null, entry.type, entry, path, context);
         path.pop();
-        output[entry.responseName] = result.value;
-        if (result.invalid) return false;
+        output[entry.responseName] = value;
+        if (status & INVALID) return false;
         break;
       }
       case 'typename': {
