@@ -14,7 +14,7 @@
  * Load: autocannon in its own process at a fixed number of connections.
  * Also: durable audit appends/s and offline document verifications/s.
  *
- * Options: --persons N (100000) --rounds R (3) --duration S (5)
+ * Options: --persons N (100000) --rounds R (5) --duration S (5)
  * --connections C (16) --workloads W1,W3 (all) --json FILE --no-micro
  * --profile DIR (writes a V8 CPU profile of gateway (a) into DIR on exit).
  */
@@ -35,6 +35,7 @@ import { serverCpuSince, serverCpuSnapshot, startService, startSubgraphs, stopAl
 import { writeBenchSupergraph } from './bench/bench-assertions.js';
 import { recordPlans, runDirectLoad, type Stage } from './bench/direct.js';
 import { buildWorkloads, type Workload } from './bench/workloads.js';
+import { SERVICES } from '../subgraphs/catalog.js';
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -52,7 +53,7 @@ function stringOption(name: string): string | undefined {
 }
 
 const persons = option('persons', 100_000);
-const rounds = option('rounds', 3);
+const rounds = option('rounds', 5);
 const duration = option('duration', 5);
 const connections = option('connections', 16);
 const jsonFile = stringOption('json');
@@ -357,7 +358,10 @@ try {
   }
   if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
 } finally {
-  await stopAll(services);
+  // Gateways before the subgraphs: a gateway still answering the last requests must not find its subgraphs gone (Hive Gateway logs each such failure).
+  const subgraphNames = new Set<string>(SERVICES.map((s) => s.name));
+  await stopAll(services.filter((s) => !subgraphNames.has(s.name)));
+  await stopAll(services.filter((s) => subgraphNames.has(s.name)));
   await dropAuditDatabase?.();
   rmSync(dataDir, { recursive: true, force: true });
 }
