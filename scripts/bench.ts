@@ -256,7 +256,7 @@ try {
   await auditPostgres.end();
 
   type Summary = ReturnType<typeof summarise>;
-  type Ratio = { requestsPerSecond: number | null; p50: number | null; p99: number | null; gatewayCpu: number | null };
+  type Ratio = { requestsPerSecond: number | null; p50: number | null; p99: number | null; gatewayCpu: number | null; gatewayCpuPerRound: (number | null)[] };
   type WorkloadReport = { title: string; ratios: Record<string, Ratio> } & Record<ConfigId, Summary>;
   const summarise = (list: Round[]) => ({
     requestsPerSecond: median(list.map((x) => x.requestsPerSecond)),
@@ -289,7 +289,14 @@ try {
             ratios: Object.fromEntries(
               (['b', 'c', 'd'] as const).map((other) => [
                 `a/${other}`,
-                { requestsPerSecond: ratio(s.a.requestsPerSecond, s[other].requestsPerSecond), p50: ratio(s.a.p50, s[other].p50), p99: ratio(s.a.p99, s[other].p99), gatewayCpu: ratio(s.a.gatewayCpuMsPerRequest, s[other].gatewayCpuMsPerRequest) },
+                {
+                  requestsPerSecond: ratio(s.a.requestsPerSecond, s[other].requestsPerSecond),
+                  p50: ratio(s.a.p50, s[other].p50),
+                  p99: ratio(s.a.p99, s[other].p99),
+                  gatewayCpu: ratio(s.a.gatewayCpuMsPerRequest, s[other].gatewayCpuMsPerRequest),
+                  // Round by round (the two measured within one rotation): how much of a ratio is this machine's noise.
+                  gatewayCpuPerRound: s.a.rounds.map((round, i) => ratio(round.gatewayCpuMs, s[other].rounds[i].gatewayCpuMs)),
+                },
               ]),
             ),
           },
@@ -340,6 +347,16 @@ try {
     say(`| ${id}: gateway CPU/request vs (c), at most 0.7× | ${verdict(ratio('a', 'c', 'gatewayCpuMsPerRequest'), 0.7, true)} | ${verdict(ratio('p', 'c', 'gatewayCpuMsPerRequest'), 0.7, true)} |`);
     say(`| ${id}: p99 vs (b), at most 1× | ${verdict(ratio('a', 'b', 'p99'), 1, true)} | ${verdict(ratio('p', 'b', 'p99'), 1, true)} |`);
     if (id === 'W1') say(`| W1: requests/s vs (b), at least 1.3× | ${verdict(ratio('a', 'b', 'requestsPerSecond'), 1.3, false)} | ${verdict(ratio('p', 'b', 'requestsPerSecond'), 1.3, false)} |`);
+  }
+  say();
+  say('The same CPU ratios round by round (each pair measured in one rotation of the configurations), to show the machine’s noise:');
+  say();
+  say('| workload | (a)/(b) gateway CPU per round | (a)/(c) gateway CPU per round |');
+  say('|---|---|---|');
+  for (const w of workloads) {
+    const e = report.workloads[w.id];
+    const rounds = (other: 'b' | 'c') => e.ratios[`a/${other}`].gatewayCpuPerRound.map((x) => f(x, 2)).join(', ');
+    say(`| ${w.id} | ${rounds('b')} | ${rounds('c')} |`);
   }
   say();
   say(`Peak RSS (MiB, over the whole run): (a) ${f(peakRss.a)}, (p) ${f(peakRss.p)}, (b) ${f(peakRss.b)}, (c) ${f(peakRss.c)}.`);
