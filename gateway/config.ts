@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type SubgraphName } from '../subgraphs/catalog.js';
 import { ConfigError, integerSetting, logLevelSetting, urlSetting } from '../subgraphs/common/settings.js';
+import { MAX_COMMIT_DELAY_MS } from './audit/audit-writer.js';
 
 export { ConfigError } from '../subgraphs/common/settings.js';
 
@@ -43,6 +44,8 @@ export interface GatewayConfig {
   redisKeyPrefix: string;
   /** AUDIT_DATABASE_URL, default none: the embedded SQLite audit store <DATA_DIR>/audit.db; postgres://… for several replicas. */
   auditDatabaseUrl: string | undefined;
+  /** AUDIT_COMMIT_DELAY_MS, default 2: how long an audit transaction may wait for requests still in flight, to share their fsync (0 never waits; at most 1000). */
+  auditCommitDelayMs: number;
   /** AUDIT_MODE, default durable. `off` records nothing and exists only to measure what audit costs (npm run bench). */
   auditMode: 'durable' | 'off';
   /** GATEWAY_REPLICA_ID, default gateway-<hostname>: this replica's audit chain; stable across restarts, unique among replicas. */
@@ -152,6 +155,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'kuasheng:',
     auditDatabaseUrl: env.AUDIT_DATABASE_URL ? postgresUrlSetting(env.AUDIT_DATABASE_URL) : undefined,
     auditMode: auditModeSetting(env),
+    auditCommitDelayMs: integerSetting(env, 'AUDIT_COMMIT_DELAY_MS', 2, 0, MAX_COMMIT_DELAY_MS),
     replicaId: replicaIdSetting(env),
     auditKeyFile: env.AUDIT_HMAC_KEY_FILE || undefined,
     rateLimitClient: checkBudget('RATE_LIMIT_CLIENT', integerSetting(env, 'RATE_LIMIT_CLIENT', 600, 1, 1_000_000_000), windowSeconds),

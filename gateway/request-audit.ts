@@ -79,14 +79,26 @@ export interface RequestAuditOptions {
   logger: Logger;
 }
 
-/**
- * The last step of every request: its audit entry is appended and made
- * durable before the answer leaves (durable before disclosure). When the
- * audit store cannot take it, the answer is replaced by 503
- * AUDIT_UNAVAILABLE: never unaudited data. Also writes the one operational
- * log line per request (no tokens, no identifiers).
- */
-export function createRequestAudit(options: RequestAuditOptions) {
+/** The first and last steps of every request, as the HTTP layer calls them (`begin`, `complete`). */
+export interface RequestAudit {
+  /** Starts a request's draft. */
+  begin(req: IncomingMessage, requestId: string): AuditDraft;
+  /**
+   * The last step of every request: its audit entry is appended and made
+   * durable before the answer leaves (durable before disclosure). When the
+   * audit store cannot take it, the answer is replaced by 503
+   * AUDIT_UNAVAILABLE: never unaudited data. Also writes the one operational
+   * log line per request (no tokens, no identifiers).
+   */
+  complete(draft: AuditDraft, answer: HttpAnswer): Promise<HttpAnswer>;
+  /** Requests begun whose entries have not gone to the writer yet: the writer's commit siblings. */
+  backlog(): number;
+}
+
+export function createRequestAudit(options: RequestAuditOptions): RequestAudit {
+  // Drafts begun and not yet completed, each counted once (complete may run twice when an answer fails).
+  let backlog = 0;
+  const counted = new WeakSet<AuditDraft>();
   // HMAC of recently disclosed subjects: a batch of 50 persons disclosed by two domains is 100 HMACs,
   // most of them seen again soon. In memory only, bounded, oldest of the type out first. Keyed by type,
   // then key, so that a lookup builds no string.
@@ -107,7 +119,14 @@ export function createRequestAudit(options: RequestAuditOptions) {
     }
     return hash;
   };
-  return async (draft: AuditDraft, answer: HttpAnswer): Promise<HttpAnswer> => {
+  const begin = (req: IncomingMessage, requestId: string): AuditDraft => {
+    const draft = beginAuditDraft(req, requestId);
+    counted.add(draft);
+    backlog++;
+    return draft;
+  };
+  const complete = async (draft: AuditDraft, answer: HttpAnswer): Promise<HttpAnswer> => {
+    if (counted.delete(draft)) backlog--;
     const latencyMs = Math.round((performance.now() - draft.started) * 1000) / 1000;
     const codes = draft.errorCodes;
     if (answer.rejection) codes.add(answer.rejection.code);
@@ -172,4 +191,5 @@ export function createRequestAudit(options: RequestAuditOptions) {
     );
     return final;
   };
+  return { begin, complete, backlog: () => backlog };
 }

@@ -18,7 +18,7 @@ import { DEFAULT_TRUST_LIST_FILE, type GatewayConfig } from './config.js';
 import { ensureDevIdentityProviders } from './auth/dev-identity-provider.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { supergraphFromFile, type SupergraphFileOptions } from './supergraph-file.js';
-import { beginAuditDraft, createRequestAudit, type AuditDraft } from './request-audit.js';
+import { createRequestAudit, type AuditDraft, type RequestAudit } from './request-audit.js';
 import { ensureAuditKey, loadAuditKey } from './audit/audit-record.js';
 import { openAuditStore } from './audit/audit-store.js';
 import { createAuditWriter, type AuditWriter } from './audit/audit-writer.js';
@@ -63,7 +63,9 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   const signing = await loadGatewaySigningKey(config.dataDir);
   const signAssertion = createAssertionSigner(signing);
   // The audit chain first: a replica that cannot write its own chain must not start at all.
-  const audit = await openRequestAudit(config, signing, logger);
+  // The writer's commit siblings are the requests on their way to it, counted by the request audit made below.
+  let requestAudit: RequestAudit | null = null;
+  const audit = await openRequestAudit(config, signing, logger, () => requestAudit?.backlog() ?? 0);
   const accessGuard = createAccessGuard({
     redis: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
@@ -126,13 +128,14 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     throw error;
   }
   const admit = createAdmission({ authenticator, accessGuard, matters, logger });
+  requestAudit = createRequestAudit({ writer: audit.writer, subjectKey: audit.subjectKey, replica: config.replicaId, logger });
   const http = createGraphQLHttpServer<GatewayContext, AuditDraft>({
     execute: engine.handle,
     graphqlPath: '/graphql',
     maxRequestBytes: config.maxRequestBytes,
     logger,
-    begin: beginAuditDraft,
-    complete: createRequestAudit({ writer: audit.writer, subjectKey: audit.subjectKey, replica: config.replicaId, logger }),
+    begin: requestAudit.begin,
+    complete: requestAudit.complete,
     async admit(req, requestId, draft) {
       const admitted = await admit(req, requestId, draft);
       if (admitted instanceof Rejection) return admitted;
@@ -168,7 +171,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
  * folder, or PostgreSQL), the writer that group-commits and checkpoints it
  * with the gateway's key, and the key of the subject hashes.
  */
-async function openRequestAudit(config: GatewayConfig, signing: Awaited<ReturnType<typeof loadGatewaySigningKey>>, logger: Logger) {
+async function openRequestAudit(config: GatewayConfig, signing: Awaited<ReturnType<typeof loadGatewaySigningKey>>, logger: Logger, commitSiblings: () => number) {
   const subjectKey = config.auditKeyFile ? await loadAuditKey(config.auditKeyFile) : await ensureAuditKey(config.dataDir);
   if (config.auditMode === 'off') {
     logger.warn('AUDIT_MODE=off: requests are NOT audited. For measuring audit cost only; never in service.');
@@ -178,7 +181,7 @@ async function openRequestAudit(config: GatewayConfig, signing: Awaited<ReturnTy
   normalizeAuditRetentionOptions(retention); // a bad AUDIT_RETENTION_DAYS stops start-up
   const lease = await leaseAuditChain({ chainId: config.replicaId, databaseUrl: config.auditDatabaseUrl, dataDir: config.dataDir });
   const store = await openAuditStore({ databaseUrl: config.auditDatabaseUrl, dataDir: config.dataDir, logger });
-  const writer = await createAuditWriter({ store, chainId: config.replicaId, signing, logger });
+  const writer = await createAuditWriter({ store, chainId: config.replicaId, signing, logger, commitDelayMs: config.auditCommitDelayMs, commitSiblings });
   // Retention: once a day, whole checkpointed ranges older than the retention go, and the pruning is recorded in the chain.
   const prune = () =>
     pruneExpiredAudit({ ...retention, store, writer }).catch((error: Error) => logger.error({ err: error }, 'audit pruning failed'));

@@ -23,6 +23,20 @@ export interface AuditWriterOptions {
   checkpointEveryRecords?: number;
   /** Most records per transaction. Default 512. */
   maxBatch?: number;
+  /**
+   * Group commit delay, as PostgreSQL's `commit_delay`: while other requests
+   * are on their way to the writer (`commitSiblings`), a transaction waits up
+   * to this long for them, so that several records share one fsync. It
+   * starts at once when the siblings have all arrived or `maxBatch` is
+   * reached. 0 (the default) never waits. At most 1000.
+   */
+  commitDelayMs?: number;
+  /**
+   * How many appends are on their way: requests begun whose entries the
+   * writer has not received yet. The delay applies only while this is above
+   * zero. Default: always 0 (no delay).
+   */
+  commitSiblings?: () => number;
   /** Clock of checkpoint times. Default `() => new Date()`. */
   now?: () => Date;
   /** Replica named in the `PRUNE` records this writer appends. Default: the chain id. */
@@ -38,6 +52,8 @@ export interface NormalizedAuditWriterOptions {
   checkpointIntervalMs: number;
   checkpointEveryRecords: number;
   maxBatch: number;
+  commitDelayMs: number;
+  commitSiblings: () => number;
   now: () => Date;
   replica: string;
   logger: AuditWriterLogger;
@@ -76,8 +92,10 @@ export interface AuditWriter {
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 10_000;
 export const DEFAULT_CHECKPOINT_EVERY_RECORDS = 1000;
 export const DEFAULT_MAX_BATCH = 512;
+export const MAX_COMMIT_DELAY_MS = 1000;
 
 const silent: AuditWriterLogger = { warn: () => {} };
+const noSiblings = () => 0;
 
 /** Fills defaults and checks every option; throws an {@link AuditOptionError} naming the bad one. */
 export function normalizeAuditWriterOptions(options: AuditWriterOptions): NormalizedAuditWriterOptions {
@@ -95,6 +113,8 @@ export function normalizeAuditWriterOptions(options: AuditWriterOptions): Normal
   if (typeof now !== 'function') throw new AuditOptionError('now', 'must be a function returning a Date');
   const logger = options.logger ?? silent;
   if (typeof logger?.warn !== 'function') throw new AuditOptionError('logger', 'must have a warn(object, message) method');
+  const commitSiblings = options.commitSiblings ?? noSiblings;
+  if (typeof commitSiblings !== 'function') throw new AuditOptionError('commitSiblings', 'must be a function returning a count');
   const replica = options.replica ?? options.chainId;
   if (typeof replica !== 'string' || replica === '') throw new AuditOptionError('replica', 'must be a non-empty string');
   return {
@@ -104,6 +124,8 @@ export function normalizeAuditWriterOptions(options: AuditWriterOptions): Normal
     checkpointIntervalMs: integer(options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS, 'checkpointIntervalMs', 10, 86_400_000),
     checkpointEveryRecords: integer(options.checkpointEveryRecords ?? DEFAULT_CHECKPOINT_EVERY_RECORDS, 'checkpointEveryRecords', 1, 1_000_000),
     maxBatch: integer(options.maxBatch ?? DEFAULT_MAX_BATCH, 'maxBatch', 1, 10_000),
+    commitDelayMs: integer(options.commitDelayMs ?? 0, 'commitDelayMs', 0, MAX_COMMIT_DELAY_MS),
+    commitSiblings,
     now,
     replica,
     logger,
@@ -123,7 +145,9 @@ function unavailable(error: unknown): AuditUnavailableError {
 /**
  * The appender of one chain, with group commit: `append` queues the entry;
  * while a transaction is in flight new entries wait, and the next
- * transaction takes all of them (up to `maxBatch`). Sequence numbers and
+ * transaction takes all of them (up to `maxBatch`). With a commit delay, a
+ * transaction also waits briefly for requests still on their way
+ * (`commitDelayMs`, `commitSiblings`). Sequence numbers and
  * hashes are assigned only when a batch is built, from the last durable
  * head, so a failed batch leaves no hole and no fork: nothing of it was
  * written, and the next batch reuses its numbers.
@@ -137,13 +161,16 @@ function unavailable(error: unknown): AuditUnavailableError {
  * appends fail until it is back.
  */
 export async function createAuditWriter(options: AuditWriterOptions): Promise<AuditWriter> {
-  const { store, chainId, signing, checkpointIntervalMs, checkpointEveryRecords, maxBatch, now, replica, logger } = normalizeAuditWriterOptions(options);
+  const { store, chainId, signing, checkpointIntervalMs, checkpointEveryRecords, maxBatch, commitDelayMs, commitSiblings, now, replica, logger } =
+    normalizeAuditWriterOptions(options);
   /** Last durable record; null until read from the store (at start and after a failure). */
   let head: { seq: number; hash: string } | null = null;
   let anchoredSeq = 0;
   const queue: Queued[] = [];
   const stats: AuditWriterStats = { commits: 0, records: 0, largestBatch: 0, failedCommits: 0, checkpoints: 0 };
   let scheduled = false;
+  /** Ends the commit delay early; set while a transaction waits for its siblings. */
+  let gathered: (() => void) | null = null;
   let closed = false;
   let closing: Promise<void> | null = null;
 
@@ -207,11 +234,30 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
     }
   }
 
+  /** Whether a waiting transaction has what it waits for: every sibling's entry, or a full batch. */
+  function complete(): boolean {
+    return queue.length >= maxBatch || closed || commitSiblings() <= 0;
+  }
+
+  /** The commit delay: resolves after `commitDelayMs`, or as soon as {@link complete}. */
+  function gather(): Promise<void> | undefined {
+    if (commitDelayMs === 0 || complete()) return undefined;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => gathered?.(), commitDelayMs);
+      gathered = () => {
+        clearTimeout(timer);
+        gathered = null;
+        resolve();
+      };
+    });
+  }
+
   function schedule(): void {
     if (scheduled) return;
     scheduled = true;
     exclusive(async () => {
-      // Appends arriving from here on schedule the next transaction: that is the group commit.
+      // Appends arriving while the transaction gathers join it; from the line after, they schedule the next one.
+      await gather();
       scheduled = false;
       await commitNext();
       if (queue.length > 0) schedule();
@@ -245,6 +291,7 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       }
       return new Promise<AuditRecord>((resolve, reject) => {
         queue.push({ entry: normalized, resolve, reject });
+        if (gathered && complete()) gathered();
         schedule();
       });
     },
@@ -260,6 +307,7 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
     close() {
       closing ??= (async () => {
         closed = true;
+        gathered?.();
         clearInterval(timer);
         await exclusive(async () => {
           while (queue.length > 0) await commitNext();

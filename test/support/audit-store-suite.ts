@@ -240,6 +240,49 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         expect((await verifyAuditStore(store, jwks)).ok).toBe(true);
       });
 
+      it('waits up to commitDelayMs for requests still on their way, so that they share a transaction', async () => {
+        const store = await open(await database());
+        let onTheirWay = 3;
+        const chain = await writer(store, 'gateway-a', { commitDelayMs: 1000, commitSiblings: () => onTheirWay });
+        // Each append is one request arriving: it leaves the count of those on their way first, as the request audit does.
+        const appends: Promise<AuditRecord>[] = [];
+        const started = performance.now();
+        for (let i = 0; i < 3; i++) {
+          onTheirWay--;
+          appends.push(chain.append(requestEntry(i)));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        const records = await Promise.all(appends);
+        expect(records.map((r) => r.seq)).toEqual([1, 2, 3]);
+        // The three arrived over 40 ms, well within the delay; the last one ended the wait (no sibling left), long before the delay would have.
+        expect(chain.stats()).toMatchObject({ commits: 1, records: 3, largestBatch: 3 });
+        expect(performance.now() - started).toBeLessThan(900);
+        expect((await verifyAuditStore(store, jwks)).ok).toBe(true);
+      });
+
+      it('does not delay a transaction when no other request is on its way, or when the batch is full', async () => {
+        const store = await open(await database());
+        // A delay this long would time the test out if it were applied.
+        const alone = await writer(store, 'gateway-a', { commitDelayMs: 1000, commitSiblings: () => 0 });
+        for (let i = 0; i < 3; i++) await alone.append(requestEntry(i));
+        expect(alone.stats()).toMatchObject({ commits: 3, records: 3 });
+        const full = await writer(store, 'gateway-b', { commitDelayMs: 1000, commitSiblings: () => 50, maxBatch: 4 });
+        const started = performance.now();
+        await Promise.all(Array.from({ length: 4 }, (_, i) => full.append(requestEntry(i))));
+        expect(performance.now() - started).toBeLessThan(900);
+        expect(full.stats()).toMatchObject({ commits: 1, records: 4 });
+      });
+
+      it('commits what waits for its siblings at once when the writer closes', async () => {
+        const store = await open(await database());
+        const chain = await writer(store, 'gateway-a', { commitDelayMs: 1000, commitSiblings: () => 5 });
+        const started = performance.now();
+        const pending = chain.append(requestEntry(0));
+        await chain.close();
+        expect((await pending).seq).toBe(1);
+        expect(performance.now() - started).toBeLessThan(900);
+      });
+
       it('puts at most maxBatch records in one transaction', async () => {
         const store = await open(await database());
         const chain = await writer(store, 'gateway-a', { maxBatch: 16 });

@@ -15,8 +15,10 @@ describe('audit options', () => {
         checkpointIntervalMs: 10_000,
         checkpointEveryRecords: 1000,
         maxBatch: 512,
+        commitDelayMs: 0,
         replica: 'gateway-a',
       });
+      expect(normalizeAuditWriterOptions({ store, chainId: 'gateway-a', signing }).commitSiblings()).toBe(0);
     });
 
     it.each<[string, Partial<AuditWriterOptions>]>([
@@ -25,6 +27,9 @@ describe('audit options', () => {
       ['checkpointIntervalMs', { checkpointIntervalMs: 0 }],
       ['checkpointEveryRecords', { checkpointEveryRecords: 1.5 }],
       ['maxBatch', { maxBatch: 0 }],
+      ['commitDelayMs', { commitDelayMs: 1001 }],
+      ['commitDelayMs', { commitDelayMs: -1 }],
+      ['commitSiblings', { commitSiblings: 3 as never }],
       ['logger', { logger: {} as never }],
     ])('refuses a bad %s at start-up, naming it (INVALID_AUDIT_OPTION)', (option, change) => {
       expect(() => normalizeAuditWriterOptions({ store, chainId: 'gateway-a', signing, ...change })).toThrow(

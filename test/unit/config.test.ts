@@ -20,6 +20,8 @@ describe('gateway configuration', () => {
     expect(config.subgraphUrls['social-insurance']).toBe('http://127.0.0.1:4002/');
     expect(config.subgraphTimeoutMs).toBe(10_000);
     expect(config.supergraphFile).toMatch(/schema\/supergraph\.graphql$/);
+    expect(config.auditCommitDelayMs).toBe(2);
+    expect(loadGatewayConfig({ AUDIT_COMMIT_DELAY_MS: '0' }).auditCommitDelayMs).toBe(0);
   });
 
   describe('when a value is bad', () => {
@@ -35,6 +37,8 @@ describe('gateway configuration', () => {
       ['REDIS_URL', 'http://127.0.0.1:6379'],
       ['AUDIT_DATABASE_URL', 'mysql://127.0.0.1/audit'],
       ['AUDIT_MODE', 'sometimes'],
+      ['AUDIT_COMMIT_DELAY_MS', '1001'],
+      ['AUDIT_COMMIT_DELAY_MS', '0.5'],
       ['GATEWAY_REPLICA_ID', 'has spaces'],
     ])('names %s in the error', (variable, value) => {
       expect(configErrorOf(() => loadGatewayConfig({ [variable]: value })).variable).toBe(variable);
