@@ -44,7 +44,7 @@ export interface GatewayConfig {
   redisKeyPrefix: string;
   /** AUDIT_DATABASE_URL, default none: the embedded SQLite audit store <DATA_DIR>/audit.db; postgres://… for several replicas. */
   auditDatabaseUrl: string | undefined;
-  /** AUDIT_COMMIT_DELAY_MS, default 2: how long an audit transaction may wait for requests still in flight, to share their fsync (0 never waits; at most 1000). */
+  /** AUDIT_COMMIT_DELAY_MS, default 5: how long an audit transaction may wait for requests still in flight, to share their fsync (0 never waits; at most 1000). */
   auditCommitDelayMs: number;
   /** AUDIT_MODE, default durable. `off` records nothing and exists only to measure what audit costs (npm run bench). */
   auditMode: 'durable' | 'off';
@@ -155,7 +155,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'kuasheng:',
     auditDatabaseUrl: env.AUDIT_DATABASE_URL ? postgresUrlSetting(env.AUDIT_DATABASE_URL) : undefined,
     auditMode: auditModeSetting(env),
-    auditCommitDelayMs: integerSetting(env, 'AUDIT_COMMIT_DELAY_MS', 2, 0, MAX_COMMIT_DELAY_MS),
+    auditCommitDelayMs: integerSetting(env, 'AUDIT_COMMIT_DELAY_MS', 5, 0, MAX_COMMIT_DELAY_MS),
     replicaId: replicaIdSetting(env),
     auditKeyFile: env.AUDIT_HMAC_KEY_FILE || undefined,
     rateLimitClient: checkBudget('RATE_LIMIT_CLIENT', integerSetting(env, 'RATE_LIMIT_CLIENT', 600, 1, 1_000_000_000), windowSeconds),

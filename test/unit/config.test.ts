@@ -20,7 +20,7 @@ describe('gateway configuration', () => {
     expect(config.subgraphUrls['social-insurance']).toBe('http://127.0.0.1:4002/');
     expect(config.subgraphTimeoutMs).toBe(10_000);
     expect(config.supergraphFile).toMatch(/schema\/supergraph\.graphql$/);
-    expect(config.auditCommitDelayMs).toBe(2);
+    expect(config.auditCommitDelayMs).toBe(5);
     expect(loadGatewayConfig({ AUDIT_COMMIT_DELAY_MS: '0' }).auditCommitDelayMs).toBe(0);
   });
 
