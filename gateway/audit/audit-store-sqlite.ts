@@ -191,7 +191,11 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     onEvent: (event) => indexWarning({ error: event.message, code: event.code }),
   });
   const startIndexer = (): void => {
-    indexer.start().catch((error: Error) => indexWarning({ error: error.message, cause: (error.cause as Error | undefined)?.message }));
+    // Once the store is closing the thread is not started again: the last handover goes to it if it runs, else the next open catches up.
+    if (closed) return;
+    indexer.start().catch((error: Error) => {
+      if (!closed) indexWarning({ error: error.message, cause: (error.cause as Error | undefined)?.message });
+    });
   };
 
   /** Runs write steps as one transaction in the writer thread. */

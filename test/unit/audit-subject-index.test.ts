@@ -198,6 +198,20 @@ describe('the SQLite person-search index (runs of sorted keys)', () => {
       expect((await verifyAuditStore(other, jwks)).ok).toBe(true);
     });
 
+    it('hands the last records over when the store closes, without warning the operator of a failing index', async () => {
+      const file = auditFile();
+      const warnings: { object: object; message: string }[] = [];
+      const store = await openAuditStore({ file, logger: { warn: (object, message) => warnings.push({ object, message }) } });
+      const chain = await writer(store);
+      for (let i = 1; i <= 3; i++) await chain.append(entry(i, [[OTHER]]));
+      await chain.close();
+      await store.close();
+      expect(warnings).toEqual([]);
+      const reopened = await open(file);
+      await reopened.settleIndex();
+      expect(await searchAll(reopened, OTHER)).toEqual(['gateway-a:3', 'gateway-a:2', 'gateway-a:1']);
+    });
+
     it('never holds up the audit: when the index cannot be written, appends succeed and searches read the records', async () => {
       const file = auditFile();
       // A folder where the index file should be: the index thread cannot open it.
