@@ -17,9 +17,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedDatabases } from './seed/index.js';
 import { ensureGatewayKeys } from '../subgraphs/common/gateway-keys.js';
-import { testToken, writeTestTrustList } from '../test/support/identity.js';
+import { writeTestTrustList } from '../test/support/identity.js';
+import { certificateIssuer, readerHeaders } from './bench/callers.js';
 import { median, runLoad } from './bench/load.js';
-import { startService, startSubgraphs, stopAll, subgraphUrls, type Service } from './bench/stack.js';
+import { gatewayEnvironment, startService, startSubgraphs, stopAll, type Service } from './bench/stack.js';
 import { buildWorkloads, type Workload } from './bench/workloads.js';
 
 const argv = process.argv.slice(2);
@@ -73,16 +74,7 @@ try {
   await writeTestTrustList(dataDir);
   const subgraphs = await startSubgraphs(dataDir);
   services.push(...subgraphs.values());
-  const common = {
-    DATA_DIR: dataDir,
-    TRUST_LIST_FILE: join(dataDir, 'trust-list.json'),
-    GATEWAY_PORT: '0',
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    REDIS_KEY_PREFIX: `kuasheng-compare-${process.pid}:`,
-    RATE_LIMIT_CLIENT: '1000000',
-    RATE_LIMIT_PROVINCE: '1000000',
-    ...subgraphUrls(subgraphs),
-  };
+  const common = gatewayEnvironment(dataDir, subgraphs, 'kuasheng-compare');
   // Each variant its own audit chain (replica) in the same store; the rounds do not overlap.
   const gateways: Service[] = [];
   for (const [i, variant] of variants.entries()) {
@@ -90,17 +82,8 @@ try {
     services.push(gateway);
     gateways.push(gateway);
   }
-  const token = await testToken(dataDir, { scopes: ['household:read', 'social-insurance:read', 'provident-fund:read', 'credit:read', 'licence:read', 'certificate:verify'], lifetimeSeconds: 3600 });
-  const headers = { authorization: `Bearer ${token}`, 'x-matter-code': 'TB-HJ-004' };
-  const issue = async (idNumber: string) => {
-    const response = await fetch(gateways[0].url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await testToken(dataDir, { scopes: ['household:read', 'social-insurance:read', 'certificate:issue'], lifetimeSeconds: 3600 })}`, 'x-matter-code': 'TB-SB-005' },
-      body: JSON.stringify({ query: 'mutation($id: ID!) { issueParticipationCertificate(idNumber: $id) { token } }', variables: { id: idNumber } }),
-    });
-    const json = (await response.json()) as { data?: { issueParticipationCertificate?: { token: string } } | null };
-    return json.data?.issueParticipationCertificate?.token ?? null;
-  };
+  const headers = await readerHeaders(dataDir);
+  const issue = await certificateIssuer(dataDir, gateways[0].url);
   const workload = (await buildWorkloads(dataDir, issue)).find((w) => w.id === workloadId)!;
 
   const measure = async (gateway: Service, seconds: number) => {

@@ -27,11 +27,12 @@ import pg from 'pg';
 import { subjectIndexFile } from '../gateway/audit/audit-store-sqlite.js';
 import { seedDatabases } from './seed/index.js';
 import { ensureGatewayKeys } from '../subgraphs/common/gateway-keys.js';
-import { writeTestTrustList, testToken } from '../test/support/identity.js';
+import { writeTestTrustList } from '../test/support/identity.js';
 import { measureAppends, scratchPostgres } from './bench/audit-appends.js';
 import { measureVerifications } from './bench/document-verifications.js';
 import { median, runLoad, type LoadResult } from './bench/load.js';
-import { serverCpuSince, serverCpuSnapshot, startService, startSubgraphs, stopAll, subgraphUrls, type Service } from './bench/stack.js';
+import { gatewayEnvironment, serverCpuSince, serverCpuSnapshot, startService, startSubgraphs, stopAll, type Service } from './bench/stack.js';
+import { certificateIssuer, readerHeaders } from './bench/callers.js';
 import { writeBenchSupergraph } from './bench/bench-assertions.js';
 import { recordPlans, runDirectLoad, type Stage } from './bench/direct.js';
 import { buildWorkloads, type Workload } from './bench/workloads.js';
@@ -135,17 +136,7 @@ try {
   const replica = 'bench-a';
   const auditDatabase = await scratchPostgres();
   dropAuditDatabase = auditDatabase.drop;
-  const ours = {
-    DATA_DIR: dataDir,
-    TRUST_LIST_FILE: join(dataDir, 'trust-list.json'),
-    GATEWAY_PORT: '0',
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    REDIS_KEY_PREFIX: `kuasheng-bench-${process.pid}:`,
-    // Budgets high enough not to refuse the load; they are still checked on every request.
-    RATE_LIMIT_CLIENT: '1000000',
-    RATE_LIMIT_PROVINCE: '1000000',
-    ...subgraphUrls(subgraphs),
-  };
+  const ours = gatewayEnvironment(dataDir, subgraphs, 'kuasheng-bench');
   const gateways: Record<'a' | 'p' | 'b' | 'c', Service> = {
     a: await startService('gateway (a)', 'gateway/main.ts', [], { ...ours, GATEWAY_REPLICA_ID: replica }, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
     p: await startService('gateway (p)', 'gateway/main.ts', [], { ...ours, GATEWAY_REPLICA_ID: 'bench-p', AUDIT_DATABASE_URL: auditDatabase.url }),
@@ -154,16 +145,10 @@ try {
     c: await startService('Hive Gateway (c)', 'scripts/bench/hive-gateway.ts', [], { DATA_DIR: dataDir, BENCH_SUPERGRAPH_FILE: supergraphFile, METADATA_SERVER_DETECTION: 'none' }),
   };
   services.push(...Object.values(gateways));
-  // (a)'s caller: an officer with every read scope and certificate verification, acting under 人才引进落户 (all five domains).
-  const token = await testToken(dataDir, { scopes: ['household:read', 'social-insurance:read', 'provident-fund:read', 'credit:read', 'licence:read', 'certificate:verify'], lifetimeSeconds: 3600 });
-  const headersOf = (config: ConfigId): Record<string, string> => (config === 'a' || config === 'p' ? { authorization: `Bearer ${token}`, 'x-matter-code': 'TB-HJ-004' } : {});
-
-  // Certificates for W3, issued through (a) by a Lhasa social-insurance officer under 社会保险参保证明开具.
-  const issuer = { authorization: `Bearer ${await testToken(dataDir, { scopes: ['household:read', 'social-insurance:read', 'certificate:issue'], lifetimeSeconds: 3600 })}`, 'x-matter-code': 'TB-SB-005' };
-  const issue = async (idNumber: string) => {
-    const { json } = await post(gateways.a.url, JSON.stringify({ query: 'mutation($id: ID!) { issueParticipationCertificate(idNumber: $id) { token } }', variables: { id: idNumber } }), issuer);
-    return (json.data as { issueParticipationCertificate?: { token: string } } | null)?.issueParticipationCertificate?.token ?? null;
-  };
+  const reader = await readerHeaders(dataDir);
+  const headersOf = (config: ConfigId): Record<string, string> => (config === 'a' || config === 'p' ? reader : {});
+  // Certificates for W3, issued through (a).
+  const issue = await certificateIssuer(dataDir, gateways.a.url);
   const workloads = (await buildWorkloads(dataDir, issue)).filter((w) => !onlyWorkloads || onlyWorkloads.includes(w.id));
 
   say('Checking that the gateways give the same answers…');

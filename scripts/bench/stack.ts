@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type SubgraphName } from '../../subgraphs/catalog.js';
 import { subgraphUrlVariable } from '../../gateway/config.js';
@@ -78,6 +79,24 @@ export async function startSubgraphs(dataDir: string): Promise<Map<SubgraphName,
 
 export function subgraphUrls(subgraphs: Map<SubgraphName, Service>): NodeJS.ProcessEnv {
   return Object.fromEntries([...subgraphs].map(([name, s]) => [subgraphUrlVariable(name), s.url]));
+}
+
+/**
+ * Gateway (a)'s environment over the bench's data folder and subgraphs:
+ * Redis under its own key prefix, and rate budgets high enough not to refuse
+ * the load (they are still checked on every request).
+ */
+export function gatewayEnvironment(dataDir: string, subgraphs: Map<SubgraphName, Service>, keyPrefix: string): NodeJS.ProcessEnv {
+  return {
+    DATA_DIR: dataDir,
+    TRUST_LIST_FILE: join(dataDir, 'trust-list.json'),
+    GATEWAY_PORT: '0',
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_KEY_PREFIX: `${keyPrefix}-${process.pid}:`,
+    RATE_LIMIT_CLIENT: '1000000',
+    RATE_LIMIT_PROVINCE: '1000000',
+    ...subgraphUrls(subgraphs),
+  };
 }
 
 export async function stopAll(services: Iterable<Service>): Promise<void> {
