@@ -278,6 +278,8 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         const chain = await writer(store, 'gateway-a', { commitDelayMs: 1000, commitSiblings: () => 5 });
         const started = performance.now();
         const pending = chain.append(requestEntry(0));
+        // The transaction is waiting for its siblings by now.
+        await new Promise((resolve) => setTimeout(resolve, 20));
         await chain.close();
         expect((await pending).seq).toBe(1);
         expect(performance.now() - started).toBeLessThan(900);
