@@ -129,7 +129,7 @@ try {
     });
   }
 
-  say('Starting six subgraphs and three gateways…');
+  say('Starting six subgraphs and four gateways…');
   const subgraphs = await startSubgraphs(dataDir);
   services.push(...subgraphs.values());
   const supergraphFile = writeBenchSupergraph(dataDir, Object.fromEntries([...subgraphs].map(([name, s]) => [name, s.url])));

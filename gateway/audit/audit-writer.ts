@@ -235,13 +235,13 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
   }
 
   /** Whether a waiting transaction has what it waits for: every sibling's entry, or a full batch. */
-  function complete(): boolean {
+  function siblingsArrived(): boolean {
     return queue.length >= maxBatch || closed || commitSiblings() <= 0;
   }
 
-  /** The commit delay: resolves after `commitDelayMs`, or as soon as {@link complete}. */
+  /** The commit delay: resolves after `commitDelayMs`, or as soon as {@link siblingsArrived}. */
   function gather(): Promise<void> | undefined {
-    if (commitDelayMs === 0 || complete()) return undefined;
+    if (commitDelayMs === 0 || siblingsArrived()) return undefined;
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => gathered?.(), commitDelayMs);
       gathered = () => {
@@ -291,7 +291,7 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       }
       return new Promise<AuditRecord>((resolve, reject) => {
         queue.push({ entry: normalized, resolve, reject });
-        if (gathered && complete()) gathered();
+        if (gathered && siblingsArrived()) gathered();
         schedule();
       });
     },
