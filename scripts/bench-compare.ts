@@ -9,7 +9,8 @@
  *   npm run bench:compare -- --variant 'no delay:AUDIT_COMMIT_DELAY_MS=0' --variant '5 ms:AUDIT_COMMIT_DELAY_MS=5'
  *
  * Options: --variant 'NAME:VAR=VALUE,VAR=VALUE' (two or more), --workload W2
- * (W1–W5), --rounds R (10), --duration S (5), --connections C (16),
+ * (W1–W5), --rounds R (10), --duration S (5), --warmup S (10, per variant),
+ * --connections C (16),
  * --persons N (100000).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -61,6 +62,7 @@ const workloadId = (workloadIndex < 0 ? 'W2' : argv[workloadIndex + 1]) as Workl
 if (!['W1', 'W2', 'W3', 'W4', 'W5'].includes(workloadId)) fail('--workload must be one of W1–W5');
 const rounds = option('rounds', 10);
 const duration = option('duration', 5);
+const warmup = option('warmup', 10);
 const connections = option('connections', 16);
 const persons = option('persons', 100_000);
 
@@ -95,8 +97,8 @@ try {
   };
   type Round = Awaited<ReturnType<typeof measure>>;
 
-  say(`Warming up (4 s each), then ${rounds} rounds × ${duration} s of ${workload.id}, ${connections} connections, order rotating…`);
-  for (const gateway of gateways) await measure(gateway, 4);
+  say(`Warming up (${warmup} s each), then ${rounds} rounds × ${duration} s of ${workload.id}, ${connections} connections, order rotating…`);
+  for (const gateway of gateways) await measure(gateway, warmup);
   const results: Round[][] = variants.map(() => []);
   for (let r = 0; r < rounds; r++) {
     const line: string[] = [];

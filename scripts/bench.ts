@@ -15,7 +15,7 @@
  * Also: durable audit appends/s and offline document verifications/s.
  *
  * Options: --persons N (100000) --rounds R (5) --duration S (5)
- * --connections C (16) --workloads W1,W3 (all) --json FILE --no-micro
+ * --warmup S (10, per configuration and workload) --connections C (16) --workloads W1,W3 (all) --json FILE --no-micro
  * --profile DIR (writes a V8 CPU profile of gateway (a) into DIR on exit).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,6 +56,8 @@ function stringOption(name: string): string | undefined {
 const persons = option('persons', 100_000);
 const rounds = option('rounds', 5);
 const duration = option('duration', 5);
+// Steady state, not V8's first seconds: right after 2 s of W2, gateway (a) spent up to twice the CPU per request it spent later.
+const warmup = option('warmup', 10);
 const connections = option('connections', 16);
 const jsonFile = stringOption('json');
 const onlyWorkloads = stringOption('workloads')?.split(',');
@@ -211,9 +213,9 @@ try {
     return round;
   };
 
-  say(`Warming up (2 s per configuration and workload), then ${rounds} rounds × ${duration} s, ${connections} connections…`);
+  say(`Warming up (${warmup} s per configuration and workload), then ${rounds} rounds × ${duration} s, ${connections} connections…`);
   const order: ConfigId[] = ['a', 'p', 'b', 'c', 'd'];
-  for (const workload of workloads) for (const config of order) await run(config, workload, 2);
+  for (const workload of workloads) for (const config of order) await run(config, workload, warmup);
   const results = new Map<string, Round[]>();
   for (let r = 0; r < rounds; r++) {
     for (const workload of workloads) {
