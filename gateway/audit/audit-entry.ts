@@ -1,8 +1,26 @@
 import { AuditEntryError } from './audit-errors.js';
-import { AUDIT_OUTCOMES, freezeDisclosed, hashRecord, type AuditCaller, type AuditEntry, type AuditRecord } from './audit-record.js';
+import { AUDIT_OUTCOMES, freezeDisclosed, hashedDisclosedJson, hashRecord, type AuditCaller, type AuditEntry, type AuditRecord } from './audit-record.js';
 
 const OPERATION_TYPES = ['query', 'mutation', 'subscription'] as const;
 const HASH_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * Subjects already found to be subject hashes. A string cannot change, so
+ * one test per string is enough; the gateway hands over the same hash
+ * strings again and again (its cache of recent subjects), and a lookup of a
+ * string already hashed by the Set is cheaper than the pattern. Bounded:
+ * emptied when full.
+ */
+const knownHashes = new Set<string>();
+const KNOWN_HASHES = 50_000;
+
+function isSubjectHash(subject: string): boolean {
+  if (knownHashes.has(subject)) return true;
+  if (!HASH_HEX.test(subject)) return false;
+  if (knownHashes.size >= KNOWN_HASHES) knownHashes.clear();
+  knownHashes.add(subject);
+  return true;
+}
 
 /**
  * Checks an entry and returns the copy that will be stored and hashed:
@@ -131,8 +149,6 @@ function operation(value: unknown): AuditEntry['operation'] {
 
 function disclosed(value: unknown): AuditEntry['disclosed'] {
   if (!Array.isArray(value)) throw new AuditEntryError('disclosed', 'must be an array');
-  // A batch of 50 persons disclosed by two domains is 100 items naming 50 subjects: each is checked once.
-  const checked = new Set<string>();
   // Field names such as `disclosed[7].subject` are made only for an error: this runs for every item of every record.
   const field = (index: number, name?: string): string => `disclosed[${index}]${name ? `.${name}` : ''}`;
   const items: AuditEntry['disclosed'] = new Array(value.length);
@@ -145,11 +161,8 @@ function disclosed(value: unknown): AuditEntry['disclosed'] {
     if (item === null || typeof item !== 'object') throw new AuditEntryError(field(index), 'must be an object');
     const { subject, subgraph, type } = item as Record<string, unknown>;
     if (typeof subject !== 'string') throw new AuditEntryError(field(index, 'subject'), 'must be a string');
-    if (!checked.has(subject)) {
-      // Guard: the log must never become a copy of personal data. Only keyed hashes pass.
-      if (!HASH_HEX.test(subject)) throw new AuditEntryError(field(index, 'subject'), 'must be a subject hash (64 lowercase hex), never a raw identifier');
-      checked.add(subject);
-    }
+    // Guard: the log must never become a copy of personal data. Only keyed hashes pass.
+    if (!isSubjectHash(subject)) throw new AuditEntryError(field(index, 'subject'), 'must be a subject hash (64 lowercase hex), never a raw identifier');
     if (typeof subgraph !== 'string') throw new AuditEntryError(field(index, 'subgraph'), 'must be a string');
     if (typeof type !== 'string') throw new AuditEntryError(field(index, 'type'), 'must be a string');
     // A hash is plain ASCII: nothing in it to clean. Domain and type names repeat from item to item.
@@ -157,8 +170,8 @@ function disclosed(value: unknown): AuditEntry['disclosed'] {
     if (type !== lastType) cleanType = clean((lastType = type));
     items[index] = { subgraph: cleanSubgraph, type: cleanType, subject };
   }
-  // Frozen: the store writes the same text the hash was computed on (disclosedJson).
-  freezeDisclosed(items);
+  // Frozen with its text: the store writes the same text the hash is computed on (disclosedJson).
+  freezeDisclosed(items, hashedDisclosedJson(items));
   return items;
 }
 

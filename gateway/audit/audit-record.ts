@@ -139,12 +139,42 @@ const disclosedTexts = new WeakMap<readonly unknown[], string | null>();
 
 /**
  * Freezes a `disclosed` list and its items (normalizeAuditEntry does, for the
- * copy it makes), so that {@link disclosedJson} may remember its text.
+ * copy it makes), so that {@link disclosedJson} may remember its text;
+ * `text`, when given, is that text already made (it must be exactly what
+ * `disclosedJson` would make).
  */
-export function freezeDisclosed(list: DisclosedSubject[]): void {
+export function freezeDisclosed(list: DisclosedSubject[], text: string | null = null): void {
   for (const item of list) Object.freeze(item);
   Object.freeze(list);
-  disclosedTexts.set(list, null);
+  disclosedTexts.set(list, text);
+}
+
+/** JSON string literals of domain and type names, which repeat from item to item and record to record. */
+const nameLiterals = new Map<string, string>();
+const NAME_LITERALS = 1024;
+
+/**
+ * The text of {@link disclosedJson} for items whose subjects are known to be
+ * subject hashes (lowercase hex, nothing to escape): built by concatenation,
+ * without an array per item for `JSON.stringify` to walk. The same text,
+ * character for character.
+ */
+export function hashedDisclosedJson(items: readonly DisclosedSubject[]): string {
+  let text = '[';
+  for (let i = 0; i < items.length; i++) {
+    const { subgraph, type, subject } = items[i];
+    text += `${i === 0 ? '[' : ',['}${nameLiteral(subgraph)},${nameLiteral(type)},"${subject}"]`;
+  }
+  return `${text}]`;
+}
+
+function nameLiteral(name: string): string {
+  let literal = nameLiterals.get(name);
+  if (literal === undefined) {
+    literal = JSON.stringify(name);
+    if (nameLiterals.size < NAME_LITERALS) nameLiterals.set(name, literal);
+  }
+  return literal;
 }
 
 /**

@@ -164,6 +164,30 @@ describe('audit record', () => {
       expect(JSON.parse(stored)).toEqual(entry.disclosed.map((d) => [d.subgraph, d.type, d.subject]));
     });
 
+    it('writes the disclosed list exactly as JSON.stringify would, whatever the domain and type names hold', () => {
+      const names = ['household', '户籍', 'a"b\\c', 'tab\there', 'line\u2028sep', '\u0001ctl', 'emoji 😀'];
+      const disclosed = names.flatMap((name, i) => [
+        { subgraph: name, type: 'Person', subject: `${i}`.repeat(64) },
+        { subgraph: 'credit', type: name, subject: 'ab'.repeat(32) },
+      ]);
+      const normalized = normalizeAuditEntry(requestEntry(1, { disclosed }));
+      const record = sealRecord(normalized, 'gateway-a', 1, '0'.repeat(64));
+      const expected = JSON.stringify(disclosed.map((d) => [d.subgraph, d.type, d.subject]));
+      expect(recordToRow(record)[RECORD_COLUMNS.indexOf('disclosed')]).toBe(expected);
+      // The hash is the one of the list as a reader gets it back (not frozen, so written out by JSON.stringify).
+      expect(hashRecord({ ...withoutHash(record), disclosed: JSON.parse(JSON.stringify(disclosed)) })).toBe(record.hash);
+    });
+
+    it('still refuses a raw identifier after accepting hashes (the check of each subject is remembered only for hashes)', () => {
+      const hash = 'c3'.repeat(32);
+      normalizeAuditEntry(requestEntry(1, { disclosed: [{ subgraph: 'household', type: 'Person', subject: hash }] }));
+      for (const subject of [hash.toUpperCase(), `${hash} `, '110101199003071234']) {
+        expect(() => normalizeAuditEntry(requestEntry(2, { disclosed: [{ subgraph: 'household', type: 'Person', subject }] }))).toThrow(
+          expect.objectContaining({ code: 'INVALID_AUDIT_ENTRY', field: 'disclosed[0].subject' }),
+        );
+      }
+    });
+
     it('replaces characters PostgreSQL cannot store, before the hash is computed', () => {
       const normalized = normalizeAuditEntry(requestEntry(1, { requestId: 'a\u0000b\uD800', detail: { 'k\u0000': 'v\u0000' } }));
       expect(normalized.requestId).toBe('a\uFFFDb\uFFFD');
@@ -172,7 +196,7 @@ describe('audit record', () => {
 
     it.each([
       ['disclosed[0].subject', { disclosed: [{ subgraph: 'household', type: 'Person', subject: '110101199003071234' }] }],
-      // Each subject is checked once per entry: a raw identifier after a checked hash is still refused.
+      // A raw identifier after an accepted hash is still refused.
       ['disclosed[2].subject', { disclosed: [
         { subgraph: 'household', type: 'Person', subject: 'a1'.repeat(32) },
         { subgraph: 'credit', type: 'Person', subject: 'a1'.repeat(32) },
