@@ -33,6 +33,7 @@ import { executePlan, isSupportedPlan, type PlanError } from './plan-executor.js
 import { Lru } from './lru.js';
 import { compileResponseShape, shapeResponse, type ResponseShape } from './response-shape.js';
 import { SubgraphClient, SubgraphFetchError } from './subgraph-client.js';
+import { variableCheck, type VariableCheck } from './variables.js';
 
 /**
  * The gateway's GraphQL pipeline, in place of Apollo Server's: the request
@@ -127,6 +128,8 @@ export function createEngine(options: EngineOptions) {
   const documents = new Lru<CachedDocument>(options.documentCacheSize ?? 1000, CACHE_QUERY_CHARACTERS);
   const operations = new Lru<PreparedOperation>(2000, CACHE_QUERY_CHARACTERS);
   const rules = options.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule];
+  // Per operation of a cached document (a new supergraph parses documents anew).
+  const variableChecks = new WeakMap<OperationDefinitionNode, VariableCheck | null>();
 
   /** A new supergraph: new schema, planner and caches. The connection pools of unchanged subgraphs are kept. */
   function load(supergraphSdl: string, version: number): void {
@@ -299,8 +302,11 @@ export function createEngine(options: EngineOptions) {
       }
       draft.operation = { name: operation.name?.value ?? null, type: operation.operation, hash: queryHash };
       const provided = (rawVariables ?? {}) as Record<string, unknown>;
-      const coerced = getVariableValues(current.schema, operation.variableDefinitions ?? [], provided, { maxErrors: 50 });
-      if (coerced.errors) throw new RequestError(400, coerced.errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'BAD_USER_INPUT' } })));
+      let check = variableChecks.get(operation);
+      if (check === undefined) variableChecks.set(operation, (check = variableCheck(current.schema, operation)));
+      // Plainly valid variables skip graphql-js's coercion; anything else gets it, and its errors.
+      const coerced = check?.(provided) ? null : getVariableValues(current.schema, operation.variableDefinitions ?? [], provided, { maxErrors: 50 });
+      if (coerced?.errors) throw new RequestError(400, coerced.errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'BAD_USER_INPUT' } })));
       if (operation.operation === 'subscription') throw requestError(400, 'BAD_REQUEST', 'Subscriptions are not supported.');
 
       const authorization = options.authorise(current.schema, document, queryHash, operation.name?.value ?? null, context.purpose.effectiveScopes, query.length);
