@@ -157,7 +157,8 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   return {
     url,
     async stop() {
-      await close(http);
+      // Requests in flight finish, and are audited, before the subgraph clients and the audit writer close.
+      await close(http, config.shutdownGraceMs);
       await gateway.stop();
       await engine.close();
       await accessGuard.close();

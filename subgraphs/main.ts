@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     gatewayJwksFile: config.gatewayJwksFile,
     port: config.port,
     host: config.host,
+    shutdownGraceMs: config.shutdownGraceMs,
     logger,
   });
   process.send?.({ ready: running.url, name: config.name });

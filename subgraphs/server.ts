@@ -97,6 +97,8 @@ export interface SubgraphServerOptions {
   port: number;
   /** Interface to bind. Default: 127.0.0.1. */
   host?: string;
+  /** How long `stop` lets requests in flight finish before closing their connections. Default 0 (at once). */
+  shutdownGraceMs?: number;
   logger?: Logger;
   /** Called with each SQL statement executed (tests count them). */
   onStatement?: (sql: string) => void;
@@ -224,7 +226,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
       name: options.name,
       url,
       async stop() {
-        await close(http);
+        await close(http, options.shutdownGraceMs ?? 0);
         await server.stop();
         await opened.close();
       },

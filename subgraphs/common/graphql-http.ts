@@ -103,7 +103,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
 export function createGraphQLHttpServer<Context extends BaseContext, State = undefined>(options: GraphQLHttpOptions<Context, State>): Server {
   const { server, execute, logger, maxRequestBytes, graphqlPath } = options;
   if (!server === !execute) throw new TypeError('give either an Apollo Server or an execute handler');
-  return createServer(async (req, res) => {
+  const listening = () => http.listening;
+  const http = createServer(async (req, res) => {
     const supplied = req.headers['x-request-id'];
     const requestId = typeof supplied === 'string' && REQUEST_ID_PATTERN.test(supplied) ? supplied : randomUUID();
     const idHeader = { 'x-request-id': requestId };
@@ -119,6 +120,8 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
       if (res.headersSent) return;
       // Encoded once: its length is the header, its bytes the body.
       const bytes = Buffer.from(final.body, 'utf8');
+      // Shutting down (see close): the client should not send its next request on this connection.
+      if (!listening()) res.setHeader('connection', 'close');
       res.writeHead(final.status, { 'content-length': String(bytes.length), ...final.headers });
       res.end(bytes);
     };
@@ -179,6 +182,7 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
       }
     }
   });
+  return http;
 }
 
 /** Listens on host:port (0 = a free port) and resolves with the bound port. */
@@ -193,10 +197,23 @@ export async function listen(server: Server, port: number, host: string): Promis
   return (server.address() as { port: number }).port;
 }
 
-/** Closes a server and every open keep-alive connection. */
-export function close(server: Server): Promise<void> {
+/**
+ * Stops a server gracefully: no new connections, idle keep-alive connections
+ * closed at once, and each request in flight allowed to finish (its answer
+ * goes out with `Connection: close`, and its connection is closed once it is
+ * idle) for up to `graceMs`; then every connection left is closed. Resolves
+ * when no connection is left. `graceMs` 0 cuts requests in flight at once.
+ */
+export function close(server: Server, graceMs = 0): Promise<void> {
   return new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
+    // Idle keep-alive connections are closed by server.close; the ones busy now become idle after their answer.
+    const sweep = setInterval(() => server.closeIdleConnections(), 25);
+    const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(deadline);
+      resolve();
+    });
+    server.closeIdleConnections();
   });
 }

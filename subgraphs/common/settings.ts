@@ -24,6 +24,11 @@ export function integerSetting(env: NodeJS.ProcessEnv, variable: string, fallbac
   return value;
 }
 
+/** SHUTDOWN_GRACE_MS (gateway and subgraphs alike), default 10 s: how long a stopping process lets requests in flight finish. */
+export function shutdownGraceSetting(env: NodeJS.ProcessEnv): number {
+  return integerSetting(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000);
+}
+
 /** An absolute http(s) URL setting. */
 export function urlSetting(env: NodeJS.ProcessEnv, variable: string, fallback: string): string {
   const raw = env[variable];

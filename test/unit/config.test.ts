@@ -22,6 +22,8 @@ describe('gateway configuration', () => {
     expect(config.supergraphFile).toMatch(/schema\/supergraph\.graphql$/);
     expect(config.auditCommitDelayMs).toBe(5);
     expect(loadGatewayConfig({ AUDIT_COMMIT_DELAY_MS: '0' }).auditCommitDelayMs).toBe(0);
+    expect(config.shutdownGraceMs).toBe(10_000);
+    expect(loadGatewayConfig({ SHUTDOWN_GRACE_MS: '0' }).shutdownGraceMs).toBe(0);
   });
 
   describe('when a value is bad', () => {
@@ -40,6 +42,8 @@ describe('gateway configuration', () => {
       ['AUDIT_COMMIT_DELAY_MS', '1001'],
       ['AUDIT_COMMIT_DELAY_MS', '0.5'],
       ['GATEWAY_REPLICA_ID', 'has spaces'],
+      ['SHUTDOWN_GRACE_MS', '600001'],
+      ['SHUTDOWN_GRACE_MS', 'soon'],
     ])('names %s in the error', (variable, value) => {
       expect(configErrorOf(() => loadGatewayConfig({ [variable]: value })).variable).toBe(variable);
     });
@@ -50,6 +54,12 @@ describe('subgraph configuration', () => {
   it('uses the per-subgraph port variable', () => {
     expect(loadSubgraphConfig('provident-fund', { SUBGRAPH_PORT_PROVIDENT_FUND: '5003' }).port).toBe(5003);
     expect(loadSubgraphConfig('credit', {}).port).toBe(4004);
+  });
+
+  it('lets requests in flight finish for SHUTDOWN_GRACE_MS on stop, 10 s unless set', () => {
+    expect(loadSubgraphConfig('credit', {}).shutdownGraceMs).toBe(10_000);
+    expect(loadSubgraphConfig('credit', { SHUTDOWN_GRACE_MS: '2500' }).shutdownGraceMs).toBe(2500);
+    expect(configErrorOf(() => loadSubgraphConfig('credit', { SHUTDOWN_GRACE_MS: '-1' })).variable).toBe('SHUTDOWN_GRACE_MS');
   });
 
   it('rejects an unknown subgraph name', () => {

@@ -1,0 +1,80 @@
+import { Agent, request } from 'node:http';
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { close, createGraphQLHttpServer, listen } from '../../subgraphs/common/graphql-http.js';
+
+/** A server whose GraphQL answers take `delayMs`; `answered` counts the answers its handler gave. */
+async function slowServer(delayMs: number): Promise<{ server: Server; port: number; answered: () => number }> {
+  let answered = 0;
+  const server = createGraphQLHttpServer({
+    graphqlPath: '/graphql',
+    maxRequestBytes: 1024,
+    logger: pino({ level: 'silent' }),
+    admit: async () => ({}),
+    execute: async () => {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      answered++;
+      return { status: 200, body: JSON.stringify({ data: { ok: true } }) };
+    },
+  });
+  return { server, port: await listen(server, 0, '127.0.0.1'), answered: () => answered };
+}
+
+interface Reply {
+  status: number;
+  connection: string | undefined;
+  body: string;
+}
+
+function post(port: number, agent: Agent): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ port, host: '127.0.0.1', path: '/graphql', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ query: '{ ok }' }));
+  });
+}
+
+const agents: Agent[] = [];
+const keepAlive = () => {
+  const agent = new Agent({ keepAlive: true });
+  agents.push(agent);
+  return agent;
+};
+afterEach(() => {
+  for (const agent of agents.splice(0)) agent.destroy();
+});
+
+describe('close (graceful stop)', () => {
+  it('lets a request in flight finish, tells its client not to reuse the connection, then resolves', async () => {
+    const { server, port, answered } = await slowServer(300);
+    const reply = post(port, keepAlive());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await close(server, 60_000);
+    expect(answered()).toBe(1);
+    expect(await reply).toEqual({ status: 200, connection: 'close', body: '{"data":{"ok":true}}' });
+  });
+
+  it('does not wait for idle keep-alive connections', async () => {
+    const { server, port } = await slowServer(0);
+    const agent = keepAlive();
+    expect((await post(port, agent)).connection).toBe('keep-alive');
+    // The agent keeps the connection open; a 60 s grace would time the test out if close waited for it.
+    await close(server, 60_000);
+    expect(server.listening).toBe(false);
+  });
+
+  it('cuts a request still running when the grace period ends', async () => {
+    const { server, port } = await slowServer(5_000);
+    const reply = post(port, keepAlive());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await close(server, 100);
+    await expect(reply).rejects.toThrow(/socket hang up|ECONNRESET/);
+  });
+});
