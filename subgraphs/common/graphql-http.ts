@@ -103,7 +103,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
 export function createGraphQLHttpServer<Context extends BaseContext, State = undefined>(options: GraphQLHttpOptions<Context, State>): Server {
   const { server, execute, logger, maxRequestBytes, graphqlPath } = options;
   if (!server === !execute) throw new TypeError('give either an Apollo Server or an execute handler');
-  const listening = () => http.listening;
   const http = createServer(async (req, res) => {
     const supplied = req.headers['x-request-id'];
     const requestId = typeof supplied === 'string' && REQUEST_ID_PATTERN.test(supplied) ? supplied : randomUUID();
@@ -121,7 +120,7 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
       // Encoded once: its length is the header, its bytes the body.
       const bytes = Buffer.from(final.body, 'utf8');
       // Shutting down (see close): the client should not send its next request on this connection.
-      if (!listening()) res.setHeader('connection', 'close');
+      if (!http.listening) res.setHeader('connection', 'close');
       res.writeHead(final.status, { 'content-length': String(bytes.length), ...final.headers });
       res.end(bytes);
     };
