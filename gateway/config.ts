@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type SubgraphName } from '../subgraphs/catalog.js';
-import { ConfigError, integerSetting, logLevelSetting, shutdownGraceSetting, urlSetting } from '../subgraphs/common/settings.js';
+import { ConfigError, httpTimeoutSettings, integerSetting, logLevelSetting, shutdownGraceSetting, urlSetting, type HttpTimeouts } from '../subgraphs/common/settings.js';
 import { MAX_COMMIT_DELAY_MS } from './audit/audit-writer.js';
 
 export { ConfigError } from '../subgraphs/common/settings.js';
@@ -20,6 +20,8 @@ export interface GatewayConfig {
   subgraphTimeoutMs: number;
   /** MAX_REQUEST_BYTES, default 1048576. */
   maxRequestBytes: number;
+  /** HTTP_HEADERS_TIMEOUT_MS (5000), HTTP_REQUEST_TIMEOUT_MS (10000), HTTP_KEEP_ALIVE_TIMEOUT_MS (5000): how long a client may take to send a request. */
+  httpTimeouts: HttpTimeouts;
   /** SHUTDOWN_GRACE_MS, default 10000 (at most 600000): on SIGTERM, requests in flight may finish (and be audited) for this long before their connections are closed. */
   shutdownGraceMs: number;
   /** LOG_LEVEL, default info. */
@@ -144,6 +146,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     subgraphUrls,
     subgraphTimeoutMs: integerSetting(env, 'SUBGRAPH_TIMEOUT_MS', 10_000, 100, 600_000),
     maxRequestBytes: integerSetting(env, 'MAX_REQUEST_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    httpTimeouts: httpTimeoutSettings(env),
     shutdownGraceMs: shutdownGraceSetting(env),
     logLevel,
     dataDir: env.DATA_DIR || 'data',

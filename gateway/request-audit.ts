@@ -1,6 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { HttpAnswer } from '../subgraphs/common/graphql-http.js';
+import type { HttpAnswer, RequestIds } from '../subgraphs/common/graphql-http.js';
 import type { Caller } from './auth/caller.js';
 import type { AuditCaller, AuditEntry, AuditOutcome } from './audit/audit-record.js';
 import { subjectHash } from './audit/audit-record.js';
@@ -15,7 +14,10 @@ import { GATEWAY_ERRORS } from './errors.js';
  * errors. Created per request; never shared.
  */
 export interface AuditDraft {
+  /** The gateway's own id of the request: unique, never the caller's. */
   requestId: string;
+  /** The caller's `x-request-id`, validated; kept in the record's `detail.clientRequestId`. */
+  correlationId: string | null;
   started: number;
   time: string;
   caller: AuditCaller | null;
@@ -28,9 +30,10 @@ export interface AuditDraft {
   errorCodes: Set<string>;
 }
 
-export function beginAuditDraft(_req: IncomingMessage, requestId: string): AuditDraft {
+export function beginAuditDraft({ requestId, correlationId }: RequestIds): AuditDraft {
   return {
     requestId,
+    correlationId,
     started: performance.now(),
     time: new Date().toISOString(),
     caller: null,
@@ -81,8 +84,8 @@ export interface RequestAuditOptions {
 
 /** The first and last steps of every request, as the HTTP layer calls them (`begin`, `complete`). */
 export interface RequestAudit {
-  /** Starts a request's draft. */
-  begin(req: IncomingMessage, requestId: string): AuditDraft;
+  /** Starts a request's draft (also for a request the HTTP parser refused). */
+  begin(ids: RequestIds): AuditDraft;
   /**
    * The last step of every request: its audit entry is appended and made
    * durable before the answer leaves (durable before disclosure). When the
@@ -119,8 +122,8 @@ export function createRequestAudit(options: RequestAuditOptions): RequestAudit {
     }
     return hash;
   };
-  const begin = (req: IncomingMessage, requestId: string): AuditDraft => {
-    const draft = beginAuditDraft(req, requestId);
+  const begin = (ids: RequestIds): AuditDraft => {
+    const draft = beginAuditDraft(ids);
     counted.add(draft);
     backlog++;
     return draft;
@@ -162,6 +165,7 @@ export function createRequestAudit(options: RequestAuditOptions): RequestAudit {
       errorCodes: [...codes],
       latencyMs,
     };
+    if (draft.correlationId !== null) entry.detail = { clientRequestId: draft.correlationId };
     let final = answer;
     if (options.writer) {
       try {
@@ -179,6 +183,7 @@ export function createRequestAudit(options: RequestAuditOptions): RequestAudit {
     options.logger.info(
       {
         requestId: draft.requestId,
+        ...(draft.correlationId === null ? {} : { correlationId: draft.correlationId }),
         caller: draft.caller ? { sub: draft.caller.subject, org: draft.caller.organisation, province: draft.caller.province } : null,
         matter: entry.matter,
         operation: draft.operation.name ?? draft.operation.type,

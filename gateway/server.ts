@@ -136,10 +136,11 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     logger,
     begin: requestAudit.begin,
     complete: requestAudit.complete,
-    async admit(req, requestId, draft) {
+    timeouts: config.httpTimeouts,
+    async admit(req, { requestId, correlationId }, draft) {
       const admitted = await admit(req, requestId, draft);
       if (admitted instanceof Rejection) return admitted;
-      return { ...admitted, requestId, logger: logger.child({ requestId }), audit: draft };
+      return { ...admitted, requestId, logger: logger.child(correlationId === null ? { requestId } : { requestId, correlationId }), audit: draft };
     },
   });
   let port: number;

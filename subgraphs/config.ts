@@ -1,5 +1,5 @@
 import { SERVICES, type SubgraphName } from './catalog.js';
-import { ConfigError, integerSetting, logLevelSetting, shutdownGraceSetting } from './common/settings.js';
+import { ConfigError, httpTimeoutSettings, integerSetting, logLevelSetting, shutdownGraceSetting, type HttpTimeouts } from './common/settings.js';
 import { gatewayKeyFiles } from './common/gateway-keys.js';
 
 /** Settings of one subgraph process, after normalisation. */
@@ -13,6 +13,8 @@ export interface SubgraphConfig {
   dataDir: string;
   /** LOG_LEVEL, default info. */
   logLevel: string;
+  /** HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS: as the gateway's. */
+  httpTimeouts: HttpTimeouts;
   /** SHUTDOWN_GRACE_MS, default 10000 (at most 600000): on SIGTERM, requests in flight may finish for this long. */
   shutdownGraceMs: number;
   /** GATEWAY_JWKS_FILE, default <DATA_DIR>/keys/gateway.jwks.json: the gateway's public keys; requests without an assertion signed by one are refused. */
@@ -37,6 +39,7 @@ export function loadSubgraphConfig(name: string, env: NodeJS.ProcessEnv = proces
     port: integerSetting(env, subgraphPortVariable(entry.name), entry.defaultPort, 0, 65535),
     dataDir: env.DATA_DIR || 'data',
     logLevel: logLevelSetting(env),
+    httpTimeouts: httpTimeoutSettings(env),
     shutdownGraceMs: shutdownGraceSetting(env),
     gatewayJwksFile: env.GATEWAY_JWKS_FILE || gatewayKeyFiles(env.DATA_DIR || 'data').jwks,
     auditDatabaseUrl: env.AUDIT_DATABASE_URL || undefined,

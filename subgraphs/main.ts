@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     port: config.port,
     host: config.host,
     shutdownGraceMs: config.shutdownGraceMs,
+    httpTimeouts: config.httpTimeouts,
     logger,
   });
   process.send?.({ ready: running.url, name: config.name });

@@ -13,6 +13,7 @@ import { AssertionError, ASSERTION_HEADER, createAssertionVerifier, type Gateway
 import { close, createGraphQLHttpServer, listen, Rejection } from './common/graphql-http.js';
 import { authorizeOperation } from './common/scopes/authorize-operation.js';
 import { extractSecurityPolicy } from './common/scopes/security-policy.js';
+import type { HttpTimeouts } from './common/settings.js';
 import { DISCLOSURE_EXTENSION, disclosureReport, trackDisclosures, type DisclosureLog } from './common/disclosure.js';
 import { householdDomain } from './household/resolvers.js';
 import { socialInsuranceDomain } from './social-insurance/resolvers.js';
@@ -97,6 +98,8 @@ export interface SubgraphServerOptions {
   port: number;
   /** Interface to bind. Default: 127.0.0.1. */
   host?: string;
+  /** How long a client may take to send a request. Default: 5 s for the headers, 10 s for the whole request, 5 s keep-alive. */
+  httpTimeouts?: HttpTimeouts;
   /** How long `stop` lets requests in flight finish before closing their connections. Default 0 (at once). */
   shutdownGraceMs?: number;
   logger?: Logger;
@@ -207,14 +210,15 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
       server,
       graphqlPath: '/',
       maxRequestBytes: 4 * 1024 * 1024,
+      timeouts: options.httpTimeouts,
       logger,
-      async admit(req) {
+      async admit(req, { requestId, correlationId }) {
         const header = req.headers[ASSERTION_HEADER];
         try {
           return createContext(await verifyAssertion(typeof header === 'string' ? header : undefined));
         } catch (error) {
           if (!(error instanceof AssertionError)) throw error;
-          logger.warn({ reason: error.reason, remote: req.socket.remoteAddress }, 'request without a valid gateway assertion refused');
+          logger.warn({ requestId, correlationId, reason: error.reason, remote: req.socket.remoteAddress }, 'request without a valid gateway assertion refused');
           return new Rejection(401, 'UNAUTHENTICATED', error.message, { reason: error.reason });
         }
       },

@@ -53,3 +53,29 @@ export function logLevelSetting(env: NodeJS.ProcessEnv): string {
   }
   return level;
 }
+
+/** How long a client may take to send a request, and to send its next one on the same connection. */
+export interface HttpTimeouts {
+  /** HTTP_HEADERS_TIMEOUT_MS, default 5000: from the connection (or the previous answer) to the end of the request's headers. */
+  headersTimeoutMs: number;
+  /** HTTP_REQUEST_TIMEOUT_MS, default 10000 (at least the headers timeout): to the end of the request's body. */
+  requestTimeoutMs: number;
+  /** HTTP_KEEP_ALIVE_TIMEOUT_MS, default 5000: an idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: Readonly<HttpTimeouts> = { headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 };
+
+/**
+ * The HTTP timeouts (gateway and subgraphs alike): a client that sends
+ * slowly is answered 408 and cut off within seconds, not Node's minutes.
+ */
+export function httpTimeoutSettings(env: NodeJS.ProcessEnv): HttpTimeouts {
+  const headersTimeoutMs = integerSetting(env, 'HTTP_HEADERS_TIMEOUT_MS', DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs, 100, 600_000);
+  const requestTimeoutMs = integerSetting(env, 'HTTP_REQUEST_TIMEOUT_MS', Math.max(DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs, headersTimeoutMs), 100, 3_600_000);
+  if (requestTimeoutMs < headersTimeoutMs) {
+    throw new ConfigError('HTTP_REQUEST_TIMEOUT_MS', `must be at least HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}), got ${requestTimeoutMs}`);
+  }
+  const keepAliveTimeoutMs = integerSetting(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', DEFAULT_HTTP_TIMEOUTS.keepAliveTimeoutMs, 100, 600_000);
+  return { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs };
+}

@@ -247,6 +247,9 @@ describe('the native executor and @apollo/gateway’s, on the same subgraphs', (
     proxy?.server.close();
   });
 
+  /** The gateways' own ids of the last `both` call: each gateway's fetches carry its request's id. */
+  const last = { native: '', apollo: '' };
+
   /** The same request to both gateways; request ids say which gateway a subgraph fetch came from. */
   async function both(query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) {
     const merged = Object.fromEntries(Object.entries({ ...federation.defaultHeaders, ...headers }).filter(([, v]) => v !== ''));
@@ -255,11 +258,13 @@ describe('the native executor and @apollo/gateway’s, on the same subgraphs', (
       postGraphQL(native.url, query, variables, { ...merged, 'x-request-id': `native-${sequence}-request` }),
       postGraphQL(apollo.url, query, variables, { ...merged, 'x-request-id': `apollo-${sequence}-request` }),
     ]);
+    last.native = ours.headers.get('x-request-id')!;
+    last.apollo = theirs.headers.get('x-request-id')!;
     return { ours, theirs };
   }
 
   /** The credit fetches one gateway made for the last `both` call. */
-  const creditFetches = (gateway: 'native' | 'apollo') => proxy.seen.filter((s) => s.requestId.startsWith(`${gateway}-${sequence}-`));
+  const creditFetches = (gateway: 'native' | 'apollo') => proxy.seen.filter((s) => s.requestId === last[gateway]);
 
   async function expectSameAnswer(query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) {
     const { ours, theirs } = await both(query, variables, headers);
@@ -295,7 +300,9 @@ describe('the native executor and @apollo/gateway’s, on the same subgraphs', (
     const ids = personIds(6);
     await expectSameAnswer('query($ids: [ID!]!) { persons(idNumbers: $ids) { name credit { activeNegativeRecords } } }', { ids });
     const disclosed = async (gateway: 'native' | 'apollo') => {
-      const [record] = await recordsOf(`${gateway}-${sequence}-request`);
+      const [record] = await recordsOf(last[gateway]);
+      // The gateway made its own id; the client's is kept beside it.
+      expect(record.detail).toEqual({ clientRequestId: `${gateway}-${sequence}-request` });
       return record.disclosed.map((d) => `${d.subgraph}/${d.type}/${d.subject}`).sort();
     };
     const ours = await disclosed('native');

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { createAuditWriter, type AuditWriter } from '../../gateway/audit/audit-w
 import { createRequestAudit, type RequestAudit } from '../../gateway/request-audit.js';
 import type { HttpAnswer } from '../../subgraphs/common/graphql-http.js';
 
-const request = {} as IncomingMessage;
+const ids = (requestId: string) => ({ requestId, correlationId: null });
 const ok = (): HttpAnswer => ({ status: 200, headers: {}, body: '{"data":{}}' });
 const logger = pino({ level: 'silent' });
 
@@ -27,7 +26,7 @@ describe('request audit', () => {
 
   it('counts the requests begun whose entries have not gone to the writer (the commit siblings), each once', async () => {
     const audit = withoutWriter();
-    const drafts = ['r1', 'r2', 'r3'].map((id) => audit.begin(request, id));
+    const drafts = ['r1', 'r2', 'r3'].map((id) => audit.begin(ids(id)));
     expect(audit.backlog()).toBe(3);
     await audit.complete(drafts[1], ok());
     expect(audit.backlog()).toBe(2);
@@ -55,7 +54,7 @@ describe('request audit', () => {
     });
     cleanup.push(() => writer.close());
     audit = createRequestAudit({ writer, subjectKey: randomBytes(32), replica: 'gateway-a', logger });
-    const drafts = ['r1', 'r2', 'r3'].map((id) => audit!.begin(request, id));
+    const drafts = ['r1', 'r2', 'r3'].map((id) => audit!.begin(ids(id)));
     const started = performance.now();
     const answers: Promise<HttpAnswer>[] = [];
     for (const draft of drafts) {
@@ -68,7 +67,7 @@ describe('request audit', () => {
     expect(performance.now() - started).toBeLessThan(900);
     // A request alone is not delayed at all.
     const alone = performance.now();
-    expect((await audit.complete(audit.begin(request, 'r4'), ok())).status).toBe(200);
+    expect((await audit.complete(audit.begin(ids('r4')), ok())).status).toBe(200);
     expect(performance.now() - alone).toBeLessThan(900);
     expect(writer.stats()).toMatchObject({ commits: 2, records: 4 });
   });
