@@ -1,82 +1,36 @@
 /**
  * `npm start`: runs the whole federation locally on embedded defaults.
- * Seeds the SQLite databases when they are empty, starts the five subgraphs
- * and the gateway as separate processes, prints the URLs and an example
- * query, and stops everything cleanly on Ctrl-C. A child that dies takes the
- * others down with it (exit 1), so nothing is left half-running.
+ * Seeds the SQLite databases when they are empty, starts the five subgraphs,
+ * the audit-review subgraph and the gateway as separate processes, prints
+ * the URLs and an example query, and stops everything cleanly on Ctrl-C.
+ * A service that exits unexpectedly is restarted (after 1 s, doubling up to
+ * 30 s for restarts in a row) while the others go on; one that does not stay
+ * up after five restarts in a row stops the federation (exit 1).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type SubgraphName } from '../subgraphs/catalog.js';
 import { loadGatewayConfig, subgraphUrlVariable } from '../gateway/config.js';
-import { loadSubgraphConfig } from '../subgraphs/config.js';
+import { loadSubgraphConfig, subgraphPortVariable } from '../subgraphs/config.js';
 import { ConfigError, integerSetting } from '../subgraphs/common/settings.js';
 import { DEMO_ORGANISATIONS, DEMO_PERSONS, isSeeded, seedDatabases } from './seed/index.js';
 import { ensureGatewayKeys } from '../subgraphs/common/gateway-keys.js';
 import { ensureDevIdentityProviders, mintDevToken } from '../gateway/auth/dev-identity-provider.js';
+import { createSupervisor, type Supervisor } from './start/supervisor.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const READY_TIMEOUT_MS = 60_000;
-
-interface Service {
-  name: string;
-  child: ChildProcess;
-  url?: string;
-}
-
-const services: Service[] = [];
-let stopping = false;
 
 function say(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
-function spawnService(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<Service> {
-  return new Promise((resolve, reject) => {
-    const child = fork(`${ROOT}${entry}`, args, {
-      cwd: ROOT,
-      env,
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const service: Service = { name, child };
-    services.push(service);
-    const timer = setTimeout(() => reject(new Error(`${name} did not become ready within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
-    child.on('message', (message: { ready?: string }) => {
-      if (message.ready) {
-        clearTimeout(timer);
-        service.url = message.ready;
-        resolve(service);
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (!stopping) {
-        process.stderr.write(`${name} exited (${signal ?? `code ${code}`}); stopping the federation.\n`);
-        void stopAll(1);
-      }
-      reject(new Error(`${name} exited before it was ready`));
-    });
-  });
-}
+const portOf = (url: string) => new URL(url).port;
 
+let supervisor: Supervisor | null = null;
+let stopping = false;
 async function stopAll(exitCode: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    await Promise.all(
-      services.map(
-        ({ child }) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-            child.once('exit', () => {
-              clearTimeout(force);
-              resolve();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await supervisor?.stopAll();
   }
   process.exit(exitCode);
 }
@@ -87,6 +41,14 @@ async function main(): Promise<void> {
   const subgraphConfigs = SERVICES.map((s) => loadSubgraphConfig(s.name));
   const dataDir = subgraphConfigs[0].dataDir;
   const seedPersons = integerSetting(process.env, 'SEED_PERSONS', 10_000, 1, 10_000_000);
+  const restarts = createSupervisor({
+    root: ROOT,
+    say: (line) => process.stderr.write(`${line}\n`),
+    backoffMs: integerSetting(process.env, 'RESTART_BACKOFF_MS', 1_000, 10, 60_000),
+    maxRestarts: integerSetting(process.env, 'RESTART_LIMIT', 5, 0, 1_000),
+    onGiveUp: () => process.exit(1),
+  });
+  supervisor = restarts;
 
   if (!isSeeded(dataDir)) {
     say(`Seeding ${seedPersons} persons into ${dataDir}/ (first start only)…`);
@@ -102,11 +64,16 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stopAll(0));
 
   const subgraphEnv: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
-  const started = await Promise.all(subgraphConfigs.map((c) => spawnService(c.name, 'subgraphs/main.ts', [c.name], subgraphEnv)));
+  // Each restart binds the port the service first bound (which matters when a port setting is 0): the gateway finds it there.
+  const started = await Promise.all(
+    subgraphConfigs.map((c) =>
+      restarts.start({ name: c.name, entry: 'subgraphs/main.ts', args: [c.name], env: subgraphEnv, pin: (url) => ({ [subgraphPortVariable(c.name)]: portOf(url) }) }),
+    ),
+  );
 
   const gatewayEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const s of started) gatewayEnv[subgraphUrlVariable(s.name as SubgraphName)] = s.url;
-  const gateway = await spawnService('gateway', 'gateway/main.ts', [], gatewayEnv);
+  const gateway = await restarts.start({ name: 'gateway', entry: 'gateway/main.ts', args: [], env: gatewayEnv, pin: (url) => ({ GATEWAY_PORT: portOf(url) }) });
 
   const person = DEMO_PERSONS[0];
   const organisation = DEMO_ORGANISATIONS[0];
@@ -123,8 +90,7 @@ async function main(): Promise<void> {
   say();
   say(`The federation is running on the databases in ${dataDir}/. Ctrl-C stops it.`);
   say();
-  for (const s of started) say(`  ${s.name.padEnd(18)} ${s.url}`);
-  say(`  ${'gateway'.padEnd(18)} ${gateway.url}`);
+  for (const s of [...started, gateway]) say(`  ${s.name.padEnd(18)} ${s.url.padEnd(32)} (pid ${s.pid})`);
   say();
   say(`Try the dossier of ${person.name} (${person.story}), as a Lhasa officer handling 人才引进落户 (matter TB-HJ-004);`);
   say('the token below is valid for an hour (npm run token mints more):');

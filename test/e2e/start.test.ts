@@ -93,6 +93,66 @@ describe('npm start', () => {
     }
   });
 
+  it('restarts a service that exits unexpectedly while the others go on serving, and stops the federation when one will not stay up', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-start-'));
+    folders.push(dataDir);
+    const env: NodeJS.ProcessEnv = { DATA_DIR: dataDir, SEED_PERSONS: '200', GATEWAY_PORT: String(await freePort()), RESTART_BACKOFF_MS: '100', RESTART_LIMIT: '2' };
+    for (const s of SERVICES) env[subgraphPortVariable(s.name)] = String(await freePort());
+    const gatewayUrl = `http://127.0.0.1:${env.GATEWAY_PORT}/graphql`;
+    const run = startScript(env);
+    const pidOf = (name: string) => Number(new RegExp(`^\\s+${name}\\s+http\\S+\\s+\\(pid (\\d+)\\)`, 'm').exec(run.output())![1]);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      await waitFor(() => run.output().includes('the profile of'), 90_000);
+      const { query, variables } = JSON.parse(/-d '(.+)'$/m.exec(run.output())![1]);
+      const headers = {
+        authorization: `Bearer ${/-H 'authorization: Bearer ([\w.-]+)'/.exec(run.output())![1]}`,
+        'x-matter-code': /-H 'x-matter-code: ([\w-]+)'/.exec(run.output())![1],
+      };
+      const pids = Object.fromEntries(['gateway', ...SERVICES.map((s) => s.name)].map((name) => [name, pidOf(name)]));
+
+      // A subgraph crashes: the gateway goes on (the dossier is partial meanwhile), the subgraph comes back on its port.
+      process.kill(pids.household, 'SIGKILL');
+      await waitFor(() => run.output().includes('household exited unexpectedly (SIGKILL); restarting it'), 10_000);
+      expect((await fetch(gatewayUrl.replace('/graphql', '/health'))).status).toBe(200);
+      await waitFor(() => run.output().includes('household is back at'), 30_000);
+      const afterSubgraph = await postGraphQL(gatewayUrl, query, variables, headers);
+      expect(afterSubgraph.status).toBe(200);
+      expect(afterSubgraph.body.errors).toBeUndefined();
+      expect(afterSubgraph.body.data!.person.name).toBe(DEMO_PERSONS[0].name);
+
+      // The gateway crashes: it comes back on its port, and the subgraphs were never stopped.
+      process.kill(pids.gateway, 'SIGKILL');
+      await waitFor(() => run.output().includes('gateway is back at'), 30_000);
+      const afterGateway = await postGraphQL(gatewayUrl, query, variables, headers);
+      expect(afterGateway.status).toBe(200);
+      expect(afterGateway.body.data!.person.name).toBe(DEMO_PERSONS[0].name);
+      for (const s of SERVICES.filter((s) => s.name !== 'household')) expect(alive(pids[s.name])).toBe(true);
+
+      // A subgraph that cannot start any more (its database is gone): two restarts, then every service is stopped, exit 1.
+      rmSync(join(dataDir, 'household.db'));
+      const restarted = Number(/household is back at \S+ \(pid (\d+)\)/.exec(run.output())![1]);
+      process.kill(restarted, 'SIGKILL');
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toMatch(/did not stay up after 2 restarts in a row: stopping the federation/);
+      for (const s of SERVICES.filter((s) => s.name !== 'household')) expect(alive(pids[s.name])).toBe(false);
+      await expect(fetch(gatewayUrl.replace('/graphql', '/health'))).rejects.toThrow();
+    } finally {
+      if (run.child.exitCode === null) {
+        run.child.kill('SIGINT');
+        await Promise.race([run.exited, new Promise((r) => setTimeout(r, 10_000))]);
+        run.child.kill('SIGKILL');
+      }
+    }
+  });
+
   it('stops at once with a message naming a bad variable', async () => {
     const run = startScript({ GATEWAY_PORT: 'eighty', DATA_DIR: join(tmpdir(), 'kuasheng-never-created') });
     expect(await run.exited).not.toBe(0);
