@@ -13,6 +13,8 @@ import { AssertionError, ASSERTION_HEADER, createAssertionVerifier, type Gateway
 import { close, createGraphQLHttpServer, listen, Rejection } from './common/graphql-http.js';
 import { authorizeOperation } from './common/scopes/authorize-operation.js';
 import { extractSecurityPolicy } from './common/scopes/security-policy.js';
+import { knownOperationTypesRule } from './common/known-operation-types.js';
+import { guardEntityRepresentations } from './common/entity-representations.js';
 import type { HttpTimeouts } from './common/settings.js';
 import { DISCLOSURE_EXTENSION, disclosureReport, trackDisclosures, type DisclosureLog } from './common/disclosure.js';
 import { householdDomain } from './household/resolvers.js';
@@ -114,7 +116,7 @@ export interface RunningSubgraph {
 }
 
 /** Codes a client may see as they are; everything else is an internal error. */
-const CLIENT_ERROR_CODES = new Set(['BAD_USER_INPUT', 'FORBIDDEN', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+const CLIENT_ERROR_CODES = new Set(['BAD_USER_INPUT', 'FORBIDDEN', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
 
 /** What every subgraph request carries besides the domain's loaders: the verified gateway assertion. */
 export interface SubgraphRequestContext {
@@ -170,8 +172,11 @@ function scopeEnforcement(name: SubgraphName): ApolloServerPlugin<SubgraphReques
 export function createSubgraphApolloServer(name: SubgraphName, domainContext: () => any, logger: Logger) {
   const domain = DOMAINS[name];
   const server = new ApolloServer<SubgraphRequestContext>({
-    schema: buildSubgraphSchema({ typeDefs: subgraphTypeDefs(name), resolvers: trackDisclosures(subgraphTypeDefs(name), domain.resolvers) }),
+    schema: guardEntityRepresentations(buildSubgraphSchema({ typeDefs: subgraphTypeDefs(name), resolvers: trackDisclosures(subgraphTypeDefs(name), domain.resolvers) })),
     includeStacktraceInErrorResponses: false,
+    validationRules: [knownOperationTypesRule],
+    // The gateway always sends the operation's text: no persisted queries (a hash alone is PERSISTED_QUERY_NOT_SUPPORTED).
+    persistedQueries: false,
     // No Apollo Studio here: federated traces would only cost time.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), scopeEnforcement(name), reportDisclosures],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {

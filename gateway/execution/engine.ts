@@ -33,6 +33,7 @@ import { executePlan, isSupportedPlan, type PlanError } from './plan-executor.js
 import { Lru } from './lru.js';
 import { compileResponseShape, shapeResponse, type ResponseShape } from './response-shape.js';
 import { SubgraphClient, SubgraphFetchError } from './subgraph-client.js';
+import { knownOperationTypesRule } from '../../subgraphs/common/known-operation-types.js';
 import { variableCheck, type VariableCheck } from './variables.js';
 
 /**
@@ -127,7 +128,7 @@ export function createEngine(options: EngineOptions) {
   let apolloExecutor: GatewayExecutor | null = null;
   const documents = new Lru<CachedDocument>(options.documentCacheSize ?? 1000, CACHE_QUERY_CHARACTERS);
   const operations = new Lru<PreparedOperation>(2000, CACHE_QUERY_CHARACTERS);
-  const rules = options.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule];
+  const rules = options.introspection ? [...specifiedRules, knownOperationTypesRule] : [...specifiedRules, knownOperationTypesRule, NoSchemaIntrospectionCustomRule];
   // Per operation of a cached document (a new supergraph parses documents anew).
   const variableChecks = new WeakMap<OperationDefinitionNode, VariableCheck | null>();
 

@@ -96,6 +96,7 @@ class RequestFailure extends Error {
  */
 interface Exchange {
   ids: RequestIds;
+  req: IncomingMessage;
   /** Set by `clientError`: why this request cannot be read to its end. */
   failure: HttpErrorCode | null;
   /** The body read in progress, if any, stopped with the failure. */
@@ -190,6 +191,8 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
   if (timeouts.requestTimeoutMs < timeouts.headersTimeoutMs) throw new TypeError('timeouts.requestTimeoutMs must be at least timeouts.headersTimeoutMs');
   // The requests whose handler runs, per connection (pipelined requests can share one).
   const inFlight = new WeakMap<Duplex, Set<Exchange>>();
+  // A refusal of the parser that concerns a request after those in flight: answered once they are.
+  const refuseLater = new WeakMap<Duplex, { code: HttpErrorCode; parserError: string | undefined }>();
 
   async function handle(req: IncomingMessage, res: ServerResponse, exchange: Exchange, correlationError: CorrelationIdError | null): Promise<void> {
     const { ids } = exchange;
@@ -307,12 +310,21 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
       } catch (error) {
         correlationError = error as CorrelationIdError;
       }
-      const exchange: Exchange = { ids: { requestId: newRequestId(), correlationId }, failure: null, interrupt: null };
+      const exchange: Exchange = { ids: { requestId: newRequestId(), correlationId }, req, failure: null, interrupt: null };
       const socket = req.socket;
       let exchanges = inFlight.get(socket);
       if (!exchanges) inFlight.set(socket, (exchanges = new Set()));
       exchanges.add(exchange);
-      res.once('close', () => exchanges.delete(exchange));
+      res.once('close', () => {
+        exchanges.delete(exchange);
+        const refusal = exchanges.size === 0 ? refuseLater.get(socket) : undefined;
+        if (!refusal) return;
+        refuseLater.delete(socket);
+        refuseUnparsed(refusal.code, refusal.parserError, socket).catch((failure: unknown) => {
+          logger.error({ err: failure }, 'could not answer a refused request');
+          socket.destroy();
+        });
+      });
       // The last line of defence: whatever escapes is logged and answered 500; the process goes on.
       handle(req, res, exchange, correlationError).catch((error: unknown) => {
         logger.error({ err: error, ...exchange.ids }, 'request handler failed');
@@ -327,15 +339,21 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
   );
   http.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
   http.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const exchanges = inFlight.get(socket);
-    if (exchanges && exchanges.size > 0) {
-      // A request whose handler runs: it answers (408, 400) and records it; its body read stops here.
-      const code = parserRefusal(error.code);
-      for (const exchange of exchanges) fail(exchange, code);
+    const code = parserRefusal(error.code);
+    const exchanges = [...(inFlight.get(socket) ?? [])];
+    const unread = exchanges.filter((exchange) => !exchange.req.complete);
+    if (unread.length > 0) {
+      // A request whose body is still arriving, and whose handler runs: it answers (408, 400) and records it; its body read stops here.
+      for (const exchange of unread) fail(exchange, code);
+      return;
+    }
+    if (exchanges.length > 0) {
+      // The requests before it arrived whole and are being answered: the bytes after them are refused once they are
+      // (a client gone meanwhile has nothing to be refused; its requests are answered and recorded as usual).
+      if (code !== 'CLIENT_CLOSED_REQUEST') refuseLater.set(socket, { code, parserError: error.code });
       return;
     }
     // Nothing was asked: a connection that sent no byte before its headers timeout, or a client gone before its headers ended.
-    const code = parserRefusal(error.code);
     if (code === 'CLIENT_CLOSED_REQUEST' || !socket.writable || (socket as { bytesRead?: number }).bytesRead === 0) {
       socket.destroy();
       return;

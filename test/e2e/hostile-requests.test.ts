@@ -4,11 +4,12 @@ import { openAuditStore, type AuditStore } from '../../gateway/audit/audit-store
 import type { RunningGateway } from '../../gateway/server.js';
 import { SERVICES } from '../../subgraphs/catalog.js';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
+import { ASSERTION_HEADER, createAssertionSigner } from '../../subgraphs/common/gateway-assertion.js';
+import { loadGatewaySigningKey } from '../../subgraphs/common/gateway-keys.js';
 import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 import { bareGet, barePost, rawRequest } from '../support/raw-http.js';
+import { CRASHING_TARGETS } from '../fuzz/http-requests.js';
 
-/** Request targets that stopped the gateway and every subgraph with one unauthenticated request. */
-export const CRASHING_TARGETS = ['//', '///', '//%zz', '//a%', '//[', 'http://[', '//x:99999/', 'http://a:b'];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PERSON_QUERY = JSON.stringify({ query: 'query($id: ID!) { person(idNumber: $id) { name } }', variables: { id: DEMO_PERSONS[0].idNumber } });
@@ -143,6 +144,17 @@ describe('requests the HTTP parser refuses, at the gateway', () => {
     expect(reply.closedByServer || reply.headers.connection === 'close').toBe(true);
   });
 
+  it('answers the requests before a malformed one on the same connection, then refuses it (audited) and closes', async () => {
+    const good = barePost('/graphql', PERSON_QUERY, headerLines(federation.defaultHeaders));
+    const reply = await rawRequest(portOf(federation.gatewayUrl), { send: `${good}HELLO\r\n\r\n`, firstResponseOnly: false, waitMs: 5_000 });
+    expect(reply.statuses).toEqual([200, 400]);
+    expect(reply.closedByServer).toBe(true);
+    expect(JSON.parse(reply.body).data.person.name).toBe(DEMO_PERSONS[0].name);
+    const [first, second] = [...reply.raw.matchAll(/x-request-id: ([0-9a-f-]{36})/gi)].map((m) => m[1]);
+    expect((await recordsOf(first))[0]).toMatchObject({ httpStatus: 200, outcome: 'ALLOWED' });
+    expect((await recordsOf(second))[0]).toMatchObject({ httpStatus: 400, errorCodes: ['MALFORMED_HTTP_REQUEST'] });
+  });
+
   it('records nothing for a connection that sends nothing (there was no request), and closes it', async () => {
     const before = await recordCount();
     // Stopped with the federation.
@@ -216,5 +228,45 @@ describe('slow clients at the gateway (HTTP_HEADERS_TIMEOUT_MS 400, HTTP_REQUEST
     const reply = await rawRequest(port, { send: barePost('/graphql', PERSON_QUERY, [...headerLines(federation.defaultHeaders), 'Connection: close']) });
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body).data.person.name).toBe(DEMO_PERSONS[0].name);
+  });
+});
+
+describe('documents the fuzz run found answered 500', () => {
+  async function household(body: Record<string, unknown>) {
+    const sign = createAssertionSigner(await loadGatewaySigningKey(dataDir));
+    const assertion = sign('household', {
+      caller: { subject: 'gateway-test', organisation: '测试', province: '540000', issuer: 'national', tokenId: 'test-token' },
+      scopes: ['household:read'],
+      matter: 'TB-HJ-004',
+      caseNumber: null,
+    });
+    const response = await fetch(federation.subgraphs.get('household')!.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [ASSERTION_HEADER]: assertion },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as { errors?: { extensions?: { code?: string } }[] } };
+  }
+
+  it.each(['mutation { __typename }', 'subscription { __typename }'])('a subgraph refuses %s (no such root type) with 400 GRAPHQL_VALIDATION_FAILED', async (query) => {
+    const { status, body } = await household({ query });
+    expect(status).toBe(400);
+    expect(body.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('the gateway refuses subscription { __typename } with 400 GRAPHQL_VALIDATION_FAILED', async () => {
+    const { status, body } = await federation.query('subscription { __typename }');
+    expect(status).toBe(400);
+    expect(body.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it.each([[{}], [{ __typename: 'Nothing' }], [{ __typename: 7 }], [[]]])('a subgraph refuses the entity representation %j with BAD_USER_INPUT', async (representation) => {
+    const { body } = await household({ query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { name } } }', variables: { r: [representation] } });
+    expect(body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('a subgraph answers a persisted-query hash it was never sent with PERSISTED_QUERY_NOT_SUPPORTED', async () => {
+    const { body } = await household({ query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: 'ab' } } });
+    expect(body.errors![0].extensions!.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
   });
 });

@@ -6,6 +6,10 @@ export interface RawReply {
   status: number | null;
   headers: Record<string, string>;
   body: string;
+  /** The status of every response on the connection, in order (pipelined requests get several). */
+  statuses: number[];
+  /** Everything the server sent, as latin1 text. */
+  raw: string;
   /** Whether the server closed the connection (rather than the wait running out). */
   closedByServer: boolean;
   elapsedMs: number;
@@ -22,7 +26,7 @@ export interface RawRequestOptions {
   firstResponseOnly?: boolean;
 }
 
-function parseReply(raw: Buffer): Omit<RawReply, 'closedByServer' | 'elapsedMs'> & { complete: boolean } {
+function parseReply(raw: Buffer): Pick<RawReply, 'status' | 'headers' | 'body'> & { complete: boolean } {
   const text = raw.toString('latin1');
   const headEnd = text.indexOf('\r\n\r\n');
   if (headEnd < 0) return { status: null, headers: {}, body: '', complete: false };
@@ -58,8 +62,11 @@ export function rawRequest(port: number, options: RawRequestOptions): Promise<Ra
       done = true;
       for (const timer of timers) clearTimeout(timer);
       socket.destroy();
-      const { complete: _complete, ...reply } = parseReply(Buffer.concat(chunks));
-      resolve({ ...reply, closedByServer, elapsedMs: performance.now() - started });
+      const raw = Buffer.concat(chunks);
+      const { complete: _complete, ...reply } = parseReply(raw);
+      const text = raw.toString('latin1');
+      const statuses = [...text.matchAll(/(?:^|\r\n|\})HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
+      resolve({ ...reply, statuses, raw: text, closedByServer, elapsedMs: performance.now() - started });
     };
     socket.on('connect', () => {
       socket.write(options.send);
