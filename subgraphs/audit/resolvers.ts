@@ -123,6 +123,7 @@ export const auditReviewDomain: OpenableDomain = {
     },
     AuditRecord: {
       id: recordId,
+      clientRequestId: (r: AuditRecord) => (typeof r.detail?.clientRequestId === 'string' ? r.detail.clientRequestId : null),
       operationName: (r: AuditRecord) => r.operation.name,
       operationType: (r: AuditRecord) => r.operation.type,
       operationHash: (r: AuditRecord) => r.operation.hash,

@@ -8,6 +8,7 @@ import { ASSERTION_HEADER, createAssertionSigner } from '../../subgraphs/common/
 import { loadGatewaySigningKey } from '../../subgraphs/common/gateway-keys.js';
 import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 import { bareGet, barePost, rawRequest } from '../support/raw-http.js';
+import { testToken } from '../support/identity.js';
 import { CRASHING_TARGETS } from '../fuzz/http-requests.js';
 
 
@@ -100,6 +101,12 @@ describe('request ids at the gateway', () => {
       expect(records[0].detail).toEqual({ clientRequestId: 'dup-fixed-id' });
     }
     expect(await recordsOf('dup-fixed-id')).toHaveLength(0);
+
+    // An auditor sees both ids through the API.
+    const [record] = await recordsOf(ids[0]);
+    const auditor = { authorization: `Bearer ${await testToken(dataDir, { scopes: ['audit:read'], subject: 'auditor-1' })}`, 'x-matter-code': '' };
+    const review = await federation.query('query($id: ID!) { auditRecord(id: $id) { requestId clientRequestId } }', { id: `${record.chainId}:${record.seq}` }, auditor);
+    expect(review.body.data!.auditRecord).toEqual({ requestId: ids[0], clientRequestId: 'dup-fixed-id' });
   });
 
   it('leave out the correlation id when the client sent none', async () => {
