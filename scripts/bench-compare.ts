@@ -8,14 +8,20 @@
  *
  *   npm run bench:compare -- --variant 'no delay:AUDIT_COMMIT_DELAY_MS=0' --variant '5 ms:AUDIT_COMMIT_DELAY_MS=5'
  *
+ * A variant may run the gateway of another checkout, `NAME@DIR:…`: a change
+ * measured against its base commit on the same subgraphs and data,
+ *
+ *   git worktree add ../base main~3 && ln -s "$PWD/node_modules" ../base/node_modules
+ *   npm run bench:compare -- --variant 'base@../base:' --variant 'change:'
+ *
  * Options: --variant 'NAME:VAR=VALUE,VAR=VALUE' (two or more), --workload W2
  * (W1–W5), --rounds R (10), --duration S (5), --warmup S (10, per variant),
  * --connections C (16),
  * --persons N (100000).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { seedDatabases } from './seed/index.js';
 import { ensureGatewayKeys } from '../subgraphs/common/gateway-keys.js';
 import { writeTestTrustList } from '../test/support/identity.js';
@@ -40,18 +46,22 @@ function option(name: string, fallback: number): number {
 interface Variant {
   name: string;
   env: Record<string, string>;
+  /** The checkout whose gateway runs (default: this one). */
+  root?: string;
 }
 
 function parseVariant(text: string | undefined): Variant {
-  const match = /^([^:]+):(.*)$/.exec(text ?? '');
-  if (!match) fail(`--variant must be NAME:VAR=VALUE,…, got ${JSON.stringify(text)}`);
+  const match = /^([^:@]+)(?:@([^:]+))?:(.*)$/.exec(text ?? '');
+  if (!match) fail(`--variant must be NAME[@DIR]:VAR=VALUE,…, got ${JSON.stringify(text)}`);
   const env: Record<string, string> = {};
-  for (const pair of match[2].split(',').filter(Boolean)) {
+  for (const pair of match[3].split(',').filter(Boolean)) {
     const [variable, ...value] = pair.split('=');
     if (!/^[A-Z][A-Z0-9_]*$/.test(variable) || value.length === 0) fail(`--variant ${match[1]}: ${JSON.stringify(pair)} is not VAR=VALUE`);
     env[variable] = value.join('=');
   }
-  return { name: match[1], env };
+  const root = match[2] === undefined ? undefined : resolve(match[2]);
+  if (root !== undefined && !existsSync(join(root, 'gateway/main.ts'))) fail(`--variant ${match[1]}: ${root} is not a checkout (no gateway/main.ts)`);
+  return { name: match[1], env, root };
 }
 
 const variants = argv.flatMap((arg, i) => (arg === '--variant' ? [parseVariant(argv[i + 1])] : []));
@@ -80,7 +90,7 @@ try {
   // Each variant its own audit chain (replica) in the same store; the rounds do not overlap.
   const gateways: Service[] = [];
   for (const [i, variant] of variants.entries()) {
-    const gateway = await startService(`gateway (${variant.name})`, 'gateway/main.ts', [], { ...common, GATEWAY_REPLICA_ID: `compare-${i}`, ...variant.env });
+    const gateway = await startService(`gateway (${variant.name})`, 'gateway/main.ts', [], { ...common, GATEWAY_REPLICA_ID: `compare-${i}`, ...variant.env }, [], variant.root);
     services.push(gateway);
     gateways.push(gateway);
   }

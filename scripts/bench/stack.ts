@@ -58,9 +58,10 @@ function peakRssOf(pid: number): number {
   return match ? Number(match[1]) / 1024 : 0;
 }
 
-export function startService(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv, nodeOptions: string[] = []): Promise<Service> {
+/** Starts a service of this checkout, or of another one given as `root` (a worktree of a base commit, to measure a change against it). */
+export function startService(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv, nodeOptions: string[] = [], root = ROOT): Promise<Service> {
   return new Promise((resolve, reject) => {
-    const child = fork(`${ROOT}${entry}`, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, execArgv: [...nodeOptions, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(root, entry), args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, execArgv: [...nodeOptions, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.once('message', (m: { ready?: string }) => {
       if (!m.ready) return reject(new Error(`${name}: unexpected message`));
       resolve({ name, url: m.ready, child, cpuMs: () => cpuMsOf(child.pid!), mainThreadCpuMs: () => cpuMsOf(child.pid!, child.pid!), peakRssMiB: () => peakRssOf(child.pid!) });

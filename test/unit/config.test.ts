@@ -24,6 +24,8 @@ describe('gateway configuration', () => {
     expect(loadGatewayConfig({ AUDIT_COMMIT_DELAY_MS: '0' }).auditCommitDelayMs).toBe(0);
     expect(config.shutdownGraceMs).toBe(10_000);
     expect(loadGatewayConfig({ SHUTDOWN_GRACE_MS: '0' }).shutdownGraceMs).toBe(0);
+    expect(config.httpTimeouts).toEqual({ headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 });
+    expect(loadGatewayConfig({ HTTP_REQUEST_TIMEOUT_MS: '30000' }).httpTimeouts.requestTimeoutMs).toBe(30_000);
   });
 
   describe('when a value is bad', () => {
@@ -44,6 +46,9 @@ describe('gateway configuration', () => {
       ['GATEWAY_REPLICA_ID', 'has spaces'],
       ['SHUTDOWN_GRACE_MS', '600001'],
       ['SHUTDOWN_GRACE_MS', 'soon'],
+      ['HTTP_HEADERS_TIMEOUT_MS', '50'],
+      ['HTTP_REQUEST_TIMEOUT_MS', '4000'],
+      ['HTTP_KEEP_ALIVE_TIMEOUT_MS', 'never'],
     ])('names %s in the error', (variable, value) => {
       expect(configErrorOf(() => loadGatewayConfig({ [variable]: value })).variable).toBe(variable);
     });
@@ -60,6 +65,12 @@ describe('subgraph configuration', () => {
     expect(loadSubgraphConfig('credit', {}).shutdownGraceMs).toBe(10_000);
     expect(loadSubgraphConfig('credit', { SHUTDOWN_GRACE_MS: '2500' }).shutdownGraceMs).toBe(2500);
     expect(configErrorOf(() => loadSubgraphConfig('credit', { SHUTDOWN_GRACE_MS: '-1' })).variable).toBe('SHUTDOWN_GRACE_MS');
+  });
+
+  it('reads the HTTP timeouts as the gateway does', () => {
+    expect(loadSubgraphConfig('credit', {}).httpTimeouts).toEqual({ headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 });
+    expect(loadSubgraphConfig('credit', { HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '3000' }).httpTimeouts).toMatchObject({ headersTimeoutMs: 2_000, requestTimeoutMs: 3_000 });
+    expect(configErrorOf(() => loadSubgraphConfig('credit', { HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' })).variable).toBe('HTTP_REQUEST_TIMEOUT_MS');
   });
 
   it('rejects an unknown subgraph name', () => {
