@@ -82,6 +82,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 const JSON_CONTENT = { 'content-type': 'application/json; charset=utf-8' } as const;
 
+/** How long a connection closed with its request unread is still drained before it is cut. */
+const LINGER_MS = 1_000;
+
 /** A request the HTTP layer stops answering normally: its code says why (too large, too slow, gone, malformed). */
 class RequestFailure extends Error {
   constructor(readonly code: HttpErrorCode) {
@@ -209,7 +212,12 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
       // Shutting down (see close), or a request not read to its end: the client should not send another on this connection.
       const unread = exchange.failure !== null || !req.complete;
       if (!http.listening || unread) res.setHeader('connection', 'close');
-      if (unread) res.once('finish', () => req.socket.destroy());
+      if (unread) {
+        // Node ends the connection after this answer; what the client still sends is read and dropped for a moment
+        // (closing with unread bytes would reset the connection and could take the answer with it), then it is cut.
+        req.resume();
+        res.once('finish', () => setTimeout(() => req.socket.destroy(), LINGER_MS).unref());
+      }
       res.writeHead(final.status, { 'content-length': String(bytes.length), ...final.headers });
       res.end(bytes);
     };

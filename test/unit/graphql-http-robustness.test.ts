@@ -80,6 +80,17 @@ describe('the HTTP layer', () => {
       expect(reply.headers.connection).toBe('close');
       expect(completed.map((a) => a.rejection?.code)).toEqual(['REQUEST_TOO_LARGE']);
     });
+
+    it('still delivers the 413 to a client that goes on sending, then cuts the connection within about a second', async () => {
+      const { port } = await start();
+      const chunk = `${(600).toString(16)}\r\n${'a'.repeat(600)}\r\n`;
+      const send = `POST /graphql HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}`;
+      const more = Array.from({ length: 40 }, () => ({ afterMs: 100, bytes: chunk }));
+      const reply = await rawRequest(port, { send, then: more, firstResponseOnly: false, waitMs: 8_000 });
+      expect(reply.statuses).toEqual([413]);
+      expect(reply.closedByServer).toBe(true);
+      expect(reply.elapsedMs).toBeLessThan(3_000);
+    });
   });
 
   describe('with timeouts (headers 300 ms, request 600 ms)', () => {
