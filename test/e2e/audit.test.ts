@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAuditKey, subjectHash, type AuditRecord } from '../../gateway/audit/audit-record.js';
+import { ensureAuditKey, subjectHash } from '../../gateway/audit/audit-record.js';
 import { openAuditStore, type AuditStore } from '../../gateway/audit/audit-store.js';
 import { verifyAuditExport } from '../../gateway/audit/audit-verifier.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
@@ -10,6 +10,7 @@ import { startGateway } from '../../gateway/server.js';
 import { createLogger } from '../../subgraphs/common/logger.js';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { testToken } from '../support/identity.js';
+import { auditRecordsOf } from '../support/audit-records.js';
 import { gatewayEnvironment, postGraphQL, removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 
 const DOSSIER = /* GraphQL */ `
@@ -27,11 +28,7 @@ const DOSSIER = /* GraphQL */ `
 const PERSON = DEMO_PERSONS[0];
 const REPLICA = 'gateway-audit-test';
 
-async function recordsOf(store: AuditStore, requestId: string): Promise<AuditRecord[]> {
-  const found: AuditRecord[] = [];
-  for (const chain of await store.chains()) for await (const record of store.readChain(chain)) if (record.requestId === requestId) found.push(record);
-  return found;
-}
+const recordsOf = auditRecordsOf;
 
 describe('the audit trail (embedded SQLite store)', () => {
   let dataDir: string;

@@ -13,6 +13,7 @@ import { openDatabase } from '../../subgraphs/common/database.js';
 import { stripSecurityFeatures } from '../../subgraphs/common/scopes/security-policy.js';
 import { testToken } from '../support/identity.js';
 import { FULL_DOSSIER } from '../support/queries.js';
+import { auditRecordsOf } from '../support/audit-records.js';
 import { postGraphQL, removeData, seedTemporaryData, startTestFederation, type GraphQLResponse, type TestFederation } from '../support/federation.js';
 
 /**
@@ -38,11 +39,7 @@ afterAll(async () => {
   if (dataDir) removeData(dataDir);
 });
 
-async function recordsOf(requestId: string): Promise<AuditRecord[]> {
-  const found: AuditRecord[] = [];
-  for (const chain of await store.chains()) for await (const record of store.readChain(chain)) if (record.requestId === requestId) found.push(record);
-  return found;
-}
+const recordsOf = (requestId: string): Promise<AuditRecord[]> => auditRecordsOf(store, requestId);
 
 const statementCount = () => Object.values(federation.statements).reduce((sum, list) => sum + list.length, 0);
 

@@ -9,6 +9,7 @@ import { loadGatewaySigningKey } from '../../subgraphs/common/gateway-keys.js';
 import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 import { bareGet, barePost, rawRequest } from '../support/raw-http.js';
 import { testToken } from '../support/identity.js';
+import { auditRecordsOf, auditRecordsWhere } from '../support/audit-records.js';
 import { CRASHING_TARGETS } from '../fuzz/http-requests.js';
 
 
@@ -33,17 +34,8 @@ afterAll(async () => {
 
 const portOf = (url: string) => Number(new URL(url).port);
 
-async function recordsOf(requestId: string): Promise<AuditRecord[]> {
-  const found: AuditRecord[] = [];
-  for (const chain of await store.chains()) for await (const record of store.readChain(chain)) if (record.requestId === requestId) found.push(record);
-  return found;
-}
-
-async function recordCount(): Promise<number> {
-  let count = 0;
-  for (const chain of await store.chains()) for await (const _record of store.readChain(chain)) count++;
-  return count;
-}
+const recordsOf = (requestId: string): Promise<AuditRecord[]> => auditRecordsOf(store, requestId);
+const recordCount = async (): Promise<number> => (await auditRecordsWhere(store, () => true)).length;
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -224,10 +216,7 @@ describe('slow clients at the gateway (HTTP_HEADERS_TIMEOUT_MS 400, HTTP_REQUEST
     ].join('\r\n');
     const reply = await rawRequest(port, { send: `${head}{"query":`, waitMs: 200 });
     expect(reply.status).toBeNull();
-    const record = await eventually(async () => {
-      for (const chain of await store.chains()) for await (const r of store.readChain(chain)) if (r.detail?.clientRequestId === correlation) return r;
-      return undefined;
-    });
+    const record = await eventually(async () => (await auditRecordsWhere(store, (r) => r.detail?.clientRequestId === correlation))[0]);
     expect(record).toMatchObject({ httpStatus: 499, errorCodes: ['CLIENT_CLOSED_REQUEST'] });
   });
 
