@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import { Rejection } from '../subgraphs/common/graphql-http.js';
+import { Rejection } from '../common/http/server.js';
 import { AuthenticationError, type Authenticator } from './auth/authenticate.js';
 import type { Caller } from './auth/caller.js';
 import { RevocationUnavailableError } from './access/errors.js';
-import type { AccessGuard } from './access/access-guard.js';
+import type { AccessGuard } from './access/guard.js';
 import type { MatterCatalog } from './authorization/matter-catalog.js';
 import { bindPurpose, CASE_NUMBER_HEADER, MATTER_HEADER, PurposeError, type Purpose } from './authorization/purpose-binding.js';
 import { rejection } from './errors.js';

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { SERVICES, type SubgraphName } from '../subgraphs/catalog.js';
-import { ConfigError, httpTimeoutSettings, integerSetting, logLevelSetting, shutdownGraceSetting, urlSetting, type HttpTimeouts } from '../subgraphs/common/settings.js';
-import { MAX_COMMIT_DELAY_MS } from './audit/audit-writer.js';
+import { SERVICES, type SubgraphName } from '../common/services.js';
+import { ConfigError, httpTimeoutSettings, integerSetting, logLevelSetting, shutdownGraceSetting, urlSetting, type HttpTimeouts } from '../common/settings.js';
+import { MAX_COMMIT_DELAY_MS } from './audit/writer.js';
 
-export { ConfigError } from '../subgraphs/common/settings.js';
+export { ConfigError } from '../common/settings.js';
 
 /** Gateway settings, after normalisation. */
 export interface GatewayConfig {

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { Rejection } from '../subgraphs/common/graphql-http.js';
+import { Rejection } from '../common/http/server.js';
 
 /**
  * The gateway's error catalogue: every client-facing error has a stable

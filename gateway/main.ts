@@ -5,7 +5,7 @@
  */
 import pino from 'pino';
 import { loadGatewayConfig } from './config.js';
-import { createLogger } from '../subgraphs/common/logger.js';
+import { createLogger } from '../common/logger.js';
 import { startGateway } from './server.js';
 
 async function main(): Promise<void> {

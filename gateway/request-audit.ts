@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { HttpAnswer, RequestIds } from '../subgraphs/common/graphql-http.js';
+import type { HttpAnswer, RequestIds } from '../common/http/server.js';
 import type { Caller } from './auth/caller.js';
-import type { AuditCaller, AuditEntry, AuditOutcome } from './audit/audit-record.js';
-import { subjectHash } from './audit/audit-record.js';
-import { AuditUnavailableError, type AuditWriter } from './audit/audit-writer.js';
+import type { AuditCaller, AuditEntry, AuditOutcome } from '../common/audit/record.js';
+import { subjectHash } from '../common/audit/record.js';
+import { AuditUnavailableError, type AuditWriter } from './audit/writer.js';
 import type { Purpose } from './authorization/purpose-binding.js';
 import { GATEWAY_ERRORS } from './errors.js';
 

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import type { Logger } from 'pino';
-import type { SubgraphName } from '../subgraphs/catalog.js';
-import { close, createGraphQLHttpServer, listen, Rejection } from '../subgraphs/common/graphql-http.js';
-import { createAssertionSigner } from '../subgraphs/common/gateway-assertion.js';
-import { loadGatewaySigningKey } from '../subgraphs/common/gateway-keys.js';
-import { extractSecurityPolicy, stripSecurityFeatures, type SecurityPolicy } from '../subgraphs/common/scopes/security-policy.js';
-import { createAccessGuard } from './access/access-guard.js';
+import type { SubgraphName } from '../common/services.js';
+import { close, createGraphQLHttpServer, listen, Rejection } from '../common/http/server.js';
+import { createAssertionSigner } from '../common/gateway-assertion.js';
+import { loadGatewaySigningKey } from '../common/gateway-keys.js';
+import { extractSecurityPolicy, stripSecurityFeatures, type SecurityPolicy } from '../common/scopes/security-policy.js';
+import { createAccessGuard } from './access/guard.js';
 import { createAdmission } from './admission.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { SCOPES } from './auth/caller.js';
@@ -19,11 +19,11 @@ import { ensureDevIdentityProviders } from './auth/dev-identity-provider.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { supergraphFromFile, type SupergraphFileOptions } from './supergraph-file.js';
 import { createRequestAudit, type AuditDraft, type RequestAudit } from './request-audit.js';
-import { ensureAuditKey, loadAuditKey } from './audit/audit-record.js';
-import { openAuditStore } from './audit/audit-store.js';
-import { createAuditWriter, type AuditWriter } from './audit/audit-writer.js';
+import { ensureAuditKey, loadAuditKey } from '../common/audit/record.js';
+import { openAuditStore } from '../common/audit/store.js';
+import { createAuditWriter, type AuditWriter } from './audit/writer.js';
 import { leaseAuditChain } from './audit/chain-lease.js';
-import { auditRetentionFromEnv, normalizeAuditRetentionOptions, pruneExpiredAudit } from './audit/audit-retention.js';
+import { auditRetentionFromEnv, normalizeAuditRetentionOptions, pruneExpiredAudit } from './audit/retention.js';
 
 export type { GatewayContext };
 

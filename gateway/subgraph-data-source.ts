@@ -1,8 +1,8 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Logger } from 'pino';
-import { ASSERTION_HEADER } from '../subgraphs/common/gateway-assertion.js';
+import { ASSERTION_HEADER } from '../common/gateway-assertion.js';
 import { subgraphUnavailable } from './errors.js';
-import { DISCLOSURE_EXTENSION, readDisclosureReport } from '../subgraphs/common/disclosure.js';
+import { DISCLOSURE_EXTENSION, readDisclosureReport } from '../common/disclosure.js';
 import type { GatewayContext } from './authorization/operation-guard.js';
 
 export interface SubgraphDataSourceOptions {

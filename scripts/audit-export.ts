@@ -19,11 +19,11 @@ import {
   AuditUsageError,
   parseAuditExportArguments,
   type AuditExportArguments,
-} from '../gateway/audit/audit-cli-arguments.js';
-import type { AuditJwks } from '../gateway/audit/audit-checkpoint.js';
-import { AuditUnavailableError } from '../gateway/audit/audit-errors.js';
-import { exportAudit } from '../gateway/audit/audit-export.js';
-import { openAuditStore } from '../gateway/audit/audit-store.js';
+} from '../common/audit/cli-arguments.js';
+import type { AuditJwks } from '../common/audit/checkpoint.js';
+import { AuditUnavailableError } from '../common/audit/errors.js';
+import { exportAudit } from '../common/audit/export.js';
+import { openAuditStore } from '../common/audit/store.js';
 
 function usageError(message: string): number {
   process.stderr.write(`audit:export: ${message}\n${USAGE}\n`);

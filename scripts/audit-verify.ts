@@ -22,12 +22,12 @@ import {
   AuditUsageError,
   parseAuditVerifyArguments,
   type AuditVerifyArguments,
-} from '../gateway/audit/audit-cli-arguments.js';
-import type { AuditJwks } from '../gateway/audit/audit-checkpoint.js';
-import { AuditExportFormatError, AuditUnavailableError } from '../gateway/audit/audit-errors.js';
-import { openAuditStore } from '../gateway/audit/audit-store.js';
-import { describeVerification } from '../gateway/audit/audit-summary.js';
-import { verifyAuditExport, verifyAuditStore, type VerificationReport } from '../gateway/audit/audit-verifier.js';
+} from '../common/audit/cli-arguments.js';
+import type { AuditJwks } from '../common/audit/checkpoint.js';
+import { AuditExportFormatError, AuditUnavailableError } from '../common/audit/errors.js';
+import { openAuditStore } from '../common/audit/store.js';
+import { describeVerification } from '../common/audit/summary.js';
+import { verifyAuditExport, verifyAuditStore, type VerificationReport } from '../common/audit/verifier.js';
 
 function usageError(message: string): number {
   process.stderr.write(`audit:verify: ${message}\n${USAGE}\n`);

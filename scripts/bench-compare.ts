@@ -23,7 +23,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { seedDatabases } from './seed/index.js';
-import { ensureGatewayKeys } from '../subgraphs/common/gateway-keys.js';
+import { ensureGatewayKeys } from '../common/gateway-keys.js';
 import { writeTestTrustList } from '../test/support/identity.js';
 import { certificateIssuer, readerHeaders } from './bench/callers.js';
 import { median, runLoad } from './bench/load.js';

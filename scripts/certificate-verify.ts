@@ -27,7 +27,7 @@ import {
   verifyDocument,
   type CertificateVerifyArguments,
   type SealTrustList,
-} from '../subgraphs/common/documents/index.js';
+} from '../common/documents/index.js';
 
 const MAX_FILE_BYTES = 1_048_576;
 

@@ -28,7 +28,7 @@ import {
   RevokeTokenUsageError,
   type RevokeTokenArguments,
 } from '../gateway/access/revoke-token-arguments.js';
-import { ConfigError, integerSetting } from '../subgraphs/common/settings.js';
+import { ConfigError, integerSetting } from '../common/settings.js';
 
 async function main(): Promise<number> {
   let cli: RevokeTokenArguments | 'help';

@@ -5,7 +5,7 @@
  * the gateway signs with the new key from its next start. Remove the old
  * public key from gateway.jwks.json once no gateway signs with it.
  */
-import { rotateGatewayKey } from '../subgraphs/common/gateway-keys.js';
+import { rotateGatewayKey } from '../common/gateway-keys.js';
 
 const index = process.argv.indexOf('--data-dir');
 const dataDir = index > 0 ? process.argv[index + 1] : process.env.DATA_DIR || 'data';

@@ -22,7 +22,7 @@ import {
   SealKeyError,
   SealTrustListError,
   type SealKeysArguments,
-} from '../subgraphs/common/documents/index.js';
+} from '../common/documents/index.js';
 
 async function main(): Promise<number> {
   let cli: SealKeysArguments | 'help';

@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { SERVICES, type SubgraphName } from '../subgraphs/catalog.js';
 import { loadGatewayConfig, subgraphUrlVariable } from '../gateway/config.js';
 import { loadSubgraphConfig, subgraphPortVariable } from '../subgraphs/config.js';
-import { ConfigError, integerSetting } from '../subgraphs/common/settings.js';
+import { ConfigError, integerSetting } from '../common/settings.js';
 import { DEMO_ORGANISATIONS, DEMO_PERSONS, isSeeded, seedDatabases } from './seed/index.js';
-import { ensureGatewayKeys } from '../subgraphs/common/gateway-keys.js';
+import { ensureGatewayKeys } from '../common/gateway-keys.js';
 import { ensureDevIdentityProviders, mintDevToken } from '../gateway/auth/dev-identity-provider.js';
 import { createSupervisor, type Supervisor } from './start/supervisor.js';
 

@@ -1,6 +1,6 @@
 import { SERVICES, type SubgraphName } from './catalog.js';
-import { ConfigError, httpTimeoutSettings, integerSetting, logLevelSetting, shutdownGraceSetting, type HttpTimeouts } from './common/settings.js';
-import { gatewayKeyFiles } from './common/gateway-keys.js';
+import { ConfigError, httpTimeoutSettings, integerSetting, logLevelSetting, shutdownGraceSetting, type HttpTimeouts } from '../common/settings.js';
+import { gatewayKeyFiles } from '../common/gateway-keys.js';
 
 /** Settings of one subgraph process, after normalisation. */
 export interface SubgraphConfig {

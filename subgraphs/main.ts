@@ -5,7 +5,7 @@
  */
 import { databaseFileOf } from './catalog.js';
 import { loadSubgraphConfig } from './config.js';
-import { createLogger } from './common/logger.js';
+import { createLogger } from '../common/logger.js';
 import { startSubgraphServer } from './server.js';
 
 const logger = createLogger({ name: 'subgraph', level: process.env.LOG_LEVEL || 'info' });

@@ -5,43 +5,25 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import { SUBGRAPHS, type DomainSubgraphName, type SubgraphName } from './catalog.js';
-import { openDatabase, type SqliteDatabase } from './common/database.js';
-import type { ResolverMap, SubgraphDomain } from './common/domain.js';
+import { openDatabase, type SqliteDatabase } from './shared/database.js';
+import type { OpenableDomain, SubgraphDomain } from './shared/domain.js';
+
+export type { OpenableDomain, SubgraphResources } from './shared/domain.js';
 import { auditReviewDomain } from './audit/resolvers.js';
-import { createLogger, type Logger } from './common/logger.js';
-import { AssertionError, ASSERTION_HEADER, createAssertionVerifier, type GatewayAssertion } from './common/gateway-assertion.js';
-import { close, createGraphQLHttpServer, listen, Rejection } from './common/graphql-http.js';
-import { authorizeOperation } from './common/scopes/authorize-operation.js';
-import { extractSecurityPolicy } from './common/scopes/security-policy.js';
-import { knownOperationTypesRule } from './common/known-operation-types.js';
-import { guardEntityRepresentations } from './common/entity-representations.js';
-import type { HttpTimeouts } from './common/settings.js';
-import { DISCLOSURE_EXTENSION, disclosureReport, trackDisclosures, type DisclosureLog } from './common/disclosure.js';
+import { createLogger, type Logger } from '../common/logger.js';
+import { AssertionError, ASSERTION_HEADER, createAssertionVerifier, type GatewayAssertion } from '../common/gateway-assertion.js';
+import { close, createGraphQLHttpServer, listen, Rejection } from '../common/http/server.js';
+import { authorizeOperation } from '../common/scopes/authorize-operation.js';
+import { extractSecurityPolicy } from '../common/scopes/security-policy.js';
+import { knownOperationTypesRule } from '../common/known-operation-types.js';
+import { guardEntityRepresentations } from './shared/entity-representations.js';
+import type { HttpTimeouts } from '../common/settings.js';
+import { DISCLOSURE_EXTENSION, disclosureReport, trackDisclosures, type DisclosureLog } from '../common/disclosure.js';
 import { householdDomain } from './household/resolvers.js';
 import { socialInsuranceDomain } from './social-insurance/resolvers.js';
 import { providentFundDomain } from './provident-fund/resolvers.js';
 import { creditDomain } from './credit/resolvers.js';
 import { licencesDomain } from './licences/resolvers.js';
-
-/** What a subgraph needs to open its records. */
-export interface SubgraphResources {
-  dataDir: string;
-  /** Domain subgraphs: the seeded SQLite file (opened read-only). */
-  databaseFile?: string;
-  /** Called with each SQL statement executed (tests count them). */
-  onStatement?: (sql: string) => void;
-  /** Audit review: the audit store (PostgreSQL URL; unset: <dataDir>/audit.db) and the subject-hash key. */
-  auditDatabaseUrl?: string;
-  auditKeyFile?: string;
-  gatewayJwksFile: string;
-}
-
-/** A subgraph's resolvers and how to open what they read. */
-export interface OpenableDomain {
-  resolvers: ResolverMap;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  open(resources: SubgraphResources): Promise<{ createContext: () => any; close(): Promise<void> }>;
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function sqliteDomain(domain: SubgraphDomain<any>): OpenableDomain {

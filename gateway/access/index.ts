@@ -3,8 +3,8 @@
  * call now: token revocation and request budgets. The gateway uses
  * {@link createAccessGuard}; the revoke-token CLI uses {@link createRevocationList}.
  */
-export { createAccessGuard, type AccessCheck, type AccessGuard, type AccessGuardOptions } from './access-guard.js';
-export { silentLogger, type AccessLogger } from './access-logger.js';
+export { createAccessGuard, type AccessCheck, type AccessGuard, type AccessGuardOptions } from './guard.js';
+export { silentLogger, type AccessLogger } from './logger.js';
 export {
   DEFAULT_DATA_DIR,
   DEFAULT_KEY_PREFIX,
@@ -12,7 +12,7 @@ export {
   normalizeAccessOptions,
   type AccessOptions,
   type NormalizedAccessOptions,
-} from './access-options.js';
+} from './options.js';
 export { AccessOptionError, RevocationUnavailableError } from './errors.js';
 export * from './rate-limit.js';
 export { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, DEFAULT_REDIS_CONNECT_TIMEOUT_MS, type RedisSetting } from './redis-connection.js';

@@ -1,4 +1,4 @@
-import { accessKeys, accessScriptArgs, runAccessScript } from './access-script.js';
+import { accessKeys, accessScriptArgs, runAccessScript } from './script.js';
 import type { InProcessRateLimiter } from './rate-limit-memory.js';
 import { gcraBudgetOf, type RateLimitDecision, type RateLimiter, type RateLimitOptions } from './rate-limit-options.js';
 import type { RedisConnection } from './redis-connection.js';

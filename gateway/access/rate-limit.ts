@@ -4,8 +4,8 @@
  * answers a refusal with HTTP 429, `Retry-After: <retryAfterSeconds>` and
  * `extensions.code: RATE_LIMITED`.
  */
-import { REDIS_DOWN_WARNING, throttledWarning } from './access-logger.js';
-import { normalizeAccessOptions, type AccessOptions } from './access-options.js';
+import { REDIS_DOWN_WARNING, throttledWarning } from './logger.js';
+import { normalizeAccessOptions, type AccessOptions } from './options.js';
 import { createInProcessRateLimiter } from './rate-limit-memory.js';
 import type { RateLimiter } from './rate-limit-options.js';
 import { createRedisRateLimiter } from './rate-limit-redis.js';

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { AccessOptionError } from './errors.js';
-import { defineAccessScript } from './access-script.js';
+import { defineAccessScript } from './script.js';
 
 /** Where Redis is: a `redis://` / `rediss://` URL, or ioredis options. */
 export type RedisSetting = string | RedisOptions;

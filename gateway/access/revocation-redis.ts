@@ -1,4 +1,4 @@
-import { accessKeys } from './access-script.js';
+import { accessKeys } from './script.js';
 import { RevocationUnavailableError } from './errors.js';
 import type { RedisConnection } from './redis-connection.js';
 import { checkRevocation, keepUntilMs, type RevocationList } from './revocation-list.js';

@@ -3,8 +3,8 @@
  * the next request on. Redis when configured (fails closed when Redis is
  * down), else an embedded SQLite list for the single-replica setup.
  */
-import { throttledWarning, REDIS_DOWN_WARNING } from './access-logger.js';
-import { normalizeAccessOptions, type AccessOptions } from './access-options.js';
+import { throttledWarning, REDIS_DOWN_WARNING } from './logger.js';
+import { normalizeAccessOptions, type AccessOptions } from './options.js';
 import { openRedisConnection } from './redis-connection.js';
 import { createEmbeddedRevocationList } from './revocation-embedded.js';
 import type { RevocationList } from './revocation-list.js';

@@ -4,14 +4,14 @@
  * checkpoints, searchable by person without storing identifiers, verifiable
  * in place or offline from an export. See README.md in this folder.
  */
-export * from './audit-record.js';
-export { normalizeAuditEntry, sealRecord } from './audit-entry.js';
-export * from './audit-errors.js';
-export * from './audit-checkpoint.js';
-export * from './audit-store.js';
-export * from './audit-writer.js';
-export * from './audit-verifier.js';
-export { AUDIT_EXPORT_FORMAT, AUDIT_EXPORT_VERSION } from './audit-export.js';
-export * from './audit-retention.js';
-export { MAX_SEARCH_PAGE } from './audit-search.js';
-export { describeProblem, describeVerification } from './audit-summary.js';
+export * from '../../common/audit/record.js';
+export { normalizeAuditEntry, sealRecord } from './entry.js';
+export * from '../../common/audit/errors.js';
+export * from '../../common/audit/checkpoint.js';
+export * from '../../common/audit/store.js';
+export * from './writer.js';
+export * from '../../common/audit/verifier.js';
+export { AUDIT_EXPORT_FORMAT, AUDIT_EXPORT_VERSION } from '../../common/audit/export.js';
+export * from './retention.js';
+export { MAX_SEARCH_PAGE } from '../../common/audit/search.js';
+export { describeProblem, describeVerification } from '../../common/audit/summary.js';

@@ -14,11 +14,11 @@
  *  7. claims model: types, iat, lifetime, province of the issuer.
  */
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
-import { ConfigError } from '../../subgraphs/common/settings.js';
+import { ConfigError } from '../../common/settings.js';
 import { isMatterCodeSyntax, parseScopeClaim, type Caller } from './caller.js';
 import { AuthenticationError } from './authentication-error.js';
 import { createIssuerKeys, KeySetUnavailableError, type IssuerKeys } from './issuer-keys.js';
-import { ALLOWED_ALGORITHMS, loadTrustList, type TrustedIssuer } from './trust-list.js';
+import { ALLOWED_ALGORITHMS, loadTrustList, type TrustedIssuer } from '../../common/trust-list.js';
 import { VerificationCache } from './verification-cache.js';
 
 export { AuthenticationError, AUTHENTICATION_REASONS, type AuthenticationReason } from './authentication-error.js';

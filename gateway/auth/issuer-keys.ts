@@ -7,7 +7,7 @@
  * identity provider that is down.
  */
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
-import { privateKeyMember, type TrustedIssuer } from './trust-list.js';
+import { privateKeyMember, type TrustedIssuer } from '../../common/trust-list.js';
 
 /** The issuer's JWKS could not be fetched (network, HTTP status, timeout, or within the back-off after such a failure). */
 export class KeySetUnavailableError extends Error {

@@ -8,7 +8,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { checkCreditCode, checkIdNumber, maskIdNumber } from '../../subgraphs/common/identifiers.js';
+import { checkCreditCode, checkIdNumber, maskIdNumber } from '../../common/identifiers.js';
 
 const ID_NUMBER_SHAPE = /^\d{17}[\dXx]$/;
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { print } from 'graphql';
 import type { Logger } from 'pino';
-import { authorizeOperation, type AuthorizedOperation } from '../../subgraphs/common/scopes/authorize-operation.js';
-import type { SecurityPolicy } from '../../subgraphs/common/scopes/security-policy.js';
+import { authorizeOperation, type AuthorizedOperation } from '../../common/scopes/authorize-operation.js';
+import type { SecurityPolicy } from '../../common/scopes/security-policy.js';
 import type { Admitted } from '../admission.js';
 import type { AuditDraft } from '../request-audit.js';
 import { Lru } from '../execution/lru.js';

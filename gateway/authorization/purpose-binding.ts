@@ -1,5 +1,5 @@
 import type { Matter, MatterCatalog } from './matter-catalog.js';
-import type { ScopeRequirement } from '../../subgraphs/common/scopes/security-policy.js';
+import type { ScopeRequirement } from '../../common/scopes/security-policy.js';
 
 /** Request headers that declare the purpose of a request. */
 export const MATTER_HEADER = 'x-matter-code';

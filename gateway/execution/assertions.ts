@@ -1,4 +1,4 @@
-import { ASSERTION_LIFETIME_SECONDS, type GatewayAssertion } from '../../subgraphs/common/gateway-assertion.js';
+import { ASSERTION_LIFETIME_SECONDS, type GatewayAssertion } from '../../common/gateway-assertion.js';
 import type { GatewayContext } from '../authorization/operation-guard.js';
 
 /** What a subgraph may know of the caller: verified claims and effective scopes, never the bearer token. */

@@ -20,10 +20,10 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import type { Logger } from 'pino';
-import { insertDeniedNulls, type DeniedField } from '../../subgraphs/common/scopes/authorize-operation.js';
-import { DISCLOSURE_EXTENSION, readDisclosureReport } from '../../subgraphs/common/disclosure.js';
-import { ASSERTION_HEADER } from '../../subgraphs/common/gateway-assertion.js';
-import type { GraphQLHttpRequest, GraphQLHttpResult } from '../../subgraphs/common/graphql-http.js';
+import { insertDeniedNulls, type DeniedField } from '../../common/scopes/authorize-operation.js';
+import { DISCLOSURE_EXTENSION, readDisclosureReport } from '../../common/disclosure.js';
+import { ASSERTION_HEADER } from '../../common/gateway-assertion.js';
+import type { GraphQLHttpRequest, GraphQLHttpResult } from '../../common/http/server.js';
 import { PII_UNMASKED_SCOPE } from '../auth/caller.js';
 import type { GatewayContext, OperationAuthorization } from '../authorization/operation-guard.js';
 import { maskResponseData } from '../authorization/masking.js';
@@ -33,7 +33,7 @@ import { executePlan, isSupportedPlan, type PlanError } from './plan-executor.js
 import { Lru } from './lru.js';
 import { compileResponseShape, shapeResponse, type ResponseShape } from './response-shape.js';
 import { SubgraphClient, SubgraphFetchError } from './subgraph-client.js';
-import { knownOperationTypesRule } from '../../subgraphs/common/known-operation-types.js';
+import { knownOperationTypesRule } from '../../common/known-operation-types.js';
 import { variableCheck, type VariableCheck } from './variables.js';
 
 /**

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { AuditEntry } from '../../gateway/audit/audit-record.js';
-import { openAuditStore } from '../../gateway/audit/audit-store.js';
-import { createAuditWriter } from '../../gateway/audit/audit-writer.js';
-import { loadGatewaySigningKey } from '../../subgraphs/common/gateway-keys.js';
+import type { AuditEntry } from '../../common/audit/record.js';
+import { openAuditStore } from '../../common/audit/store.js';
+import { createAuditWriter } from '../../gateway/audit/writer.js';
+import { loadGatewaySigningKey } from '../../common/gateway-keys.js';
 
 function entry(i: number): AuditEntry {
   return {

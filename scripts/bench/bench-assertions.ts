@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAssertionSigner, ASSERTION_LIFETIME_SECONDS, type GatewayAssertion } from '../../subgraphs/common/gateway-assertion.js';
-import { loadGatewaySigningKey } from '../../subgraphs/common/gateway-keys.js';
-import { stripSecurityFeatures } from '../../subgraphs/common/scopes/security-policy.js';
+import { createAssertionSigner, ASSERTION_LIFETIME_SECONDS, type GatewayAssertion } from '../../common/gateway-assertion.js';
+import { loadGatewaySigningKey } from '../../common/gateway-keys.js';
+import { stripSecurityFeatures } from '../../common/scopes/security-policy.js';
 import { DEFAULT_SUPERGRAPH_FILE } from '../../gateway/config.js';
 
 /** The scopes the comparison configurations (b)–(d) are asserted to have: what configuration (a)'s token and matter allow. */

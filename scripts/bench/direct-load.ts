@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import { ASSERTION_HEADER } from '../../subgraphs/common/gateway-assertion.js';
+import { ASSERTION_HEADER } from '../../common/gateway-assertion.js';
 import { benchAssertions } from './bench-assertions.js';
 import type { DirectLoadOptions, Stage } from './direct.js';
 import type { LoadResult } from './load.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ASSERTION_HEADER } from '../../subgraphs/common/gateway-assertion.js';
+import { ASSERTION_HEADER } from '../../common/gateway-assertion.js';
 import { benchAssertions } from './bench-assertions.js';
 import { runLoadProcess, type LoadResult } from './load.js';
 

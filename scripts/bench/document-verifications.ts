@@ -1,7 +1,7 @@
-import { sealDocument } from '../../subgraphs/common/documents/document.js';
-import { buildSealTrustList, ensureSealKey, loadSealSigner } from '../../subgraphs/common/documents/seal-keys.js';
-import { loadSealTrustList } from '../../subgraphs/common/documents/seal-trust-list.js';
-import { verifyDocument } from '../../subgraphs/common/documents/verify-document.js';
+import { sealDocument } from '../../common/documents/document.js';
+import { buildSealTrustList, ensureSealKey, loadSealSigner } from '../../common/documents/seal-keys.js';
+import { loadSealTrustList } from '../../common/documents/seal-trust-list.js';
+import { verifyDocument } from '../../common/documents/verify.js';
 
 /** A sealed participation certificate of a bench authority, and the trust list that knows it. */
 export async function benchDocument(dataDir: string) {

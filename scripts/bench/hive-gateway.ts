@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGatewayRuntime, type GatewayPlugin } from '@graphql-hive/gateway';
-import { ASSERTION_HEADER } from '../../subgraphs/common/gateway-assertion.js';
+import { ASSERTION_HEADER } from '../../common/gateway-assertion.js';
 import { benchAssertions } from './bench-assertions.js';
 
 const assertionFor = await benchAssertions(process.env.DATA_DIR!);

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { ASSERTION_HEADER } from '../../subgraphs/common/gateway-assertion.js';
+import { ASSERTION_HEADER } from '../../common/gateway-assertion.js';
 import { benchAssertions } from './bench-assertions.js';
 
 const assertionFor = await benchAssertions(process.env.DATA_DIR!);

@@ -1,5 +1,5 @@
 import { databaseFileOf } from '../../subgraphs/catalog.js';
-import { openDatabase } from '../../subgraphs/common/database.js';
+import { openDatabase } from '../../subgraphs/shared/database.js';
 
 /**
  * The bench's workloads, over varied records of the seeded data: each

@@ -4,7 +4,7 @@
  * schemas). Names follow the real patterns: 拉萨市公安局城关分局八廓街派出所,
  * 长沙市社会保险服务中心, 喀什地区中级人民法院, 莎车县人民法院, …
  */
-import { cityNameOf, regionOf } from '../../subgraphs/common/regions.js';
+import { cityNameOf, regionOf } from '../../common/regions.js';
 import { dayOf, type Day } from './calendar.js';
 import {
   cityRegionOf,

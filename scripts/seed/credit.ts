@@ -17,7 +17,7 @@
  * court, (2024)藏01执12号 for an intermediate one, 拉市监处罚〔2025〕17号 for
  * a market regulator, 拉税稽罚〔2024〕5号 for a tax bureau.
  */
-import { cityNameOf } from '../../subgraphs/common/regions.js';
+import { cityNameOf } from '../../common/regions.js';
 import { TODAY, addYears, ageOn, dayOf, yearOf, isoDate, type Day } from './calendar.js';
 import {
   basicCourt,

@@ -19,7 +19,7 @@
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { SUBGRAPHS, databaseFileOf, type DomainSubgraphName as SubgraphName } from '../../subgraphs/catalog.js';
-import { openDatabase, type SqliteDatabase } from '../../subgraphs/common/database.js';
+import { openDatabase, type SqliteDatabase } from '../../subgraphs/shared/database.js';
 
 const TEMPORARY_SUFFIX = '.seeding';
 const STAGING_SUFFIX = '-staging';

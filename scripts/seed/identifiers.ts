@@ -9,7 +9,7 @@
  * disjoint ranges, documented on each function, so the demo records can be
  * written first without ever colliding with generated ones.
  */
-import { creditCodeCheckChar, idNumberCheckChar } from '../../subgraphs/common/identifiers.js';
+import { creditCodeCheckChar, idNumberCheckChar } from '../../common/identifiers.js';
 import { compactDate, dayOf, type Day } from './calendar.js';
 import { mix32 } from './random.js';
 import type { Sex } from './names.js';

@@ -20,8 +20,8 @@
 import { existsSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { SUBGRAPHS, databaseFileOf } from '../../subgraphs/catalog.js';
-import { openDatabase } from '../../subgraphs/common/database.js';
-import { PROVINCES } from '../../subgraphs/common/regions.js';
+import { openDatabase } from '../../subgraphs/shared/database.js';
+import { PROVINCES } from '../../common/regions.js';
 import { planCareer } from './careers.js';
 import { planOrganisationCredit, planPersonCredit, subjectOf, writeCreditRecords } from './credit.js';
 import {

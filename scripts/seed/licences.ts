@@ -16,7 +16,7 @@
  * The attributes column holds what the licence prints, as a JSON array of
  * {name, value}.
  */
-import { regionOf } from '../../subgraphs/common/regions.js';
+import { regionOf } from '../../common/regions.js';
 import { TODAY, addYears, ageOn, dayOf, isoDate, yearOf, type Day } from './calendar.js';
 import {
   humanResourcesDepartment,

@@ -10,7 +10,7 @@
  * among them, so every employer code in social insurance and the provident
  * fund is an organisation of this register.
  */
-import { regionOf } from '../../subgraphs/common/regions.js';
+import { regionOf } from '../../common/regions.js';
 import { TODAY, addYears, dayOf, type Day } from './calendar.js';
 import { ethnicityFor } from './ethnicities.js';
 import { creditCode, generatedOrganisationDigits, type EntityKind } from './identifiers.js';

@@ -3,12 +3,12 @@
  * city-level region an authority sits in, short names used in document
  * numbers, and street addresses that read like real Chinese ones.
  *
- * The counties are those of subgraphs/common/regions.ts. A few counties named
+ * The counties are those of common/regions.ts. A few counties named
  * in the seed documents (拉萨城关, 山南乃东, 长沙, 西宁城东, 喀什, 莎车) get
  * their own road and township names; the others share a pool of the road
  * names every Chinese city has.
  */
-import { PROVINCES, countiesOf, cityNameOf, regionOf, type Province } from '../../subgraphs/common/regions.js';
+import { PROVINCES, countiesOf, cityNameOf, regionOf, type Province } from '../../common/regions.js';
 import { Random, WeightedList } from './random.js';
 
 /** Province-level divisions with their county codes (all have at least one). */

@@ -6,7 +6,7 @@
  * Only moves between provinces are recorded (the cross-province matters are
  * what the project is about); moves inside a province leave no record.
  */
-import { PROVINCES } from '../../subgraphs/common/regions.js';
+import { PROVINCES } from '../../common/regions.js';
 import { TODAY, addYears, type Day } from './calendar.js';
 import type { Authority } from './authorities.js';
 import type { Sex } from './names.js';

@@ -8,7 +8,7 @@
  */
 import type { DomainSubgraphName as SubgraphName } from '../../subgraphs/catalog.js';
 import type { Statement } from 'better-sqlite3';
-import type { SqliteDatabase } from '../../subgraphs/common/database.js';
+import type { SqliteDatabase } from '../../subgraphs/shared/database.js';
 import { isStaged, type SeedDatabases } from './database-files.js';
 
 /** Columns the seeder writes, per table (INTEGER PRIMARY KEY ids are left to SQLite). */

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import type { JWK } from 'jose';
-import { ensureAuditKey, loadAuditKey, subjectHash, type AuditRecord } from '../../gateway/audit/audit-record.js';
-import { openAuditStore, type AuditSearch, type AuditStore } from '../../gateway/audit/audit-store.js';
-import { exportAudit, verifyAuditStore } from '../../gateway/audit/audit-verifier.js';
-import { badUserInput, requireCreditCode, requireIdNumber } from '../common/errors.js';
-import type { DisclosureLog } from '../common/disclosure.js';
-import type { OpenableDomain } from '../server.js';
+import { ensureAuditKey, loadAuditKey, subjectHash, type AuditRecord } from '../../common/audit/record.js';
+import { openAuditStore, type AuditSearch, type AuditStore } from '../../common/audit/store.js';
+import { exportAudit, verifyAuditStore } from '../../common/audit/verifier.js';
+import { badUserInput, requireCreditCode, requireIdNumber } from '../shared/errors.js';
+import type { DisclosureLog } from '../../common/disclosure.js';
+import type { OpenableDomain } from '../shared/domain.js';
 
 /** The most records one page or one export through the API may carry. */
 const MAX_PAGE = 200;

@@ -1,8 +1,8 @@
-import { authority } from '../common/places.js';
-import { groupLoader, rowLoader } from '../common/loaders.js';
-import { DateScalar, yuan } from '../common/scalars.js';
-import { requireCreditCode, requireIdNumber } from '../common/errors.js';
-import type { SubgraphDomain } from '../common/domain.js';
+import { authority } from '../shared/places.js';
+import { groupLoader, rowLoader } from '../shared/loaders.js';
+import { DateScalar, yuan } from '../shared/scalars.js';
+import { requireCreditCode, requireIdNumber } from '../shared/errors.js';
+import type { SubgraphDomain } from '../shared/domain.js';
 import { createCreditStore, type CreditRecordRow, type CreditStore } from './store.js';
 
 function createLoaders(store: CreditStore) {

@@ -1,8 +1,8 @@
-import { authority, regionOf } from '../common/places.js';
-import { rowLoader, groupLoader } from '../common/loaders.js';
-import { DateScalar } from '../common/scalars.js';
-import { requireIdNumber, requireKeyCount } from '../common/errors.js';
-import type { SubgraphDomain } from '../common/domain.js';
+import { authority, regionOf } from '../shared/places.js';
+import { rowLoader, groupLoader } from '../shared/loaders.js';
+import { DateScalar } from '../shared/scalars.js';
+import { requireIdNumber, requireKeyCount } from '../shared/errors.js';
+import type { SubgraphDomain } from '../shared/domain.js';
 import { createHouseholdStore, type HouseholdRow, type HouseholdStore, type MigrationRow, type PersonRow } from './store.js';
 
 function createLoaders(store: HouseholdStore) {

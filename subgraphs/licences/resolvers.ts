@@ -1,14 +1,14 @@
-import { authority, regionOf } from '../common/places.js';
-import { groupLoader, rowLoader } from '../common/loaders.js';
-import { DateScalar, yuan } from '../common/scalars.js';
+import { authority, regionOf } from '../shared/places.js';
+import { groupLoader, rowLoader } from '../shared/loaders.js';
+import { DateScalar, yuan } from '../shared/scalars.js';
 import { readFile } from 'node:fs/promises';
-import { sealTrustListPath } from '../common/documents/seal-keys.js';
-import { badUserInput, requireCreditCode, requireIdNumber, requireKeyCount } from '../common/errors.js';
-import type { DocumentDraft } from '../common/documents/document.js';
-import { toQrText } from '../common/documents/document-qr.js';
-import { verifyDocument } from '../common/documents/verify-document.js';
-import type { SealTrustList } from '../common/documents/seal-trust-list.js';
-import { maskIdNumber } from '../common/identifiers.js';
+import { sealTrustListPath } from '../../common/documents/seal-keys.js';
+import { badUserInput, requireCreditCode, requireIdNumber, requireKeyCount } from '../shared/errors.js';
+import type { DocumentDraft } from '../../common/documents/document.js';
+import { toQrText } from '../../common/documents/qr.js';
+import { verifyDocument } from '../../common/documents/verify.js';
+import type { SealTrustList } from '../../common/documents/seal-trust-list.js';
+import { maskIdNumber } from '../../common/identifiers.js';
 import {
   documentStatusResolvers,
   issuedDocumentResolvers,
@@ -18,8 +18,8 @@ import {
   sealTrustListLoader,
   openIssuing,
   type IssuingContext,
-} from '../common/issued-documents.js';
-import type { SubgraphDomain } from '../common/domain.js';
+} from '../shared/issued-documents.js';
+import type { SubgraphDomain } from '../shared/domain.js';
 import { createLicenceStore, type LicenceEventRow, type LicenceRow, type LicenceStore, type OrganisationRow } from './store.js';
 
 function createLoaders(store: LicenceStore) {

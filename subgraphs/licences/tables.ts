@@ -1,4 +1,4 @@
-import { ISSUED_DOCUMENTS_TABLE } from '../common/issued-documents-table.js';
+import { ISSUED_DOCUMENTS_TABLE } from '../shared/issued-documents-table.js';
 
 /**
  * Tables of the electronic-licence store: registered organisations (the

@@ -1,9 +1,9 @@
 import type DataLoader from 'dataloader';
-import { authority } from '../common/places.js';
-import { groupLoader, rowLoader } from '../common/loaders.js';
-import { DateScalar, YearMonthScalar, yuan } from '../common/scalars.js';
-import { badUserInput, requireCreditCode, requireIdNumber } from '../common/errors.js';
-import type { SubgraphDomain } from '../common/domain.js';
+import { authority } from '../shared/places.js';
+import { groupLoader, rowLoader } from '../shared/loaders.js';
+import { DateScalar, YearMonthScalar, yuan } from '../shared/scalars.js';
+import { badUserInput, requireCreditCode, requireIdNumber } from '../shared/errors.js';
+import type { SubgraphDomain } from '../shared/domain.js';
 import {
   documentStatusResolvers,
   issuedDocumentResolvers,
@@ -12,7 +12,7 @@ import {
   revokeIssuedDocument,
   openIssuing,
   type IssuingContext,
-} from '../common/issued-documents.js';
+} from '../shared/issued-documents.js';
 import {
   createProvidentFundStore,
   type FundAccountRow,

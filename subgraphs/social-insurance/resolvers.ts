@@ -1,7 +1,7 @@
-import { authority, regionOf } from '../common/places.js';
-import { groupLoader, rowLoader } from '../common/loaders.js';
-import { DateScalar, YearMonthScalar, yuan } from '../common/scalars.js';
-import { badUserInput, requireCreditCode, requireIdNumber } from '../common/errors.js';
+import { authority, regionOf } from '../shared/places.js';
+import { groupLoader, rowLoader } from '../shared/loaders.js';
+import { DateScalar, YearMonthScalar, yuan } from '../shared/scalars.js';
+import { badUserInput, requireCreditCode, requireIdNumber } from '../shared/errors.js';
 import {
   documentStatusResolvers,
   issuedDocumentResolvers,
@@ -10,8 +10,8 @@ import {
   revokeIssuedDocument,
   openIssuing,
   type IssuingContext,
-} from '../common/issued-documents.js';
-import type { SubgraphDomain } from '../common/domain.js';
+} from '../shared/issued-documents.js';
+import type { SubgraphDomain } from '../shared/domain.js';
 import {
   createSocialInsuranceStore,
   type ContributionRow,

@@ -1,5 +1,5 @@
-import type { SqliteDatabase } from '../common/database.js';
-import { jsonList } from '../common/database.js';
+import type { SqliteDatabase } from '../shared/database.js';
+import { jsonList } from '../shared/database.js';
 
 export interface InsuredPersonRow {
   id_number: string;

@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openAuditStore } from '../../gateway/audit/audit-store.js';
-import { verifyAuditStore } from '../../gateway/audit/audit-verifier.js';
+import { openAuditStore } from '../../common/audit/store.js';
+import { verifyAuditStore } from '../../common/audit/verifier.js';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -3,11 +3,11 @@ import { createServer } from 'node:http';
 import { generateKeyPair, SignJWT, decodeJwt } from 'jose';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessGuard } from '../../gateway/access/access-guard.js';
+import { createAccessGuard } from '../../gateway/access/guard.js';
 import { maskIdNumber } from '../../gateway/authorization/masking.js';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
-import { ASSERTION_HEADER, ASSERTION_ISSUER, createAssertionSigner, type GatewayAssertion } from '../../subgraphs/common/gateway-assertion.js';
-import { loadGatewaySigningKey } from '../../subgraphs/common/gateway-keys.js';
+import { ASSERTION_HEADER, ASSERTION_ISSUER, createAssertionSigner, type GatewayAssertion } from '../../common/gateway-assertion.js';
+import { loadGatewaySigningKey } from '../../common/gateway-keys.js';
 import { ALL_READ_SCOPES, testToken } from '../support/identity.js';
 import { postGraphQL, removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 

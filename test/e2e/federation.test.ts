@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseFileOf, SUBGRAPH_NAMES } from '../../subgraphs/catalog.js';
-import { openDatabase } from '../../subgraphs/common/database.js';
+import { openDatabase } from '../../subgraphs/shared/database.js';
 import { DEMO_ORGANISATIONS, DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { maskIdNumber } from '../../gateway/authorization/masking.js';
 import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';

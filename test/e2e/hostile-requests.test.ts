@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../gateway/audit/audit-record.js';
-import { openAuditStore, type AuditStore } from '../../gateway/audit/audit-store.js';
+import type { AuditRecord } from '../../common/audit/record.js';
+import { openAuditStore, type AuditStore } from '../../common/audit/store.js';
 import type { RunningGateway } from '../../gateway/server.js';
 import { SERVICES } from '../../subgraphs/catalog.js';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
-import { ASSERTION_HEADER, createAssertionSigner } from '../../subgraphs/common/gateway-assertion.js';
-import { loadGatewaySigningKey } from '../../subgraphs/common/gateway-keys.js';
+import { ASSERTION_HEADER, createAssertionSigner } from '../../common/gateway-assertion.js';
+import { loadGatewaySigningKey } from '../../common/gateway-keys.js';
 import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 import { bareGet, barePost, rawRequest } from '../support/raw-http.js';
 import { testToken } from '../support/identity.js';

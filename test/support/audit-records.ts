@@ -1,5 +1,5 @@
-import type { AuditRecord } from '../../gateway/audit/audit-record.js';
-import type { AuditStore } from '../../gateway/audit/audit-store.js';
+import type { AuditRecord } from '../../common/audit/record.js';
+import type { AuditStore } from '../../common/audit/store.js';
 
 /** Every record of every chain in the store that matches, in chain order. */
 export async function auditRecordsWhere(store: AuditStore, match: (record: AuditRecord) => boolean): Promise<AuditRecord[]> {

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RECORD_COLUMNS } from '../../gateway/audit/audit-columns.js';
-import { recordHashMatches, type AuditEntry, type AuditRecord } from '../../gateway/audit/audit-record.js';
-import type { AuditStore } from '../../gateway/audit/audit-store.js';
-import { exportAudit, verifyAuditExport, verifyAuditStore } from '../../gateway/audit/audit-verifier.js';
-import { AuditUnavailableError, createAuditWriter, type AuditWriter, type AuditWriterOptions } from '../../gateway/audit/audit-writer.js';
+import { RECORD_COLUMNS } from '../../common/audit/columns.js';
+import { recordHashMatches, type AuditEntry, type AuditRecord } from '../../common/audit/record.js';
+import type { AuditStore } from '../../common/audit/store.js';
+import { exportAudit, verifyAuditExport, verifyAuditStore } from '../../common/audit/verifier.js';
+import { AuditUnavailableError, createAuditWriter, type AuditWriter, type AuditWriterOptions } from '../../gateway/audit/writer.js';
 
 /** One isolated, empty audit database of a backend (a SQLite file, a PostgreSQL schema). */
 export interface AuditTestDatabase {

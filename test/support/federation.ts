@@ -5,9 +5,9 @@ import { SERVICES, databaseFileOf, type SubgraphName } from '../../subgraphs/cat
 import { startSubgraphServer, type RunningSubgraph } from '../../subgraphs/server.js';
 import { startGateway, type RunningGateway } from '../../gateway/server.js';
 import { loadGatewayConfig, subgraphUrlVariable } from '../../gateway/config.js';
-import { createLogger } from '../../subgraphs/common/logger.js';
+import { createLogger } from '../../common/logger.js';
 import { seedDatabases } from '../../scripts/seed/index.js';
-import { ensureGatewayKeys } from '../../subgraphs/common/gateway-keys.js';
+import { ensureGatewayKeys } from '../../common/gateway-keys.js';
 import { testToken, writeTestTrustList } from './identity.js';
 
 /** A matter whose scopes cover all five domains (人才引进落户). */

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROVINCES } from '../../subgraphs/common/regions.js';
+import { PROVINCES } from '../../common/regions.js';
 import { ensureDevIdentityProviders, mintDevToken, type DevIssuerName } from '../../gateway/auth/dev-identity-provider.js';
 
 /** Every data scope: what an officer handling a broad matter might hold. */

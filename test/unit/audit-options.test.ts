@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseAuditExportArguments, parseAuditVerifyArguments } from '../../gateway/audit/audit-cli-arguments.js';
-import { auditRetentionFromEnv, normalizeAuditRetentionOptions, retentionCutoff } from '../../gateway/audit/audit-retention.js';
-import { normalizeAuditStoreOptions, type AuditStore } from '../../gateway/audit/audit-store.js';
-import { normalizeAuditWriterOptions, type AuditWriterOptions } from '../../gateway/audit/audit-writer.js';
+import { parseAuditExportArguments, parseAuditVerifyArguments } from '../../common/audit/cli-arguments.js';
+import { auditRetentionFromEnv, normalizeAuditRetentionOptions, retentionCutoff } from '../../gateway/audit/retention.js';
+import { normalizeAuditStoreOptions, type AuditStore } from '../../common/audit/store.js';
+import { normalizeAuditWriterOptions, type AuditWriterOptions } from '../../gateway/audit/writer.js';
 
 /** Enough of a store for option checks, which never call it. */
 const store = { appendBatch: async () => {} } as unknown as AuditStore;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openAuditStore } from '../../gateway/audit/audit-store.js';
+import { openAuditStore } from '../../common/audit/store.js';
 import { defineAuditStoreSuite } from '../support/audit-store-suite.js';
 
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { normalizeAuditEntry, sealRecord } from '../../gateway/audit/audit-entry.js';
+import { normalizeAuditEntry, sealRecord } from '../../gateway/audit/entry.js';
 import {
   auditKeyFile,
   canonicalRecord,
@@ -12,8 +12,8 @@ import {
   loadAuditKey,
   subjectHash,
   type AuditRecord,
-} from '../../gateway/audit/audit-record.js';
-import { RECORD_COLUMNS, recordToRow } from '../../gateway/audit/audit-columns.js';
+} from '../../common/audit/record.js';
+import { RECORD_COLUMNS, recordToRow } from '../../common/audit/columns.js';
 import { requestEntry } from '../support/audit-store-suite.js';
 
 const folders: string[] = [];

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { subjectIndexFile } from '../../gateway/audit/audit-store-sqlite.js';
-import { openAuditStore } from '../../gateway/audit/audit-store.js';
-import { blockLength, keyAt, packBlocks, seqAt, subjectKey } from '../../gateway/audit/audit-subject-runs.js';
+import { subjectIndexFile } from '../../common/audit/store-sqlite.js';
+import { openAuditStore } from '../../common/audit/store.js';
+import { blockLength, keyAt, packBlocks, seqAt, subjectKey } from '../../common/audit/subject-runs.js';
 import { defineAuditStoreSuite } from '../support/audit-store-suite.js';
 
 const folders: string[] = [];

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../gateway/audit/audit-record.js';
-import { subjectIndexFile } from '../../gateway/audit/audit-store-sqlite.js';
-import { openAuditStore, type AuditStore } from '../../gateway/audit/audit-store.js';
-import { BLOCK_ENTRIES, blockLength, keyAt, keyHex, packBlocks, seqAt, seqsOfKey, subjectKey } from '../../gateway/audit/audit-subject-runs.js';
-import { verifyAuditStore } from '../../gateway/audit/audit-verifier.js';
-import { createAuditWriter, type AuditWriter, type AuditWriterOptions } from '../../gateway/audit/audit-writer.js';
+import type { AuditRecord } from '../../common/audit/record.js';
+import { subjectIndexFile } from '../../common/audit/store-sqlite.js';
+import { openAuditStore, type AuditStore } from '../../common/audit/store.js';
+import { BLOCK_ENTRIES, blockLength, keyAt, keyHex, packBlocks, seqAt, seqsOfKey, subjectKey } from '../../common/audit/subject-runs.js';
+import { verifyAuditStore } from '../../common/audit/verifier.js';
+import { createAuditWriter, type AuditWriter, type AuditWriterOptions } from '../../gateway/audit/writer.js';
 import { rejectionOf, requestEntry } from '../support/audit-store-suite.js';
 
 const hex = (prefix: string): string => prefix.padEnd(64, '0');

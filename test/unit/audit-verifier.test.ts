@@ -1,11 +1,11 @@
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { signCheckpoint, type CheckpointSigningKey, type SignedCheckpoint } from '../../gateway/audit/audit-checkpoint.js';
-import { sealRecord } from '../../gateway/audit/audit-entry.js';
-import { AUDIT_EXPORT_FORMAT, AUDIT_EXPORT_VERSION } from '../../gateway/audit/audit-export.js';
-import { GENESIS_HASH, hashRecord, type AuditRecord } from '../../gateway/audit/audit-record.js';
-import { describeVerification } from '../../gateway/audit/audit-summary.js';
-import { verifyAuditExport } from '../../gateway/audit/audit-verifier.js';
+import { signCheckpoint, type CheckpointSigningKey, type SignedCheckpoint } from '../../common/audit/checkpoint.js';
+import { sealRecord } from '../../gateway/audit/entry.js';
+import { AUDIT_EXPORT_FORMAT, AUDIT_EXPORT_VERSION } from '../../common/audit/export.js';
+import { GENESIS_HASH, hashRecord, type AuditRecord } from '../../common/audit/record.js';
+import { describeVerification } from '../../common/audit/summary.js';
+import { verifyAuditExport } from '../../common/audit/verifier.js';
 import { requestEntry } from '../support/audit-store-suite.js';
 
 /**

@@ -19,8 +19,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthenticationError, createAuthenticator, type Authenticator, type AuthenticatorOptions } from '../../gateway/auth/authenticate.js';
 import { isKnownScope, isScopeSyntax, parseScopeClaim, SCOPES } from '../../gateway/auth/caller.js';
 import { DEFAULT_TRUST_LIST_FILE, ensureDevIdentityProviders, mintDevToken } from '../../gateway/auth/dev-identity-provider.js';
-import { loadTrustList, TrustListError } from '../../gateway/auth/trust-list.js';
-import { ConfigError } from '../../subgraphs/common/settings.js';
+import { loadTrustList, TrustListError } from '../../common/trust-list.js';
+import { ConfigError } from '../../common/settings.js';
 
 const AUDIENCE = 'kuasheng-gateway';
 const HUNAN = 'https://idp.hunan.test';

@@ -1,7 +1,7 @@
 import { buildSchema, parse, print, validate, visit } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { authorizeOperation, insertDeniedNulls } from '../../subgraphs/common/scopes/authorize-operation.js';
-import { extractSecurityPolicy } from '../../subgraphs/common/scopes/security-policy.js';
+import { authorizeOperation, insertDeniedNulls } from '../../common/scopes/authorize-operation.js';
+import { extractSecurityPolicy } from '../../common/scopes/security-policy.js';
 
 const SDL = /* GraphQL */ `
   directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM

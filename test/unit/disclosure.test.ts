@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { disclosureReport, readDisclosureReport, type DisclosureLog } from '../../subgraphs/common/disclosure.js';
+import { disclosureReport, readDisclosureReport, type DisclosureLog } from '../../common/disclosure.js';
 
 describe('the disclosure report (subgraph → gateway)', () => {
   const log: DisclosureLog = new Map([

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idNumberCheckChar } from '../../subgraphs/common/identifiers.js';
+import { idNumberCheckChar } from '../../common/identifiers.js';
 import {
   buildSealTrustList,
   ensureSealKey,
@@ -15,7 +15,7 @@ import {
   parseSealKeysArguments,
   sealDocument,
   type SealedDocument,
-} from '../../subgraphs/common/documents/index.js';
+} from '../../common/documents/index.js';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);

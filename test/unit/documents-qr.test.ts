@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idNumberCheckChar } from '../../subgraphs/common/identifiers.js';
+import { idNumberCheckChar } from '../../common/identifiers.js';
 import {
   buildSealTrustList,
   ensureSealKey,
@@ -16,7 +16,7 @@ import {
   verifyDocument,
   type SealedDocument,
   type SealTrustList,
-} from '../../subgraphs/common/documents/index.js';
+} from '../../common/documents/index.js';
 
 const idNumber = `43010219880512911${idNumberCheckChar('43010219880512911')}`;
 const INSURANCE_TYPES = ['PENSION', 'MEDICAL', 'UNEMPLOYMENT', 'WORK_INJURY', 'MATERNITY'];

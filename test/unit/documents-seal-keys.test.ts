@@ -13,7 +13,7 @@ import {
   sealKeyFiles,
   sealTrustListPath,
   type SealTrustListFile,
-} from '../../subgraphs/common/documents/index.js';
+} from '../../common/documents/index.js';
 
 const CHANGSHA = { id: '430100-social-insurance', name: '长沙市社会保险服务中心' };
 const LHASA = { id: '540100-provident-fund', name: '拉萨市住房公积金管理中心' };

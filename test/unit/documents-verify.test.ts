@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idNumberCheckChar } from '../../subgraphs/common/identifiers.js';
+import { idNumberCheckChar } from '../../common/identifiers.js';
 import {
   buildSealTrustList,
   ensureSealKey,
@@ -19,7 +19,7 @@ import {
   type SealSigner,
   type SealTrustList,
   type SealTrustListFile,
-} from '../../subgraphs/common/documents/index.js';
+} from '../../common/documents/index.js';
 
 const withCheck = (first17: string) => `${first17}${idNumberCheckChar(first17)}`;
 /** 阿依古丽·买买提, born in 莎车县 in 1990, insured in Changsha. */

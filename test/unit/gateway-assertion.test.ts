@@ -12,8 +12,8 @@ import {
   createAssertionSigner,
   createAssertionVerifier,
   type GatewayAssertion,
-} from '../../subgraphs/common/gateway-assertion.js';
-import { ensureGatewayKeys, loadGatewaySigningKey, rotateGatewayKey } from '../../subgraphs/common/gateway-keys.js';
+} from '../../common/gateway-assertion.js';
+import { ensureGatewayKeys, loadGatewaySigningKey, rotateGatewayKey } from '../../common/gateway-keys.js';
 
 const folders: string[] = [];
 afterAll(() => folders.forEach((f) => rmSync(f, { recursive: true, force: true })));

@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import type { Server } from 'node:http';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { close, createGraphQLHttpServer, listen } from '../../subgraphs/common/graphql-http.js';
+import { close, createGraphQLHttpServer, listen } from '../../common/http/server.js';
 
 /** A server whose GraphQL answers take `delayMs`; `answered` counts the answers its handler gave. */
 async function slowServer(delayMs: number): Promise<{ server: Server; port: number; answered: () => number }> {

@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { close, createGraphQLHttpServer, listen, type GraphQLHttpOptions, type HttpAnswer, type RequestIds } from '../../subgraphs/common/graphql-http.js';
-import { correlationIdOf, CorrelationIdError } from '../../subgraphs/common/request-id.js';
-import { parseRequestTarget } from '../../subgraphs/common/request-target.js';
-import { ConfigError, httpTimeoutSettings } from '../../subgraphs/common/settings.js';
+import { close, createGraphQLHttpServer, listen, type GraphQLHttpOptions, type HttpAnswer, type RequestIds } from '../../common/http/server.js';
+import { correlationIdOf, CorrelationIdError } from '../../common/http/request-id.js';
+import { parseRequestTarget } from '../../common/http/request-target.js';
+import { ConfigError, httpTimeoutSettings } from '../../common/settings.js';
 import { barePost, rawRequest } from '../support/raw-http.js';
 
 const servers: Server[] = [];

@@ -5,7 +5,7 @@ import {
   creditCodeCheckChar,
   idNumberCheckChar,
   idNumberFacts,
-} from '../../subgraphs/common/identifiers.js';
+} from '../../common/identifiers.js';
 
 describe('citizen ID numbers (GB 11643)', () => {
   it('computes the ISO 7064 MOD 11-2 check character of the DOMAIN.md example', () => {

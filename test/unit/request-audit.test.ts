@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { generateKeyPair } from 'jose';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openAuditStore, type AuditStore } from '../../gateway/audit/audit-store.js';
-import { createAuditWriter, type AuditWriter } from '../../gateway/audit/audit-writer.js';
+import { openAuditStore, type AuditStore } from '../../common/audit/store.js';
+import { createAuditWriter, type AuditWriter } from '../../gateway/audit/writer.js';
 import { createRequestAudit, type RequestAudit } from '../../gateway/request-audit.js';
-import type { HttpAnswer } from '../../subgraphs/common/graphql-http.js';
+import type { HttpAnswer } from '../../common/http/server.js';
 
 const ids = (requestId: string) => ({ requestId, correlationId: null });
 const ok = (): HttpAnswer => ({ status: 200, headers: {}, body: '{"data":{}}' });

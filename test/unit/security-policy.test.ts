@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { describe, expect, it } from 'vitest';
 import { SUPERGRAPH_FILE } from '../../scripts/compose-supergraph.js';
-import { andRequirements, extractSecurityPolicy, satisfies, stripSecurityFeatures } from '../../subgraphs/common/scopes/security-policy.js';
+import { andRequirements, extractSecurityPolicy, satisfies, stripSecurityFeatures } from '../../common/scopes/security-policy.js';
 
 const supergraph = readFileSync(SUPERGRAPH_FILE, 'utf8');
 

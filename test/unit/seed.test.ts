@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBGRAPHS, databaseFileOf, type DomainSubgraphName as SubgraphName } from '../../subgraphs/catalog.js';
-import { openDatabase, type SqliteDatabase } from '../../subgraphs/common/database.js';
-import { checkCreditCode, checkIdNumber } from '../../subgraphs/common/identifiers.js';
+import { openDatabase, type SqliteDatabase } from '../../subgraphs/shared/database.js';
+import { checkCreditCode, checkIdNumber } from '../../common/identifiers.js';
 import { DEMO_ORGANISATIONS, DEMO_PERSONS, REFERENCE_DATE, SeedError, isSeeded, seedDatabases } from '../../scripts/seed/index.js';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SUBGRAPHS, type DomainSubgraphName, type SubgraphName } from '../../subgraphs/catalog.js';
-import { openDatabase, type SqliteDatabase } from '../../subgraphs/common/database.js';
+import { openDatabase, type SqliteDatabase } from '../../subgraphs/shared/database.js';
 import { createSubgraphApolloServer, sqliteContextFactory } from '../../subgraphs/server.js';
 import { createProvidentFundStore } from '../../subgraphs/provident-fund/store.js';
 import { createHouseholdStore } from '../../subgraphs/household/store.js';
-import { createLogger } from '../../subgraphs/common/logger.js';
+import { createLogger } from '../../common/logger.js';
 
 const quietLogger = () => createLogger({ name: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
@@ -51,7 +51,7 @@ const HOUSEHOLD_ROWS = `
 
 describe('household subgraph', () => {
   it('fixture uses a valid spouse ID number', async () => {
-    const { idNumberCheckChar } = await import('../../subgraphs/common/identifiers.js');
+    const { idNumberCheckChar } = await import('../../common/identifiers.js');
     expect(SPOUSE.at(-1)).toBe(idNumberCheckChar(SPOUSE.slice(0, 17)));
   });
 

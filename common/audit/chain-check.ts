@@ -1,0 +1,249 @@
+import type { CheckpointVerifier, SignedCheckpoint } from './checkpoint.js';
+import { GENESIS_HASH, hashRecord, recordHashMatches, type AuditRecord } from './record.js';
+
+/** What the verifier found for one chain. */
+export interface ChainReport {
+  chainId: string;
+  /** Records present. */
+  records: number;
+  firstSeq: number | null;
+  lastSeq: number | null;
+  checkpoints: number;
+  lastCheckpointSeq: number | null;
+  /** Records after the last checkpoint: intact as far as anyone can tell, but not yet signed for. Not an error. */
+  unanchoredRecords: number;
+}
+
+export type AuditProblemKind = 'ALTERED' | 'REMOVED' | 'INSERTED' | 'REORDERED' | 'TRUNCATED' | 'BAD_CHECKPOINT' | 'INDEX_MISMATCH';
+
+export interface AuditProblem {
+  kind: AuditProblemKind;
+  chainId: string;
+  seq: number;
+  detail: string;
+}
+
+/** One chain to check, from a store or from an export. */
+export interface ChainInput {
+  chainId: string;
+  /**
+   * Signed head the records continue from: the checkpoint a prune ended at,
+   * or the one an export starts after. Null: the chain starts at seq 1 with
+   * the genesis hash.
+   */
+  anchor: SignedCheckpoint | null;
+  /** The chain's checkpoints by seq. */
+  checkpoints: AsyncIterable<SignedCheckpoint> | Iterable<SignedCheckpoint>;
+  /** The chain's records as stored, by stored seq (an export: in line order). */
+  records: AsyncIterable<AuditRecord>;
+  /** The last seq the records must reach (an export declares it); checkpoints do this for stores. */
+  expectedLastSeq?: number | null;
+}
+
+/** How far ahead the checker looks to tell a reordering from a removal, and how far a record's true seq is searched. */
+const WINDOW = 256;
+
+/** An async iterator that can look ahead without consuming. */
+class Lookahead<T> {
+  private readonly buffer: T[] = [];
+  private done = false;
+  private readonly iterator: AsyncIterator<T>;
+
+  constructor(iterable: AsyncIterable<T> | Iterable<T>) {
+    this.iterator = Symbol.asyncIterator in iterable ? iterable[Symbol.asyncIterator]() : toAsync(iterable[Symbol.iterator]());
+  }
+
+  async next(): Promise<T | undefined> {
+    if (this.buffer.length > 0) return this.buffer.shift();
+    return this.pull();
+  }
+
+  async peek(count: number): Promise<T[]> {
+    while (this.buffer.length < count && !this.done) {
+      const item = await this.pull();
+      if (item === undefined) break;
+      this.buffer.push(item);
+    }
+    return this.buffer.slice(0, count);
+  }
+
+  private async pull(): Promise<T | undefined> {
+    if (this.done) return undefined;
+    const { value, done } = await this.iterator.next();
+    if (done) {
+      this.done = true;
+      return undefined;
+    }
+    return value;
+  }
+}
+
+function toAsync<T>(iterator: Iterator<T>): AsyncIterator<T> {
+  return { next: async () => iterator.next() };
+}
+
+/**
+ * Checks one chain in a single streaming pass (memory stays flat however
+ * long the chain): every record must hash to its own `hash`, carry the next
+ * seq, and link to the previous record's hash; every checkpoint must be
+ * signed by a key of the set, over exactly its fields, and name the hash of
+ * the record at its seq; the chain must reach its last checkpoint.
+ *
+ * At the first record that breaks a rule, the kind of tampering is told
+ * apart by looking a little around it (see `classify`). Only the first
+ * problem is reported; the rest of the chain is still counted.
+ */
+export async function checkChain(input: ChainInput, verifier: CheckpointVerifier): Promise<{ report: ChainReport; problem: AuditProblem | null }> {
+  const { chainId, anchor } = input;
+  const report: ChainReport = { chainId, records: 0, firstSeq: null, lastSeq: null, checkpoints: 0, lastCheckpointSeq: null, unanchoredRecords: 0 };
+  let problem: AuditProblem | null = null;
+  const found = (kind: AuditProblemKind, seq: number, detail: string) => {
+    problem ??= { kind, chainId, seq, detail };
+  };
+
+  let expectedSeq = 1;
+  let expectedPrev = GENESIS_HASH;
+  let previous: AuditRecord | null = null;
+  if (anchor) {
+    expectedSeq = anchor.seq + 1;
+    expectedPrev = anchor.headHash;
+    report.lastCheckpointSeq = anchor.seq;
+    const why = anchor.chainId !== chainId ? `belongs to chain ${anchor.chainId}` : await verifier.check(anchor);
+    if (why) found('BAD_CHECKPOINT', anchor.seq, `the checkpoint the chain continues from (where it was pruned or the export starts) ${why}`);
+  }
+
+  const checkpoints = new Lookahead(input.checkpoints);
+  let nextCheckpoint = await checkpoints.next();
+  /** Checks and consumes a checkpoint; `headHash` is the hash of the record at its seq when known. */
+  const consumeCheckpoint = async (checkpoint: SignedCheckpoint, headHash: string | undefined) => {
+    report.checkpoints++;
+    report.lastCheckpointSeq = Math.max(report.lastCheckpointSeq ?? 0, checkpoint.seq);
+    if (!problem) {
+      const why = checkpoint.chainId !== chainId ? `belongs to chain ${checkpoint.chainId}` : await verifier.check(checkpoint);
+      if (why) found('BAD_CHECKPOINT', checkpoint.seq, `the checkpoint at seq ${checkpoint.seq} ${why}`);
+      else if (headHash !== undefined && headHash !== checkpoint.headHash) {
+        found('BAD_CHECKPOINT', checkpoint.seq, `the checkpoint at seq ${checkpoint.seq} signs a different head hash than record ${checkpoint.seq} has: the chain up to it was rewritten`);
+      }
+    }
+    nextCheckpoint = await checkpoints.next();
+  };
+
+  const records = new Lookahead(input.records);
+  for (let record = await records.next(); record !== undefined; record = await records.next()) {
+    report.records++;
+    report.firstSeq ??= record.seq;
+    report.lastSeq = Math.max(report.lastSeq ?? record.seq, record.seq);
+    if (problem) continue;
+    // Checkpoints below the chain's start (at a prune point): their record is gone, only the signature can be checked.
+    while (nextCheckpoint && nextCheckpoint.seq < expectedSeq) {
+      await consumeCheckpoint(nextCheckpoint, nextCheckpoint.seq === anchor?.seq ? anchor.headHash : undefined);
+    }
+    if (problem) continue;
+    if (input.expectedLastSeq != null && record.seq > input.expectedLastSeq) {
+      found('INSERTED', record.seq, `record ${record.seq} lies beyond seq ${input.expectedLastSeq}, where the export says the chain ends`);
+      continue;
+    }
+    const verdict = await classify(record, expectedSeq, expectedPrev, previous, records);
+    if (verdict) {
+      found(verdict.kind, verdict.seq, verdict.detail);
+      continue;
+    }
+    previous = record;
+    expectedSeq = record.seq + 1;
+    expectedPrev = record.hash;
+    while (nextCheckpoint && nextCheckpoint.seq === record.seq) await consumeCheckpoint(nextCheckpoint, record.hash);
+  }
+
+  const lastVerified = expectedSeq - 1;
+  while (nextCheckpoint) {
+    const checkpoint = nextCheckpoint;
+    const beyondEnd = checkpoint.seq > lastVerified;
+    await consumeCheckpoint(checkpoint, checkpoint.seq === anchor?.seq ? anchor.headHash : undefined);
+    if (!problem && beyondEnd) {
+      found('TRUNCATED', lastVerified + 1, `the chain ends at seq ${lastVerified}, but the checkpoint signed at ${checkpoint.time} vouches for ${checkpoint.seq} records`);
+    }
+  }
+  if (!problem && input.expectedLastSeq != null && lastVerified < input.expectedLastSeq) {
+    found('TRUNCATED', lastVerified + 1, `the records stop at seq ${lastVerified}; the export declares the chain up to seq ${input.expectedLastSeq}`);
+  }
+  if (report.lastSeq !== null) report.unanchoredRecords = Math.max(0, report.lastSeq - (report.lastCheckpointSeq ?? 0));
+  return { report, problem };
+}
+
+/**
+ * Why `record`, found where seq `expected` should be (linking to
+ * `expectedPrev`), breaks the chain — or null when it does not.
+ *
+ * - a seq above the expected one: REORDERED if the expected record turns up
+ *   a little later, else REMOVED;
+ * - a seq below: INSERTED (a second record with that seq);
+ * - right seq, contents match the hash, wrong link: INSERTED (a forged
+ *   record) — unless the next record links to this one, in which case this
+ *   one is genuine and its predecessor was ALTERED and re-hashed;
+ * - contents do not match the hash but the link is right: ALTERED;
+ * - contents match the hash only under another seq s (the record was moved):
+ *   s below: INSERTED (a copy, or the previous record was slipped in before
+ *   it); s above: REORDERED if the record that belongs here comes later,
+ *   else REMOVED (a record deleted and the rest renumbered);
+ * - otherwise ALTERED.
+ */
+async function classify(
+  record: AuditRecord,
+  expected: number,
+  expectedPrev: string,
+  previous: AuditRecord | null,
+  ahead: Lookahead<AuditRecord>,
+): Promise<{ kind: AuditProblemKind; seq: number; detail: string } | null> {
+  if (record.seq < expected) return { kind: 'INSERTED', seq: record.seq, detail: `a second record with seq ${record.seq}` };
+  if (record.seq > expected) {
+    if ((await ahead.peek(WINDOW)).some((r) => r.seq === expected)) {
+      return { kind: 'REORDERED', seq: expected, detail: `record ${expected} comes after record ${record.seq}` };
+    }
+    const missing = record.seq === expected + 1 ? `record ${expected} is missing` : `records ${expected}–${record.seq - 1} are missing`;
+    return { kind: 'REMOVED', seq: expected, detail: missing };
+  }
+  const intact = recordHashMatches(record);
+  if (intact && record.prevHash === expectedPrev) return null;
+  if (intact) {
+    const [next] = await ahead.peek(1);
+    if (previous && next && next.seq === expected + 1 && next.prevHash === record.hash && recordHashMatches(next)) {
+      return {
+        kind: 'ALTERED',
+        seq: expected - 1,
+        detail: `record ${expected - 1} was rewritten with a recomputed hash: record ${expected} still links to the original`,
+      };
+    }
+    return { kind: 'INSERTED', seq: expected, detail: `record ${expected} is well-formed but does not link to record ${expected - 1}: it was forged or slipped in` };
+  }
+  if (record.prevHash === expectedPrev) return { kind: 'ALTERED', seq: expected, detail: `the contents of record ${expected} do not match its hash` };
+  const writtenAs = seqItWasWrittenAs(record, expected);
+  if (writtenAs === null) return { kind: 'ALTERED', seq: expected, detail: `the contents of record ${expected} do not match its hash, and it does not link to record ${expected - 1}` };
+  if (writtenAs < expected) {
+    if (writtenAs === expected - 1 && previous && record.hash !== previous.hash && record.prevHash === previous.prevHash) {
+      return {
+        kind: 'INSERTED',
+        seq: expected - 1,
+        detail: `record ${expected - 1} was slipped in: what is now record ${expected} was written as ${expected - 1}, after record ${expected - 2}`,
+      };
+    }
+    return { kind: 'INSERTED', seq: expected, detail: `record ${expected} is a copy of record ${writtenAs}` };
+  }
+  if ((await ahead.peek(WINDOW)).some((r) => r.prevHash === expectedPrev)) {
+    return { kind: 'REORDERED', seq: expected, detail: `record ${expected} holds the record written as ${writtenAs}; the record written as ${expected} comes later` };
+  }
+  return {
+    kind: 'REMOVED',
+    seq: expected,
+    detail: `the record written as ${expected} is missing and later records were renumbered (record ${expected} was written as ${writtenAs})`,
+  };
+}
+
+/** The seq near `around` under which the record's contents hash to its `hash`, if any. */
+function seqItWasWrittenAs(record: AuditRecord, around: number): number | null {
+  for (let distance = 1; distance <= WINDOW; distance++) {
+    for (const seq of [around - distance, around + distance]) {
+      if (seq >= 1 && hashRecord({ ...record, seq }) === record.hash) return seq;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,111 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_AUDIT_FILE_NAME } from './store-contract.js';
+
+export const AUDIT_VERIFY_USAGE =
+  'usage: npm run audit:verify -- [--database <postgres url> | --file <sqlite file> | --export <file.ndjson>] [--data-dir <dir>] [--jwks <file>]';
+export const AUDIT_EXPORT_USAGE =
+  'usage: npm run audit:export -- --from <ISO 8601> --to <ISO 8601> [--out <file.ndjson>] [--database <postgres url> | --file <sqlite file>] [--data-dir <dir>] [--jwks <file>]';
+
+/** A command-line argument of audit:verify or audit:export is missing or bad; `argument` names it. */
+export class AuditUsageError extends Error {
+  constructor(readonly argument: string, reason: string) {
+    super(`${argument} ${reason}`);
+    this.name = 'AuditUsageError';
+  }
+}
+
+/** Where the store is: PostgreSQL or a SQLite file. */
+export type AuditStoreLocation = { databaseUrl: string } | { file: string };
+
+export type AuditVerifyArguments =
+  | { kind: 'store'; store: AuditStoreLocation; jwksFile: string }
+  /** `jwksFile` null: the key set in the export's header. */
+  | { kind: 'export'; exportFile: string; jwksFile: string | null };
+
+export interface AuditExportArguments {
+  store: AuditStoreLocation;
+  jwksFile: string;
+  from: string;
+  to: string;
+  /** Null: standard output. */
+  out: string | null;
+}
+
+const STORE_OPTIONS = {
+  database: { type: 'string' },
+  file: { type: 'string' },
+  'data-dir': { type: 'string' },
+  jwks: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(argv: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new AuditUsageError('arguments', `are not understood: ${(error as Error).message}`);
+  }
+}
+
+function nonEmpty(value: string | undefined, argument: string): string | undefined {
+  if (value !== undefined && value.trim() === '') throw new AuditUsageError(argument, 'must not be empty');
+  return value;
+}
+
+/** --database, else AUDIT_DATABASE_URL unless --file is given, else --file or `<data dir>/audit.db`. */
+function storeLocation(values: { database?: string; file?: string }, env: NodeJS.ProcessEnv, dataDir: string): AuditStoreLocation {
+  const database = nonEmpty(values.database, '--database');
+  const file = nonEmpty(values.file, '--file');
+  if (database !== undefined && file !== undefined) throw new AuditUsageError('--database', 'and --file name two stores: give one');
+  const url = database ?? (file === undefined ? env.AUDIT_DATABASE_URL || undefined : undefined);
+  if (url !== undefined) {
+    const argument = database !== undefined ? '--database' : 'AUDIT_DATABASE_URL';
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new AuditUsageError(argument, 'must be a postgres:// URL');
+    return { databaseUrl: url };
+  }
+  return { file: file ?? join(dataDir, DEFAULT_AUDIT_FILE_NAME) };
+}
+
+function instant(value: string | undefined, argument: string): string {
+  if (value === undefined || value.trim() === '') throw new AuditUsageError(argument, 'is required (an ISO 8601 instant such as 2026-01-01T00:00:00Z)');
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new AuditUsageError(argument, `must be an ISO 8601 instant such as 2026-01-01T00:00:00Z, got '${value}'`);
+  }
+  return new Date(Date.parse(value)).toISOString();
+}
+
+/**
+ * Parses audit:verify's command line (kept apart from the script so that
+ * every refusal can be tested without spawning a process). Returns 'help'
+ * for `--help`; throws an {@link AuditUsageError} naming the argument.
+ */
+export function parseAuditVerifyArguments(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): AuditVerifyArguments | 'help' {
+  const { values } = parse(argv, { ...STORE_OPTIONS, export: { type: 'string' } });
+  if (values.help) return 'help';
+  const dataDir = nonEmpty(values['data-dir'], '--data-dir') ?? (env.DATA_DIR || 'data');
+  const exportFile = nonEmpty(values.export, '--export');
+  const jwks = nonEmpty(values.jwks, '--jwks');
+  if (exportFile !== undefined) {
+    if (values.database !== undefined || values.file !== undefined) throw new AuditUsageError('--export', 'verifies a file on its own: leave out --database and --file');
+    return { kind: 'export', exportFile, jwksFile: jwks ?? null };
+  }
+  return { kind: 'store', store: storeLocation(values, env, dataDir), jwksFile: jwks ?? join(dataDir, 'keys', 'gateway.jwks.json') };
+}
+
+/** Parses audit:export's command line; see {@link parseAuditVerifyArguments}. */
+export function parseAuditExportArguments(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): AuditExportArguments | 'help' {
+  const { values } = parse(argv, { ...STORE_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } });
+  if (values.help) return 'help';
+  const dataDir = nonEmpty(values['data-dir'], '--data-dir') ?? (env.DATA_DIR || 'data');
+  const from = instant(values.from, '--from');
+  const to = instant(values.to, '--to');
+  if (from > to) throw new AuditUsageError('--from', `must not be after --to (${from} > ${to})`);
+  return {
+    store: storeLocation(values, env, dataDir),
+    jwksFile: nonEmpty(values.jwks, '--jwks') ?? join(dataDir, 'keys', 'gateway.jwks.json'),
+    from,
+    to,
+    out: nonEmpty(values.out, '--out') ?? null,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The per-request access check of the gateway: is the token revoked, and do
+ * its client and province have budget left? With Redis this is one atomic
+ * script call, one round trip per request, because the gateway's CPU and
+ * latency per request are benchmarked; without Redis, one SQLite lookup and
+ * an in-process limiter.
+ *
+ *   revoked            → 401 UNAUTHENTICATED (the token is no longer valid)
+ *   !rate.allowed      → 429 RATE_LIMITED, Retry-After: rate.retryAfterSeconds
+ *   RevocationUnavailableError → 503 (fail closed)
+ */
+import { REDIS_DOWN_WARNING, throttledWarning } from './logger.js';
+import { normalizeAccessOptions, type AccessOptions } from './options.js';
+import { accessKeys, accessScriptArgs, NOT_EVALUATED, runAccessScript } from './script.js';
+import { RevocationUnavailableError } from './errors.js';
+import { createInProcessRateLimiter } from './rate-limit-memory.js';
+import { gcraBudgetOf, type RateLimitDecision } from './rate-limit-options.js';
+import { openRedisConnection } from './redis-connection.js';
+import { createEmbeddedRevocationList } from './revocation-embedded.js';
+import { createRedisRevocationList } from './revocation-redis.js';
+
+/** Settings of the access guard; every field is optional and documented on {@link AccessOptions}. */
+export type AccessGuardOptions = AccessOptions;
+
+/** The outcome of {@link AccessGuard.check}. */
+export interface AccessCheck {
+  /** The token id is revoked: refuse as unauthenticated. No budget was spent. */
+  revoked: boolean;
+  /** The rate decision; when `revoked`, a refusal without `limitedBy` (nothing was evaluated). */
+  rate: RateLimitDecision;
+}
+
+export interface AccessGuard {
+  /** `redis`: shared by all replicas; `embedded`: this replica only (SQLite + in-process budgets). */
+  readonly mode: 'redis' | 'embedded';
+  /**
+   * Checks revocation and spends one request of the client's and the
+   * province's budgets (none if revoked or refused). Throws
+   * `RevocationUnavailableError` when revocation cannot be checked: the
+   * request must be refused (fail closed), and the rate part is moot.
+   */
+  check(tokenId: string, clientKey: string, province: string): Promise<AccessCheck>;
+  /** Revokes a token id until its `exp` (epoch seconds) plus the leeway. See `RevocationList.revoke`. */
+  revoke(tokenId: string, expiresAt: number, reason?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const TIMEOUT_WARNING = 'Redis did not answer the access check: refusing requests until it does (fail closed)';
+
+/**
+ * Creates the access guard once at start-up. Throws an `AccessOptionError`
+ * naming the bad setting. With `redis`, the first checks wait (at most the
+ * connect timeout, 1 s by default) for the first connection; afterwards a
+ * check never waits longer than the command timeout (200 ms by default).
+ */
+export function createAccessGuard(options: AccessGuardOptions = {}): AccessGuard {
+  const settings = normalizeAccessOptions(options);
+
+  if (!settings.redis) {
+    const revocations = createEmbeddedRevocationList({
+      file: settings.revocationFile,
+      leewaySeconds: settings.revocationLeewaySeconds,
+      now: settings.now,
+    });
+    const limiter = createInProcessRateLimiter(settings.rateLimits, { now: settings.now });
+    return {
+      mode: 'embedded',
+      async check(tokenId, clientKey, province) {
+        if (revocations.isRevokedNow(tokenId)) return { revoked: true, rate: NOT_EVALUATED };
+        return { revoked: false, rate: limiter.decide(clientKey, province) };
+      },
+      revoke: (tokenId, expiresAt, reason) => revocations.revoke(tokenId, expiresAt, reason),
+      async close() {
+        await Promise.all([revocations.close(), limiter.close()]);
+      },
+    };
+  }
+
+  const warn = throttledWarning(settings.logger, settings.warnIntervalMs, settings.now);
+  const connection = openRedisConnection(settings.redis, (error) => warn({ err: error }, REDIS_DOWN_WARNING));
+  const revocations = createRedisRevocationList({
+    connection,
+    ownsConnection: false,
+    keyPrefix: settings.keyPrefix,
+    leewaySeconds: settings.revocationLeewaySeconds,
+  });
+  const keys = accessKeys(settings.keyPrefix);
+  const args = accessScriptArgs(gcraBudgetOf(settings.rateLimits.perClient), gcraBudgetOf(settings.rateLimits.perProvince));
+
+  return {
+    mode: 'redis',
+    async check(tokenId, clientKey, province) {
+      if (!connection.settled) await connection.firstAttempt;
+      // Fail closed without building a command that cannot be sent.
+      if (!connection.isReady()) throw new RevocationUnavailableError();
+      try {
+        return await runAccessScript(
+          connection.client,
+          keys.clientBudget(clientKey),
+          keys.provinceBudget(province),
+          keys.revoked(tokenId),
+          args,
+        );
+      } catch (error) {
+        warn({ err: error }, TIMEOUT_WARNING);
+        throw new RevocationUnavailableError({ cause: error });
+      }
+    },
+    revoke: (tokenId, expiresAt, reason) => revocations.revoke(tokenId, expiresAt, reason),
+    close: () => connection.close(),
+  };
+}
