@@ -5,7 +5,7 @@ import type { AuditCaller, AuditEntry, AuditOutcome } from '../common/audit/reco
 import { subjectHash } from '../common/audit/record.js';
 import { AuditUnavailableError, type AuditWriter } from './audit/writer.js';
 import type { Purpose } from './authorization/purpose-binding.js';
-import { GATEWAY_ERRORS } from './errors.js';
+import { ERRORS } from '../common/errors.js';
 
 /**
  * The audit draft of one request, filled in as the request goes: admission
@@ -50,8 +50,9 @@ export function auditCallerOf(caller: Caller): AuditCaller {
   return { subject: caller.subject, organisation: caller.organisation, province: caller.province, issuer: caller.issuer, tokenId: caller.tokenId };
 }
 
-const DENIAL_CODES = new Set(['UNAUTHENTICATED', 'RATE_LIMITED', 'MATTER_REQUIRED', 'MATTER_UNKNOWN', 'MATTER_NOT_ALLOWED', 'CASE_NUMBER_INVALID', 'UNAUTHORIZED_FIELD_OR_TYPE', 'FORBIDDEN']);
-const PARTIAL_CODES = new Set(['UNAUTHORIZED_FIELD_OR_TYPE', 'SUBGRAPH_UNAVAILABLE']);
+/** Codes that refuse the caller, and codes that withhold part of an answer: from the catalogue. */
+const DENIAL_CODES: ReadonlySet<string> = new Set(Object.entries(ERRORS).flatMap(([code, spec]) => (spec.denies ? [code] : [])));
+const PARTIAL_CODES: ReadonlySet<string> = new Set(Object.entries(ERRORS).flatMap(([code, spec]) => (spec.withholds ? [code] : [])));
 
 /** Allowed, partly allowed, denied or failed — from the answer and what the draft saw. */
 export function classifyOutcome(status: number, codes: ReadonlySet<string>, disclosedAnything: boolean): AuditOutcome {
@@ -174,9 +175,9 @@ export function createRequestAudit(options: RequestAuditOptions): RequestAudit {
         if (!(error instanceof AuditUnavailableError)) throw error;
         options.logger.error({ err: error, requestId: draft.requestId }, 'audit store unavailable: answer withheld');
         final = {
-          status: GATEWAY_ERRORS.AUDIT_UNAVAILABLE.status,
+          status: ERRORS.AUDIT_UNAVAILABLE.status,
           headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': draft.requestId, 'retry-after': '5' },
-          body: JSON.stringify({ errors: [{ message: GATEWAY_ERRORS.AUDIT_UNAVAILABLE.message, extensions: { code: 'AUDIT_UNAVAILABLE' } }] }),
+          body: JSON.stringify({ errors: [{ message: ERRORS.AUDIT_UNAVAILABLE.message, extensions: { code: 'AUDIT_UNAVAILABLE' } }] }),
         };
       }
     }

@@ -12,6 +12,7 @@ export type { OpenableDomain, SubgraphResources } from './shared/domain.js';
 import { auditReviewDomain } from './audit/resolvers.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { AssertionError, ASSERTION_HEADER, createAssertionVerifier, type GatewayAssertion } from '../common/gateway-assertion.js';
+import { CLIENT_ERROR_CODES } from '../common/errors.js';
 import { close, createGraphQLHttpServer, listen, Rejection } from '../common/http/server.js';
 import { authorizeOperation } from '../common/scopes/authorize-operation.js';
 import { extractSecurityPolicy } from '../common/scopes/security-policy.js';
@@ -97,8 +98,6 @@ export interface RunningSubgraph {
   stop(): Promise<void>;
 }
 
-/** Codes a client may see as they are; everything else is an internal error. */
-const CLIENT_ERROR_CODES = new Set(['BAD_USER_INPUT', 'FORBIDDEN', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
 
 /** What every subgraph request carries besides the domain's loaders: the verified gateway assertion. */
 export interface SubgraphRequestContext {

@@ -1,34 +1,14 @@
-/**
- * The errors the HTTP layer itself answers, before or around GraphQL, in
- * the gateway and the subgraphs alike: each with its stable code and status.
- */
-export const HTTP_ERRORS = {
-  /** The body is not JSON, the request target cannot be routed, or the request is otherwise unusable. */
-  BAD_REQUEST: { status: 400, message: 'Bad request.' },
-  /** The HTTP parser refused the request: a malformed request line, header or chunked body. */
-  MALFORMED_HTTP_REQUEST: { status: 400, message: 'Malformed HTTP request.' },
-  /** `x-request-id` is not a correlation id this service keeps. */
-  INVALID_REQUEST_ID: { status: 400, message: 'Invalid x-request-id.' },
-  NOT_FOUND: { status: 404, message: 'Not found.' },
-  /** Headers, or headers and body, did not arrive within their timeouts (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS). */
-  REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time.' },
-  REQUEST_TOO_LARGE: { status: 413, message: 'Request body too large.' },
-  HEADERS_TOO_LARGE: { status: 431, message: 'Request headers too large.' },
-  /**
-   * The client closed its connection before its request had arrived. Never
-   * sent (nobody is listening); recorded so that the request is accounted for
-   * (the status is nginx's "client closed request").
-   */
-  CLIENT_CLOSED_REQUEST: { status: 499, message: 'The client closed the connection before the request arrived.' },
-  INTERNAL_SERVER_ERROR: { status: 500, message: 'Internal server error.' },
-} as const;
+import { ERRORS, type ErrorCode } from '../errors.js';
 
-export type HttpErrorCode = keyof typeof HTTP_ERRORS;
+export { errorBody } from '../errors.js';
 
-/** The GraphQL-shaped body of an error answer. */
-export function errorBody(code: string, message: string, extensions: Record<string, unknown> = {}) {
-  return { errors: [{ message, extensions: { code, ...extensions } }] };
-}
+/** The errors the HTTP layer itself answers, before or around GraphQL, in the gateway and the subgraphs alike (from the one catalogue). */
+export type HttpErrorCode = Extract<
+  ErrorCode,
+  'BAD_REQUEST' | 'MALFORMED_HTTP_REQUEST' | 'INVALID_REQUEST_ID' | 'NOT_FOUND' | 'REQUEST_TIMEOUT' | 'REQUEST_TOO_LARGE' | 'HEADERS_TOO_LARGE' | 'CLIENT_CLOSED_REQUEST' | 'INTERNAL_SERVER_ERROR'
+>;
+
+export const HTTP_ERRORS: { readonly [Code in HttpErrorCode]: (typeof ERRORS)[Code] } = ERRORS;
 
 /** The HTTP parser's error codes (llhttp's `HPE_*`, Node's `ERR_HTTP_*`) as this layer answers them. */
 export function parserRefusal(code: string | undefined): HttpErrorCode {

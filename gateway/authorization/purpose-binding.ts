@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../common/errors.js';
 import type { Matter, MatterCatalog } from './matter-catalog.js';
 import type { ScopeRequirement } from '../../common/scopes/security-policy.js';
 
@@ -16,7 +17,8 @@ export const PURPOSE_FREE_SCOPES: ReadonlySet<string> = new Set(['certificate:ve
 /** Case numbers (办件编号) as provinces write them: letters, digits, CJK and the usual punctuation. */
 const CASE_NUMBER = /^[\p{L}\p{N}\-_/.()（）〔〕[\]#]{1,64}$/u;
 
-export type PurposeErrorCode = 'MATTER_UNKNOWN' | 'MATTER_NOT_ALLOWED' | 'MATTER_REQUIRED' | 'CASE_NUMBER_INVALID';
+/** The catalogue's codes of purpose binding. */
+export type PurposeErrorCode = Extract<ErrorCode, 'MATTER_UNKNOWN' | 'MATTER_NOT_ALLOWED' | 'MATTER_REQUIRED' | 'CASE_NUMBER_INVALID'>;
 
 export class PurposeError extends Error {
   constructor(readonly code: PurposeErrorCode, message: string) {

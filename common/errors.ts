@@ -1,0 +1,110 @@
+/**
+ * The error catalogue of the whole federation: every code a client can see
+ * in `extensions.code`, with its HTTP status, its message, and what it makes
+ * of a request in the audit trail. The gateway, the subgraphs and the HTTP
+ * layer make their errors from it; anything else is logged with its cause
+ * and reaches the client as INTERNAL_SERVER_ERROR. The README's error table
+ * lists exactly these codes (a test compares them).
+ */
+
+/** What a code makes of a request in the audit trail (`classifyOutcome`). */
+export interface AuditEffect {
+  /** The caller was refused (authentication, budget, purpose, scopes): an answer of 400 or more is DENIED, not FAILED. */
+  denies: boolean;
+  /** Part of the answer was withheld or unavailable: a 200 is PARTIAL when something was disclosed, else DENIED. */
+  withholds: boolean;
+}
+
+export interface ErrorSpec extends AuditEffect {
+  /** The HTTP status of an answer refused with this code (200: the code travels inside a GraphQL answer). */
+  status: number;
+  /** The message, unless the place that raises it says more. */
+  message: string;
+}
+
+const refused = { denies: true, withholds: false } as const;
+const failed = { denies: false, withholds: false } as const;
+const withheld = { denies: false, withholds: true } as const;
+
+export const ERRORS = {
+  // Who is asking, and within which budget.
+  /** No, malformed, untrusted, expired or revoked token (`extensions.reason` says which); at a subgraph, no valid gateway assertion. */
+  UNAUTHENTICATED: { status: 401, message: 'Authentication required: send a valid bearer token from a trusted provincial identity provider.', ...refused },
+  RATE_LIMITED: { status: 429, message: 'Request budget exhausted; retry after the time in the Retry-After header.', ...refused },
+  /** Redis is configured for revocation but does not answer: fail closed. */
+  REVOCATION_UNAVAILABLE: { status: 503, message: 'Token revocation cannot be checked right now; no data is served until it can.', ...failed },
+  /** The audit store cannot take the record: the answer is withheld (durable before disclosure). */
+  AUDIT_UNAVAILABLE: { status: 503, message: 'The audit trail cannot record this request right now; no data is served until it can.', ...failed },
+
+  // For what purpose.
+  MATTER_REQUIRED: { status: 400, message: 'Declare the matter this request serves.', ...refused },
+  MATTER_UNKNOWN: { status: 400, message: 'Unknown matter.', ...refused },
+  MATTER_NOT_ALLOWED: { status: 403, message: 'This token may not act under the declared matter.', ...refused },
+  CASE_NUMBER_INVALID: { status: 400, message: 'Malformed case number.', ...refused },
+
+  // What may be seen.
+  /** A field removed by scope enforcement (200 with partial data, or 403 when the whole operation is rejected). */
+  UNAUTHORIZED_FIELD_OR_TYPE: { status: 403, message: 'Not authorised: the effective scopes do not cover this field.', denies: true, withholds: true },
+  /** A subgraph's own refusal: its scopes do not cover the operation (defence in depth), or an action on another province's document. */
+  FORBIDDEN: { status: 403, message: 'Forbidden.', ...refused },
+  /** A domain could not be reached; `extensions.domain` names it and its fields are null. */
+  SUBGRAPH_UNAVAILABLE: { status: 200, message: 'A domain is unavailable.', ...withheld },
+
+  // What was asked.
+  /** An ID number or credit code with a bad format or checksum, too many keys, a variable of the wrong type. */
+  BAD_USER_INPUT: { status: 400, message: 'Bad input.', ...failed },
+  GRAPHQL_PARSE_FAILED: { status: 400, message: 'The document is not GraphQL.', ...failed },
+  /** Not valid against the schema (an operation type the schema lacks included). */
+  GRAPHQL_VALIDATION_FAILED: { status: 400, message: 'The document is not valid against the schema.', ...failed },
+  /** Several operations and no (or an unknown) `operationName`. */
+  OPERATION_RESOLUTION_FAILURE: { status: 400, message: 'Name the operation to run.', ...failed },
+  /** A persisted-query hash without the query text. */
+  PERSISTED_QUERY_NOT_SUPPORTED: { status: 400, message: 'Persisted queries are not supported: send the query text.', ...failed },
+  /** In `extensions.valueCompletion` of an answer: a subgraph returned a value its schema does not allow; the value is null. */
+  INVALID_GRAPHQL: { status: 200, message: 'A subgraph returned a value its schema does not allow.', ...failed },
+
+  // How it was sent (the HTTP layer).
+  /** The body is not JSON, not one GraphQL request, or the target cannot be routed; GraphQL is POST only (405 for GET). */
+  BAD_REQUEST: { status: 400, message: 'Bad request.', ...failed },
+  /** The HTTP parser refused the request: a malformed request line, header or chunked body. */
+  MALFORMED_HTTP_REQUEST: { status: 400, message: 'Malformed HTTP request.', ...failed },
+  /** `x-request-id` is not a correlation id a service keeps. */
+  INVALID_REQUEST_ID: { status: 400, message: 'Invalid x-request-id.', ...failed },
+  NOT_FOUND: { status: 404, message: 'Not found.', ...failed },
+  /** Headers, or headers and body, did not arrive within their timeouts (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS). */
+  REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time.', ...failed },
+  REQUEST_TOO_LARGE: { status: 413, message: 'Request body too large.', ...failed },
+  HEADERS_TOO_LARGE: { status: 431, message: 'Request headers too large.', ...failed },
+  /**
+   * The client closed its connection before its request had arrived. Never
+   * sent (nobody is listening); recorded so that the request is accounted for
+   * (the status is nginx's "client closed request").
+   */
+  CLIENT_CLOSED_REQUEST: { status: 499, message: 'The client closed the connection before the request arrived.', ...failed },
+
+  /** Anything else: the cause goes to the log, never to the client. */
+  INTERNAL_SERVER_ERROR: { status: 500, message: 'Internal server error.', ...failed },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/**
+ * Codes used inside the gateway that clients never see: a subgraph's error
+ * without a code is marked DOWNSTREAM_SERVICE_ERROR, as @apollo/gateway
+ * marks it, so that the log says where it came from; the answer carries
+ * INTERNAL_SERVER_ERROR.
+ */
+export const INTERNAL_CODES: ReadonlySet<string> = new Set(['DOWNSTREAM_SERVICE_ERROR']);
+
+/** Codes that reach clients as they are (from the gateway, a subgraph, Apollo Server or the HTTP layer). */
+export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set(Object.keys(ERRORS).filter((code) => code !== 'INTERNAL_SERVER_ERROR'));
+
+/** Whether a string is a catalogue code. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERRORS, code);
+}
+
+/** The GraphQL-shaped body of an error answer. */
+export function errorBody(code: string, message: string, extensions: Record<string, unknown> = {}) {
+  return { errors: [{ message, extensions: { code, ...extensions } }] };
+}
