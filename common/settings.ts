@@ -45,6 +45,14 @@ export function urlSetting(env: NodeJS.ProcessEnv, variable: string, fallback: s
   return url.toString();
 }
 
+/** The data folder unless DATA_DIR says otherwise: databases, keys, the embedded audit store. */
+export const DEFAULT_DATA_DIR = 'data';
+
+/** DATA_DIR, default {@link DEFAULT_DATA_DIR}. */
+export function dataDirSetting(env: NodeJS.ProcessEnv): string {
+  return env.DATA_DIR || DEFAULT_DATA_DIR;
+}
+
 /** LOG_LEVEL: one of pino's levels. */
 export function logLevelSetting(env: NodeJS.ProcessEnv): string {
   const level = env.LOG_LEVEL || 'info';

@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type SubgraphName } from '../common/services.js';
-import { ConfigError, httpTimeoutSettings, integerSetting, logLevelSetting, shutdownGraceSetting, urlSetting, type HttpTimeouts } from '../common/settings.js';
-import { MAX_COMMIT_DELAY_MS } from './audit/writer.js';
+import { ConfigError, dataDirSetting, httpTimeoutSettings, integerSetting, logLevelSetting, shutdownGraceSetting, urlSetting, type HttpTimeouts } from '../common/settings.js';
+import { DEFAULT_COMMIT_DELAY_MS, MAX_COMMIT_DELAY_MS } from './audit/writer.js';
+import { auditRetentionFromEnv, type AuditRetentionOptions } from './audit/retention.js';
 
 export { ConfigError } from '../common/settings.js';
 
@@ -50,6 +51,8 @@ export interface GatewayConfig {
   auditDatabaseUrl: string | undefined;
   /** AUDIT_COMMIT_DELAY_MS, default 5: how long an audit transaction may wait for requests still in flight, to share their fsync (0 never waits; at most 1000). */
   auditCommitDelayMs: number;
+  /** AUDIT_RETENTION_DAYS, default 1095 (at least 3 years; shorter only with AUDIT_RETENTION_TEST_OVERRIDE=1, for tests). */
+  auditRetention: AuditRetentionOptions;
   /** AUDIT_MODE, default durable. `off` records nothing and exists only to measure what audit costs (npm run bench). */
   auditMode: 'durable' | 'off';
   /** GATEWAY_REPLICA_ID, default gateway-<hostname>: this replica's audit chain; stable across restarts, unique among replicas. */
@@ -149,7 +152,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     httpTimeouts: httpTimeoutSettings(env),
     shutdownGraceMs: shutdownGraceSetting(env),
     logLevel,
-    dataDir: env.DATA_DIR || 'data',
+    dataDir: dataDirSetting(env),
     trustListFile: env.TRUST_LIST_FILE || DEFAULT_TRUST_LIST_FILE,
     matterCatalogFile: env.MATTER_CATALOG_FILE || DEFAULT_MATTER_CATALOG_FILE,
     tokenAudience: env.TOKEN_AUDIENCE || 'kuasheng-gateway',
@@ -161,7 +164,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'kuasheng:',
     auditDatabaseUrl: env.AUDIT_DATABASE_URL ? postgresUrlSetting(env.AUDIT_DATABASE_URL) : undefined,
     auditMode: auditModeSetting(env),
-    auditCommitDelayMs: integerSetting(env, 'AUDIT_COMMIT_DELAY_MS', 5, 0, MAX_COMMIT_DELAY_MS),
+    auditRetention: auditRetentionFromEnv(env),
+    auditCommitDelayMs: integerSetting(env, 'AUDIT_COMMIT_DELAY_MS', DEFAULT_COMMIT_DELAY_MS, 0, MAX_COMMIT_DELAY_MS),
     replicaId: replicaIdSetting(env),
     auditKeyFile: env.AUDIT_HMAC_KEY_FILE || undefined,
     rateLimitClient: checkBudget('RATE_LIMIT_CLIENT', integerSetting(env, 'RATE_LIMIT_CLIENT', 600, 1, 1_000_000_000), windowSeconds),

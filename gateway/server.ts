@@ -23,7 +23,7 @@ import { ensureAuditKey, loadAuditKey } from '../common/audit/record.js';
 import { openAuditStore } from '../common/audit/store.js';
 import { createAuditWriter, type AuditWriter } from './audit/writer.js';
 import { leaseAuditChain } from './audit/chain-lease.js';
-import { auditRetentionFromEnv, normalizeAuditRetentionOptions, pruneExpiredAudit } from './audit/retention.js';
+import { pruneExpiredAudit } from './audit/retention.js';
 
 export type { GatewayContext };
 
@@ -179,8 +179,7 @@ async function openRequestAudit(config: GatewayConfig, signing: Awaited<ReturnTy
     logger.warn('AUDIT_MODE=off: requests are NOT audited. For measuring audit cost only; never in service.');
     return { writer: null as AuditWriter | null, subjectKey, close: async () => {} };
   }
-  const retention = auditRetentionFromEnv();
-  normalizeAuditRetentionOptions(retention); // a bad AUDIT_RETENTION_DAYS stops start-up
+  const retention = config.auditRetention;
   const lease = await leaseAuditChain({ chainId: config.replicaId, databaseUrl: config.auditDatabaseUrl, dataDir: config.dataDir });
   const store = await openAuditStore({ databaseUrl: config.auditDatabaseUrl, dataDir: config.dataDir, logger });
   const writer = await createAuditWriter({ store, chainId: config.replicaId, signing, logger, commitDelayMs: config.auditCommitDelayMs, commitSiblings });

@@ -5,10 +5,11 @@
  * the gateway signs with the new key from its next start. Remove the old
  * public key from gateway.jwks.json once no gateway signs with it.
  */
+import { dataDirSetting } from '../common/settings.js';
 import { rotateGatewayKey } from '../common/gateway-keys.js';
 
 const index = process.argv.indexOf('--data-dir');
-const dataDir = index > 0 ? process.argv[index + 1] : process.env.DATA_DIR || 'data';
+const dataDir = index > 0 ? process.argv[index + 1] : dataDirSetting(process.env);
 if (!dataDir) {
   process.stderr.write('--data-dir needs a folder\n');
   process.exit(2);

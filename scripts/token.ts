@@ -12,6 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { isKnownScope, isMatterCodeSyntax, SCOPES } from '../gateway/auth/caller.js';
+import { dataDirSetting } from '../common/settings.js';
 import { DEV_AUDIENCE, ensureDevIdentityProviders, mintDevToken, type DevIssuerName } from '../gateway/auth/dev-identity-provider.js';
 
 const USAGE = `usage: npm run token -- --issuer <hunan|xizang|national> --province <code> --scope "<scope> ..."
@@ -87,7 +88,7 @@ function parseCli(argv: string[]): CliOptions | 'help' {
     org: values.org,
     ttl: Number(ttlText),
     audience: values.audience ?? DEV_AUDIENCE,
-    dataDir: values['data-dir'] ?? (process.env.DATA_DIR || 'data'),
+    dataDir: values['data-dir'] ?? dataDirSetting(process.env),
   };
 }
 

@@ -1,5 +1,5 @@
 import { SERVICES, type SubgraphName } from './catalog.js';
-import { ConfigError, httpTimeoutSettings, integerSetting, logLevelSetting, shutdownGraceSetting, type HttpTimeouts } from '../common/settings.js';
+import { ConfigError, dataDirSetting, httpTimeoutSettings, integerSetting, logLevelSetting, shutdownGraceSetting, type HttpTimeouts } from '../common/settings.js';
 import { gatewayKeyFiles } from '../common/gateway-keys.js';
 
 /** Settings of one subgraph process, after normalisation. */
@@ -37,11 +37,11 @@ export function loadSubgraphConfig(name: string, env: NodeJS.ProcessEnv = proces
     name: entry.name,
     host: env.SUBGRAPH_HOST || '127.0.0.1',
     port: integerSetting(env, subgraphPortVariable(entry.name), entry.defaultPort, 0, 65535),
-    dataDir: env.DATA_DIR || 'data',
+    dataDir: dataDirSetting(env),
     logLevel: logLevelSetting(env),
     httpTimeouts: httpTimeoutSettings(env),
     shutdownGraceMs: shutdownGraceSetting(env),
-    gatewayJwksFile: env.GATEWAY_JWKS_FILE || gatewayKeyFiles(env.DATA_DIR || 'data').jwks,
+    gatewayJwksFile: env.GATEWAY_JWKS_FILE || gatewayKeyFiles(dataDirSetting(env)).jwks,
     auditDatabaseUrl: env.AUDIT_DATABASE_URL || undefined,
     auditKeyFile: env.AUDIT_HMAC_KEY_FILE || undefined,
   };

@@ -8,10 +8,12 @@ import { loadSubgraphConfig } from './config.js';
 import { createLogger } from '../common/logger.js';
 import { startSubgraphServer } from './server.js';
 
-const logger = createLogger({ name: 'subgraph', level: process.env.LOG_LEVEL || 'info' });
+// Until the settings are read (a bad one is reported at the default level).
+let logger = createLogger({ name: 'subgraph' });
 
 async function main(): Promise<void> {
   const config = loadSubgraphConfig(process.argv[2] ?? '');
+  logger = createLogger({ name: 'subgraph', level: config.logLevel });
   const running = await startSubgraphServer({
     name: config.name,
     databaseFile: config.name === 'audit' ? undefined : databaseFileOf(config.dataDir, config.name),

@@ -18,7 +18,7 @@ import { authorizeOperation } from '../common/scopes/authorize-operation.js';
 import { extractSecurityPolicy } from '../common/scopes/security-policy.js';
 import { knownOperationTypesRule } from '../common/known-operation-types.js';
 import { guardEntityRepresentations } from './shared/entity-representations.js';
-import type { HttpTimeouts } from '../common/settings.js';
+import { DEFAULT_DATA_DIR, type HttpTimeouts } from '../common/settings.js';
 import { DISCLOSURE_EXTENSION, disclosureReport, trackDisclosures, type DisclosureLog } from '../common/disclosure.js';
 import { householdDomain } from './household/resolvers.js';
 import { socialInsuranceDomain } from './social-insurance/resolvers.js';
@@ -55,7 +55,7 @@ const DOMAINS: Record<SubgraphName, OpenableDomain> = {
 };
 
 /** The per-request context factory of a domain subgraph over an open database (tests). */
-export function sqliteContextFactory(name: DomainSubgraphName, db: SqliteDatabase, dataDir = 'data') {
+export function sqliteContextFactory(name: DomainSubgraphName, db: SqliteDatabase, dataDir = DEFAULT_DATA_DIR) {
   const domains = { household: householdDomain, 'social-insurance': socialInsuranceDomain, 'provident-fund': providentFundDomain, credit: creditDomain, licences: licencesDomain };
   return domains[name].createContext(db, { dataDir });
 }
@@ -181,7 +181,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
   const logger = (options.logger ?? createLogger({ name: 'subgraph' })).child({ subgraph: options.name });
   const verifyAssertion = createAssertionVerifier({ jwksFile: options.gatewayJwksFile, audience: options.name });
   const opened = await DOMAINS[options.name].open({
-    dataDir: options.dataDir ?? 'data',
+    dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
     databaseFile: options.databaseFile,
     onStatement: options.onStatement,
     auditDatabaseUrl: options.auditDatabaseUrl,

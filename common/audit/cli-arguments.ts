@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { dataDirSetting } from '../settings.js';
 import { DEFAULT_AUDIT_FILE_NAME } from './store-contract.js';
 
 export const AUDIT_VERIFY_USAGE =
@@ -83,7 +84,7 @@ function instant(value: string | undefined, argument: string): string {
 export function parseAuditVerifyArguments(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): AuditVerifyArguments | 'help' {
   const { values } = parse(argv, { ...STORE_OPTIONS, export: { type: 'string' } });
   if (values.help) return 'help';
-  const dataDir = nonEmpty(values['data-dir'], '--data-dir') ?? (env.DATA_DIR || 'data');
+  const dataDir = nonEmpty(values['data-dir'], '--data-dir') ?? dataDirSetting(env);
   const exportFile = nonEmpty(values.export, '--export');
   const jwks = nonEmpty(values.jwks, '--jwks');
   if (exportFile !== undefined) {
@@ -97,7 +98,7 @@ export function parseAuditVerifyArguments(argv: readonly string[], env: NodeJS.P
 export function parseAuditExportArguments(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): AuditExportArguments | 'help' {
   const { values } = parse(argv, { ...STORE_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } });
   if (values.help) return 'help';
-  const dataDir = nonEmpty(values['data-dir'], '--data-dir') ?? (env.DATA_DIR || 'data');
+  const dataDir = nonEmpty(values['data-dir'], '--data-dir') ?? dataDirSetting(env);
   const from = instant(values.from, '--from');
   const to = instant(values.to, '--to');
   if (from > to) throw new AuditUsageError('--from', `must not be after --to (${from} > ${to})`);

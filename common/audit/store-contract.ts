@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { SignedCheckpoint } from './checkpoint.js';
+import { DEFAULT_DATA_DIR } from '../settings.js';
 import { AuditOptionError } from './errors.js';
 import type { AuditEntry, AuditOutcome, AuditRecord } from './record.js';
 
@@ -221,7 +222,7 @@ export function normalizeAuditStoreOptions(options: AuditStoreOptions = {}): Nor
       poolSize: positiveInteger(options.poolSize ?? 10, 'poolSize'),
     };
   }
-  const dataDir = options.dataDir ?? 'data';
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
   if (typeof dataDir !== 'string' || dataDir.trim() === '') throw new AuditOptionError('dataDir', 'must be a non-empty path');
   const file = options.file ?? join(dataDir, DEFAULT_AUDIT_FILE_NAME);
   if (typeof file !== 'string' || file.trim() === '') throw new AuditOptionError('file', 'must be a non-empty path');

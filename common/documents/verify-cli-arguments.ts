@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DOCUMENT_TYPES, isDocumentType, type DocumentType } from './types.js';
+import { dataDirSetting } from '../settings.js';
 import { checkSealAuthorityId } from './seal-authority.js';
 
 export const CERTIFICATE_VERIFY_USAGE = [
@@ -58,7 +59,7 @@ function nonEmpty(value: unknown, argument: string): string | undefined {
 }
 
 function dataDirOf(values: Record<string, unknown>, env: NodeJS.ProcessEnv): string {
-  return nonEmpty(values['data-dir'], '--data-dir') ?? (env.DATA_DIR || 'data');
+  return nonEmpty(values['data-dir'], '--data-dir') ?? dataDirSetting(env);
 }
 
 /** Parses certificate:verify's arguments; 'help' for -h/--help. */

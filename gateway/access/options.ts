@@ -48,7 +48,9 @@ export interface NormalizedAccessOptions {
 }
 
 export const DEFAULT_KEY_PREFIX = 'kuasheng:';
-export const DEFAULT_DATA_DIR = 'data';
+import { DEFAULT_DATA_DIR } from '../../common/settings.js';
+
+export { DEFAULT_DATA_DIR };
 export const DEFAULT_REVOCATION_LEEWAY_SECONDS = 300;
 export const REVOCATION_FILE_NAME = 'revocations.db';
 

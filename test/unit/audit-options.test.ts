@@ -10,12 +10,12 @@ const signing = { key: new Uint8Array(32), kid: 'gateway-1' };
 
 describe('audit options', () => {
   describe('writer', () => {
-    it('fills the documented defaults: a checkpoint every 10 s or 1000 records, batches of at most 512', () => {
+    it('fills the documented defaults: a checkpoint every 10 s or 1000 records, batches of at most 512, the gateway’s 5 ms commit delay', () => {
       expect(normalizeAuditWriterOptions({ store, chainId: 'gateway-a', signing })).toMatchObject({
         checkpointIntervalMs: 10_000,
         checkpointEveryRecords: 1000,
         maxBatch: 512,
-        commitDelayMs: 0,
+        commitDelayMs: 5,
         replica: 'gateway-a',
       });
       expect(normalizeAuditWriterOptions({ store, chainId: 'gateway-a', signing }).commitSiblings()).toBe(0);

@@ -21,6 +21,7 @@ describe('gateway configuration', () => {
     expect(config.subgraphTimeoutMs).toBe(10_000);
     expect(config.supergraphFile).toMatch(/schema\/supergraph\.graphql$/);
     expect(config.auditCommitDelayMs).toBe(5);
+    expect(config.auditRetention.retentionDays).toBe(1095);
     expect(loadGatewayConfig({ AUDIT_COMMIT_DELAY_MS: '0' }).auditCommitDelayMs).toBe(0);
     expect(config.shutdownGraceMs).toBe(10_000);
     expect(loadGatewayConfig({ SHUTDOWN_GRACE_MS: '0' }).shutdownGraceMs).toBe(0);
@@ -47,6 +48,7 @@ describe('gateway configuration', () => {
       ['SHUTDOWN_GRACE_MS', '600001'],
       ['SHUTDOWN_GRACE_MS', 'soon'],
       ['HTTP_HEADERS_TIMEOUT_MS', '50'],
+      ['AUDIT_RETENTION_DAYS', '30'],
       ['HTTP_REQUEST_TIMEOUT_MS', '4000'],
       ['HTTP_KEEP_ALIVE_TIMEOUT_MS', 'never'],
     ])('names %s in the error', (variable, value) => {
