@@ -8,7 +8,7 @@ import type { AccessGuard } from './access/guard.js';
 import type { MatterCatalog } from './authorization/matter-catalog.js';
 import { bindPurpose, CASE_NUMBER_HEADER, MATTER_HEADER, PurposeError, type Purpose } from './authorization/purpose-binding.js';
 import { rejection } from './errors.js';
-import { auditCallerOf, type AuditDraft } from './request-audit.js';
+import type { AuditDraft } from './audit/draft.js';
 
 /** Who is asking and for what: settled before GraphQL runs. */
 export interface Admitted {
@@ -59,7 +59,7 @@ export function createAdmission(options: AdmissionOptions) {
       options.logger.info({ requestId, reason: error.reason }, 'request refused: not authenticated');
       return rejection('UNAUTHENTICATED', { reason: error.reason }, { 'www-authenticate': 'Bearer' });
     }
-    draft.caller = auditCallerOf(caller);
+    draft.noteCaller(caller);
     try {
       const access = await options.accessGuard.check(caller.tokenId, `${caller.issuer} ${caller.subject}`, caller.province);
       if (access.revoked) {
@@ -83,7 +83,7 @@ export function createAdmission(options: AdmissionOptions) {
         matterCode: header(req, MATTER_HEADER),
         caseNumber: decodedHeader(req, CASE_NUMBER_HEADER),
       });
-      draft.purpose = purpose;
+      draft.notePurpose(purpose);
       return { caller, purpose };
     } catch (error) {
       if (!(error instanceof PurposeError)) throw error;

@@ -18,10 +18,3 @@ export function gatewayError(code: GatewayErrorCode, message?: string, extension
   const entry = ERRORS[code];
   return new GraphQLError(message ?? entry.message, { extensions: { code, ...extensions, http: { status: entry.status } } });
 }
-
-/** A domain subgraph could not be reached or did not answer with GraphQL. */
-export function subgraphUnavailable(domain: string): GraphQLError {
-  return new GraphQLError(`The ${domain} domain is unavailable; its fields are null in this response.`, {
-    extensions: { code: 'SUBGRAPH_UNAVAILABLE', domain },
-  });
-}

@@ -1,53 +1,16 @@
 import type { Logger } from 'pino';
 import type { HttpAnswer, RequestIds } from '../common/http/server.js';
-import type { Caller } from './auth/caller.js';
-import type { AuditCaller, AuditEntry, AuditOutcome } from '../common/audit/record.js';
+import type { AuditEntry, AuditOutcome } from '../common/audit/record.js';
+import { AuditDraft } from './audit/draft.js';
 import { subjectHash } from '../common/audit/record.js';
 import { AuditUnavailableError, type AuditWriter } from './audit/writer.js';
-import type { Purpose } from './authorization/purpose-binding.js';
 import { ERRORS } from '../common/errors.js';
 
-/**
- * The audit draft of one request, filled in as the request goes: admission
- * sets the caller and purpose, the operation guard what was asked and
- * denied, each subgraph fetch what it disclosed, and the response its
- * errors. Created per request; never shared.
- */
-export interface AuditDraft {
-  /** The gateway's own id of the request: unique, never the caller's. */
-  requestId: string;
-  /** The caller's `x-request-id`, validated; kept in the record's `detail.clientRequestId`. */
-  correlationId: string | null;
-  started: number;
-  time: string;
-  caller: AuditCaller | null;
-  purpose: Purpose | null;
-  operation: AuditEntry['operation'];
-  requested: readonly string[];
-  denied: readonly string[];
-  /** Raw keys as the subgraphs reported them, by domain and type; hashed when the entry is built, never stored raw. */
-  disclosed: { subgraph: string; type: string; keys: readonly string[] }[];
-  errorCodes: Set<string>;
-}
+export { AuditDraft, auditCallerOf } from './audit/draft.js';
 
-export function beginAuditDraft({ requestId, correlationId }: RequestIds): AuditDraft {
-  return {
-    requestId,
-    correlationId,
-    started: performance.now(),
-    time: new Date().toISOString(),
-    caller: null,
-    purpose: null,
-    operation: { name: null, type: null, hash: null },
-    requested: [],
-    denied: [],
-    disclosed: [],
-    errorCodes: new Set(),
-  };
-}
-
-export function auditCallerOf(caller: Caller): AuditCaller {
-  return { subject: caller.subject, organisation: caller.organisation, province: caller.province, issuer: caller.issuer, tokenId: caller.tokenId };
+/** A new request's draft (tests; the request audit's `begin` counts it too). */
+export function beginAuditDraft(ids: RequestIds): AuditDraft {
+  return new AuditDraft(ids);
 }
 
 /** Codes that refuse the caller, and codes that withhold part of an answer: from the catalogue. */
@@ -132,9 +95,9 @@ export function createRequestAudit(options: RequestAuditOptions): RequestAudit {
   const complete = async (draft: AuditDraft, answer: HttpAnswer): Promise<HttpAnswer> => {
     if (counted.delete(draft)) backlog--;
     const latencyMs = Math.round((performance.now() - draft.started) * 1000) / 1000;
+    if (answer.rejection) draft.noteErrorCode(answer.rejection.code);
+    if (draft.errorCodes.size === 0 && answer.status !== 200) for (const code of codesFromBody(answer.body)) draft.noteErrorCode(code);
     const codes = draft.errorCodes;
-    if (answer.rejection) codes.add(answer.rejection.code);
-    if (codes.size === 0 && answer.status !== 200) for (const code of codesFromBody(answer.body)) codes.add(code);
     // Each (domain, subject) once: a person listed twice in one answer was disclosed once.
     const seen = new Map<string, Set<string>>();
     const disclosed: AuditEntry['disclosed'] = [];

@@ -13,6 +13,7 @@ import { SCOPES } from './auth/caller.js';
 import { loadMatterCatalog } from './authorization/matter-catalog.js';
 import { createOperationGuard, type GatewayContext } from './authorization/operation-guard.js';
 import { createAssertionCache } from './execution/assertions.js';
+import { createSubgraphFetch } from './execution/subgraph-fetch.js';
 import { CACHE_QUERY_CHARACTERS, createEngine } from './execution/engine.js';
 import { DEFAULT_TRUST_LIST_FILE, type GatewayConfig } from './config.js';
 import { ensureDevIdentityProviders } from './auth/dev-identity-provider.js';
@@ -80,14 +81,14 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   let current: { policy: SecurityPolicy; version: number } = { policy: extractSecurityPolicy('type Query { _: Int }'), version: 0 };
   const guard = createOperationGuard({ policy: () => current, cacheCharacters: CACHE_QUERY_CHARACTERS });
   const assertionFor = createAssertionCache(signAssertion);
+  const subgraphFetch = createSubgraphFetch({ assertionFor, logger });
   const engine = createEngine({
-    logger,
     subgraphTimeoutMs: config.subgraphTimeoutMs,
     subgraphUrls: config.subgraphUrls,
     authorise: guard.authorise,
     mode: config.authorizationMode,
     executor: config.executor,
-    assertionFor,
+    fetch: subgraphFetch,
     introspection: config.introspection,
   });
   // @apollo/gateway loads and validates the supergraph (and watches its file); the engine plans from the same SDL.
@@ -112,8 +113,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
         name,
         url: config.subgraphUrls[name as SubgraphName] ?? url!,
         timeoutMs: config.subgraphTimeoutMs,
-        logger,
-        assertionFor,
+        fetch: subgraphFetch,
       }),
     logger,
   });

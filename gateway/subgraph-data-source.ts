@@ -1,18 +1,15 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { Logger } from 'pino';
-import { ASSERTION_HEADER } from '../common/gateway-assertion.js';
-import { subgraphUnavailable } from './errors.js';
-import { DISCLOSURE_EXTENSION, readDisclosureReport } from '../common/disclosure.js';
+import { GraphQLError } from 'graphql';
 import type { GatewayContext } from './authorization/operation-guard.js';
+import type { SubgraphFetch } from './execution/subgraph-fetch.js';
 
 export interface SubgraphDataSourceOptions {
   /** Subgraph (domain) name, as in the supergraph; also the audience of its assertions. */
   name: string;
   url: string;
   timeoutMs: number;
-  logger: Logger;
-  /** The caller's signed assertion for a subgraph (reused while fresh; see execution/assertions.ts). */
-  assertionFor: (audience: string, context: GatewayContext) => string;
+  /** The subgraph-fetch stage the native executor uses too: headers, disclosures, unavailability. */
+  fetch: SubgraphFetch;
 }
 
 type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'];
@@ -29,8 +26,7 @@ type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly domain: string;
-  private readonly log: Logger;
-  private readonly assertionFor: SubgraphDataSourceOptions['assertionFor'];
+  private readonly stage: SubgraphFetch;
 
   constructor(options: SubgraphDataSourceOptions) {
     const timeoutMs = options.timeoutMs;
@@ -38,16 +34,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
     super({ url: options.url, fetcher });
     this.domain = options.name;
-    this.log = options.logger.child({ subgraph: options.name });
-    this.assertionFor = options.assertionFor;
+    this.stage = options.fetch;
   }
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
-    const request = options.request;
-    const context = options.context as GatewayContext;
     // Forward claims, not tokens: the incoming Authorization header is never copied.
-    request.http!.headers.set(ASSERTION_HEADER, this.assertionFor(this.domain, context));
-    request.http!.headers.set('x-request-id', context.requestId);
+    for (const [name, value] of Object.entries(this.stage.headers(this.domain, options.context as GatewayContext))) options.request.http!.headers.set(name, value);
   }
 
   /**
@@ -55,21 +47,15 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
    * audit draft, and strips it: the client never sees it.
    */
   override async didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
-    const disclosed = response.extensions?.[DISCLOSURE_EXTENSION];
-    if (response.extensions) {
-      delete response.extensions[DISCLOSURE_EXTENSION];
-      if (Object.keys(response.extensions).length === 0) delete response.extensions;
-    }
-    if (disclosed !== undefined) {
-      const draft = (context as GatewayContext).audit;
-      for (const { type, keys } of readDisclosureReport(disclosed)) draft.disclosed.push({ subgraph: this.domain, type, keys });
-    }
+    const extensions = this.stage.received(this.domain, context as GatewayContext, response.extensions as Record<string, unknown> | undefined);
+    if (extensions) response.extensions = extensions;
+    else delete response.extensions;
     return response;
   }
 
   /** Called by the base class on any fetch failure (network, deadline, non-2xx, non-JSON). */
-  override didEncounterError(error: Error): never {
-    this.log.warn({ err: error }, 'subgraph unavailable');
-    throw subgraphUnavailable(this.domain);
+  override didEncounterError(error: Error, _request: unknown, _response: unknown, context?: GatewayContext): never {
+    const unavailable = this.stage.unavailable(this.domain, context!, error);
+    throw new GraphQLError(unavailable.message, { extensions: unavailable.extensions });
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { authorizeOperation, type AuthorizedOperation } from '../../common/scopes/authorize-operation.js';
 import type { SecurityPolicy } from '../../common/scopes/security-policy.js';
 import type { Admitted } from '../admission.js';
-import type { AuditDraft } from '../request-audit.js';
+import type { AuditDraft } from '../audit/draft.js';
 import { Lru } from '../execution/lru.js';
 
 /** An authorised operation ready for planning: its pruned document and that document's hash. */

@@ -19,10 +19,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import type { Logger } from 'pino';
 import { insertDeniedNulls, type DeniedField } from '../../common/scopes/authorize-operation.js';
-import { DISCLOSURE_EXTENSION, readDisclosureReport } from '../../common/disclosure.js';
-import { ASSERTION_HEADER } from '../../common/gateway-assertion.js';
 import type { GraphQLHttpRequest, GraphQLHttpResult } from '../../common/http/server.js';
 import { PII_UNMASKED_SCOPE } from '../auth/caller.js';
 import type { GatewayContext, OperationAuthorization } from '../authorization/operation-guard.js';
@@ -33,6 +30,7 @@ import { executePlan, isSupportedPlan, type PlanError } from './plan-executor.js
 import { Lru } from './lru.js';
 import { compileResponseShape, shapeResponse, type ResponseShape } from './response-shape.js';
 import { SubgraphClient, SubgraphFetchError } from './subgraph-client.js';
+import type { SubgraphFetch } from './subgraph-fetch.js';
 import { knownOperationTypesRule } from '../../common/known-operation-types.js';
 import { variableCheck, type VariableCheck } from './variables.js';
 
@@ -53,7 +51,6 @@ import { variableCheck, type VariableCheck } from './variables.js';
  */
 
 export interface EngineOptions {
-  logger: Logger;
   subgraphTimeoutMs: number;
   /** Subgraph URLs by name; a subgraph not named here is reached at its supergraph URL. */
   subgraphUrls: Partial<Record<string, string>>;
@@ -62,8 +59,8 @@ export interface EngineOptions {
   mode: 'filter' | 'reject';
   /** `native` (default): this gateway's executor, @apollo/gateway's for what it does not cover. `apollo`: always @apollo/gateway's. */
   executor: 'native' | 'apollo';
-  /** A signed assertion of the caller for one subgraph. */
-  assertionFor: (subgraph: string, context: GatewayContext) => string;
+  /** The subgraph-fetch stage both executors use: headers, disclosures, unavailability. */
+  fetch: SubgraphFetch;
   /** Introspection (`__schema`, `__type`) allowed. */
   introspection: boolean;
   /** Documents kept parsed and validated. Default 1000. */
@@ -123,7 +120,6 @@ function deniedErrors(denied: readonly DeniedField[]): GraphQLFormattedError[] {
 }
 
 export function createEngine(options: EngineOptions) {
-  const { logger } = options;
   let state: SchemaState | null = null;
   let apolloExecutor: GatewayExecutor | null = null;
   const documents = new Lru<CachedDocument>(options.documentCacheSize ?? 1000, CACHE_QUERY_CHARACTERS);
@@ -209,30 +205,17 @@ export function createEngine(options: EngineOptions) {
 
   async function runNative(current: SchemaState, entry: PreparedOperation, context: GatewayContext, variables: Record<string, unknown>, mask: boolean) {
     const errors: PlanError[] = [];
-    const draft = context.audit;
     const merged = await executePlan(entry.plan, current.supergraphSchema, {
       variables,
       errors,
       send: async (serviceName, body) => {
         const client = current.clients.get(serviceName);
         if (!client) throw new SubgraphFetchError(`no subgraph named ${serviceName}`);
-        const response = await client.post(body, {
-          'content-type': 'application/json',
-          [ASSERTION_HEADER]: options.assertionFor(serviceName, context),
-          'x-request-id': context.requestId,
-        });
-        // What the subgraph says it disclosed goes to the audit draft, never to the client.
-        const report = response.extensions?.[DISCLOSURE_EXTENSION];
-        if (report !== undefined) for (const { type, keys } of readDisclosureReport(report)) draft.disclosed.push({ subgraph: serviceName, type, keys });
+        const response = await client.post(body, options.fetch.headers(serviceName, context));
+        response.extensions = options.fetch.received(serviceName, context, response.extensions);
         return response;
       },
-      unavailable: (serviceName, error) => {
-        logger.warn({ subgraph: serviceName, err: error, requestId: context.requestId }, 'subgraph unavailable');
-        return {
-          message: `The ${serviceName} domain is unavailable; its fields are null in this response.`,
-          extensions: { code: 'SUBGRAPH_UNAVAILABLE', domain: serviceName },
-        };
-      },
+      unavailable: (serviceName, error) => options.fetch.unavailable(serviceName, context, error),
     });
     const shapeErrors: { message: string; path: (string | number)[] }[] = [];
     const data = shapeResponse(entry.shape, merged, {
@@ -275,7 +258,7 @@ export function createEngine(options: EngineOptions) {
     const answer = (status: number, payload: Record<string, unknown>): GraphQLHttpResult => {
       for (const error of (payload.errors as GraphQLFormattedError[] | undefined) ?? []) {
         const code = error.extensions?.code;
-        if (typeof code === 'string') draft.errorCodes.add(code);
+        if (typeof code === 'string') draft.noteErrorCode(code);
       }
       return { status, body: JSON.stringify(payload) };
     };
@@ -301,7 +284,7 @@ export function createEngine(options: EngineOptions) {
       if (!operation) {
         throw requestError(400, 'OPERATION_RESOLUTION_FAILURE', operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.');
       }
-      draft.operation = { name: operation.name?.value ?? null, type: operation.operation, hash: queryHash };
+      draft.noteOperation({ name: operation.name?.value ?? null, type: operation.operation, hash: queryHash });
       const provided = (rawVariables ?? {}) as Record<string, unknown>;
       let check = variableChecks.get(operation);
       if (check === undefined) variableChecks.set(operation, (check = variableCheck(current.schema, operation)));
@@ -312,8 +295,7 @@ export function createEngine(options: EngineOptions) {
 
       const authorization = options.authorise(current.schema, document, queryHash, operation.name?.value ?? null, context.purpose.effectiveScopes, query.length);
       context.authorization = authorization;
-      draft.requested = [...authorization.requestedCoordinates];
-      draft.denied = [...new Set(authorization.denied.map((d) => d.coordinate))];
+      draft.noteAuthorization(authorization.requestedCoordinates, authorization.denied.map((d) => d.coordinate));
       try {
         requireMatter(context.purpose, authorization.requirements);
       } catch (error) {
