@@ -12,13 +12,20 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger({ name: 'gateway', level: config.logLevel });
   const running = await startGateway({ config, logger });
+  // Ctrl-C under npm start reaches this process twice: SIGINT from the terminal, SIGTERM from the supervisor. It stops once.
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= running.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    ));
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  // Ready only once a stop signal is handled: a supervisor may send one at once.
   process.send?.({ ready: running.url, name: 'gateway' });
-  const stop = async () => {
-    await running.stop();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
 }
 
 main().catch((error: Error) => {

@@ -27,13 +27,20 @@ async function main(): Promise<void> {
     httpTimeouts: config.httpTimeouts,
     logger,
   });
+  // Ctrl-C under npm start reaches this process twice: SIGINT from the terminal, SIGTERM from the supervisor. It stops once.
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= running.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    ));
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  // Ready only once a stop signal is handled: a supervisor may send one at once.
   process.send?.({ ready: running.url, name: config.name });
-  const stop = async () => {
-    await running.stop();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
 }
 
 main().catch((error: Error) => {
