@@ -6,13 +6,45 @@ const CALL_TIMEOUT_MS = 15_000;
 /** After the thread fails to start, calls fail at once for this long before it is tried again. */
 const RESTART_PAUSE_MS = 1000;
 
-export interface SqliteThreadOptions {
-  /** The worker's module (plain JavaScript). */
+/**
+ * The worker's first code, run as a script (`eval`): it registers tsx in the
+ * thread, then imports the worker's module, a TypeScript file. Registering
+ * inside the thread is what works the same in the three ways this code runs:
+ * - under tsx (`node --import tsx`, `npm start`), the worker does not get
+ *   the parent's loader: on Node 20 tsx's `--import` entry registers itself
+ *   in the main thread only (in workers too only from Node 22.22.3 and
+ *   24.11.1), so `execArgv: ['--import', 'tsx']`, passed or inherited, still
+ *   fails on a `.ts` file (ERR_UNKNOWN_FILE_EXTENSION);
+ * - under vitest the process has no tsx at all (vitest transforms the tests
+ *   itself, which a worker does not inherit);
+ * - with tsx's `register()` called on the main thread, its hooks do not
+ *   reach a worker either.
+ * A module that fails to load rejects, which ends the thread with an 'error'
+ * event like any other failure. The URLs come in `workerData`, resolved
+ * here, so that the thread's working directory does not matter.
+ */
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+import(workerData.tsx).then(({ register }) => {
+  register();
+  return import(workerData.module);
+});
+`;
+/** tsx's ESM API (`register()`), as a URL. */
+const TSX_API = import.meta.resolve('tsx/esm/api');
+
+/** A message to a thread: `{ op, … }` (see the thread's module for its operations). */
+export interface ThreadRequest {
+  op: string;
+}
+
+export interface SqliteThreadOptions<R extends ThreadRequest> {
+  /** The worker's module, a TypeScript file (see BOOTSTRAP). */
   url: URL;
   /** Names the thread in errors: "the audit writer thread". */
   name: string;
   /** The first message, sent whenever the thread (re)starts; the thread is usable once it is answered. */
-  open: Record<string, unknown>;
+  open: R;
   /** Checked before every call: throw to refuse (store closed, read-only). */
   beforeStart?: () => void;
   /** Runs before the thread is launched (create its folder); throw to fail the start. */
@@ -31,14 +63,14 @@ export interface SqliteThreadOptions {
  * `{ id, ok: true, result }` or `{ id, ok: false, error: { message, code } }`.
  * Messages sent with {@link SqliteThread.post} carry no id and get no answer.
  */
-export interface SqliteThread {
-  call(message: Record<string, unknown>): Promise<unknown>;
+export interface SqliteThread<R extends ThreadRequest> {
+  call(message: R): Promise<unknown>;
   /** Sends to the running thread without waiting (moving `transfer`'s buffers, not copying them); dropped when none runs. */
-  post(message: Record<string, unknown>, transfer?: ArrayBuffer[]): void;
+  post(message: R, transfer?: ArrayBuffer[]): void;
   /** Starts the thread if it does not run. */
   start(): Promise<void>;
   /** Sends `closing` after whatever is in flight, then stops the thread. */
-  stop(closing: Record<string, unknown>): Promise<void>;
+  stop(closing: R): Promise<void>;
 }
 
 interface Pending {
@@ -55,7 +87,7 @@ interface Reply {
   error?: { message: string; code: string | null };
 }
 
-export function createSqliteThread(options: SqliteThreadOptions): SqliteThread {
+export function createSqliteThread<R extends ThreadRequest>(options: SqliteThreadOptions<R>): SqliteThread<R> {
   const { url, name } = options;
   let worker: Worker | null = null;
   let ready: Promise<Worker> | null = null;
@@ -77,7 +109,7 @@ export function createSqliteThread(options: SqliteThreadOptions): SqliteThread {
     void failed.terminate();
   }
 
-  function send(target: Worker, message: Record<string, unknown>): Promise<unknown> {
+  function send(target: Worker, message: R): Promise<unknown> {
     const id = nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -109,7 +141,9 @@ export function createSqliteThread(options: SqliteThreadOptions): SqliteThread {
 
   async function launch(): Promise<Worker> {
     options.prepare?.();
-    const thread = new Worker(url, { execArgv: [] });
+    // No execArgv of the parent's, as before the threads were TypeScript: tsx's own flags, vitest's
+    // --conditions or a V8 flag (which a Worker refuses) are not the thread's business.
+    const thread = new Worker(BOOTSTRAP, { eval: true, workerData: { tsx: TSX_API, module: url.href }, execArgv: [] });
     thread.unref();
     thread.on('message', onReply);
     thread.on('error', (error) => fail(thread, error));

@@ -27,6 +27,9 @@ import {
 import type { AccessReportRow, AuditPrune, AuditStore, NormalizedAuditStoreOptions } from './store-contract.js';
 import { blockLength, keyAt, keyHex, seqAt, seqsOfKey, subjectKey } from './subject-runs.js';
 import { createSqliteThread } from './sqlite-thread.js';
+// The threads' requests, so that what is sent is checked against what each thread handles.
+import type { WriteStep, WriterRequest } from './store-sqlite-worker.js';
+import type { IndexerRequest } from './index-worker.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS audit_chains (
@@ -67,7 +70,7 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS audit_records_organisation ON audit_records (caller_organisation, time);
   CREATE INDEX IF NOT EXISTS audit_records_matter ON audit_records (matter, time);
   CREATE INDEX IF NOT EXISTS audit_records_case ON audit_records (case_number, time);
-  -- The person-search index lives in its own file now (audit-index-worker.js); this is the old one.
+  -- The person-search index lives in its own file now (index-worker.ts); this is the old one.
   DROP TABLE IF EXISTS audit_subjects;
   CREATE TABLE IF NOT EXISTS audit_checkpoints (
     chain_id TEXT NOT NULL,
@@ -100,8 +103,9 @@ const PRUNE_COLUMNS = 'chain_id, from_seq, up_to_seq, head_hash, checkpoint_time
 
 /** Rows per page when streaming a chain or its checkpoints. */
 const PAGE = 1000;
-const WRITER_URL = new URL('./store-sqlite-worker.js', import.meta.url);
-const INDEXER_URL = new URL('./index-worker.js', import.meta.url);
+// The threads' modules are TypeScript, loaded with tsx registered inside each thread (see sqlite-thread.ts).
+const WRITER_URL = new URL('./store-sqlite-worker.ts', import.meta.url);
+const INDEXER_URL = new URL('./index-worker.ts', import.meta.url);
 /** Committed records' subject keys go to the index thread this often… */
 const HANDOVER_MS = 200;
 /** …or as soon as this many wait. */
@@ -151,7 +155,7 @@ interface SubjectSnapshot {
  *
  * The person-search index is kept by a second thread in a second file
  * (`subjectIndexFile`), from the records once they are committed; see
- * audit-index-worker.js for why. A search by person reads the index up to
+ * index-worker.ts for why. A search by person reads the index up to
  * its watermark and the records after it, so it never misses a record.
  */
 export async function openSqliteAuditStore(options: Extract<NormalizedAuditStoreOptions, { backend: 'sqlite' }>): Promise<AuditStore> {
@@ -174,7 +178,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       throw new AuditUnavailableError(`Cannot create the folder of ${file}.`, { cause: error });
     }
   };
-  const writer = createSqliteThread({ url: WRITER_URL, name: 'the audit writer thread', open: { op: 'open', file, schema: SCHEMA }, beforeStart, prepare });
+  const writer = createSqliteThread<WriterRequest>({ url: WRITER_URL, name: 'the audit writer thread', open: { op: 'open', file, schema: SCHEMA }, beforeStart, prepare });
   let lastIndexWarning = 0;
   /** The index failing never fails a request, but an operator should know: searches by person slow down as the tail grows. */
   const indexWarning = (detail: object): void => {
@@ -182,7 +186,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     lastIndexWarning = Date.now();
     logger.warn({ ...detail, indexFile }, 'the audit person-search index is not being updated; searches by person read the records after its watermark meanwhile');
   };
-  const indexer = createSqliteThread({
+  const indexer = createSqliteThread<IndexerRequest>({
     url: INDEXER_URL,
     name: 'the audit index thread',
     open: { op: 'open', file, indexFile },
@@ -199,7 +203,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
   };
 
   /** Runs write steps as one transaction in the writer thread. */
-  async function write(steps: { sql: string; rows: unknown[][] }[]): Promise<number[]> {
+  async function write(steps: WriteStep[]): Promise<number[]> {
     try {
       return (await writer.call({ op: 'run', steps })) as number[];
     } catch (error) {
@@ -399,7 +403,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       if (this.chains.length === 0) return;
       startIndexer();
       // Typed arrays are moved to the thread, not copied value by value.
-      const message = { op: 'records', chains: this.chains, seqs: Float64Array.from(this.seqs), counts: Uint32Array.from(this.counts), keys: Float64Array.from(this.keys) };
+      const message = { op: 'records', chains: this.chains, seqs: Float64Array.from(this.seqs), counts: Uint32Array.from(this.counts), keys: Float64Array.from(this.keys) } satisfies IndexerRequest;
       indexer.post(message, [message.seqs.buffer, message.counts.buffer, message.keys.buffer]);
       this.chains = [];
       this.seqs = [];

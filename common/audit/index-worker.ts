@@ -7,7 +7,7 @@
 // commit. Here the records are committed alone; the main thread then hands
 // each committed record's subject keys to this thread, which sorts about a
 // second's worth into a run and writes it sequentially (see
-// audit-subject-runs.js), merging runs in the background like an LSM tree.
+// subject-runs.ts), merging runs in the background like an LSM tree.
 // Nothing here holds the audit file's write lock, so appends never wait.
 //
 // The index is derived data: every record lists its subjects. It may lag the
@@ -16,7 +16,8 @@
 // the verifier. So its file uses synchronous=NORMAL: a power cut may lose the
 // last runs, never leave them half-written.
 //
-// Plain JavaScript for the same reason as audit-store-sqlite-worker.js.
+// Started like store-sqlite-worker.ts: sqlite-thread.ts registers tsx inside
+// the thread, then imports this file.
 // Protocol (replies matched by `id`; 'records' has none):
 //   { id, op: 'open', file, indexFile }      → null
 //   { op: 'records', chains, seqs, counts, keys }  committed records, in seq order per chain: record i
@@ -25,7 +26,7 @@
 //   { id, op: 'close' }                       → null
 // Of its own accord: { event: 'failed', message, code } when a round failed (the store throttles the warnings).
 import Database from 'better-sqlite3';
-import { openWalDatabase, report, serve, statementCache } from './sqlite-worker-kit.js';
+import { errorFields, openWalDatabase, report, serve, statementCache, type Statements } from './sqlite-worker-kit.js';
 import { disclosedSubjects } from './disclosed-column.js';
 import { blockLength, blocksOfSorted, keyAt, packBlocks, seqAt, subjectKey } from './subject-runs.js';
 
@@ -62,18 +63,46 @@ const FANOUT = 8;
 /** …unless the merged run would hold more entries than this (memory of a merge, about 16 bytes each). */
 const MAX_MERGED_ENTRIES = 4_000_000;
 
-let db = null;
-let records = null;
-let timer = null;
+/** Committed records, as the main thread hands them over (typed arrays, moved rather than copied). */
+export interface RecordsMessage {
+  op: 'records';
+  chains: string[];
+  seqs: Float64Array;
+  counts: Uint32Array;
+  keys: Float64Array;
+}
+
+/** What the main thread asks of the index thread (the `id` is sqlite-thread.ts's; 'records' is posted without one). */
+export type IndexerRequest = { op: 'open'; file: string; indexFile: string } | RecordsMessage | { op: 'settle' } | { op: 'close' };
+
+/** A record's subject keys, waiting for a run or read back from the audit file. */
+interface Item {
+  seq: number;
+  keys: number[];
+}
+
+/** A row of subject_runs. */
+interface RunRow {
+  run: number;
+  from_seq: number;
+  to_seq: number;
+  level: number;
+  entries: number;
+}
+
+// Set by open and cleared by close; a round runs only while they are set (see step), hence the `!`s below.
+let db: Database.Database | null = null;
+let records: Database.Database | null = null;
+let timer: NodeJS.Timeout | null = null;
 /** Prepared statements of the index file and of the audit file. */
-let indexStatement = null;
-let recordStatement = null;
+let indexStatement: Statements | null = null;
+let recordStatement: Statements | null = null;
 /** chainId → [{ seq, keys }] in seq order: committed records not yet in a run. */
-const waiting = new Map();
+const waiting = new Map<string, Item[]>();
 let waitingEntries = 0;
 let flushSoon = false;
 
-function open(file, indexFile) {
+function open(file: string, indexFile: string): null {
   db = openWalDatabase(indexFile, 'NORMAL');
   db.exec(INDEX_SCHEMA);
   indexStatement = statementCache(db);
@@ -86,16 +115,26 @@ function open(file, indexFile) {
   return null;
 }
 
-function indexedSeq(chainId) {
-  return indexStatement('SELECT indexed_seq FROM subject_chains WHERE chain_id = ?').get(chainId)?.indexed_seq ?? 0;
+/** The index file's statement for `sql`; only called while the index is open. */
+function indexSql<Result>(sql: string): Database.Statement<unknown[], Result> {
+  return indexStatement!<Result>(sql);
+}
+
+/** The audit file's statement for `sql`; only called while the index is open. */
+function recordSql<Result>(sql: string): Database.Statement<unknown[], Result> {
+  return recordStatement!<Result>(sql);
+}
+
+function indexedSeq(chainId: string): number {
+  return indexSql<{ indexed_seq: number }>('SELECT indexed_seq FROM subject_chains WHERE chain_id = ?').get(chainId)?.indexed_seq ?? 0;
 }
 
 /** Subject keys of the records (from, to] of a chain, read back from the audit file. */
-function readRecords(chainId, from, to) {
-  const items = [];
-  for (const row of recordStatement('SELECT seq, disclosed FROM audit_records WHERE chain_id = ? AND seq > ? AND seq <= ? ORDER BY seq').iterate(chainId, from, to)) {
+function readRecords(chainId: string, from: number, to: number): Item[] {
+  const items: Item[] = [];
+  for (const row of recordSql<{ seq: number; disclosed: string }>('SELECT seq, disclosed FROM audit_records WHERE chain_id = ? AND seq > ? AND seq <= ? ORDER BY seq').iterate(chainId, from, to)) {
     const subjects = disclosedSubjects(row.disclosed);
-    items.push({ seq: row.seq, keys: [...subjects].map(subjectKey) });
+    items.push({ seq: row.seq, keys: [...subjects].map((subject) => subjectKey(String(subject))) });
   }
   return items;
 }
@@ -106,17 +145,17 @@ function readRecords(chainId, from, to) {
  * an index rebuilt), the records read back from the audit file. Returns
  * whether the watermark moved.
  */
-function flushChain(chainId) {
+function flushChain(chainId: string): boolean {
   const from = indexedSeq(chainId);
   const queue = waiting.get(chainId) ?? [];
-  while (queue.length > 0 && queue[0].seq <= from) waitingEntries -= queue.shift().keys.length;
-  let items;
+  while (queue.length > 0 && queue[0].seq <= from) waitingEntries -= queue.shift()!.keys.length;
+  let items: Item[];
   if (queue.length > 0 && queue[0].seq === from + 1) {
     let end = 1;
     while (end < queue.length && queue[end].seq === queue[end - 1].seq + 1) end++;
     items = queue.slice(0, end);
   } else {
-    const last = queue.length > 0 ? queue[0].seq - 1 : (recordStatement('SELECT MAX(seq) AS seq FROM audit_records WHERE chain_id = ?').get(chainId)?.seq ?? 0);
+    const last = queue.length > 0 ? queue[0].seq - 1 : (recordSql<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM audit_records WHERE chain_id = ?').get(chainId)?.seq ?? 0);
     if (last <= from) return false;
     items = readRecords(chainId, from, Math.min(last, from + CATCH_UP_RECORDS));
     if (items.length === 0) {
@@ -124,8 +163,8 @@ function flushChain(chainId) {
       items = [{ seq: Math.min(last, from + CATCH_UP_RECORDS), keys: [] }];
     }
   }
-  const keys = [];
-  const seqs = [];
+  const keys: number[] = [];
+  const seqs: number[] = [];
   for (const item of items) {
     for (const key of item.keys) {
       keys.push(key);
@@ -133,15 +172,15 @@ function flushChain(chainId) {
     }
   }
   const to = items[items.length - 1].seq;
-  const written = db
+  const written = db!
     .transaction(() => {
       // Another process may have indexed this stretch meanwhile: then this run is not needed.
       if (indexedSeq(chainId) !== from) return false;
       if (keys.length > 0) {
-        const { lastInsertRowid: run } = indexStatement('INSERT INTO subject_runs (chain_id, from_seq, to_seq, level, entries) VALUES (?, ?, ?, 0, ?)').run(chainId, from + 1, to, keys.length);
-        for (const block of packBlocks(keys, seqs)) indexStatement('INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(run, block.firstKey, block.entries);
+        const { lastInsertRowid: run } = indexSql('INSERT INTO subject_runs (chain_id, from_seq, to_seq, level, entries) VALUES (?, ?, ?, 0, ?)').run(chainId, from + 1, to, keys.length);
+        for (const block of packBlocks(keys, seqs)) indexSql('INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(run, block.firstKey, block.entries);
       }
-      indexStatement('INSERT INTO subject_chains (chain_id, indexed_seq) VALUES (?, ?) ON CONFLICT (chain_id) DO UPDATE SET indexed_seq = excluded.indexed_seq').run(chainId, to);
+      indexSql('INSERT INTO subject_chains (chain_id, indexed_seq) VALUES (?, ?) ON CONFLICT (chain_id) DO UPDATE SET indexed_seq = excluded.indexed_seq').run(chainId, to);
       return true;
     })
     .immediate();
@@ -154,10 +193,10 @@ function flushChain(chainId) {
 }
 
 /** All entries of a run in (key, seq) order, dropping those at or below `prunedSeq`. */
-function entriesOfRun(run, prunedSeq) {
-  const keys = [];
-  const seqs = [];
-  for (const { entries } of indexStatement('SELECT entries FROM subject_blocks WHERE run = ? ORDER BY first_key').iterate(run)) {
+function entriesOfRun(run: number, prunedSeq: number): { keys: number[]; seqs: number[] } {
+  const keys: number[] = [];
+  const seqs: number[] = [];
+  for (const { entries } of indexSql<{ entries: Buffer }>('SELECT entries FROM subject_blocks WHERE run = ? ORDER BY first_key').iterate(run)) {
     for (let i = 0; i < blockLength(entries); i++) {
       const seq = seqAt(entries, i);
       if (seq <= prunedSeq) continue;
@@ -169,8 +208,8 @@ function entriesOfRun(run, prunedSeq) {
 }
 
 /** Merges the newest FANOUT runs of a chain when they share a level; returns whether it did. */
-function mergeChain(chainId, prunedSeq) {
-  const newest = indexStatement('SELECT run, from_seq, to_seq, level, entries FROM subject_runs WHERE chain_id = ? ORDER BY from_seq DESC LIMIT ?').all(chainId, FANOUT);
+function mergeChain(chainId: string, prunedSeq: number): boolean {
+  const newest = indexSql<RunRow>('SELECT run, from_seq, to_seq, level, entries FROM subject_runs WHERE chain_id = ? ORDER BY from_seq DESC LIMIT ?').all(chainId, FANOUT);
   if (newest.length < FANOUT || newest.some((r) => r.level !== newest[0].level)) return false;
   if (newest.reduce((sum, r) => sum + r.entries, 0) > MAX_MERGED_ENTRIES) return false;
   // A k-way merge of runs already in (key, seq) order.
@@ -197,39 +236,39 @@ function mergeChain(chainId, prunedSeq) {
     seqs[out] = sources[best].seqs[at[best]];
     at[best]++;
   }
-  db.transaction(() => {
-    const { lastInsertRowid: run } = indexStatement('INSERT INTO subject_runs (chain_id, from_seq, to_seq, level, entries) VALUES (?, ?, ?, ?, ?)').run(
+  db!.transaction(() => {
+    const { lastInsertRowid: run } = indexSql('INSERT INTO subject_runs (chain_id, from_seq, to_seq, level, entries) VALUES (?, ?, ?, ?, ?)').run(
       chainId,
       newest[newest.length - 1].from_seq,
       newest[0].to_seq,
       newest[0].level + 1,
       total,
     );
-    for (const block of blocksOfSorted(keys, seqs)) indexStatement('INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(run, block.firstKey, block.entries);
+    for (const block of blocksOfSorted(keys, seqs)) indexSql('INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(run, block.firstKey, block.entries);
     for (const old of newest) {
-      indexStatement('DELETE FROM subject_blocks WHERE run = ?').run(old.run);
-      indexStatement('DELETE FROM subject_runs WHERE run = ?').run(old.run);
+      indexSql('DELETE FROM subject_blocks WHERE run = ?').run(old.run);
+      indexSql('DELETE FROM subject_runs WHERE run = ?').run(old.run);
     }
   }).immediate();
   return true;
 }
 
 /** Drops the runs whose records were all pruned. */
-function dropPruned(chainId, prunedSeq) {
+function dropPruned(chainId: string, prunedSeq: number): void {
   if (prunedSeq <= 0) return;
-  const gone = indexStatement('SELECT run FROM subject_runs WHERE chain_id = ? AND to_seq <= ?').all(chainId, prunedSeq);
+  const gone = indexSql<{ run: number }>('SELECT run FROM subject_runs WHERE chain_id = ? AND to_seq <= ?').all(chainId, prunedSeq);
   if (gone.length === 0) return;
-  db.transaction(() => {
+  db!.transaction(() => {
     for (const { run } of gone) {
-      indexStatement('DELETE FROM subject_blocks WHERE run = ?').run(run);
-      indexStatement('DELETE FROM subject_runs WHERE run = ?').run(run);
+      indexSql('DELETE FROM subject_blocks WHERE run = ?').run(run);
+      indexSql('DELETE FROM subject_runs WHERE run = ?').run(run);
     }
   }).immediate();
 }
 
-function chainIds() {
+function chainIds(): Set<string> {
   const ids = new Set(waiting.keys());
-  for (const row of recordStatement('SELECT chain_id FROM audit_chains').iterate()) ids.add(row.chain_id);
+  for (const row of recordSql<{ chain_id: string }>('SELECT chain_id FROM audit_chains').iterate()) ids.add(row.chain_id);
   return ids;
 }
 
@@ -240,18 +279,18 @@ function chainIds() {
  * full) end the round; the next one tries again, and searches meanwhile
  * read the records after the watermark.
  */
-function step(untilCaughtUp) {
+function step(untilCaughtUp: boolean): void {
   flushSoon = false;
   if (!db) return;
   for (const chainId of chainIds()) {
     while (flushChain(chainId) && untilCaughtUp);
-    const prunedSeq = recordStatement('SELECT MAX(up_to_seq) AS seq FROM audit_prunes WHERE chain_id = ?').get(chainId)?.seq ?? 0;
+    const prunedSeq = recordSql<{ seq: number | null }>('SELECT MAX(up_to_seq) AS seq FROM audit_prunes WHERE chain_id = ?').get(chainId)?.seq ?? 0;
     dropPruned(chainId, prunedSeq);
     while (mergeChain(chainId, prunedSeq));
   }
 }
 
-function receive({ chains, seqs, counts, keys }) {
+function receive({ chains, seqs, counts, keys }: RecordsMessage): void {
   let at = 0;
   for (let i = 0; i < chains.length; i++) {
     const chainId = chains[i];
@@ -274,17 +313,17 @@ function receive({ chains, seqs, counts, keys }) {
   }
 }
 
-function stepQuietly() {
+function stepQuietly(): void {
   try {
     step(false);
   } catch (error) {
     // The next round tries again; the records after the watermark stay searchable meanwhile.
     // The store decides how often to tell the operator.
-    report({ event: 'failed', message: String(error?.message ?? error), code: error?.code ?? null });
+    report({ event: 'failed', ...errorFields(error) });
   }
 }
 
-function close() {
+function close(): null {
   if (timer) clearInterval(timer);
   timer = null;
   indexStatement = null;
@@ -296,7 +335,7 @@ function close() {
   return null;
 }
 
-serve({
+serve<IndexerRequest>({
   open: (message) => open(message.file, message.indexFile),
   records: receive,
   settle: () => step(true),

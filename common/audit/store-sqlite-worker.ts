@@ -1,0 +1,58 @@
+// The SQLite audit store's writer thread: every write, and so every fsync,
+// happens here, never on the gateway's event loop.
+//
+// Started by sqlite-thread.ts, which registers tsx inside the thread before
+// importing this file, so that it loads the same way under tsx, vitest and
+// plain node. It knows nothing of audit records: the main thread sends SQL
+// and rows, this thread runs them as one transaction. Protocol, one reply
+// per message, matched by `id`:
+//   { id, op: 'open', file, schema }        → null
+//   { id, op: 'run', steps: [{ sql, rows }] } → changes per step
+//   { id, op: 'close' }                      → null
+// A reply is { id, ok: true, result } or { id, ok: false, error: { message, code } }.
+import type Database from 'better-sqlite3';
+import { openWalDatabase, serve, statementCache, type Statements } from './sqlite-worker-kit.js';
+
+/** One statement of a write, run once per row (each row its bound parameters). */
+export interface WriteStep {
+  sql: string;
+  rows: unknown[][];
+}
+
+/** What the main thread asks of the writer thread (the `id` is sqlite-thread.ts's). */
+export type WriterRequest = { op: 'open'; file: string; schema: string } | { op: 'run'; steps: WriteStep[] } | { op: 'close' };
+
+let db: Database.Database | null = null;
+let statement: Statements | null = null;
+
+function open(file: string, schema: string): null {
+  // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power
+  // loss, and an acknowledged audit record must never be lost. Please leave it.
+  db = openWalDatabase(file, 'FULL');
+  statement = statementCache(db);
+  db.exec(schema);
+  return null;
+}
+
+function run(steps: WriteStep[]): number[] {
+  // Both are set by open and cleared by close together.
+  if (!db || !statement) throw new Error('the audit database is not open');
+  const prepared = statement;
+  // IMMEDIATE: take the write lock before reading, so two processes never deadlock upgrading.
+  return db
+    .transaction(() => steps.map(({ sql, rows }) => rows.reduce((changes, row) => changes + prepared(sql).run(row).changes, 0)))
+    .immediate();
+}
+
+function close(): null {
+  db?.close();
+  db = null;
+  statement = null;
+  return null;
+}
+
+serve<WriterRequest>({
+  open: (message) => open(message.file, message.schema),
+  run: (message) => run(message.steps),
+  close,
+});
