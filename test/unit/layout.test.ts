@@ -104,6 +104,11 @@ describe('the layout', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('type-checks every service folder (tsconfig includes each)', () => {
+    const { include } = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')) as { include: string[] };
+    for (const folder of SERVICE_FOLDERS) expect(include).toContain(folder);
+  });
+
   it('has no import circles, type-only imports included', () => {
     expect(circles(graph)).toEqual([]);
   });
