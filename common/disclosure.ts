@@ -2,7 +2,7 @@ import { defaultFieldResolver, Kind, type DocumentNode, type GraphQLFieldResolve
 
 /** A record a subgraph handed out, by its subject: the person or organisation it is about. */
 /** A subgraph's resolvers by type and field (as @apollo/subgraph takes them). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: resolver and context types differ per domain; the schema is their contract
 type ResolverMap = Record<string, any>;
 
 export interface Disclosure {
@@ -59,7 +59,10 @@ export function readDisclosureReport(value: unknown): DisclosedKeys[] {
       const keys = (value as Record<string, unknown>)[type];
       if (!Array.isArray(keys)) continue;
       // The keys as parsed, unless one is not a string.
-      groups.push({ type, keys: keys.every((key) => typeof key === 'string') ? (keys as string[]) : keys.filter((key): key is string => typeof key === 'string') });
+      groups.push({
+        type,
+        keys: keys.every((key) => typeof key === 'string') ? (keys as string[]) : keys.filter((key): key is string => typeof key === 'string'),
+      });
     }
   }
   return groups;

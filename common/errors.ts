@@ -29,7 +29,11 @@ const withheld = { denies: false, withholds: true } as const;
 export const ERRORS = {
   // Who is asking, and within which budget.
   /** No, malformed, untrusted, expired or revoked token (`extensions.reason` says which); at a subgraph, no valid gateway assertion. */
-  UNAUTHENTICATED: { status: 401, message: 'Authentication required: send a valid bearer token from a trusted provincial identity provider.', ...refused },
+  UNAUTHENTICATED: {
+    status: 401,
+    message: 'Authentication required: send a valid bearer token from a trusted provincial identity provider.',
+    ...refused,
+  },
   RATE_LIMITED: { status: 429, message: 'Request budget exhausted; retry after the time in the Retry-After header.', ...refused },
   /** Redis is configured for revocation but does not answer: fail closed. */
   REVOCATION_UNAVAILABLE: { status: 503, message: 'Token revocation cannot be checked right now; no data is served until it can.', ...failed },
@@ -44,7 +48,12 @@ export const ERRORS = {
 
   // What may be seen.
   /** A field removed by scope enforcement (200 with partial data, or 403 when the whole operation is rejected). */
-  UNAUTHORIZED_FIELD_OR_TYPE: { status: 403, message: 'Not authorised: the effective scopes do not cover this field.', denies: true, withholds: true },
+  UNAUTHORIZED_FIELD_OR_TYPE: {
+    status: 403,
+    message: 'Not authorised: the effective scopes do not cover this field.',
+    denies: true,
+    withholds: true,
+  },
   /** A subgraph's own refusal: its scopes do not cover the operation (defence in depth), or an action on another province's document. */
   FORBIDDEN: { status: 403, message: 'Forbidden.', ...refused },
   /** A domain could not be reached; `extensions.domain` names it and its fields are null. */

@@ -42,7 +42,14 @@ export function createAssertionSigner(signing: { key: CryptoKey | Uint8Array | K
   const header = Buffer.from(JSON.stringify({ alg: ASSERTION_ALGORITHM, kid: signing.kid, typ: 'gateway-assertion+jwt' })).toString('base64url');
   return (audience: string, assertion: GatewayAssertion): string => {
     const now = Math.floor(Date.now() / 1000);
-    const claims = { ...assertion, iss: ASSERTION_ISSUER, aud: audience, sub: assertion.caller.subject, iat: now, exp: now + ASSERTION_LIFETIME_SECONDS };
+    const claims = {
+      ...assertion,
+      iss: ASSERTION_ISSUER,
+      aud: audience,
+      sub: assertion.caller.subject,
+      iat: now,
+      exp: now + ASSERTION_LIFETIME_SECONDS,
+    };
     const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     return `${signingInput}.${sign(null, Buffer.from(signingInput), key).toString('base64url')}`;
   };

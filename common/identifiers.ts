@@ -12,9 +12,7 @@ export const CREDIT_CODE_CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 const CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28] as const;
 
 /** Outcome of validating an identifier: the normalised value, or why it is invalid. */
-export type IdentifierCheck =
-  | { valid: true; value: string }
-  | { valid: false; reason: string };
+export type IdentifierCheck = { valid: true; value: string } | { valid: false; reason: string };
 
 /** ISO 7064 MOD 11-2 check character for the first 17 digits of an ID number. */
 export function idNumberCheckChar(first17: string): string {
@@ -80,7 +78,10 @@ export function checkCreditCode(input: string): IdentifierCheck {
   if (value.length !== 18) return { valid: false, reason: `must be 18 characters long, got ${value.length}` };
   for (const ch of value) {
     if (!CREDIT_CODE_CHARSET.includes(ch)) {
-      return { valid: false, reason: `contains ${JSON.stringify(ch)}, which is not in the GB 32100 character set (digits and capitals without I, O, S, V, Z)` };
+      return {
+        valid: false,
+        reason: `contains ${JSON.stringify(ch)}, which is not in the GB 32100 character set (digits and capitals without I, O, S, V, Z)`,
+      };
     }
   }
   if (value[17] !== creditCodeCheckChar(value.slice(0, 17))) {

@@ -6,7 +6,10 @@
 
 /** A setting is invalid; the message names the variable. */
 export class ConfigError extends Error {
-  constructor(readonly variable: string, reason: string) {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
     super(`Invalid configuration: ${variable} ${reason}`);
     this.name = 'ConfigError';
   }
@@ -80,7 +83,13 @@ export const DEFAULT_HTTP_TIMEOUTS: Readonly<HttpTimeouts> = { headersTimeoutMs:
  */
 export function httpTimeoutSettings(env: NodeJS.ProcessEnv): HttpTimeouts {
   const headersTimeoutMs = integerSetting(env, 'HTTP_HEADERS_TIMEOUT_MS', DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs, 100, 600_000);
-  const requestTimeoutMs = integerSetting(env, 'HTTP_REQUEST_TIMEOUT_MS', Math.max(DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs, headersTimeoutMs), 100, 3_600_000);
+  const requestTimeoutMs = integerSetting(
+    env,
+    'HTTP_REQUEST_TIMEOUT_MS',
+    Math.max(DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs, headersTimeoutMs),
+    100,
+    3_600_000,
+  );
   if (requestTimeoutMs < headersTimeoutMs) {
     throw new ConfigError('HTTP_REQUEST_TIMEOUT_MS', `must be at least HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}), got ${requestTimeoutMs}`);
   }

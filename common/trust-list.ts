@@ -36,9 +36,7 @@ export const ALLOWED_ALGORITHMS = Object.freeze(['ES256', 'EdDSA', 'RS256', 'PS2
 export type AllowedAlgorithm = (typeof ALLOWED_ALGORITHMS)[number];
 
 /** Where an issuer's public keys come from. */
-export type IssuerKeySource =
-  | { kind: 'file'; file: string; jwks: JSONWebKeySet }
-  | { kind: 'url'; url: URL };
+export type IssuerKeySource = { kind: 'file'; file: string; jwks: JSONWebKeySet } | { kind: 'url'; url: URL };
 
 /** A trusted identity provider, validated. */
 export interface TrustedIssuer {
@@ -73,7 +71,11 @@ export interface LoadTrustListOptions {
 
 /** The trust list is invalid; `field` names the place, e.g. `issuers[1].algorithms`. */
 export class TrustListError extends ConfigError {
-  constructor(readonly file: string, readonly field: string, reason: string) {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    reason: string,
+  ) {
     super(field, reason);
     this.name = 'TrustListError';
     this.message = `Invalid trust list ${file}: ${field} ${reason}`;
@@ -154,7 +156,8 @@ async function validateIssuer(entry: unknown, at: string, baseDir: string, optio
   // codes explicitly. The trust list is reviewed by people; "*" hides what is
   // granted, and would silently extend trust to any code added later.
   const provinces = entry.provinces;
-  if (!Array.isArray(provinces) || provinces.length === 0) return fail(`${at}.provinces`, 'must be a non-empty array of 6-digit province-level codes');
+  if (!Array.isArray(provinces) || provinces.length === 0)
+    return fail(`${at}.provinces`, 'must be a non-empty array of 6-digit province-level codes');
   const provinceSet = new Set<string>();
   for (const [i, code] of provinces.entries()) {
     if (typeof code !== 'string' || !PROVINCE_CODES.has(code)) {
@@ -165,10 +168,14 @@ async function validateIssuer(entry: unknown, at: string, baseDir: string, optio
   }
 
   const algorithms = entry.algorithms;
-  if (!Array.isArray(algorithms) || algorithms.length === 0) return fail(`${at}.algorithms`, `must be a non-empty array of ${ALLOWED_ALGORITHMS.join(', ')}`);
+  if (!Array.isArray(algorithms) || algorithms.length === 0)
+    return fail(`${at}.algorithms`, `must be a non-empty array of ${ALLOWED_ALGORITHMS.join(', ')}`);
   for (const [i, alg] of algorithms.entries()) {
     if (!(ALLOWED_ALGORITHMS as readonly unknown[]).includes(alg)) {
-      fail(`${at}.algorithms[${i}]`, `must be one of ${ALLOWED_ALGORITHMS.join(', ')} (asymmetric only; HS* and none are refused), got ${JSON.stringify(alg)}`);
+      fail(
+        `${at}.algorithms[${i}]`,
+        `must be one of ${ALLOWED_ALGORITHMS.join(', ')} (asymmetric only; HS* and none are refused), got ${JSON.stringify(alg)}`,
+      );
     }
     if (algorithms.indexOf(alg) !== i) fail(`${at}.algorithms[${i}]`, `repeats ${alg}`);
   }
@@ -183,9 +190,8 @@ async function validateIssuer(entry: unknown, at: string, baseDir: string, optio
   if (hasFile) {
     const jwksFile = entry.jwksFile;
     if (typeof jwksFile !== 'string' || jwksFile === '') return fail(`${at}.jwksFile`, 'must be a non-empty path');
-    const file = options.jwksDir !== undefined
-      ? resolve(options.jwksDir, basename(jwksFile))
-      : isAbsolute(jwksFile) ? jwksFile : resolve(baseDir, jwksFile);
+    const file =
+      options.jwksDir !== undefined ? resolve(options.jwksDir, basename(jwksFile)) : isAbsolute(jwksFile) ? jwksFile : resolve(baseDir, jwksFile);
     keys = { kind: 'file', file, jwks: await readPublicJwks(file, `${at}.jwksFile`, fail) };
   } else {
     const jwksUrl = entry.jwksUrl;
@@ -241,7 +247,10 @@ async function readPublicJwks(file: string, field: string, fail: Fail): Promise<
     if (!isRecord(key)) return fail(field, `${file} keys[${i}] must be an object`);
     const secret = privateKeyMember(key);
     if (secret !== undefined) {
-      fail(field, `${file} keys[${i}] contains private or secret key material ("${secret}"): publish public keys only, and treat this key as compromised`);
+      fail(
+        field,
+        `${file} keys[${i}] contains private or secret key material ("${secret}"): publish public keys only, and treat this key as compromised`,
+      );
     }
     if (typeof key.kty !== 'string' || !PUBLIC_KEY_TYPES.has(key.kty)) {
       fail(field, `${file} keys[${i}].kty must be one of ${[...PUBLIC_KEY_TYPES].join(', ')}, got ${JSON.stringify(key.kty)}`);

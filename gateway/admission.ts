@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import { Rejection } from '../common/http/server.js';
+import type { Rejection } from '../common/http/server.js';
 import { AuthenticationError, type Authenticator } from './auth/authenticate.js';
 import type { Caller } from './auth/caller.js';
 import { RevocationUnavailableError } from './access/errors.js';

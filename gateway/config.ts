@@ -1,7 +1,16 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type SubgraphName } from '../common/services.js';
-import { ConfigError, dataDirSetting, httpTimeoutSettings, integerSetting, logLevelSetting, shutdownGraceSetting, urlSetting, type HttpTimeouts } from '../common/settings.js';
+import {
+  ConfigError,
+  dataDirSetting,
+  httpTimeoutSettings,
+  integerSetting,
+  logLevelSetting,
+  shutdownGraceSetting,
+  urlSetting,
+  type HttpTimeouts,
+} from '../common/settings.js';
 import { DEFAULT_COMMIT_DELAY_MS, MAX_COMMIT_DELAY_MS } from './audit/writer.js';
 import { auditRetentionFromEnv, type AuditRetentionOptions } from './audit/retention.js';
 
@@ -114,7 +123,8 @@ function postgresUrlSetting(raw: string): string {
   } catch {
     throw new ConfigError('AUDIT_DATABASE_URL', 'must be a postgres:// URL');
   }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new ConfigError('AUDIT_DATABASE_URL', `must use postgres, got ${url.protocol}`);
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+    throw new ConfigError('AUDIT_DATABASE_URL', `must use postgres, got ${url.protocol}`);
   return raw;
 }
 
@@ -131,7 +141,8 @@ function redisUrlSetting(raw: string): string {
 
 /** The budgets' precision bound (see gateway/access): at most 20,000 requests per second of the window. */
 function checkBudget(variable: string, limit: number, windowSeconds: number): number {
-  if (limit > 20_000 * windowSeconds) throw new ConfigError(variable, `must be at most 20000 per second of RATE_LIMIT_WINDOW_SECONDS (${20_000 * windowSeconds}), got ${limit}`);
+  if (limit > 20_000 * windowSeconds)
+    throw new ConfigError(variable, `must be at most 20000 per second of RATE_LIMIT_WINDOW_SECONDS (${20_000 * windowSeconds}), got ${limit}`);
   return limit;
 }
 

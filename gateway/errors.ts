@@ -8,7 +8,12 @@ export { CLIENT_ERROR_CODES, ERRORS as GATEWAY_ERRORS } from '../common/errors.j
 export type GatewayErrorCode = ErrorCode;
 
 /** A rejection answered before GraphQL runs, from the catalogue. */
-export function rejection(code: GatewayErrorCode, extensions: Record<string, unknown> = {}, headers: Record<string, string> = {}, message?: string): Rejection {
+export function rejection(
+  code: GatewayErrorCode,
+  extensions: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+  message?: string,
+): Rejection {
   const entry = ERRORS[code];
   return new Rejection(entry.status, code, message ?? entry.message, extensions, headers);
 }

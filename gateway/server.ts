@@ -173,7 +173,12 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
  * folder, or PostgreSQL), the writer that group-commits and checkpoints it
  * with the gateway's key, and the key of the subject hashes.
  */
-async function openRequestAudit(config: GatewayConfig, signing: Awaited<ReturnType<typeof loadGatewaySigningKey>>, logger: Logger, commitSiblings: () => number) {
+async function openRequestAudit(
+  config: GatewayConfig,
+  signing: Awaited<ReturnType<typeof loadGatewaySigningKey>>,
+  logger: Logger,
+  commitSiblings: () => number,
+) {
   const subjectKey = config.auditKeyFile ? await loadAuditKey(config.auditKeyFile) : await ensureAuditKey(config.dataDir);
   if (config.auditMode === 'off') {
     logger.warn('AUDIT_MODE=off: requests are NOT audited. For measuring audit cost only; never in service.');
@@ -182,7 +187,14 @@ async function openRequestAudit(config: GatewayConfig, signing: Awaited<ReturnTy
   const retention = config.auditRetention;
   const lease = await leaseAuditChain({ chainId: config.replicaId, databaseUrl: config.auditDatabaseUrl, dataDir: config.dataDir });
   const store = await openAuditStore({ databaseUrl: config.auditDatabaseUrl, dataDir: config.dataDir, logger });
-  const writer = await createAuditWriter({ store, chainId: config.replicaId, signing, logger, commitDelayMs: config.auditCommitDelayMs, commitSiblings });
+  const writer = await createAuditWriter({
+    store,
+    chainId: config.replicaId,
+    signing,
+    logger,
+    commitDelayMs: config.auditCommitDelayMs,
+    commitSiblings,
+  });
   // Retention: once a day, whole checkpointed ranges older than the retention go, and the pruning is recorded in the chain.
   const prune = () =>
     pruneExpiredAudit({ ...retention, store, writer }).catch((error: Error) => logger.error({ err: error }, 'audit pruning failed'));

@@ -30,8 +30,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   constructor(options: SubgraphDataSourceOptions) {
     const timeoutMs = options.timeoutMs;
-    const fetcher = ((url: string, init: RequestInit) =>
-      fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
+    const fetcher = ((url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
     super({ url: options.url, fetcher });
     this.domain = options.name;
     this.stage = options.fetch;
@@ -39,14 +38,18 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     // Forward claims, not tokens: the incoming Authorization header is never copied.
-    for (const [name, value] of Object.entries(this.stage.headers(this.domain, options.context as GatewayContext))) options.request.http!.headers.set(name, value);
+    for (const [name, value] of Object.entries(this.stage.headers(this.domain, options.context as GatewayContext)))
+      options.request.http!.headers.set(name, value);
   }
 
   /**
    * Moves the subgraph's report of what it disclosed into the request's
    * audit draft, and strips it: the client never sees it.
    */
-  override async didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
+  override async didReceiveResponse({
+    response,
+    context,
+  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
     const extensions = this.stage.received(this.domain, context as GatewayContext, response.extensions as Record<string, unknown> | undefined);
     if (extensions) response.extensions = extensions;
     else delete response.extensions;

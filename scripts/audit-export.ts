@@ -14,12 +14,7 @@
 import { createWriteStream, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import {
-  AUDIT_EXPORT_USAGE as USAGE,
-  AuditUsageError,
-  parseAuditExportArguments,
-  type AuditExportArguments,
-} from '../common/audit/cli-arguments.js';
+import { AUDIT_EXPORT_USAGE as USAGE, AuditUsageError, parseAuditExportArguments, type AuditExportArguments } from '../common/audit/cli-arguments.js';
 import type { AuditJwks } from '../common/audit/checkpoint.js';
 import { AuditUnavailableError } from '../common/audit/errors.js';
 import { exportAudit } from '../common/audit/export.js';
@@ -82,7 +77,9 @@ async function main(): Promise<number> {
   } finally {
     await store.close();
   }
-  process.stderr.write(`Exported ${records} audit records from ${source} (${cli.from} to ${cli.to}, widened to the checkpoints around it)${cli.out ? ` to ${cli.out}` : ''}.\n`);
+  process.stderr.write(
+    `Exported ${records} audit records from ${source} (${cli.from} to ${cli.to}, widened to the checkpoints around it)${cli.out ? ` to ${cli.out}` : ''}.\n`,
+  );
   return 0;
 }
 

@@ -17,12 +17,7 @@
  * (including a file that does not exist), 3 the store could not be read.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import {
-  AUDIT_VERIFY_USAGE as USAGE,
-  AuditUsageError,
-  parseAuditVerifyArguments,
-  type AuditVerifyArguments,
-} from '../common/audit/cli-arguments.js';
+import { AUDIT_VERIFY_USAGE as USAGE, AuditUsageError, parseAuditVerifyArguments, type AuditVerifyArguments } from '../common/audit/cli-arguments.js';
 import type { AuditJwks } from '../common/audit/checkpoint.js';
 import { AuditExportFormatError, AuditUnavailableError } from '../common/audit/errors.js';
 import { openAuditStore } from '../common/audit/store.js';

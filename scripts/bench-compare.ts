@@ -90,7 +90,14 @@ try {
   // Each variant its own audit chain (replica) in the same store; the rounds do not overlap.
   const gateways: Service[] = [];
   for (const [i, variant] of variants.entries()) {
-    const gateway = await startService(`gateway (${variant.name})`, 'gateway/main.ts', [], { ...common, GATEWAY_REPLICA_ID: `compare-${i}`, ...variant.env }, [], variant.root);
+    const gateway = await startService(
+      `gateway (${variant.name})`,
+      'gateway/main.ts',
+      [],
+      { ...common, GATEWAY_REPLICA_ID: `compare-${i}`, ...variant.env },
+      [],
+      variant.root,
+    );
     services.push(gateway);
     gateways.push(gateway);
   }

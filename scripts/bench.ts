@@ -96,11 +96,20 @@ let dropAuditDatabase: (() => Promise<void>) | undefined;
 /** Order-independent form of a JSON answer, for comparing configurations. */
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
   return value;
 }
 
-async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; json: { data?: unknown; errors?: unknown[] } }> {
+async function post(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; json: { data?: unknown; errors?: unknown[] } }> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   return { status: response.status, json: (await response.json()) as { data?: unknown; errors?: unknown[] } };
 }
@@ -128,7 +137,11 @@ try {
       verificationRates.push(await measureVerifications(dataDir, 2));
     }
     Object.assign(microReport, {
-      auditAppendsPerSecond: { sqlite: median(sqliteRates), postgres: median(postgresRates), rounds: { sqlite: sqliteRates, postgres: postgresRates } },
+      auditAppendsPerSecond: {
+        sqlite: median(sqliteRates),
+        postgres: median(postgresRates),
+        rounds: { sqlite: sqliteRates, postgres: postgresRates },
+      },
       offlineDocumentVerificationsPerSecond: { median: median(verificationRates), rounds: verificationRates },
     });
   }
@@ -142,11 +155,24 @@ try {
   dropAuditDatabase = auditDatabase.drop;
   const ours = gatewayEnvironment(dataDir, subgraphs, 'kuasheng-bench');
   const gateways: Record<'a' | 'p' | 'b' | 'c', Service> = {
-    a: await startService('gateway (a)', 'gateway/main.ts', [], { ...ours, GATEWAY_REPLICA_ID: replica }, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    a: await startService(
+      'gateway (a)',
+      'gateway/main.ts',
+      [],
+      { ...ours, GATEWAY_REPLICA_ID: replica },
+      profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    ),
     p: await startService('gateway (p)', 'gateway/main.ts', [], { ...ours, GATEWAY_REPLICA_ID: 'bench-p', AUDIT_DATABASE_URL: auditDatabase.url }),
-    b: await startService('vanilla @apollo/gateway (b)', 'scripts/bench/vanilla-gateway.ts', [], { DATA_DIR: dataDir, BENCH_SUPERGRAPH_FILE: supergraphFile }),
+    b: await startService('vanilla @apollo/gateway (b)', 'scripts/bench/vanilla-gateway.ts', [], {
+      DATA_DIR: dataDir,
+      BENCH_SUPERGRAPH_FILE: supergraphFile,
+    }),
     // METADATA_SERVER_DETECTION: Hive's telemetry dependencies otherwise probe for a cloud metadata server.
-    c: await startService('Hive Gateway (c)', 'scripts/bench/hive-gateway.ts', [], { DATA_DIR: dataDir, BENCH_SUPERGRAPH_FILE: supergraphFile, METADATA_SERVER_DETECTION: 'none' }),
+    c: await startService('Hive Gateway (c)', 'scripts/bench/hive-gateway.ts', [], {
+      DATA_DIR: dataDir,
+      BENCH_SUPERGRAPH_FILE: supergraphFile,
+      METADATA_SERVER_DETECTION: 'none',
+    }),
   };
   services.push(...Object.values(gateways));
   const reader = await readerHeaders(dataDir);
@@ -161,10 +187,13 @@ try {
       const configs = ['a', 'p', 'b', 'c'] as const;
       const answers = await Promise.all(configs.map((config) => post(gateways[config].url, body, headersOf(config))));
       answers.forEach((answer, i) => {
-        if (answer.status !== 200 || answer.json.errors) throw new Error(`${workload.id} (${configs[i]}): HTTP ${answer.status} ${JSON.stringify(answer.json.errors ?? '')}`);
+        if (answer.status !== 200 || answer.json.errors)
+          throw new Error(`${workload.id} (${configs[i]}): HTTP ${answer.status} ${JSON.stringify(answer.json.errors ?? '')}`);
       });
       if (answers.some((answer) => !isDeepStrictEqual(canonical(answer.json), canonical(answers[0].json)))) {
-        throw new Error(`${workload.id}: the configurations answered differently:\n${answers.map((a) => JSON.stringify(a.json).slice(0, 600)).join('\n')}`);
+        throw new Error(
+          `${workload.id}: the configurations answered differently:\n${answers.map((a) => JSON.stringify(a.json).slice(0, 600)).join('\n')}`,
+        );
       }
     }
   }
@@ -172,7 +201,14 @@ try {
   say('Recording the subgraph calls for (d)…');
   const plans = new Map<Workload['id'], Stage[][]>();
   for (const workload of workloads) {
-    plans.set(workload.id, await recordPlans({ supergraphFile, dataDir, requests: workload.bodies.map((b) => JSON.parse(b) as { query: string; variables: Record<string, unknown> }) }));
+    plans.set(
+      workload.id,
+      await recordPlans({
+        supergraphFile,
+        dataDir,
+        requests: workload.bodies.map((b) => JSON.parse(b) as { query: string; variables: Record<string, unknown> }),
+      }),
+    );
   }
 
   const audit = new Database(join(dataDir, 'audit.db'), { readonly: true, fileMustExist: true });
@@ -180,7 +216,9 @@ try {
   const auditPostgres = new pg.Client({ connectionString: auditDatabase.url });
   await auditPostgres.connect();
   const audited = async (config: 'a' | 'p') =>
-    config === 'a' ? (countAudit.get(replica) as { n: number }).n : Number((await auditPostgres.query('SELECT COUNT(*) AS n FROM audit_records WHERE chain_id = $1', ['bench-p'])).rows[0].n);
+    config === 'a'
+      ? (countAudit.get(replica) as { n: number }).n
+      : Number((await auditPostgres.query('SELECT COUNT(*) AS n FROM audit_records WHERE chain_id = $1', ['bench-p'])).rows[0].n);
   const subgraphCpu = () => [...subgraphs.values()].reduce((sum, s) => sum + s.cpuMs(), 0);
 
   const run = async (config: ConfigId, workload: Workload, seconds: number): Promise<Round> => {
@@ -203,7 +241,9 @@ try {
       ...result,
       gatewayCpuMs: gateway ? (cpu1 - cpu0) / result.total : null,
       gatewayMainThreadCpuMs: gateway ? (main1 - main0) / result.total : null,
-      subgraphCpuMs: (sub1 - sub0) / result.total, serverCpuMs: serverCpuSince(server0) / result.total };
+      subgraphCpuMs: (sub1 - sub0) / result.total,
+      serverCpuMs: serverCpuSince(server0) / result.total,
+    };
     if (audits) {
       // Requests still in flight when the load stopped are answered (and audited) after it: wait for them.
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -227,7 +267,9 @@ try {
         const round = await run(config, workload, duration);
         const key = `${workload.id}/${config}`;
         results.set(key, [...(results.get(key) ?? []), round]);
-        say(`  round ${r + 1} ${workload.id} (${config}): ${round.requestsPerSecond.toFixed(0)} req/s, p50 ${round.p50} ms, p99 ${round.p99} ms${round.gatewayCpuMs !== null ? `, gateway CPU ${round.gatewayCpuMs.toFixed(2)} ms/req` : ''}`);
+        say(
+          `  round ${r + 1} ${workload.id} (${config}): ${round.requestsPerSecond.toFixed(0)} req/s, p50 ${round.p50} ms, p99 ${round.p99} ms${round.gatewayCpuMs !== null ? `, gateway CPU ${round.gatewayCpuMs.toFixed(2)} ms/req` : ''}`,
+        );
       }
     }
   }
@@ -237,15 +279,26 @@ try {
   const personIndex = { head, indexedSeq: 0, runs: 0, entries: 0 };
   if (existsSync(indexFile)) {
     const index = new Database(indexFile, { readonly: true, fileMustExist: true });
-    personIndex.indexedSeq = (index.prepare('SELECT indexed_seq FROM subject_chains WHERE chain_id = ?').get(replica) as { indexed_seq: number } | undefined)?.indexed_seq ?? 0;
-    Object.assign(personIndex, index.prepare('SELECT COUNT(*) AS runs, COALESCE(SUM(entries), 0) AS entries FROM subject_runs WHERE chain_id = ?').get(replica));
+    personIndex.indexedSeq =
+      (index.prepare('SELECT indexed_seq FROM subject_chains WHERE chain_id = ?').get(replica) as { indexed_seq: number } | undefined)?.indexed_seq ??
+      0;
+    Object.assign(
+      personIndex,
+      index.prepare('SELECT COUNT(*) AS runs, COALESCE(SUM(entries), 0) AS entries FROM subject_runs WHERE chain_id = ?').get(replica),
+    );
     index.close();
   }
   audit.close();
   await auditPostgres.end();
 
   type Summary = ReturnType<typeof summarise>;
-  type Ratio = { requestsPerSecond: number | null; p50: number | null; p99: number | null; gatewayCpu: number | null; gatewayCpuPerRound: (number | null)[] };
+  type Ratio = {
+    requestsPerSecond: number | null;
+    p50: number | null;
+    p99: number | null;
+    gatewayCpu: number | null;
+    gatewayCpuPerRound: (number | null)[];
+  };
   type WorkloadReport = { title: string; ratios: Record<string, Ratio> } & Record<ConfigId, Summary>;
   const summarise = (list: Round[]) => ({
     requestsPerSecond: median(list.map((x) => x.requestsPerSecond)),
@@ -297,7 +350,9 @@ try {
 
   const f = (x: number | null | undefined, digits = 0) => (x === null || x === undefined ? '—' : x.toFixed(digits));
   say();
-  say(`${rounds} rounds × ${duration} s, ${connections} connections, ${persons} persons, medians; gateway CPU = the gateway process's own CPU time per response.`);
+  say(
+    `${rounds} rounds × ${duration} s, ${connections} connections, ${persons} persons, medians; gateway CPU = the gateway process's own CPU time per response.`,
+  );
   say();
   say('| workload | config | req/s | p50 ms | p99 ms | gateway CPU ms/req | subgraphs CPU ms/req | Redis + PostgreSQL CPU ms/req |');
   say('|---|---|---|---|---|---|---|---|');
@@ -305,7 +360,9 @@ try {
     const entry = report.workloads[w.id];
     for (const c of order) {
       const s = entry[c];
-      say(`| ${w.id} ${w.title} | (${c}) ${CONFIGS[c]} | ${f(s.requestsPerSecond)} | ${f(s.p50)} | ${f(s.p99)} | ${f(s.gatewayCpuMsPerRequest, 2)} | ${f(s.subgraphCpuMsPerRequest, 2)} | ${f(s.serverCpuMsPerRequest, 2)} |`);
+      say(
+        `| ${w.id} ${w.title} | (${c}) ${CONFIGS[c]} | ${f(s.requestsPerSecond)} | ${f(s.p50)} | ${f(s.p99)} | ${f(s.gatewayCpuMsPerRequest, 2)} | ${f(s.subgraphCpuMsPerRequest, 2)} | ${f(s.serverCpuMsPerRequest, 2)} |`,
+      );
     }
     for (const other of ['b', 'c', 'd'] as const) {
       const r = entry.ratios[`a/${other}`];
@@ -313,13 +370,16 @@ try {
     }
   }
   say();
-  say('Gateway CPU ms/request split between the main thread (event loop) and the other threads (audit writer and index threads, V8 and libuv helpers):');
+  say(
+    'Gateway CPU ms/request split between the main thread (event loop) and the other threads (audit writer and index threads, V8 and libuv helpers):',
+  );
   say();
-  say('| workload | ' + (['a', 'p', 'b', 'c'] as const).map((c) => `(${c}) main / other`).join(' | ') + ' |');
+  say(`| workload | ${(['a', 'p', 'b', 'c'] as const).map((c) => `(${c}) main / other`).join(' | ')} |`);
   say('|---|---|---|---|---|');
   for (const w of workloads) {
     const entry = report.workloads[w.id];
-    const split = (c: ConfigId) => `${f(entry[c].gatewayMainThreadCpuMsPerRequest, 2)} / ${f(entry[c].gatewayCpuMsPerRequest! - entry[c].gatewayMainThreadCpuMsPerRequest!, 2)}`;
+    const split = (c: ConfigId) =>
+      `${f(entry[c].gatewayMainThreadCpuMsPerRequest, 2)} / ${f(entry[c].gatewayCpuMsPerRequest! - entry[c].gatewayMainThreadCpuMsPerRequest!, 2)}`;
     say(`| ${w.id} | ${(['a', 'p', 'b', 'c'] as const).map(split).join(' | ')} |`);
   }
   say();
@@ -327,15 +387,25 @@ try {
   say();
   say('| target | (a) | (p) |');
   say('|---|---|---|');
-  const verdict = (x: number | null, limit: number, atMost: boolean) => (x === null ? '—' : `${x.toFixed(2)} ${atMost ? (x <= limit ? '≤' : '>') : x >= limit ? '≥' : '<'} ${limit} ${(atMost ? x <= limit : x >= limit) ? 'met' : '**not met**'}`);
+  const verdict = (x: number | null, limit: number, atMost: boolean) =>
+    x === null
+      ? '—'
+      : `${x.toFixed(2)} ${atMost ? (x <= limit ? '≤' : '>') : x >= limit ? '≥' : '<'} ${limit} ${(atMost ? x <= limit : x >= limit) ? 'met' : '**not met**'}`;
   for (const id of ['W1', 'W2'] as const) {
     const e = report.workloads[id];
     if (!e) continue;
     const ratio = (c: 'a' | 'p', other: 'b' | 'c', key: 'gatewayCpuMsPerRequest' | 'p99' | 'requestsPerSecond') => e[c][key]! / e[other][key]!;
-    say(`| ${id}: gateway CPU/request vs (b), at most 0.5× | ${verdict(ratio('a', 'b', 'gatewayCpuMsPerRequest'), 0.5, true)} | ${verdict(ratio('p', 'b', 'gatewayCpuMsPerRequest'), 0.5, true)} |`);
-    say(`| ${id}: gateway CPU/request vs (c), at most 0.7× | ${verdict(ratio('a', 'c', 'gatewayCpuMsPerRequest'), 0.7, true)} | ${verdict(ratio('p', 'c', 'gatewayCpuMsPerRequest'), 0.7, true)} |`);
+    say(
+      `| ${id}: gateway CPU/request vs (b), at most 0.5× | ${verdict(ratio('a', 'b', 'gatewayCpuMsPerRequest'), 0.5, true)} | ${verdict(ratio('p', 'b', 'gatewayCpuMsPerRequest'), 0.5, true)} |`,
+    );
+    say(
+      `| ${id}: gateway CPU/request vs (c), at most 0.7× | ${verdict(ratio('a', 'c', 'gatewayCpuMsPerRequest'), 0.7, true)} | ${verdict(ratio('p', 'c', 'gatewayCpuMsPerRequest'), 0.7, true)} |`,
+    );
     say(`| ${id}: p99 vs (b), at most 1× | ${verdict(ratio('a', 'b', 'p99'), 1, true)} | ${verdict(ratio('p', 'b', 'p99'), 1, true)} |`);
-    if (id === 'W1') say(`| W1: requests/s vs (b), at least 1.3× | ${verdict(ratio('a', 'b', 'requestsPerSecond'), 1.3, false)} | ${verdict(ratio('p', 'b', 'requestsPerSecond'), 1.3, false)} |`);
+    if (id === 'W1')
+      say(
+        `| W1: requests/s vs (b), at least 1.3× | ${verdict(ratio('a', 'b', 'requestsPerSecond'), 1.3, false)} | ${verdict(ratio('p', 'b', 'requestsPerSecond'), 1.3, false)} |`,
+      );
   }
   say();
   say('The same CPU ratios round by round (each pair measured in one rotation of the configurations), to show the machine’s noise:');
@@ -352,15 +422,22 @@ try {
   for (const c of ['a', 'p'] as const) {
     const auditTotal = workloads.reduce((sum, w) => sum + (report.workloads[w.id][c].auditRecords ?? 0), 0);
     const responsesTotal = workloads.reduce((sum, w) => sum + report.workloads[w.id][c].responses, 0);
-    say(`(${c}) answered ${responsesTotal} requests in the measured rounds and wrote ${auditTotal} audit records (requests in flight at a round's end are answered and audited after the load generator stopped counting).`);
+    say(
+      `(${c}) answered ${responsesTotal} requests in the measured rounds and wrote ${auditTotal} audit records (requests in flight at a round's end are answered and audited after the load generator stopped counting).`,
+    );
   }
   say(
     `(a)'s person-search index at the end of the run: ${personIndex.entries} entries in ${personIndex.runs} runs, indexed up to record ${personIndex.indexedSeq} of ${personIndex.head} (searches read the ${personIndex.head - personIndex.indexedSeq} after it from the records).`,
   );
   if (micro) {
-    const m = microReport as { auditAppendsPerSecond: { sqlite: number; postgres: number }; offlineDocumentVerificationsPerSecond: { median: number } };
+    const m = microReport as {
+      auditAppendsPerSecond: { sqlite: number; postgres: number };
+      offlineDocumentVerificationsPerSecond: { median: number };
+    };
     say();
-    say(`Durable audit appends/s, 64 appenders: SQLite (WAL, synchronous=FULL) ${f(m.auditAppendsPerSecond.sqlite)}, PostgreSQL ${f(m.auditAppendsPerSecond.postgres)}. Offline document verifications/s, one core: ${f(m.offlineDocumentVerificationsPerSecond.median)}.`);
+    say(
+      `Durable audit appends/s, 64 appenders: SQLite (WAL, synchronous=FULL) ${f(m.auditAppendsPerSecond.sqlite)}, PostgreSQL ${f(m.auditAppendsPerSecond.postgres)}. Offline document verifications/s, one core: ${f(m.offlineDocumentVerificationsPerSecond.median)}.`,
+    );
   }
   if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
 } finally {

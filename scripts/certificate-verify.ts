@@ -102,11 +102,13 @@ async function main(): Promise<number> {
   const match = result.holderMatch;
   const holderRefused = match.checked && (match.nameMatches === false || match.idNumberMatches === false);
   if (cli.json) {
-    process.stdout.write(`${JSON.stringify({ ...result, liveStatus: { checked: false, note: LIVE_STATUS_NOT_CHECKED }, trustList: { source: trustList.source, generatedAt: trustList.generatedAt } }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...result, liveStatus: { checked: false, note: LIVE_STATUS_NOT_CHECKED }, trustList: { source: trustList.source, generatedAt: trustList.generatedAt } }, null, 2)}\n`,
+    );
   } else {
     process.stdout.write(`Offline verification against the trust list ${trustList.source} (generated ${trustList.generatedAt})\n`);
     process.stdout.write(describeDocumentVerification(result));
-    if (result.verdict === 'VALID' && holderRefused) process.stdout.write('The document is genuine but NOT the given holder\'s.\n');
+    if (result.verdict === 'VALID' && holderRefused) process.stdout.write("The document is genuine but NOT the given holder's.\n");
   }
   return result.verdict === 'VALID' && !holderRefused ? 0 : 1;
 }

@@ -48,7 +48,7 @@ async function main(): Promise<number> {
 
   const redis = process.env.REDIS_URL || undefined;
   const dataDir = process.env.DATA_DIR || DEFAULT_DATA_DIR;
-  let list;
+  let list: ReturnType<typeof createRevocationList>;
   try {
     list = createRevocationList({
       redis,

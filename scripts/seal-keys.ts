@@ -40,11 +40,15 @@ async function main(): Promise<number> {
   try {
     if (cli.command === 'rotate') {
       const rotation = await rotateSealKey(cli.dataDir, cli.authorityId);
-      process.stdout.write(`New seal key ${rotation.kid} for ${rotation.authorityId}; retired: ${rotation.retiredKids.join(', ') || 'none'} (their public keys stay for documents sealed before).\n`);
+      process.stdout.write(
+        `New seal key ${rotation.kid} for ${rotation.authorityId}; retired: ${rotation.retiredKids.join(', ') || 'none'} (their public keys stay for documents sealed before).\n`,
+      );
     }
     const { file, trustList } = await buildSealTrustList(cli.dataDir);
     const keys = trustList.authorities.reduce((sum, authority) => sum + authority.jwks.keys.length, 0);
-    process.stdout.write(`Trust list ${file}: ${trustList.authorities.length} authorities, ${keys} public seal keys. Distribute it to the gateway and to notary offices.\n`);
+    process.stdout.write(
+      `Trust list ${file}: ${trustList.authorities.length} authorities, ${keys} public seal keys. Distribute it to the gateway and to notary offices.\n`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof SealKeyError || error instanceof SealTrustListError) {

@@ -34,6 +34,7 @@ interface CliOptions {
 }
 
 function parseCli(argv: string[]): CliOptions | 'help' {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the parseArgs call assigned to it below
   let parsed;
   try {
     parsed = parseArgs({

@@ -67,13 +67,25 @@ async function main(): Promise<void> {
   // Each restart binds the port the service first bound (which matters when a port setting is 0): the gateway finds it there.
   const started = await Promise.all(
     subgraphConfigs.map((c) =>
-      restarts.start({ name: c.name, entry: 'subgraphs/main.ts', args: [c.name], env: subgraphEnv, pin: (url) => ({ [subgraphPortVariable(c.name)]: portOf(url) }) }),
+      restarts.start({
+        name: c.name,
+        entry: 'subgraphs/main.ts',
+        args: [c.name],
+        env: subgraphEnv,
+        pin: (url) => ({ [subgraphPortVariable(c.name)]: portOf(url) }),
+      }),
     ),
   );
 
   const gatewayEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const s of started) gatewayEnv[subgraphUrlVariable(s.name as SubgraphName)] = s.url;
-  const gateway = await restarts.start({ name: 'gateway', entry: 'gateway/main.ts', args: [], env: gatewayEnv, pin: (url) => ({ GATEWAY_PORT: portOf(url) }) });
+  const gateway = await restarts.start({
+    name: 'gateway',
+    entry: 'gateway/main.ts',
+    args: [],
+    env: gatewayEnv,
+    pin: (url) => ({ GATEWAY_PORT: portOf(url) }),
+  });
 
   const person = DEMO_PERSONS[0];
   const organisation = DEMO_ORGANISATIONS[0];
@@ -100,7 +112,9 @@ async function main(): Promise<void> {
   say(`    -H 'authorization: Bearer ${token}' \\`);
   say(`    -d '${JSON.stringify({ query, variables: { id: person.idNumber } })}'`);
   say();
-  say(`and, with the same headers, the profile of ${organisation.name}: query { organisation(creditCode: "${organisation.creditCode}") { name businessLicence { number status } credit { abnormalOperation records { title } } } }`);
+  say(
+    `and, with the same headers, the profile of ${organisation.name}: query { organisation(creditCode: "${organisation.creditCode}") { name businessLicence { number status } credit { abnormalOperation records { title } } } }`,
+  );
 }
 
 main().catch((error: Error) => {

@@ -35,6 +35,7 @@ interface CliOptions {
 }
 
 function parseCli(argv: string[]): CliOptions | 'help' {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the parseArgs call assigned to it below
   let values;
   try {
     ({ values } = parseArgs({
@@ -68,9 +69,13 @@ function parseCli(argv: string[]): CliOptions | 'help' {
   if (unknown.length > 0) throw new UsageError(`--scope has unknown scope(s) ${unknown.join(', ')}`);
   let matters: string[] | undefined;
   if (values.matters !== undefined) {
-    matters = values.matters.split(',').map((m) => m.trim()).filter((m) => m !== '');
+    matters = values.matters
+      .split(',')
+      .map((m) => m.trim())
+      .filter((m) => m !== '');
     const bad = matters.find((m) => !isMatterCodeSyntax(m));
-    if (matters.length === 0 || bad !== undefined) throw new UsageError(`--matters must be comma-separated matter codes, got ${JSON.stringify(values.matters)}`);
+    if (matters.length === 0 || bad !== undefined)
+      throw new UsageError(`--matters must be comma-separated matter codes, got ${JSON.stringify(values.matters)}`);
   }
   const ttlText = values.ttl ?? '3600';
   if (!/^\d+$/.test(ttlText) || Number(ttlText) < 1 || Number(ttlText) > 86_400) {
@@ -105,7 +110,8 @@ async function main(): Promise<number> {
     // token its issuer may not speak for almost certainly made a typo.
     const providers = await ensureDevIdentityProviders(cli.dataDir);
     const provider = providers.find((p) => p.name === cli.issuer);
-    if (provider === undefined) throw new UsageError(`--issuer must be one of ${providers.map((p) => p.name).join(', ')}, got ${JSON.stringify(cli.issuer)}`);
+    if (provider === undefined)
+      throw new UsageError(`--issuer must be one of ${providers.map((p) => p.name).join(', ')}, got ${JSON.stringify(cli.issuer)}`);
     if (!provider.provinces.includes(cli.province)) {
       throw new UsageError(`--province ${cli.province} is not one issuer ${cli.issuer} may speak for (${provider.provinces.join(', ')})`);
     }

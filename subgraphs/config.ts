@@ -1,5 +1,13 @@
 import { SERVICES, type SubgraphName } from './catalog.js';
-import { ConfigError, dataDirSetting, httpTimeoutSettings, integerSetting, logLevelSetting, shutdownGraceSetting, type HttpTimeouts } from '../common/settings.js';
+import {
+  ConfigError,
+  dataDirSetting,
+  httpTimeoutSettings,
+  integerSetting,
+  logLevelSetting,
+  shutdownGraceSetting,
+  type HttpTimeouts,
+} from '../common/settings.js';
 import { gatewayKeyFiles } from '../common/gateway-keys.js';
 
 /** Settings of one subgraph process, after normalisation. */

@@ -26,7 +26,7 @@ import { providentFundDomain } from './provident-fund/resolvers.js';
 import { creditDomain } from './credit/resolvers.js';
 import { licencesDomain } from './licences/resolvers.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: resolver and context types differ per domain; the schema is their contract
 function sqliteDomain(domain: SubgraphDomain<any>): OpenableDomain {
   return {
     resolvers: domain.resolvers,
@@ -56,7 +56,13 @@ const DOMAINS: Record<SubgraphName, OpenableDomain> = {
 
 /** The per-request context factory of a domain subgraph over an open database (tests). */
 export function sqliteContextFactory(name: DomainSubgraphName, db: SqliteDatabase, dataDir = DEFAULT_DATA_DIR) {
-  const domains = { household: householdDomain, 'social-insurance': socialInsuranceDomain, 'provident-fund': providentFundDomain, credit: creditDomain, licences: licencesDomain };
+  const domains = {
+    household: householdDomain,
+    'social-insurance': socialInsuranceDomain,
+    'provident-fund': providentFundDomain,
+    credit: creditDomain,
+    licences: licencesDomain,
+  };
   return domains[name].createContext(db, { dataDir });
 }
 
@@ -97,7 +103,6 @@ export interface RunningSubgraph {
   url: string;
   stop(): Promise<void>;
 }
-
 
 /** What every subgraph request carries besides the domain's loaders: the verified gateway assertion. */
 export interface SubgraphRequestContext {
@@ -149,11 +154,13 @@ function scopeEnforcement(name: SubgraphName): ApolloServerPlugin<SubgraphReques
  * factory. Exposed separately from `startSubgraphServer` so tests can
  * execute operations in-process.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: resolver and context types differ per domain; the schema is their contract
 export function createSubgraphApolloServer(name: SubgraphName, domainContext: () => any, logger: Logger) {
   const domain = DOMAINS[name];
   const server = new ApolloServer<SubgraphRequestContext>({
-    schema: guardEntityRepresentations(buildSubgraphSchema({ typeDefs: subgraphTypeDefs(name), resolvers: trackDisclosures(subgraphTypeDefs(name), domain.resolvers) })),
+    schema: guardEntityRepresentations(
+      buildSubgraphSchema({ typeDefs: subgraphTypeDefs(name), resolvers: trackDisclosures(subgraphTypeDefs(name), domain.resolvers) }),
+    ),
     includeStacktraceInErrorResponses: false,
     validationRules: [knownOperationTypesRule],
     // The gateway always sends the operation's text: no persisted queries (a hash alone is PERSISTED_QUERY_NOT_SUPPORTED).
@@ -204,7 +211,10 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
           return createContext(await verifyAssertion(typeof header === 'string' ? header : undefined));
         } catch (error) {
           if (!(error instanceof AssertionError)) throw error;
-          logger.warn({ requestId, correlationId, reason: error.reason, remote: req.socket.remoteAddress }, 'request without a valid gateway assertion refused');
+          logger.warn(
+            { requestId, correlationId, reason: error.reason, remote: req.socket.remoteAddress },
+            'request without a valid gateway assertion refused',
+          );
           return new Rejection(401, 'UNAUTHENTICATED', error.message, { reason: error.reason });
         }
       },

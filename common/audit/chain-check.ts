@@ -122,7 +122,11 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
       const why = checkpoint.chainId !== chainId ? `belongs to chain ${checkpoint.chainId}` : await verifier.check(checkpoint);
       if (why) found('BAD_CHECKPOINT', checkpoint.seq, `the checkpoint at seq ${checkpoint.seq} ${why}`);
       else if (headHash !== undefined && headHash !== checkpoint.headHash) {
-        found('BAD_CHECKPOINT', checkpoint.seq, `the checkpoint at seq ${checkpoint.seq} signs a different head hash than record ${checkpoint.seq} has: the chain up to it was rewritten`);
+        found(
+          'BAD_CHECKPOINT',
+          checkpoint.seq,
+          `the checkpoint at seq ${checkpoint.seq} signs a different head hash than record ${checkpoint.seq} has: the chain up to it was rewritten`,
+        );
       }
     }
     nextCheckpoint = await checkpoints.next();
@@ -160,7 +164,11 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
     const beyondEnd = checkpoint.seq > lastVerified;
     await consumeCheckpoint(checkpoint, checkpoint.seq === anchor?.seq ? anchor.headHash : undefined);
     if (!problem && beyondEnd) {
-      found('TRUNCATED', lastVerified + 1, `the chain ends at seq ${lastVerified}, but the checkpoint signed at ${checkpoint.time} vouches for ${checkpoint.seq} records`);
+      found(
+        'TRUNCATED',
+        lastVerified + 1,
+        `the chain ends at seq ${lastVerified}, but the checkpoint signed at ${checkpoint.time} vouches for ${checkpoint.seq} records`,
+      );
     }
   }
   if (!problem && input.expectedLastSeq != null && lastVerified < input.expectedLastSeq) {
@@ -213,11 +221,20 @@ async function classify(
         detail: `record ${expected - 1} was rewritten with a recomputed hash: record ${expected} still links to the original`,
       };
     }
-    return { kind: 'INSERTED', seq: expected, detail: `record ${expected} is well-formed but does not link to record ${expected - 1}: it was forged or slipped in` };
+    return {
+      kind: 'INSERTED',
+      seq: expected,
+      detail: `record ${expected} is well-formed but does not link to record ${expected - 1}: it was forged or slipped in`,
+    };
   }
   if (record.prevHash === expectedPrev) return { kind: 'ALTERED', seq: expected, detail: `the contents of record ${expected} do not match its hash` };
   const writtenAs = seqItWasWrittenAs(record, expected);
-  if (writtenAs === null) return { kind: 'ALTERED', seq: expected, detail: `the contents of record ${expected} do not match its hash, and it does not link to record ${expected - 1}` };
+  if (writtenAs === null)
+    return {
+      kind: 'ALTERED',
+      seq: expected,
+      detail: `the contents of record ${expected} do not match its hash, and it does not link to record ${expected - 1}`,
+    };
   if (writtenAs < expected) {
     if (writtenAs === expected - 1 && previous && record.hash !== previous.hash && record.prevHash === previous.prevHash) {
       return {
@@ -229,7 +246,11 @@ async function classify(
     return { kind: 'INSERTED', seq: expected, detail: `record ${expected} is a copy of record ${writtenAs}` };
   }
   if ((await ahead.peek(WINDOW)).some((r) => r.prevHash === expectedPrev)) {
-    return { kind: 'REORDERED', seq: expected, detail: `record ${expected} holds the record written as ${writtenAs}; the record written as ${expected} comes later` };
+    return {
+      kind: 'REORDERED',
+      seq: expected,
+      detail: `record ${expected} holds the record written as ${writtenAs}; the record written as ${expected} comes later`,
+    };
   }
   return {
     kind: 'REMOVED',

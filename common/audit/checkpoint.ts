@@ -57,7 +57,8 @@ export function createCheckpointVerifier(jwks: AuditJwks): CheckpointVerifier {
       let payload: Uint8Array;
       try {
         const verified = await compactVerify(checkpoint.signature, keySet, { algorithms: [CHECKPOINT_ALGORITHM, 'Ed25519'] });
-        if (verified.protectedHeader.typ !== CHECKPOINT_TYPE) return `is signed as something else than a checkpoint (typ ${String(verified.protectedHeader.typ)})`;
+        if (verified.protectedHeader.typ !== CHECKPOINT_TYPE)
+          return `is signed as something else than a checkpoint (typ ${String(verified.protectedHeader.typ)})`;
         payload = verified.payload;
       } catch (error) {
         const code = (error as { code?: string }).code;

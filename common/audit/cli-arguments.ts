@@ -10,7 +10,10 @@ export const AUDIT_EXPORT_USAGE =
 
 /** A command-line argument of audit:verify or audit:export is missing or bad; `argument` names it. */
 export class AuditUsageError extends Error {
-  constructor(readonly argument: string, reason: string) {
+  constructor(
+    readonly argument: string,
+    reason: string,
+  ) {
     super(`${argument} ${reason}`);
     this.name = 'AuditUsageError';
   }
@@ -69,7 +72,8 @@ function storeLocation(values: { database?: string; file?: string }, env: NodeJS
 }
 
 function instant(value: string | undefined, argument: string): string {
-  if (value === undefined || value.trim() === '') throw new AuditUsageError(argument, 'is required (an ISO 8601 instant such as 2026-01-01T00:00:00Z)');
+  if (value === undefined || value.trim() === '')
+    throw new AuditUsageError(argument, 'is required (an ISO 8601 instant such as 2026-01-01T00:00:00Z)');
   if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) || Number.isNaN(Date.parse(value))) {
     throw new AuditUsageError(argument, `must be an ISO 8601 instant such as 2026-01-01T00:00:00Z, got '${value}'`);
   }
@@ -88,7 +92,8 @@ export function parseAuditVerifyArguments(argv: readonly string[], env: NodeJS.P
   const exportFile = nonEmpty(values.export, '--export');
   const jwks = nonEmpty(values.jwks, '--jwks');
   if (exportFile !== undefined) {
-    if (values.database !== undefined || values.file !== undefined) throw new AuditUsageError('--export', 'verifies a file on its own: leave out --database and --file');
+    if (values.database !== undefined || values.file !== undefined)
+      throw new AuditUsageError('--export', 'verifies a file on its own: leave out --database and --file');
     return { kind: 'export', exportFile, jwksFile: jwks ?? null };
   }
   return { kind: 'store', store: storeLocation(values, env, dataDir), jwksFile: jwks ?? join(dataDir, 'keys', 'gateway.jwks.json') };

@@ -56,6 +56,7 @@ export function disclosedSubjects(value: unknown): Set<unknown> {
   const list = decode(value);
   const subjects = new Set<unknown>();
   if (!Array.isArray(list)) return subjects;
-  for (const item of list) if (item !== null && typeof item === 'object' && (item as StoredItem).subject !== undefined) subjects.add((item as StoredItem).subject);
+  for (const item of list)
+    if (item !== null && typeof item === 'object' && (item as StoredItem).subject !== undefined) subjects.add((item as StoredItem).subject);
   return subjects;
 }

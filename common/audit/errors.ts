@@ -30,7 +30,10 @@ export class AuditUnavailableError extends Error {
 export class AuditChainConflictError extends Error {
   readonly code = 'AUDIT_CHAIN_CONFLICT' as const;
 
-  constructor(readonly chainId: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly chainId: string,
+    options?: { cause?: unknown },
+  ) {
     super(`Another record already holds a sequence number of chain ${chainId}: is a second writer using this chain id?`, options);
     this.name = 'AuditChainConflictError';
   }
@@ -77,7 +80,11 @@ export class AuditEntryError extends TypeError {
  * that is not ISO 8601, an unknown outcome). The review API answers 400.
  */
 export class AuditQueryError extends Error {
-  constructor(readonly code: 'BAD_CURSOR' | 'BAD_SEARCH', readonly argument: string, reason: string) {
+  constructor(
+    readonly code: 'BAD_CURSOR' | 'BAD_SEARCH',
+    readonly argument: string,
+    reason: string,
+  ) {
     super(`${argument} ${reason}`);
     this.name = 'AuditQueryError';
   }
@@ -87,7 +94,11 @@ export class AuditQueryError extends Error {
 export class AuditKeyError extends Error {
   readonly code = 'INVALID_AUDIT_KEY' as const;
 
-  constructor(readonly file: string, reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly file: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`Audit key ${file} ${reason}`, options);
     this.name = 'AuditKeyError';
   }
@@ -101,7 +112,10 @@ export class AuditKeyError extends Error {
 export class AuditExportFormatError extends Error {
   readonly code = 'INVALID_AUDIT_EXPORT' as const;
 
-  constructor(readonly line: number, reason: string) {
+  constructor(
+    readonly line: number,
+    reason: string,
+  ) {
     super(`Audit export line ${line}: ${reason}`);
     this.name = 'AuditExportFormatError';
   }

@@ -132,7 +132,9 @@ function indexedSeq(chainId: string): number {
 /** Subject keys of the records (from, to] of a chain, read back from the audit file. */
 function readRecords(chainId: string, from: number, to: number): Item[] {
   const items: Item[] = [];
-  for (const row of recordSql<{ seq: number; disclosed: string }>('SELECT seq, disclosed FROM audit_records WHERE chain_id = ? AND seq > ? AND seq <= ? ORDER BY seq').iterate(chainId, from, to)) {
+  for (const row of recordSql<{ seq: number; disclosed: string }>(
+    'SELECT seq, disclosed FROM audit_records WHERE chain_id = ? AND seq > ? AND seq <= ? ORDER BY seq',
+  ).iterate(chainId, from, to)) {
     const subjects = disclosedSubjects(row.disclosed);
     items.push({ seq: row.seq, keys: [...subjects].map((subject) => subjectKey(String(subject))) });
   }
@@ -155,7 +157,10 @@ function flushChain(chainId: string): boolean {
     while (end < queue.length && queue[end].seq === queue[end - 1].seq + 1) end++;
     items = queue.slice(0, end);
   } else {
-    const last = queue.length > 0 ? queue[0].seq - 1 : (recordSql<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM audit_records WHERE chain_id = ?').get(chainId)?.seq ?? 0);
+    const last =
+      queue.length > 0
+        ? queue[0].seq - 1
+        : (recordSql<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM audit_records WHERE chain_id = ?').get(chainId)?.seq ?? 0);
     if (last <= from) return false;
     items = readRecords(chainId, from, Math.min(last, from + CATCH_UP_RECORDS));
     if (items.length === 0) {
@@ -177,10 +182,18 @@ function flushChain(chainId: string): boolean {
       // Another process may have indexed this stretch meanwhile: then this run is not needed.
       if (indexedSeq(chainId) !== from) return false;
       if (keys.length > 0) {
-        const { lastInsertRowid: run } = indexSql('INSERT INTO subject_runs (chain_id, from_seq, to_seq, level, entries) VALUES (?, ?, ?, 0, ?)').run(chainId, from + 1, to, keys.length);
-        for (const block of packBlocks(keys, seqs)) indexSql('INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(run, block.firstKey, block.entries);
+        const { lastInsertRowid: run } = indexSql('INSERT INTO subject_runs (chain_id, from_seq, to_seq, level, entries) VALUES (?, ?, ?, 0, ?)').run(
+          chainId,
+          from + 1,
+          to,
+          keys.length,
+        );
+        for (const block of packBlocks(keys, seqs))
+          indexSql('INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(run, block.firstKey, block.entries);
       }
-      indexSql('INSERT INTO subject_chains (chain_id, indexed_seq) VALUES (?, ?) ON CONFLICT (chain_id) DO UPDATE SET indexed_seq = excluded.indexed_seq').run(chainId, to);
+      indexSql(
+        'INSERT INTO subject_chains (chain_id, indexed_seq) VALUES (?, ?) ON CONFLICT (chain_id) DO UPDATE SET indexed_seq = excluded.indexed_seq',
+      ).run(chainId, to);
       return true;
     })
     .immediate();
@@ -209,7 +222,9 @@ function entriesOfRun(run: number, prunedSeq: number): { keys: number[]; seqs: n
 
 /** Merges the newest FANOUT runs of a chain when they share a level; returns whether it did. */
 function mergeChain(chainId: string, prunedSeq: number): boolean {
-  const newest = indexSql<RunRow>('SELECT run, from_seq, to_seq, level, entries FROM subject_runs WHERE chain_id = ? ORDER BY from_seq DESC LIMIT ?').all(chainId, FANOUT);
+  const newest = indexSql<RunRow>(
+    'SELECT run, from_seq, to_seq, level, entries FROM subject_runs WHERE chain_id = ? ORDER BY from_seq DESC LIMIT ?',
+  ).all(chainId, FANOUT);
   if (newest.length < FANOUT || newest.some((r) => r.level !== newest[0].level)) return false;
   if (newest.reduce((sum, r) => sum + r.entries, 0) > MAX_MERGED_ENTRIES) return false;
   // A k-way merge of runs already in (key, seq) order.
@@ -236,20 +251,23 @@ function mergeChain(chainId: string, prunedSeq: number): boolean {
     seqs[out] = sources[best].seqs[at[best]];
     at[best]++;
   }
-  db!.transaction(() => {
-    const { lastInsertRowid: run } = indexSql('INSERT INTO subject_runs (chain_id, from_seq, to_seq, level, entries) VALUES (?, ?, ?, ?, ?)').run(
-      chainId,
-      newest[newest.length - 1].from_seq,
-      newest[0].to_seq,
-      newest[0].level + 1,
-      total,
-    );
-    for (const block of blocksOfSorted(keys, seqs)) indexSql('INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(run, block.firstKey, block.entries);
-    for (const old of newest) {
-      indexSql('DELETE FROM subject_blocks WHERE run = ?').run(old.run);
-      indexSql('DELETE FROM subject_runs WHERE run = ?').run(old.run);
-    }
-  }).immediate();
+  db!
+    .transaction(() => {
+      const { lastInsertRowid: run } = indexSql('INSERT INTO subject_runs (chain_id, from_seq, to_seq, level, entries) VALUES (?, ?, ?, ?, ?)').run(
+        chainId,
+        newest[newest.length - 1].from_seq,
+        newest[0].to_seq,
+        newest[0].level + 1,
+        total,
+      );
+      for (const block of blocksOfSorted(keys, seqs))
+        indexSql('INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(run, block.firstKey, block.entries);
+      for (const old of newest) {
+        indexSql('DELETE FROM subject_blocks WHERE run = ?').run(old.run);
+        indexSql('DELETE FROM subject_runs WHERE run = ?').run(old.run);
+      }
+    })
+    .immediate();
   return true;
 }
 
@@ -258,12 +276,14 @@ function dropPruned(chainId: string, prunedSeq: number): void {
   if (prunedSeq <= 0) return;
   const gone = indexSql<{ run: number }>('SELECT run FROM subject_runs WHERE chain_id = ? AND to_seq <= ?').all(chainId, prunedSeq);
   if (gone.length === 0) return;
-  db!.transaction(() => {
-    for (const { run } of gone) {
-      indexSql('DELETE FROM subject_blocks WHERE run = ?').run(run);
-      indexSql('DELETE FROM subject_runs WHERE run = ?').run(run);
-    }
-  }).immediate();
+  db!
+    .transaction(() => {
+      for (const { run } of gone) {
+        indexSql('DELETE FROM subject_blocks WHERE run = ?').run(run);
+        indexSql('DELETE FROM subject_runs WHERE run = ?').run(run);
+      }
+    })
+    .immediate();
 }
 
 function chainIds(): Set<string> {

@@ -75,7 +75,9 @@ export async function runPrune(backend: PruneBackend, before: string, writer?: A
       const plan: StepPlan = await backend.step(chainId, async (tx): Promise<StepPlan> => {
         const planned = await planStep(tx.view, chainId, before, time);
         if (planned && 'range' in planned) {
-          const range: AuditPrune = previous ? { ...planned.range, fromSeq: previous.fromSeq, records: previous.records + planned.range.records } : planned.range;
+          const range: AuditPrune = previous
+            ? { ...planned.range, fromSeq: previous.fromSeq, records: previous.records + planned.range.records }
+            : planned.range;
           await tx.apply(range, previous);
           return { range };
         }
@@ -96,7 +98,14 @@ export async function runPrune(backend: PruneBackend, before: string, writer?: A
 }
 
 /** The `PRUNE` entry: what was deleted, so that the deletion is itself in the tamper-evident log. */
-function pruneEntry(writer: AuditPruneRecorder, before: string, ranges: AuditPrune[], refused: AuditPruneResult['refused'], time: string, latencyMs: number): AuditEntry {
+function pruneEntry(
+  writer: AuditPruneRecorder,
+  before: string,
+  ranges: AuditPrune[],
+  refused: AuditPruneResult['refused'],
+  time: string,
+  latencyMs: number,
+): AuditEntry {
   return {
     kind: 'PRUNE',
     time,

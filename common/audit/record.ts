@@ -187,7 +187,9 @@ export function disclosedJson(disclosed: unknown): string {
   if (!Array.isArray(disclosed)) return JSON.stringify(disclosed) ?? 'null';
   const known = disclosedTexts.get(disclosed);
   if (typeof known === 'string') return known;
-  const text = JSON.stringify(disclosed.map((d: DisclosedSubject | null) => (d !== null && typeof d === 'object' ? [d.subgraph, d.type, d.subject] : d)));
+  const text = JSON.stringify(
+    disclosed.map((d: DisclosedSubject | null) => (d !== null && typeof d === 'object' ? [d.subgraph, d.type, d.subject] : d)),
+  );
   if (known === null) disclosedTexts.set(disclosed, text);
   return text;
 }

@@ -101,7 +101,12 @@ function binder(params: unknown[], dialect: SqlDialect): Bind {
  * and the cursor compared as a row value on the same key, so pages never
  * overlap or skip a record even when many share a millisecond.
  */
-export function searchStatement(filter: AuditSearch, after: SearchCursor | null, limit: number, dialect: SqlDialect): { sql: string; params: unknown[] } {
+export function searchStatement(
+  filter: AuditSearch,
+  after: SearchCursor | null,
+  limit: number,
+  dialect: SqlDialect,
+): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const p = binder(params, dialect);
   let from = 'audit_records r';

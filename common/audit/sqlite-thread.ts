@@ -153,7 +153,9 @@ export function createSqliteThread<R extends ThreadRequest>(options: SqliteThrea
       await send(thread, options.open);
     } catch (error) {
       fail(thread, error);
-      throw error instanceof AuditUnavailableError ? error : new AuditUnavailableError(`${capitalised(name)} cannot open its database.`, { cause: error });
+      throw error instanceof AuditUnavailableError
+        ? error
+        : new AuditUnavailableError(`${capitalised(name)} cannot open its database.`, { cause: error });
     }
     return thread;
   }

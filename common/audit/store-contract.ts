@@ -208,7 +208,8 @@ export function normalizeAuditStoreOptions(options: AuditStoreOptions = {}): Nor
     } catch {
       throw new AuditOptionError('databaseUrl', 'must be a postgres:// URL');
     }
-    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new AuditOptionError('databaseUrl', `must use postgres:, got ${url.protocol}`);
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+      throw new AuditOptionError('databaseUrl', `must use postgres:, got ${url.protocol}`);
     if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
       throw new AuditOptionError('schema', 'must be a lower-case SQL identifier (letters, digits, underscores)');
     }

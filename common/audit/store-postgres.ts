@@ -12,7 +12,15 @@ import {
 } from './columns.js';
 import { AuditChainConflictError, AuditUnavailableError } from './errors.js';
 import { runPrune, type PruneBackend, type PruneView } from './prune.js';
-import { accessReportStatement, encodeCursor, normalizeAuditSearch, normalizeInstant, normalizePage, searchStatement, type SqlDialect } from './search.js';
+import {
+  accessReportStatement,
+  encodeCursor,
+  normalizeAuditSearch,
+  normalizeInstant,
+  normalizePage,
+  searchStatement,
+  type SqlDialect,
+} from './search.js';
 import type { AccessReportRow, AuditStore, NormalizedAuditStoreOptions } from './store-contract.js';
 
 const SCHEMA = `
@@ -118,7 +126,10 @@ const APPEND_BATCH = `
 
 const dialect: SqlDialect = {
   param: (index, type) => (type === 'time' ? `$${index}::timestamptz` : type === 'integer' ? `$${index}::bigint` : `$${index}`),
-  subjectRecords: (subjectHash, bind) => ({ source: `SELECT chain_id, seq FROM audit_subjects WHERE subject_hash = ${bind(subjectHash)}`, confirm: null }),
+  subjectRecords: (subjectHash, bind) => ({
+    source: `SELECT chain_id, seq FROM audit_subjects WHERE subject_hash = ${bind(subjectHash)}`,
+    confirm: null,
+  }),
 };
 
 function quoteIdentifier(name: string): string {
@@ -199,7 +210,11 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
   function pruneView(client: pg.PoolClient): PruneView {
     return {
       async latestPrune(chainId) {
-        const row = await one<PruneRow>(`SELECT ${PRUNE_COLUMNS} FROM audit_prunes WHERE chain_id = $1 ORDER BY up_to_seq DESC LIMIT 1`, [chainId], client);
+        const row = await one<PruneRow>(
+          `SELECT ${PRUNE_COLUMNS} FROM audit_prunes WHERE chain_id = $1 ORDER BY up_to_seq DESC LIMIT 1`,
+          [chainId],
+          client,
+        );
         return row ? rowToPrune(row) : null;
       },
       async firstSeqFrom(chainId, afterSeq, before) {
@@ -259,7 +274,15 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
                 );
               } else {
                 await client.query(`INSERT INTO audit_prunes (${PRUNE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
-                  chainId, range.fromSeq, upToSeq, range.headHash, checkpoint.time, checkpoint.signature, range.records, range.before, range.time,
+                  chainId,
+                  range.fromSeq,
+                  upToSeq,
+                  range.headHash,
+                  checkpoint.time,
+                  checkpoint.signature,
+                  range.records,
+                  range.before,
+                  range.time,
                 ]);
               }
             },
@@ -278,7 +301,10 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
     async appendBatch(records) {
       if (records.length === 0) return;
       const columns: unknown[][] = RECORD_COLUMNS.map(() => []);
-      for (const record of records) recordToRow(record).forEach((value, i) => columns[i].push(value));
+      for (const record of records)
+        recordToRow(record).forEach((value, i) => {
+          columns[i].push(value);
+        });
       const subjects: [string[], string[], number[]] = [[], [], []];
       for (const record of records) {
         // The person-search index needs each subject once per record, however many domains disclosed it.
@@ -310,14 +336,19 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
     },
 
     async appendCheckpoint(checkpoint) {
-      await query(
-        'INSERT INTO audit_checkpoints (chain_id, seq, head_hash, time, signature) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
-        [checkpoint.chainId, checkpoint.seq, checkpoint.headHash, checkpoint.time, checkpoint.signature],
-      );
+      await query('INSERT INTO audit_checkpoints (chain_id, seq, head_hash, time, signature) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
+        checkpoint.chainId,
+        checkpoint.seq,
+        checkpoint.headHash,
+        checkpoint.time,
+        checkpoint.signature,
+      ]);
     },
 
     async checkpoints(chainId) {
-      return (await query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain_id = $1 ORDER BY seq`, [chainId])).map(rowToCheckpoint);
+      return (await query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain_id = $1 ORDER BY seq`, [chainId])).map(
+        rowToCheckpoint,
+      );
     },
 
     async *readCheckpoints(chainId, range = {}) {
@@ -375,7 +406,11 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
     async *readChain(chainId, fromSeq = 1) {
       let from = fromSeq;
       for (;;) {
-        const rows = await query<RecordRow>(`SELECT ${COLUMNS} FROM audit_records WHERE chain_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [chainId, from, PAGE]);
+        const rows = await query<RecordRow>(`SELECT ${COLUMNS} FROM audit_records WHERE chain_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [
+          chainId,
+          from,
+          PAGE,
+        ]);
         for (const row of rows) yield rowToRecord(row);
         if (rows.length < PAGE) return;
         from = Number(rows[rows.length - 1].seq) + 1;
@@ -407,7 +442,15 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
 
     async accessReport(subjectHash, from, to) {
       const { sql, params } = accessReportStatement(subjectHash, normalizeInstant(from, 'from'), normalizeInstant(to, 'to'), dialect);
-      const rows = await query<{ caller_subject: string; caller_organisation: string; caller_province: string; matter: string | null; accesses: string; first_time: Date; last_time: Date }>(sql, params);
+      const rows = await query<{
+        caller_subject: string;
+        caller_organisation: string;
+        caller_province: string;
+        matter: string | null;
+        accesses: string;
+        first_time: Date;
+        last_time: Date;
+      }>(sql, params);
       return rows.map(
         (r): AccessReportRow => ({
           callerSubject: r.caller_subject,

@@ -39,9 +39,7 @@ function run(steps: WriteStep[]): number[] {
   if (!db || !statement) throw new Error('the audit database is not open');
   const prepared = statement;
   // IMMEDIATE: take the write lock before reading, so two processes never deadlock upgrading.
-  return db
-    .transaction(() => steps.map(({ sql, rows }) => rows.reduce((changes, row) => changes + prepared(sql).run(row).changes, 0)))
-    .immediate();
+  return db.transaction(() => steps.map(({ sql, rows }) => rows.reduce((changes, row) => changes + prepared(sql).run(row).changes, 0))).immediate();
 }
 
 function close(): null {

@@ -178,13 +178,22 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       throw new AuditUnavailableError(`Cannot create the folder of ${file}.`, { cause: error });
     }
   };
-  const writer = createSqliteThread<WriterRequest>({ url: WRITER_URL, name: 'the audit writer thread', open: { op: 'open', file, schema: SCHEMA }, beforeStart, prepare });
+  const writer = createSqliteThread<WriterRequest>({
+    url: WRITER_URL,
+    name: 'the audit writer thread',
+    open: { op: 'open', file, schema: SCHEMA },
+    beforeStart,
+    prepare,
+  });
   let lastIndexWarning = 0;
   /** The index failing never fails a request, but an operator should know: searches by person slow down as the tail grows. */
   const indexWarning = (detail: object): void => {
     if (Date.now() - lastIndexWarning < INDEX_WARNING_INTERVAL_MS) return;
     lastIndexWarning = Date.now();
-    logger.warn({ ...detail, indexFile }, 'the audit person-search index is not being updated; searches by person read the records after its watermark meanwhile');
+    logger.warn(
+      { ...detail, indexFile },
+      'the audit person-search index is not being updated; searches by person read the records after its watermark meanwhile',
+    );
   };
   const indexer = createSqliteThread<IndexerRequest>({
     url: INDEXER_URL,
@@ -285,11 +294,17 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       const key = subjectKey(subjectHash);
       try {
         index.transaction(() => {
-          for (const row of indexStatement(index, 'SELECT chain_id, indexed_seq FROM subject_chains').all() as { chain_id: string; indexed_seq: number }[]) {
+          for (const row of indexStatement(index, 'SELECT chain_id, indexed_seq FROM subject_chains').all() as {
+            chain_id: string;
+            indexed_seq: number;
+          }[]) {
             watermarks.set(row.chain_id, row.indexed_seq);
           }
           const block = indexStatement(index, 'SELECT entries FROM subject_blocks WHERE run = ? AND first_key <= ? ORDER BY first_key DESC LIMIT 1');
-          for (const { run, chain_id } of indexStatement(index, 'SELECT run, chain_id FROM subject_runs').all() as { run: number; chain_id: string }[]) {
+          for (const { run, chain_id } of indexStatement(index, 'SELECT run, chain_id FROM subject_runs').all() as {
+            run: number;
+            chain_id: string;
+          }[]) {
             const found = block.get(run, key) as { entries: Buffer } | undefined;
             if (found) for (const seq of seqsOfKey(found.entries, key)) candidates.push([chain_id, seq]);
           }
@@ -320,23 +335,40 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
   const pruneView: PruneView = {
     latestPrune,
     async firstSeqFrom(chainId, afterSeq, before) {
-      const row = await one<{ seq: number | null }>('SELECT MIN(seq) AS seq FROM audit_records WHERE chain_id = ? AND seq > ? AND time >= ?', chainId, afterSeq, before);
+      const row = await one<{ seq: number | null }>(
+        'SELECT MIN(seq) AS seq FROM audit_records WHERE chain_id = ? AND seq > ? AND time >= ?',
+        chainId,
+        afterSeq,
+        before,
+      );
       return row?.seq ?? null;
     },
     async checkpointIn(chainId, afterSeq, belowSeq, maxSeq) {
       const below = belowSeq ?? Number.MAX_SAFE_INTEGER;
       const highest = await one<CheckpointRow>(
         `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain_id = ? AND seq > ? AND seq < ? AND seq <= ? ORDER BY seq DESC LIMIT 1`,
-        chainId, afterSeq, below, maxSeq,
+        chainId,
+        afterSeq,
+        below,
+        maxSeq,
       );
-      const row = highest ?? (await one<CheckpointRow>(
-        `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain_id = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT 1`,
-        chainId, afterSeq, below,
-      ));
+      const row =
+        highest ??
+        (await one<CheckpointRow>(
+          `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain_id = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT 1`,
+          chainId,
+          afterSeq,
+          below,
+        ));
       return row ? rowToCheckpoint(row) : null;
     },
     async countAndHash(chainId, afterSeq, upToSeq) {
-      const count = await one<{ count: number }>('SELECT COUNT(*) AS count FROM audit_records WHERE chain_id = ? AND seq > ? AND seq <= ?', chainId, afterSeq, upToSeq);
+      const count = await one<{ count: number }>(
+        'SELECT COUNT(*) AS count FROM audit_records WHERE chain_id = ? AND seq > ? AND seq <= ?',
+        chainId,
+        afterSeq,
+        upToSeq,
+      );
       const head = await one<{ hash: string }>('SELECT hash FROM audit_records WHERE chain_id = ? AND seq = ?', chainId, upToSeq);
       return { count: count?.count ?? 0, hash: head?.hash ?? null };
     },
@@ -351,7 +383,17 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
           view: pruneView,
           async apply(range, previous) {
             const { chainId, upToSeq, checkpoint } = range;
-            const row = [chainId, range.fromSeq, upToSeq, range.headHash, checkpoint.time, checkpoint.signature, range.records, range.before, range.time];
+            const row = [
+              chainId,
+              range.fromSeq,
+              upToSeq,
+              range.headHash,
+              checkpoint.time,
+              checkpoint.signature,
+              range.records,
+              range.before,
+              range.time,
+            ];
             await write([
               { sql: 'DELETE FROM audit_records WHERE chain_id = ? AND seq <= ?', rows: [[chainId, upToSeq]] },
               { sql: 'DELETE FROM audit_checkpoints WHERE chain_id = ? AND seq < ?', rows: [[chainId, upToSeq]] },
@@ -403,7 +445,13 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       if (this.chains.length === 0) return;
       startIndexer();
       // Typed arrays are moved to the thread, not copied value by value.
-      const message = { op: 'records', chains: this.chains, seqs: Float64Array.from(this.seqs), counts: Uint32Array.from(this.counts), keys: Float64Array.from(this.keys) } satisfies IndexerRequest;
+      const message = {
+        op: 'records',
+        chains: this.chains,
+        seqs: Float64Array.from(this.seqs),
+        counts: Uint32Array.from(this.counts),
+        keys: Float64Array.from(this.keys),
+      } satisfies IndexerRequest;
       indexer.post(message, [message.seqs.buffer, message.counts.buffer, message.keys.buffer]);
       this.chains = [];
       this.seqs = [];
@@ -435,14 +483,19 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     },
 
     async head(chainId) {
-      const row = await one<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_records WHERE chain_id = ? ORDER BY seq DESC LIMIT 1', chainId);
+      const row = await one<{ seq: number; hash: string }>(
+        'SELECT seq, hash FROM audit_records WHERE chain_id = ? ORDER BY seq DESC LIMIT 1',
+        chainId,
+      );
       if (row) return { seq: row.seq, hash: row.hash };
       const pruned = await latestPrune(chainId);
       return pruned ? { seq: pruned.upToSeq, hash: pruned.headHash } : null;
     },
 
     async appendCheckpoint(checkpoint) {
-      await write([{ sql: INSERT_CHECKPOINT, rows: [[checkpoint.chainId, checkpoint.seq, checkpoint.headHash, checkpoint.time, checkpoint.signature]] }]);
+      await write([
+        { sql: INSERT_CHECKPOINT, rows: [[checkpoint.chainId, checkpoint.seq, checkpoint.headHash, checkpoint.time, checkpoint.signature]] },
+      ]);
     },
 
     async checkpoints(chainId) {
@@ -456,7 +509,10 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       for (;;) {
         const rows = await all<CheckpointRow>(
           `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`,
-          chainId, from, to, PAGE,
+          chainId,
+          from,
+          to,
+          PAGE,
         );
         for (const row of rows) yield rowToCheckpoint(row);
         if (rows.length < PAGE) return;
@@ -465,7 +521,11 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     },
 
     async lastCheckpoint(chainId, beforeSeq = Number.MAX_SAFE_INTEGER) {
-      const row = await one<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1`, chainId, beforeSeq);
+      const row = await one<CheckpointRow>(
+        `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1`,
+        chainId,
+        beforeSeq,
+      );
       return row ? rowToCheckpoint(row) : null;
     },
 
@@ -498,7 +558,9 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       try {
         if (index) {
           index.prepare('BEGIN').run();
-          watermark = (index.prepare('SELECT indexed_seq FROM subject_chains WHERE chain_id = ?').get(chainId) as { indexed_seq: number } | undefined)?.indexed_seq ?? 0;
+          watermark =
+            (index.prepare('SELECT indexed_seq FROM subject_chains WHERE chain_id = ?').get(chainId) as { indexed_seq: number } | undefined)
+              ?.indexed_seq ?? 0;
           const runs = index.prepare('SELECT run FROM subject_runs WHERE chain_id = ? ORDER BY from_seq').all(chainId) as { run: number }[];
           const blocks = index.prepare('SELECT entries FROM subject_blocks WHERE run = ?');
           // Runs of a chain cover stretches that follow each other: one run at a time, in seq order, is the whole index in seq order.
@@ -542,7 +604,12 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     async *readChain(chainId, fromSeq = 1) {
       let from = fromSeq;
       for (;;) {
-        const rows = await all<RecordRow>(`SELECT ${COLUMNS} FROM audit_records WHERE chain_id = ? AND seq >= ? ORDER BY seq LIMIT ?`, chainId, from, PAGE);
+        const rows = await all<RecordRow>(
+          `SELECT ${COLUMNS} FROM audit_records WHERE chain_id = ? AND seq >= ? ORDER BY seq LIMIT ?`,
+          chainId,
+          from,
+          PAGE,
+        );
         for (const row of rows) yield rowToRecord(row);
         if (rows.length < PAGE) return;
         from = Number(rows[rows.length - 1].seq) + 1;
@@ -554,7 +621,9 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       const to = range.to ? normalizeInstant(range.to, 'to') : '\uffff';
       const row = await one<{ first: number | null; last: number | null }>(
         'SELECT MIN(seq) AS first, MAX(seq) AS last FROM audit_records WHERE chain_id = ? AND time >= ? AND time <= ?',
-        chainId, from, to,
+        chainId,
+        from,
+        to,
       );
       return row && row.first !== null && row.last !== null ? { firstSeq: row.first, lastSeq: row.last } : null;
     },
@@ -567,7 +636,12 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     async search(filter, page) {
       const search = normalizeAuditSearch(filter);
       const { first, after } = normalizePage(page);
-      const { sql, params } = searchStatement(search, after, first + 1, dialectFor(search.subjectHash ? await subjectSnapshot(search.subjectHash) : null));
+      const { sql, params } = searchStatement(
+        search,
+        after,
+        first + 1,
+        dialectFor(search.subjectHash ? await subjectSnapshot(search.subjectHash) : null),
+      );
       const rows = await all<RecordRow>(sql, ...params);
       const records: AuditRecord[] = rows.slice(0, first).map(rowToRecord);
       return { records, endCursor: records.length > 0 ? encodeCursor(records[records.length - 1]) : null, hasNextPage: rows.length > first };
@@ -576,7 +650,15 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     async accessReport(subjectHash, from, to) {
       const range = [normalizeInstant(from, 'from'), normalizeInstant(to, 'to')] as const;
       const { sql, params } = accessReportStatement(subjectHash, range[0], range[1], dialectFor(await subjectSnapshot(subjectHash)));
-      const rows = await all<{ caller_subject: string; caller_organisation: string; caller_province: string; matter: string | null; accesses: number; first_time: string; last_time: string }>(sql, ...params);
+      const rows = await all<{
+        caller_subject: string;
+        caller_organisation: string;
+        caller_province: string;
+        matter: string | null;
+        accesses: number;
+        first_time: string;
+        last_time: string;
+      }>(sql, ...params);
       return rows.map(
         (r): AccessReportRow => ({
           callerSubject: r.caller_subject,

@@ -30,6 +30,8 @@ export function describeVerification(report: VerificationReport, source: string)
     return `Audit trail NOT intact in ${source}: ${describeProblem(report.problem)}. Checked ${totals}${perChain ? `: ${perChain}` : ''}.`;
   }
   const anchoring =
-    unanchored === 0 ? 'every record is anchored by a signed checkpoint' : `${count(unanchored, 'record is', 'records are')} after the last checkpoint and not yet anchored`;
+    unanchored === 0
+      ? 'every record is anchored by a signed checkpoint'
+      : `${count(unanchored, 'record is', 'records are')} after the last checkpoint and not yet anchored`;
   return `Audit trail intact in ${source}: ${totals}; ${anchoring}${perChain ? `. Chains: ${perChain}` : ''}.`;
 }

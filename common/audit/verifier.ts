@@ -52,7 +52,8 @@ async function checkSubjectIndex(store: AuditStore, chainId: string): Promise<Au
   let next = await index.next();
   const mismatch = (seq: number, detail: string): AuditProblem => ({ kind: 'INDEX_MISMATCH', chainId, seq, detail });
   for await (const record of store.readChain(chainId)) {
-    if (!next.done && next.value.seq < record.seq) return mismatch(next.value.seq, `the person-search index names record ${next.value.seq}, which is not in the chain`);
+    if (!next.done && next.value.seq < record.seq)
+      return mismatch(next.value.seq, `the person-search index names record ${next.value.seq}, which is not in the chain`);
     const expected = [...new Set(record.disclosed.map((d) => d.subject))].map((subject) => store.indexKey(subject)).sort();
     const found: string[] = [];
     while (!next.done && next.value.seq === record.seq) {
@@ -83,10 +84,11 @@ export async function verifyAuditExport(ndjson: AsyncIterable<string> | string, 
   const lines = parsedLines(typeof ndjson === 'string' ? createInterface({ input: createReadStream(ndjson, 'utf8'), crlfDelay: Infinity }) : ndjson);
   const first = await lines.next();
   const header = first.done ? null : (first.value.value as unknown as ExportHeaderLine | null);
-  if (!header || header.type !== 'header' || header.format !== AUDIT_EXPORT_FORMAT) {
+  if (header?.type !== 'header' || header.format !== AUDIT_EXPORT_FORMAT) {
     throw new AuditExportFormatError(first.done ? 1 : first.value.number, 'the export must start with its header line');
   }
-  if (header.version !== AUDIT_EXPORT_VERSION) throw new AuditExportFormatError(first.value.number, `unknown export version ${String(header.version)}`);
+  if (header.version !== AUDIT_EXPORT_VERSION)
+    throw new AuditExportFormatError(first.value.number, `unknown export version ${String(header.version)}`);
   const keys = jwks ?? header.jwks;
   if (!Array.isArray(keys?.keys)) throw new AuditExportFormatError(first.value.number, 'no key set given and none in the header');
   const verifier = createCheckpointVerifier(keys);
@@ -112,7 +114,11 @@ export async function verifyAuditExport(ndjson: AsyncIterable<string> | string, 
       end = line.value as unknown as ExportEndLine;
       continue;
     }
-    if (type !== 'chain') throw new AuditExportFormatError(line.number, `expected a chain line, found ${line.value ? `a ${String(type)} line` : 'a line that is not JSON'}`);
+    if (type !== 'chain')
+      throw new AuditExportFormatError(
+        line.number,
+        `expected a chain line, found ${line.value ? `a ${String(type)} line` : 'a line that is not JSON'}`,
+      );
     const chain = line.value as unknown as ExportChainLine;
     const checkpoints: SignedCheckpoint[] = [];
     for (let next = await take(); next !== undefined; next = await take()) {
@@ -137,7 +143,10 @@ export async function verifyAuditExport(ndjson: AsyncIterable<string> | string, 
         yield record;
       }
     }
-    const result = await checkChain({ chainId: chain.chainId, anchor: chain.anchor, checkpoints, records: records(), expectedLastSeq: chain.toSeq }, verifier);
+    const result = await checkChain(
+      { chainId: chain.chainId, anchor: chain.anchor, checkpoints, records: records(), expectedLastSeq: chain.toSeq },
+      verifier,
+    );
     chains.push(result.report);
     problem ??= result.problem;
   }
@@ -146,7 +155,12 @@ export async function verifyAuditExport(ndjson: AsyncIterable<string> | string, 
     const recordsFound = chains.reduce((n, c) => n + c.records, 0);
     const last = chains.at(-1);
     if (!end) {
-      problem = { kind: 'TRUNCATED', chainId: last?.chainId ?? '', seq: (last?.lastSeq ?? 0) + 1, detail: 'the export has no end line: it was cut short' };
+      problem = {
+        kind: 'TRUNCATED',
+        chainId: last?.chainId ?? '',
+        seq: (last?.lastSeq ?? 0) + 1,
+        detail: 'the export has no end line: it was cut short',
+      };
     } else if (end.chains !== chains.length || end.records !== recordsFound) {
       problem = {
         kind: 'REMOVED',

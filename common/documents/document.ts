@@ -132,9 +132,11 @@ export function buildDocumentPayload(issuer: DocumentPayload['issuer'], draft: D
   if (issuedAt === null) throw new DocumentDraftError('issuedAt', 'must be a Date or an ISO 8601 instant with offset');
   const validFrom = toInstant(draft.validFrom ?? issuedAt);
   if (validFrom === null) throw new DocumentDraftError('validFrom', 'must be a Date or an ISO 8601 instant with offset');
-  if (draft.validUntil === undefined) throw new DocumentDraftError('validUntil', 'is required: an end of validity, or null for a document that does not expire');
+  if (draft.validUntil === undefined)
+    throw new DocumentDraftError('validUntil', 'is required: an end of validity, or null for a document that does not expire');
   const validUntil = draft.validUntil === null ? null : toInstant(draft.validUntil);
-  if (validUntil === null && draft.validUntil !== null) throw new DocumentDraftError('validUntil', 'must be null, a Date or an ISO 8601 instant with offset');
+  if (validUntil === null && draft.validUntil !== null)
+    throw new DocumentDraftError('validUntil', 'must be null, a Date or an ISO 8601 instant with offset');
   if (validUntil !== null && validUntil <= validFrom) throw new DocumentDraftError('validUntil', 'must be after validFrom');
 
   if (!isRecord(draft.content)) throw new DocumentDraftError('content', 'must be a JSON object');
@@ -143,7 +145,7 @@ export function buildDocumentPayload(issuer: DocumentPayload['issuer'], draft: D
   const contentText = JSON.stringify(content).toUpperCase();
   if (!ORGANISATION_DOCUMENT_TYPES.has(draft.type) && contentText.includes(identifier)) {
     // Minimum necessary (PIPL Art. 6): the holder's ID number is bound, not shown.
-    throw new DocumentDraftError('content', 'contains the holder\'s ID number; it belongs in holder.idNumber only, where it is masked and bound');
+    throw new DocumentDraftError('content', "contains the holder's ID number; it belongs in holder.idNumber only, where it is masked and bound");
   }
 
   const salt = newBindingSalt();
@@ -182,7 +184,11 @@ export async function sealDocument(signer: SealSigner, draft: DocumentDraft, opt
   const qrText = toQrText(token);
   const size = Buffer.byteLength(qrText, 'utf8');
   if (size > QR_MAX_BYTES) {
-    throw new DocumentDraftError('content', `makes a QR text of ${size} bytes, more than the ${QR_MAX_BYTES} a QR code holds at level M; shorten the content`, 'DOCUMENT_TOO_LARGE');
+    throw new DocumentDraftError(
+      'content',
+      `makes a QR text of ${size} bytes, more than the ${QR_MAX_BYTES} a QR code holds at level M; shorten the content`,
+      'DOCUMENT_TOO_LARGE',
+    );
   }
   return { token, qrText, payload: deepFreeze(payload) };
 }

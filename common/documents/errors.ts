@@ -10,7 +10,10 @@
 export class SealAuthorityError extends TypeError {
   readonly code = 'SEAL_AUTHORITY_INVALID' as const;
 
-  constructor(readonly field: string, reason: string) {
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
     super(`Invalid seal authority: ${field} ${reason}`);
     this.name = 'SealAuthorityError';
   }
@@ -20,7 +23,12 @@ export class SealAuthorityError extends TypeError {
 export class SealKeyError extends Error {
   readonly code: 'SEAL_KEY_NOT_FOUND' | 'SEAL_KEY_INVALID' | 'SEAL_KEY_BUSY';
 
-  constructor(code: SealKeyError['code'], readonly authorityId: string, reason: string, options?: { cause?: unknown }) {
+  constructor(
+    code: SealKeyError['code'],
+    readonly authorityId: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`Seal key of ${authorityId}: ${reason}`, options);
     this.name = 'SealKeyError';
     this.code = code;
@@ -35,7 +43,11 @@ export class SealKeyError extends Error {
 export class SealTrustListError extends Error {
   readonly code = 'SEAL_TRUST_LIST_INVALID' as const;
 
-  constructor(readonly source: string, readonly field: string, reason: string) {
+  constructor(
+    readonly source: string,
+    readonly field: string,
+    reason: string,
+  ) {
     super(`Invalid seal trust list ${source}: ${field} ${reason}`);
     this.name = 'SealTrustListError';
   }
@@ -49,7 +61,11 @@ export class SealTrustListError extends Error {
 export class DocumentDraftError extends TypeError {
   readonly code: 'DOCUMENT_DRAFT_INVALID' | 'DOCUMENT_TOO_LARGE';
 
-  constructor(readonly field: string, reason: string, code: DocumentDraftError['code'] = 'DOCUMENT_DRAFT_INVALID') {
+  constructor(
+    readonly field: string,
+    reason: string,
+    code: DocumentDraftError['code'] = 'DOCUMENT_DRAFT_INVALID',
+  ) {
     super(`Invalid document draft: ${field} ${reason}`);
     this.name = 'DocumentDraftError';
     this.code = code;

@@ -35,7 +35,9 @@ export function normaliseHolderIdentifier(value: string): string {
 
 /** base64url(SHA-256(UTF-8(salt + ':' + identifier))), the salt as its base64url text. */
 export function holderBinding(salt: string, identifier: string): string {
-  return createHash('sha256').update(`${salt}:${normaliseHolderIdentifier(identifier)}`, 'utf8').digest('base64url');
+  return createHash('sha256')
+    .update(`${salt}:${normaliseHolderIdentifier(identifier)}`, 'utf8')
+    .digest('base64url');
 }
 
 /** Whether `candidate` is the identifier the binding was made from; constant-time over the digests. */

@@ -49,8 +49,10 @@ export function readDocumentPayload(value: unknown): { payload: DocumentPayload 
   if (!nonEmpty(holder.name, 200)) return { problem: 'payload.holder.name is empty' };
   if (!nonEmpty(holder.idMasked, 64)) return { problem: 'payload.holder.idMasked is empty' };
   // SHA-256 is 32 bytes (43 base64url characters), the salt 16 bytes (22).
-  if (typeof holder.binding !== 'string' || holder.binding.length !== 43 || !BASE64URL.test(holder.binding)) return { problem: 'payload.holder.binding is not a base64url SHA-256 digest' };
-  if (typeof holder.salt !== 'string' || holder.salt.length !== 22 || !BASE64URL.test(holder.salt)) return { problem: 'payload.holder.salt is not 16 bytes of base64url' };
+  if (typeof holder.binding !== 'string' || holder.binding.length !== 43 || !BASE64URL.test(holder.binding))
+    return { problem: 'payload.holder.binding is not a base64url SHA-256 digest' };
+  if (typeof holder.salt !== 'string' || holder.salt.length !== 22 || !BASE64URL.test(holder.salt))
+    return { problem: 'payload.holder.salt is not 16 bytes of base64url' };
   if (instantMillis(value.issuedAt) === null) return { problem: 'payload.issuedAt is not an ISO 8601 instant' };
   const from = instantMillis(value.validFrom);
   if (from === null) return { problem: 'payload.validFrom is not an ISO 8601 instant' };

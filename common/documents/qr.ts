@@ -44,9 +44,11 @@ interface NormalizedRenderQrOptions {
 /** Fills defaults and checks the options, throwing a TypeError naming the bad one. */
 export function normalizeRenderQrOptions(options: RenderQrOptions): NormalizedRenderQrOptions {
   const format = options?.format;
-  if (format !== 'png-data-url' && format !== 'svg') throw new TypeError(`renderQr: format must be 'png-data-url' or 'svg', got ${JSON.stringify(format)}`);
+  if (format !== 'png-data-url' && format !== 'svg')
+    throw new TypeError(`renderQr: format must be 'png-data-url' or 'svg', got ${JSON.stringify(format)}`);
   const margin = options.margin ?? 4;
-  if (!Number.isInteger(margin) || margin < 4 || margin > 16) throw new TypeError(`renderQr: margin must be a whole number of modules from 4 to 16, got ${margin}`);
+  if (!Number.isInteger(margin) || margin < 4 || margin > 16)
+    throw new TypeError(`renderQr: margin must be a whole number of modules from 4 to 16, got ${margin}`);
   const scale = options.scale ?? 4;
   if (!Number.isInteger(scale) || scale < 1 || scale > 32) throw new TypeError(`renderQr: scale must be a whole number from 1 to 32, got ${scale}`);
   return { format, margin, scale };
@@ -60,7 +62,8 @@ export function normalizeRenderQrOptions(options: RenderQrOptions): NormalizedRe
 export async function renderQr(qrText: string, options: RenderQrOptions): Promise<string> {
   const { format, margin, scale } = normalizeRenderQrOptions(options);
   if (typeof qrText !== 'string' || qrText === '') throw new TypeError('renderQr: qrText must be a non-empty string');
-  if (Buffer.byteLength(qrText, 'utf8') > QR_MAX_BYTES) throw new TypeError(`renderQr: qrText is longer than the ${QR_MAX_BYTES} bytes a QR code holds at level M`);
+  if (Buffer.byteLength(qrText, 'utf8') > QR_MAX_BYTES)
+    throw new TypeError(`renderQr: qrText is longer than the ${QR_MAX_BYTES} bytes a QR code holds at level M`);
   // One byte-mode segment: the auto-segmenter could mix modes, which gains nothing on base64url.
   const segments = [{ data: Buffer.from(qrText, 'utf8'), mode: 'byte' as const }];
   if (format === 'svg') return QRCode.toString(segments, { type: 'svg', errorCorrectionLevel: QR_ERROR_CORRECTION_LEVEL, margin });

@@ -43,7 +43,10 @@ export function provinceNameOf(code: string): string | undefined {
  */
 export function checkSealAuthorityId(id: unknown, field = 'id'): string {
   if (typeof id !== 'string' || id.length > MAX_ID_LENGTH || !SEAL_AUTHORITY_ID.test(id)) {
-    throw new SealAuthorityError(field, `must be a 6-digit region code and a lower-case kebab-case kind such as 430100-social-insurance (at most ${MAX_ID_LENGTH} characters), got ${JSON.stringify(id)}`);
+    throw new SealAuthorityError(
+      field,
+      `must be a 6-digit region code and a lower-case kebab-case kind such as 430100-social-insurance (at most ${MAX_ID_LENGTH} characters), got ${JSON.stringify(id)}`,
+    );
   }
   return id;
 }
@@ -59,7 +62,7 @@ export function normalizeSealAuthority(input: SealAuthorityInput): SealAuthority
   if (typeof input !== 'object' || input === null) throw new SealAuthorityError('(authority)', 'must be an object');
   const id = checkSealAuthorityId(input.id);
   const name = typeof input.name === 'string' ? input.name.trim() : '';
-  if (name === '') throw new SealAuthorityError('name', 'must be a non-empty string (the authority\'s Chinese name)');
+  if (name === '') throw new SealAuthorityError('name', "must be a non-empty string (the authority's Chinese name)");
   const derived = provinceCodeOf(id.slice(0, 6));
   if (provinceNameOf(derived) === undefined) {
     throw new SealAuthorityError('id', `starts with region code ${id.slice(0, 6)}, which is in no known province (${derived})`);

@@ -89,7 +89,12 @@ function readJson<T>(file: string, authorityId: string): T {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch (error) {
-    throw new SealKeyError('SEAL_KEY_INVALID', authorityId, `${file} cannot be read as JSON: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new SealKeyError(
+      'SEAL_KEY_INVALID',
+      authorityId,
+      `${file} cannot be read as JSON: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
@@ -118,7 +123,8 @@ async function withLockFile<T>(folder: string, owner: string, task: () => Promis
       } catch {
         // Released between our attempt and the stat: try again.
       }
-      if (Date.now() > deadline) throw new SealKeyError('SEAL_KEY_BUSY', owner, `another process holds ${lock}; remove it if no key operation is running`);
+      if (Date.now() > deadline)
+        throw new SealKeyError('SEAL_KEY_BUSY', owner, `another process holds ${lock}; remove it if no key operation is running`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
@@ -286,7 +292,9 @@ export async function loadSealSigner(dataDir: string, authorityId: string): Prom
     try {
       key = (await importJWK(jwk, SEAL_KEY_ALGORITHM)) as CryptoKey;
     } catch (error) {
-      throw new SealKeyError('SEAL_KEY_INVALID', authorityId, `${files.privateKey} cannot be imported: ${(error as Error).message}`, { cause: error });
+      throw new SealKeyError('SEAL_KEY_INVALID', authorityId, `${files.privateKey} cannot be imported: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     loaded = { version, key: Object.freeze({ kid: jwk.kid, alg: SEAL_KEY_ALGORITHM, key }) };
     return loaded.key;
@@ -329,7 +337,10 @@ export interface BuildSealTrustListOptions {
  * @throws {SealTrustListError} when the result would not load.
  * @throws {SealKeyError} for unreadable key files, or `SEAL_KEY_BUSY`.
  */
-export async function buildSealTrustList(dataDir: string, options: BuildSealTrustListOptions = {}): Promise<{ file: string; trustList: SealTrustListFile }> {
+export async function buildSealTrustList(
+  dataDir: string,
+  options: BuildSealTrustListOptions = {},
+): Promise<{ file: string; trustList: SealTrustListFile }> {
   const file = options.file ?? sealTrustListPath(dataDir);
   return withLockFile(sealsFolder(dataDir), 'trust-list', async () => {
     const authorities = listSealAuthorities(dataDir).map((id) => {

@@ -123,7 +123,8 @@ export async function parseSealTrustList(value: unknown, source = '(inline trust
     authorityIndex.set(authority.id, index);
     authorities.push(authority);
     const jwks = (entry as Record<string, unknown>).jwks;
-    if (!isRecord(jwks) || !Array.isArray(jwks.keys) || jwks.keys.length === 0) return fail(`${at}.jwks`, 'must be a JWKS: an object with a non-empty "keys" array');
+    if (!isRecord(jwks) || !Array.isArray(jwks.keys) || jwks.keys.length === 0)
+      return fail(`${at}.jwks`, 'must be a JWKS: an object with a non-empty "keys" array');
     for (const [k, jwk] of jwks.keys.entries()) {
       const key = await validateKey(jwk, `${at}.jwks.keys[${k}]`, authority, fail);
       const other = keys.get(key.kid);
@@ -149,7 +150,10 @@ function validateAuthority(entry: unknown, at: string, fail: Fail): SealAuthorit
     throw error;
   }
   if (entry.provinceName !== authority.provinceName) {
-    fail(`${at}.provinceName`, `must be ${authority.provinceName}, the name of province ${authority.province}, got ${JSON.stringify(entry.provinceName)}`);
+    fail(
+      `${at}.provinceName`,
+      `must be ${authority.provinceName}, the name of province ${authority.province}, got ${JSON.stringify(entry.provinceName)}`,
+    );
   }
   return authority;
 }
@@ -163,9 +167,11 @@ async function validateKey(jwk: unknown, at: string, authority: SealAuthority, f
   const kid = jwk.kid;
   if (typeof kid !== 'string' || kid === '' || kid.length > 128) return fail(`${at}.kid`, 'must be a non-empty string of at most 128 characters');
   const alg = (jwk.alg ?? (jwk.kty === 'EC' ? 'ES256' : 'EdDSA')) as SealAlgorithm;
-  if (!(SEAL_ALGORITHMS as readonly unknown[]).includes(alg)) fail(`${at}.alg`, `must be one of ${SEAL_ALGORITHMS.join(', ')}, got ${JSON.stringify(jwk.alg)}`);
+  if (!(SEAL_ALGORITHMS as readonly unknown[]).includes(alg))
+    fail(`${at}.alg`, `must be one of ${SEAL_ALGORITHMS.join(', ')}, got ${JSON.stringify(jwk.alg)}`);
   const shape = KEY_SHAPES[alg];
-  if (jwk.kty !== shape.kty || jwk.crv !== shape.crv) fail(at, `must be a ${shape.kty} key on ${shape.crv} for ${alg}, got kty ${JSON.stringify(jwk.kty)} crv ${JSON.stringify(jwk.crv)}`);
+  if (jwk.kty !== shape.kty || jwk.crv !== shape.crv)
+    fail(at, `must be a ${shape.kty} key on ${shape.crv} for ${alg}, got kty ${JSON.stringify(jwk.kty)} crv ${JSON.stringify(jwk.crv)}`);
   if (jwk.use !== undefined && jwk.use !== 'sig') fail(`${at}.use`, `must be "sig" when present, got ${JSON.stringify(jwk.use)}`);
   const activatedAt = optionalInstant(jwk.activatedAt, `${at}.activatedAt`, fail);
   const retiredAt = optionalInstant(jwk.retiredAt, `${at}.retiredAt`, fail);
@@ -173,7 +179,10 @@ async function validateKey(jwk: unknown, at: string, authority: SealAuthority, f
   let key: CryptoKey;
   try {
     // Only the key's own members: nothing else reaches the crypto layer.
-    key = (await importJWK({ kty: jwk.kty as string, crv: jwk.crv as string, x: jwk.x as string, ...(jwk.y !== undefined ? { y: jwk.y as string } : {}) }, alg)) as CryptoKey;
+    key = (await importJWK(
+      { kty: jwk.kty as string, crv: jwk.crv as string, x: jwk.x as string, ...(jwk.y !== undefined ? { y: jwk.y as string } : {}) },
+      alg,
+    )) as CryptoKey;
   } catch (error) {
     return fail(at, `is not a valid ${alg} public key: ${(error as Error).message}`);
   }

@@ -84,11 +84,15 @@ export function parseDocumentToken(input: unknown): ParsedDocumentToken | Unread
   }
   if (!isRecord(header)) return malformed('header is not base64url JSON');
   if (header.typ !== DOCUMENT_JWS_TYPE) return malformed(`header typ is not ${DOCUMENT_JWS_TYPE}`);
-  for (const member of Object.keys(header)) if (!HEADER_FIELDS.has(member)) return { code: 'HEADER_INVALID', problem: `header has an unexpected member "${member.slice(0, 32)}"` };
-  if (!(SEAL_ALGORITHMS as readonly unknown[]).includes(header.alg)) return { code: 'HEADER_INVALID', problem: `header alg is not one of ${SEAL_ALGORITHMS.join(', ')}` };
-  if (typeof header.kid !== 'string' || header.kid === '' || header.kid.length > 128) return { code: 'HEADER_INVALID', problem: 'header kid is missing' };
+  for (const member of Object.keys(header))
+    if (!HEADER_FIELDS.has(member)) return { code: 'HEADER_INVALID', problem: `header has an unexpected member "${member.slice(0, 32)}"` };
+  if (!(SEAL_ALGORITHMS as readonly unknown[]).includes(header.alg))
+    return { code: 'HEADER_INVALID', problem: `header alg is not one of ${SEAL_ALGORITHMS.join(', ')}` };
+  if (typeof header.kid !== 'string' || header.kid === '' || header.kid.length > 128)
+    return { code: 'HEADER_INVALID', problem: 'header kid is missing' };
   if (header.zip !== PAYLOAD_COMPRESSION) return { code: 'HEADER_INVALID', problem: `header zip is not ${PAYLOAD_COMPRESSION}` };
-  if (typeof header.dig !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(header.dig)) return { code: 'HEADER_INVALID', problem: 'header dig is not a base64url SHA-256 digest' };
+  if (typeof header.dig !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(header.dig))
+    return { code: 'HEADER_INVALID', problem: 'header dig is not a base64url SHA-256 digest' };
 
   if (parts[2].length < SIGNATURE_CHARS) return truncated(`signature has ${parts[2].length} of ${SIGNATURE_CHARS} characters`);
   const signature = decodeCanonical(parts[2]);

@@ -45,7 +45,9 @@ function yesNo(value: boolean | null, yes: string, no: string, absent: string): 
 export function describeDocumentVerification(result: DocumentVerification): string {
   const lines = [`Verdict:      ${result.verdict} (${result.code})`, `              ${result.message}`];
   const { signatureValid, contentIntact } = result.integrity;
-  lines.push(`Integrity:    seal signature ${signatureValid ? 'valid' : 'NOT valid'}; content ${contentIntact ? 'matches its sealed digest' : 'ALTERED or unreadable'}`);
+  lines.push(
+    `Integrity:    seal signature ${signatureValid ? 'valid' : 'NOT valid'}; content ${contentIntact ? 'matches its sealed digest' : 'ALTERED or unreadable'}`,
+  );
   const issuer = result.issuer;
   lines.push(
     issuer === null

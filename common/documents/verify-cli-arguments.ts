@@ -27,7 +27,10 @@ export const SEAL_KEYS_USAGE = [
 export class CliUsageError extends Error {
   readonly code = 'CLI_USAGE' as const;
 
-  constructor(readonly argument: string, reason: string) {
+  constructor(
+    readonly argument: string,
+    reason: string,
+  ) {
     super(`${argument} ${reason}`);
     this.name = 'CliUsageError';
   }
@@ -75,7 +78,8 @@ export function parseCertificateVerifyArguments(argv: readonly string[], env: No
   });
   if (values.help) return 'help';
   if (positionals.length === 0) throw new CliUsageError('<file or token>', 'is required');
-  if (positionals.length > 1) throw new CliUsageError('<file or token>', `must be one argument, got ${positionals.length} (quote a token that contains spaces)`);
+  if (positionals.length > 1)
+    throw new CliUsageError('<file or token>', `must be one argument, got ${positionals.length} (quote a token that contains spaces)`);
   const type = nonEmpty(values.type, '--type');
   if (type !== undefined && !isDocumentType(type)) throw new CliUsageError('--type', `must be one of ${DOCUMENT_TYPES.join(', ')}`);
   const trustListFile = nonEmpty(values['trust-list'], '--trust-list') ?? join(dataDirOf(values, env), 'seals', 'trust-list.json');
@@ -113,5 +117,8 @@ export function parseSealKeysArguments(argv: readonly string[], env: NodeJS.Proc
     if (rest.length !== 0) throw new CliUsageError('trust-list', 'takes no further arguments');
     return { command, dataDir };
   }
-  throw new CliUsageError('<command>', command === undefined ? 'is required: rotate or trust-list' : `must be rotate or trust-list, got ${JSON.stringify(command)}`);
+  throw new CliUsageError(
+    '<command>',
+    command === undefined ? 'is required: rotate or trust-list' : `must be rotate or trust-list, got ${JSON.stringify(command)}`,
+  );
 }

@@ -53,9 +53,11 @@ export function normalizeVerifyDocumentOptions(options: VerifyDocumentOptions = 
   if (typeof options !== 'object' || options === null) throw new TypeError('verifyDocument: options must be an object');
   const now = options.now ?? new Date();
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new TypeError('verifyDocument: now must be a valid Date');
-  if (options.expectedType !== undefined && !isDocumentType(options.expectedType)) throw new TypeError(`verifyDocument: expectedType ${JSON.stringify(options.expectedType)} is not a document type`);
+  if (options.expectedType !== undefined && !isDocumentType(options.expectedType))
+    throw new TypeError(`verifyDocument: expectedType ${JSON.stringify(options.expectedType)} is not a document type`);
   const tolerance = options.clockToleranceSeconds ?? 300;
-  if (!Number.isInteger(tolerance) || tolerance < 0 || tolerance > 86_400) throw new TypeError('verifyDocument: clockToleranceSeconds must be a whole number from 0 to 86400');
+  if (!Number.isInteger(tolerance) || tolerance < 0 || tolerance > 86_400)
+    throw new TypeError('verifyDocument: clockToleranceSeconds must be a whole number from 0 to 86400');
   let holder: NormalizedVerifyDocumentOptions['holder'] = null;
   if (options.holder !== undefined) {
     const { name, idNumber } = options.holder ?? {};
@@ -136,7 +138,13 @@ function claimedIssuer(payloadBytes: Uint8Array): DocumentVerification['issuer']
   if (typeof issuer !== 'object' || issuer === null) return null;
   const { id, name, province } = issuer;
   if (typeof id !== 'string' || typeof name !== 'string' || typeof province !== 'string') return null;
-  return { id: id.slice(0, 64), name: name.slice(0, 200), province: province.slice(0, 6), provinceName: provinceNameOf(province) ?? null, trusted: false };
+  return {
+    id: id.slice(0, 64),
+    name: name.slice(0, 200),
+    province: province.slice(0, 6),
+    provinceName: provinceNameOf(province) ?? null,
+    trusted: false,
+  };
 }
 
 function sealInForce(key: TrustedSealKey, issuedAt: number, toleranceMs: number): boolean {
@@ -213,13 +221,24 @@ export async function verifyDocument(input: unknown, trustList: SealTrustList, o
 
   const from = instantMillis(payload.validFrom)!;
   const until = payload.validUntil === null ? null : instantMillis(payload.validUntil)!;
-  const status = settings.now < from - settings.toleranceMs ? 'NOT_YET_VALID' : until !== null && settings.now >= until + settings.toleranceMs ? 'EXPIRED' : 'CURRENT';
+  const status =
+    settings.now < from - settings.toleranceMs
+      ? 'NOT_YET_VALID'
+      : until !== null && settings.now >= until + settings.toleranceMs
+        ? 'EXPIRED'
+        : 'CURRENT';
   const sealed: Parts = {
     integrity,
     issuer: sealer,
     validity: { from: payload.validFrom, until: payload.validUntil, status },
     content: payload.content,
-    document: { type: payload.type, typeName: DOCUMENT_TYPE_NAMES[payload.type], serial: payload.serial, issuedAt: payload.issuedAt, sealKid: key.kid },
+    document: {
+      type: payload.type,
+      typeName: DOCUMENT_TYPE_NAMES[payload.type],
+      serial: payload.serial,
+      issuedAt: payload.issuedAt,
+      sealKid: key.kid,
+    },
     holder: { name: payload.holder.name, idMasked: payload.holder.idMasked },
     holderMatch: matchHolder(payload, settings.holder),
   };

@@ -5,7 +5,15 @@ export { errorBody } from '../errors.js';
 /** The errors the HTTP layer itself answers, before or around GraphQL, in the gateway and the subgraphs alike (from the one catalogue). */
 export type HttpErrorCode = Extract<
   ErrorCode,
-  'BAD_REQUEST' | 'MALFORMED_HTTP_REQUEST' | 'INVALID_REQUEST_ID' | 'NOT_FOUND' | 'REQUEST_TIMEOUT' | 'REQUEST_TOO_LARGE' | 'HEADERS_TOO_LARGE' | 'CLIENT_CLOSED_REQUEST' | 'INTERNAL_SERVER_ERROR'
+  | 'BAD_REQUEST'
+  | 'MALFORMED_HTTP_REQUEST'
+  | 'INVALID_REQUEST_ID'
+  | 'NOT_FOUND'
+  | 'REQUEST_TIMEOUT'
+  | 'REQUEST_TOO_LARGE'
+  | 'HEADERS_TOO_LARGE'
+  | 'CLIENT_CLOSED_REQUEST'
+  | 'INTERNAL_SERVER_ERROR'
 >;
 
 export const HTTP_ERRORS: { readonly [Code in HttpErrorCode]: (typeof ERRORS)[Code] } = ERRORS;

@@ -53,7 +53,9 @@ export function correlationIdOf(header: string | string[] | undefined): string |
     );
   }
   if (DIGIT_RUN.test(value)) {
-    throw new CorrelationIdError(`Header ${REQUEST_ID_HEADER} may not hold 15 or more digits in a row: it is stored and logged as it is, and personal identifiers never are.`);
+    throw new CorrelationIdError(
+      `Header ${REQUEST_ID_HEADER} may not hold 15 or more digits in a row: it is stored and logged as it is, and personal identifiers never are.`,
+    );
   }
   return value;
 }

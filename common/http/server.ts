@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from 'pino';
 import { errorBody, HTTP_ERRORS, parserRefusal, REASON_PHRASES, type HttpErrorCode } from './errors.js';
-import { correlationIdOf, CorrelationIdError, newRequestId, REQUEST_ID_HEADER, type RequestIds } from './request-id.js';
+import { correlationIdOf, type CorrelationIdError, newRequestId, REQUEST_ID_HEADER, type RequestIds } from './request-id.js';
 import { parseRequestTarget } from './request-target.js';
 import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from '../settings.js';
 
@@ -163,7 +163,8 @@ function readBody(req: IncomingMessage, limit: number, exchange: Exchange): Prom
 function rawAnswer(answer: HttpAnswer): string {
   const bytes = Buffer.byteLength(answer.body);
   const lines = [`HTTP/1.1 ${answer.status} ${REASON_PHRASES[answer.status] ?? 'Error'}`];
-  for (const [name, value] of Object.entries({ ...answer.headers, 'content-length': String(bytes), connection: 'close' })) lines.push(`${name}: ${value}`);
+  for (const [name, value] of Object.entries({ ...answer.headers, 'content-length': String(bytes), connection: 'close' }))
+    lines.push(`${name}: ${value}`);
   return `${lines.join('\r\n')}\r\n\r\n${answer.body}`;
 }
 
@@ -191,7 +192,8 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
   const { server, execute, logger, maxRequestBytes, graphqlPath } = options;
   if (!server === !execute) throw new TypeError('give either an Apollo Server or an execute handler');
   const timeouts = options.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
-  if (timeouts.requestTimeoutMs < timeouts.headersTimeoutMs) throw new TypeError('timeouts.requestTimeoutMs must be at least timeouts.headersTimeoutMs');
+  if (timeouts.requestTimeoutMs < timeouts.headersTimeoutMs)
+    throw new TypeError('timeouts.requestTimeoutMs must be at least timeouts.headersTimeoutMs');
   // The requests whose handler runs, per connection (pipelined requests can share one).
   const inFlight = new WeakMap<Duplex, Set<Exchange>>();
   // A refusal of the parser that concerns a request after those in flight: answered once they are.
@@ -221,8 +223,20 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
       res.writeHead(final.status, { 'content-length': String(bytes.length), ...final.headers });
       res.end(bytes);
     };
-    const answerError = (status: number, code: string, message: string, extensions?: Record<string, unknown>, headers: Record<string, string> = {}, rejection?: Rejection) =>
-      answer(status, { ...JSON_CONTENT, ...headers }, JSON.stringify(errorBody(code, message, extensions)), rejection ?? new Rejection(status, code, message, extensions, headers));
+    const answerError = (
+      status: number,
+      code: string,
+      message: string,
+      extensions?: Record<string, unknown>,
+      headers: Record<string, string> = {},
+      rejection?: Rejection,
+    ) =>
+      answer(
+        status,
+        { ...JSON_CONTENT, ...headers },
+        JSON.stringify(errorBody(code, message, extensions)),
+        rejection ?? new Rejection(status, code, message, extensions, headers),
+      );
     const refuse = (code: HttpErrorCode, message: string = HTTP_ERRORS[code].message) => answerError(HTTP_ERRORS[code].status, code, message);
     try {
       if (correlationError) return await refuse('INVALID_REQUEST_ID', correlationError.message);
@@ -287,7 +301,10 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
   async function refuseUnparsed(code: HttpErrorCode, parserError: string | undefined, socket: Duplex): Promise<void> {
     const ids: RequestIds = { requestId: newRequestId(), correlationId: null };
     const { status, message } = HTTP_ERRORS[code];
-    logger.debug({ requestId: ids.requestId, parserError, remote: (socket as { remoteAddress?: string }).remoteAddress }, 'request refused by the HTTP parser');
+    logger.debug(
+      { requestId: ids.requestId, parserError, remote: (socket as { remoteAddress?: string }).remoteAddress },
+      'request refused by the HTTP parser',
+    );
     let final: HttpAnswer = {
       status,
       headers: { ...JSON_CONTENT, [REQUEST_ID_HEADER]: ids.requestId },
@@ -337,7 +354,10 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
       handle(req, res, exchange, correlationError).catch((error: unknown) => {
         logger.error({ err: error, ...exchange.ids }, 'request handler failed');
         try {
-          if (!res.headersSent) sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', HTTP_ERRORS.INTERNAL_SERVER_ERROR.message), { [REQUEST_ID_HEADER]: exchange.ids.requestId });
+          if (!res.headersSent)
+            sendJson(res, 500, errorBody('INTERNAL_SERVER_ERROR', HTTP_ERRORS.INTERNAL_SERVER_ERROR.message), {
+              [REQUEST_ID_HEADER]: exchange.ids.requestId,
+            });
           else res.destroy();
         } catch {
           res.destroy();

@@ -110,7 +110,12 @@ function inlineFragmentSpreads<T extends FieldNode | InlineFragmentNode>(walk: W
     let inline: FieldNode | InlineFragmentNode;
     if (selection.kind === Kind.FRAGMENT_SPREAD) {
       const fragment = walk.fragments.get(selection.name.value)!;
-      inline = { kind: Kind.INLINE_FRAGMENT, typeCondition: fragment.typeCondition, directives: selection.directives, selectionSet: fragment.selectionSet };
+      inline = {
+        kind: Kind.INLINE_FRAGMENT,
+        typeCondition: fragment.typeCondition,
+        directives: selection.directives,
+        selectionSet: fragment.selectionSet,
+      };
     } else inline = selection;
     const result = inlineFragmentSpreads(walk, inline);
     if (result !== selection) changed = true;
@@ -147,12 +152,7 @@ function authorizeField(walk: Walk, parent: GraphQLCompositeType, node: FieldNod
   return null;
 }
 
-function authorizeFragment(
-  walk: Walk,
-  parent: GraphQLCompositeType,
-  node: InlineFragmentNode,
-  path: readonly string[],
-): InlineFragmentNode | null {
+function authorizeFragment(walk: Walk, parent: GraphQLCompositeType, node: InlineFragmentNode, path: readonly string[]): InlineFragmentNode | null {
   const typeName = node.typeCondition?.name.value;
   const type = typeName ? (walk.input.schema.getType(typeName) as GraphQLCompositeType) : parent;
   const typeRequirement = walk.input.policy.typeScopes.get(type.name);

@@ -1,12 +1,4 @@
-import {
-  Kind,
-  parse,
-  print,
-  visit,
-  type ConstDirectiveNode,
-  type ConstValueNode,
-  type DocumentNode,
-} from 'graphql';
+import { Kind, parse, print, visit, type ConstDirectiveNode, type ConstValueNode, type DocumentNode } from 'graphql';
 
 /**
  * A scope requirement with Apollo Router's semantics: the outer list is OR,
@@ -40,8 +32,7 @@ function stringArg(directive: ConstDirectiveNode, name: string): string | undefi
 
 function scopesOf(directive: ConstDirectiveNode): ScopeRequirement {
   const arg = directive.arguments?.find((a) => a.name.value === 'scopes');
-  const asList = (v: ConstValueNode | undefined): readonly ConstValueNode[] =>
-    v?.kind === Kind.LIST ? v.values : v ? [v] : [];
+  const asList = (v: ConstValueNode | undefined): readonly ConstValueNode[] => (v?.kind === Kind.LIST ? v.values : v ? [v] : []);
   return asList(arg?.value).map((inner) =>
     asList(inner).map((s) => {
       if (s.kind !== Kind.STRING) throw new Error('@requiresScopes scopes must be strings');

@@ -94,13 +94,7 @@ export function createAccessGuard(options: AccessGuardOptions = {}): AccessGuard
       // Fail closed without building a command that cannot be sent.
       if (!connection.isReady()) throw new RevocationUnavailableError();
       try {
-        return await runAccessScript(
-          connection.client,
-          keys.clientBudget(clientKey),
-          keys.provinceBudget(province),
-          keys.revoked(tokenId),
-          args,
-        );
+        return await runAccessScript(connection.client, keys.clientBudget(clientKey), keys.provinceBudget(province), keys.revoked(tokenId), args);
       } catch (error) {
         warn({ err: error }, TIMEOUT_WARNING);
         throw new RevocationUnavailableError({ cause: error });

@@ -12,11 +12,7 @@ export const silentLogger: AccessLogger = { warn() {} };
  * of an outage must not become a second outage. Suppressed repetitions are
  * counted and reported with the next line.
  */
-export function throttledWarning(
-  logger: AccessLogger,
-  intervalMs: number,
-  now: () => number,
-): (obj: object, msg: string) => void {
+export function throttledWarning(logger: AccessLogger, intervalMs: number, now: () => number): (obj: object, msg: string) => void {
   let lastLoggedAt = Number.NEGATIVE_INFINITY;
   let suppressed = 0;
   return (obj, msg) => {
@@ -32,5 +28,4 @@ export function throttledWarning(
 }
 
 /** Logged (throttled) when the Redis connection fails. */
-export const REDIS_DOWN_WARNING =
-  'Redis unreachable: token revocation fails closed (503); rate limits fall back to in-process budgets';
+export const REDIS_DOWN_WARNING = 'Redis unreachable: token revocation fails closed (503); rate limits fall back to in-process budgets';

@@ -32,10 +32,7 @@ export interface InProcessRateLimiterOptions {
  * information (absent = full), so it is evicted by a sweep that runs at most
  * once per `sweepIntervalMs`, piggybacked on requests rather than on a timer.
  */
-export function createInProcessRateLimiter(
-  settings: RateLimitSettings = {},
-  options: InProcessRateLimiterOptions = {},
-): InProcessRateLimiter {
+export function createInProcessRateLimiter(settings: RateLimitSettings = {}, options: InProcessRateLimiterOptions = {}): InProcessRateLimiter {
   const limits = normalizeRateLimitOptions(settings);
   const clientBudget = gcraBudgetOf(limits.perClient);
   const provinceBudget = gcraBudgetOf(limits.perProvince);

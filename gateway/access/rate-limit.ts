@@ -46,4 +46,3 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
     warn,
   });
 }
-

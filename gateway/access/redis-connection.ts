@@ -91,10 +91,7 @@ export interface RedisConnection {
 }
 
 /** Opens a fail-fast connection (see {@link normalizeRedisSetting}) with the access script defined on it. */
-export function openRedisConnection(
-  setting: NormalizedRedisSetting,
-  onError: (error: Error) => void,
-): RedisConnection {
+export function openRedisConnection(setting: NormalizedRedisSetting, onError: (error: Error) => void): RedisConnection {
   const client = setting.url ? new Redis(setting.url, setting.options) : new Redis(setting.options);
   defineAccessScript(client);
   // Without a listener ioredis prints every connection error to the console.

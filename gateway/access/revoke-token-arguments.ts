@@ -2,12 +2,14 @@ import { parseArgs } from 'node:util';
 import { MAX_REASON_LENGTH, MAX_TOKEN_ID_LENGTH } from './revocation-list.js';
 
 /** Usage of `scripts/revoke-token.ts`. */
-export const REVOKE_TOKEN_USAGE =
-  'usage: npx tsx scripts/revoke-token.ts <jti> --expires-at <epoch seconds | ISO 8601> [--reason "..."]';
+export const REVOKE_TOKEN_USAGE = 'usage: npx tsx scripts/revoke-token.ts <jti> --expires-at <epoch seconds | ISO 8601> [--reason "..."]';
 
 /** A command-line argument of revoke-token is missing or bad; `argument` names it (`<jti>`, `--expires-at`, `--reason`). */
 export class RevokeTokenUsageError extends Error {
-  constructor(readonly argument: string, reason: string) {
+  constructor(
+    readonly argument: string,
+    reason: string,
+  ) {
     super(`${argument} ${reason}`);
     this.name = 'RevokeTokenUsageError';
   }
@@ -21,24 +23,28 @@ export interface RevokeTokenArguments {
   reason?: string;
 }
 
+function parseCommandLine(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    options: {
+      'expires-at': { type: 'string' },
+      reason: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+}
+
 /**
  * Parses revoke-token's command line (kept apart from the script so that
  * every refusal can be tested without spawning a process). Returns 'help'
  * for `--help`; throws a {@link RevokeTokenUsageError} naming the argument.
  */
 export function parseRevokeTokenArguments(argv: readonly string[]): RevokeTokenArguments | 'help' {
-  let parsed;
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        'expires-at': { type: 'string' },
-        reason: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
+    parsed = parseCommandLine(argv);
   } catch (error) {
     throw new RevokeTokenUsageError('arguments', `are not understood: ${(error as Error).message}`);
   }

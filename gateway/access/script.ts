@@ -105,9 +105,10 @@ export async function runAccessScript(
   args: readonly string[],
 ): Promise<AccessReplyDecoded> {
   const scripted = client as ScriptedRedis;
-  const reply = revokedKey === undefined
-    ? await scripted[COMMAND](2, clientBudgetKey, provinceBudgetKey, ...args)
-    : await scripted[COMMAND](3, clientBudgetKey, provinceBudgetKey, revokedKey, ...args);
+  const reply =
+    revokedKey === undefined
+      ? await scripted[COMMAND](2, clientBudgetKey, provinceBudgetKey, ...args)
+      : await scripted[COMMAND](3, clientBudgetKey, provinceBudgetKey, revokedKey, ...args);
   const [revoked, allowed, waitUs, limitedBy, remaining] = reply;
   if (revoked === 1) return { revoked: true, rate: NOT_EVALUATED };
   if (allowed === 1) return { revoked: false, rate: { allowed: true, retryAfterSeconds: 0, remaining } };

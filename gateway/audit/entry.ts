@@ -1,5 +1,13 @@
 import { AuditEntryError } from '../../common/audit/errors.js';
-import { AUDIT_OUTCOMES, freezeDisclosed, hashedDisclosedJson, hashRecord, type AuditCaller, type AuditEntry, type AuditRecord } from '../../common/audit/record.js';
+import {
+  AUDIT_OUTCOMES,
+  freezeDisclosed,
+  hashedDisclosedJson,
+  hashRecord,
+  type AuditCaller,
+  type AuditEntry,
+  type AuditRecord,
+} from '../../common/audit/record.js';
 
 const OPERATION_TYPES = ['query', 'mutation', 'subscription'] as const;
 const HASH_HEX = /^[0-9a-f]{64}$/;
@@ -83,8 +91,10 @@ export function sealRecord(entry: AuditEntry, chainId: string, seq: number, prev
   return { chainId: c, seq: s, prevHash: p, hash: hashRecord(unsealed), ...rest };
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what a store cannot keep
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 /** Whether a string might hold something UNSTORABLE: a cheaper test that most strings pass. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what a store cannot keep
 const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 
 /**
@@ -162,7 +172,8 @@ function disclosed(value: unknown): AuditEntry['disclosed'] {
     const { subject, subgraph, type } = item as Record<string, unknown>;
     if (typeof subject !== 'string') throw new AuditEntryError(field(index, 'subject'), 'must be a string');
     // Guard: the log must never become a copy of personal data. Only keyed hashes pass.
-    if (!isSubjectHash(subject)) throw new AuditEntryError(field(index, 'subject'), 'must be a subject hash (64 lowercase hex), never a raw identifier');
+    if (!isSubjectHash(subject))
+      throw new AuditEntryError(field(index, 'subject'), 'must be a subject hash (64 lowercase hex), never a raw identifier');
     if (typeof subgraph !== 'string') throw new AuditEntryError(field(index, 'subgraph'), 'must be a string');
     if (typeof type !== 'string') throw new AuditEntryError(field(index, 'type'), 'must be a string');
     // A hash is plain ASCII: nothing in it to clean. Domain and type names repeat from item to item.
@@ -181,7 +192,8 @@ function outcome(value: unknown): AuditEntry['outcome'] {
 }
 
 function httpStatus(value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 999) throw new AuditEntryError('httpStatus', 'must be a whole number from 0 to 999');
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 999)
+    throw new AuditEntryError('httpStatus', 'must be a whole number from 0 to 999');
   return value as number;
 }
 

@@ -55,6 +55,8 @@ export function retentionCutoff(options: AuditRetentionOptions = {}): string {
  * `PRUNE` record) and in the store's prune table. Run it daily, from one
  * replica or several (prunes of a chain are serialised).
  */
-export async function pruneExpiredAudit(options: AuditRetentionOptions & { store: AuditStore; writer?: AuditPruneRecorder }): Promise<AuditPruneResult> {
+export async function pruneExpiredAudit(
+  options: AuditRetentionOptions & { store: AuditStore; writer?: AuditPruneRecorder },
+): Promise<AuditPruneResult> {
   return options.store.prune(retentionCutoff(options), options.writer);
 }

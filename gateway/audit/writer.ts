@@ -107,7 +107,8 @@ export function normalizeAuditWriterOptions(options: AuditWriterOptions): Normal
   if (typeof options.chainId !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(options.chainId)) {
     throw new AuditOptionError('chainId', 'must be 1-128 letters, digits, dots, colons, dashes or underscores');
   }
-  if (typeof options.signing?.kid !== 'string' || options.signing.kid === '') throw new AuditOptionError('signing.kid', 'must be the key id of the signing key');
+  if (typeof options.signing?.kid !== 'string' || options.signing.kid === '')
+    throw new AuditOptionError('signing.kid', 'must be the key id of the signing key');
   if (!options.signing.key) throw new AuditOptionError('signing.key', 'must be the gateway’s private Ed25519 key');
   const integer = (value: number, option: string, min: number, max: number): number => {
     if (!Number.isInteger(value) || value < min || value > max) throw new AuditOptionError(option, `must be a whole number from ${min} to ${max}`);
@@ -232,7 +233,9 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
     stats.commits++;
     stats.records += records.length;
     stats.largestBatch = Math.max(stats.largestBatch, records.length);
-    batch.forEach((queued, i) => queued.resolve(records[i]));
+    batch.forEach((queued, i) => {
+      queued.resolve(records[i]);
+    });
     if (head.seq - anchoredSeq >= checkpointEveryRecords) {
       await checkpointNow().catch((error: unknown) => logger.warn({ err: error, chainId }, 'audit checkpoint failed; retried with the next one'));
     }

@@ -155,7 +155,7 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
   const toleranceMs = settings.clockToleranceSeconds * 1000;
 
   async function verify(token: string): Promise<Caller> {
-    let header;
+    let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
     } catch {
@@ -216,7 +216,10 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
       throw new AuthenticationError('TOKEN_NOT_YET_VALID', `iat ${issuedAt} is in the future (now ${nowSeconds}, iss ${issuer.issuer})`);
     }
     if (expiresAt - issuedAt > settings.maxLifetimeSeconds) {
-      throw new AuthenticationError('LIFETIME_TOO_LONG', `exp - iat = ${expiresAt - issuedAt}s exceeds ${settings.maxLifetimeSeconds}s (iss ${issuer.issuer})`);
+      throw new AuthenticationError(
+        'LIFETIME_TOO_LONG',
+        `exp - iat = ${expiresAt - issuedAt}s exceeds ${settings.maxLifetimeSeconds}s (iss ${issuer.issuer})`,
+      );
     }
     const scopes = parseScopeClaim(scope as string);
     if (scopes === undefined) {

@@ -11,7 +11,11 @@ import { privateKeyMember, type TrustedIssuer } from '../../common/trust-list.js
 
 /** The issuer's JWKS could not be fetched (network, HTTP status, timeout, or within the back-off after such a failure). */
 export class KeySetUnavailableError extends Error {
-  constructor(readonly issuer: string, reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly issuer: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`JWKS of ${issuer} unavailable: ${reason}`, options);
     this.name = 'KeySetUnavailableError';
   }

@@ -42,7 +42,14 @@ export interface OperationGuardOptions {
 export function createOperationGuard(options: OperationGuardOptions) {
   const cache = new Lru<OperationAuthorization>(options.cacheSize ?? 2000, options.cacheCharacters ?? Number.POSITIVE_INFINITY);
 
-  const authorise = (schema: Parameters<typeof authorizeOperation>[0]['schema'], document: Parameters<typeof authorizeOperation>[0]['document'], queryHash: string, operationName: string | null, scopes: ReadonlySet<string>, weight = 0): OperationAuthorization => {
+  const authorise = (
+    schema: Parameters<typeof authorizeOperation>[0]['schema'],
+    document: Parameters<typeof authorizeOperation>[0]['document'],
+    queryHash: string,
+    operationName: string | null,
+    scopes: ReadonlySet<string>,
+    weight = 0,
+  ): OperationAuthorization => {
     const { policy, version } = options.policy();
     const key = `${version}\u0000${queryHash}\u0000${operationName ?? ''}\u0000${[...scopes].sort().join(' ')}`;
     const hit = cache.get(key);

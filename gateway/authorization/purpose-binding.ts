@@ -21,7 +21,10 @@ const CASE_NUMBER = /^[\p{L}\p{N}\-_/.()（）〔〕[\]#]{1,64}$/u;
 export type PurposeErrorCode = Extract<ErrorCode, 'MATTER_UNKNOWN' | 'MATTER_NOT_ALLOWED' | 'MATTER_REQUIRED' | 'CASE_NUMBER_INVALID'>;
 
 export class PurposeError extends Error {
-  constructor(readonly code: PurposeErrorCode, message: string) {
+  constructor(
+    readonly code: PurposeErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'PurposeError';
   }

@@ -28,7 +28,16 @@ export function createAssertionCache(sign: (audience: string, assertion: Gateway
     let key = byContext.get(context);
     if (key === undefined) {
       const { caller, purpose } = context;
-      key = [caller.issuer, caller.subject, caller.organisation, caller.province, caller.tokenId, [...purpose.effectiveScopes].sort().join(' '), purpose.matter?.code ?? '', purpose.caseNumber ?? ''].join('\u0000');
+      key = [
+        caller.issuer,
+        caller.subject,
+        caller.organisation,
+        caller.province,
+        caller.tokenId,
+        [...purpose.effectiveScopes].sort().join(' '),
+        purpose.matter?.code ?? '',
+        purpose.caseNumber ?? '',
+      ].join('\u0000');
       byContext.set(context, key);
     }
     return key;

@@ -55,7 +55,14 @@ export interface EngineOptions {
   /** Subgraph URLs by name; a subgraph not named here is reached at its supergraph URL. */
   subgraphUrls: Partial<Record<string, string>>;
   /** The operation guard's decision; `weight` (the query's length) bounds what its cache holds. */
-  authorise: (schema: GraphQLSchema, document: DocumentNode, queryHash: string, operationName: string | null, scopes: ReadonlySet<string>, weight: number) => OperationAuthorization;
+  authorise: (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    queryHash: string,
+    operationName: string | null,
+    scopes: ReadonlySet<string>,
+    weight: number,
+  ) => OperationAuthorization;
   mode: 'filter' | 'reject';
   /** `native` (default): this gateway's executor, @apollo/gateway's for what it does not cover. `apollo`: always @apollo/gateway's. */
   executor: 'native' | 'apollo';
@@ -124,7 +131,9 @@ export function createEngine(options: EngineOptions) {
   let apolloExecutor: GatewayExecutor | null = null;
   const documents = new Lru<CachedDocument>(options.documentCacheSize ?? 1000, CACHE_QUERY_CHARACTERS);
   const operations = new Lru<PreparedOperation>(2000, CACHE_QUERY_CHARACTERS);
-  const rules = options.introspection ? [...specifiedRules, knownOperationTypesRule] : [...specifiedRules, knownOperationTypesRule, NoSchemaIntrospectionCustomRule];
+  const rules = options.introspection
+    ? [...specifiedRules, knownOperationTypesRule]
+    : [...specifiedRules, knownOperationTypesRule, NoSchemaIntrospectionCustomRule];
   // Per operation of a cached document (a new supergraph parses documents anew).
   const variableChecks = new WeakMap<OperationDefinitionNode, VariableCheck | null>();
 
@@ -164,7 +173,10 @@ export function createEngine(options: EngineOptions) {
     }
     const errors = validate(schema, document, rules);
     if (errors.length > 0) {
-      throw new RequestError(400, errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
+      throw new RequestError(
+        400,
+        errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
+      );
     }
     const cached = { document, queryHash: createHash('sha256').update(query).digest('hex') };
     documents.set(query, cached, query.length);
@@ -200,10 +212,20 @@ export function createEngine(options: EngineOptions) {
       return { message: error.message, ...(error.path ? { path: error.path } : {}), extensions };
     }
     context.logger.error({ code, path: error.path, message: error.message }, 'internal error in a request');
-    return { message: GATEWAY_ERRORS.INTERNAL_SERVER_ERROR.message, ...(error.path ? { path: error.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    return {
+      message: GATEWAY_ERRORS.INTERNAL_SERVER_ERROR.message,
+      ...(error.path ? { path: error.path } : {}),
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
   }
 
-  async function runNative(current: SchemaState, entry: PreparedOperation, context: GatewayContext, variables: Record<string, unknown>, mask: boolean) {
+  async function runNative(
+    current: SchemaState,
+    entry: PreparedOperation,
+    context: GatewayContext,
+    variables: Record<string, unknown>,
+    mask: boolean,
+  ) {
     const errors: PlanError[] = [];
     const merged = await executePlan(entry.plan, current.supergraphSchema, {
       variables,
@@ -225,11 +247,23 @@ export function createEngine(options: EngineOptions) {
       errors: shapeErrors,
       introspect: (field: FieldNode) => introspect(current.schema, field, entry.operation, variables),
     });
-    const extensions = errors.length === 0 && shapeErrors.length > 0 ? { valueCompletion: shapeErrors.map((e) => ({ ...e, extensions: { code: 'INVALID_GRAPHQL' } })) } : undefined;
+    const extensions =
+      errors.length === 0 && shapeErrors.length > 0
+        ? { valueCompletion: shapeErrors.map((e) => ({ ...e, extensions: { code: 'INVALID_GRAPHQL' } })) }
+        : undefined;
     return { data, errors: errors as GraphQLFormattedError[], extensions };
   }
 
-  async function runApollo(current: SchemaState, entry: PreparedOperation, authorization: OperationAuthorization, context: GatewayContext, query: string, variables: Record<string, unknown>, operationName: string | null, mask: boolean) {
+  async function runApollo(
+    current: SchemaState,
+    entry: PreparedOperation,
+    authorization: OperationAuthorization,
+    context: GatewayContext,
+    query: string,
+    variables: Record<string, unknown>,
+    operationName: string | null,
+    mask: boolean,
+  ) {
     if (!apolloExecutor) throw new Error('the @apollo/gateway executor is not loaded');
     const result = await apolloExecutor({
       request: { query, variables, operationName: operationName ?? undefined },
@@ -267,22 +301,31 @@ export function createEngine(options: EngineOptions) {
       if (!current) throw requestError(503, 'INTERNAL_SERVER_ERROR', 'The gateway has no supergraph loaded yet.');
       if (request.method !== 'POST') throw requestError(405, 'BAD_REQUEST', 'Send GraphQL requests as POST with a JSON body.');
       // Like Apollo Server's CSRF prevention: only JSON bodies, which browsers cannot send cross-site without a preflight.
-      if (!request.contentType?.toLowerCase().startsWith('application/json')) throw requestError(400, 'BAD_REQUEST', 'Content-Type must be application/json.');
+      if (!request.contentType?.toLowerCase().startsWith('application/json'))
+        throw requestError(400, 'BAD_REQUEST', 'Content-Type must be application/json.');
       const body = request.body;
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw requestError(400, 'BAD_REQUEST', 'The body must be one GraphQL request object (batches are not accepted).');
+      if (body === null || typeof body !== 'object' || Array.isArray(body))
+        throw requestError(400, 'BAD_REQUEST', 'The body must be one GraphQL request object (batches are not accepted).');
       const { query, variables: rawVariables, operationName: rawName, extensions } = body as Record<string, unknown>;
       if (typeof query !== 'string' || query.length === 0) {
-        if ((extensions as { persistedQuery?: unknown } | undefined)?.persistedQuery) throw requestError(400, 'PERSISTED_QUERY_NOT_SUPPORTED', 'Persisted queries are not supported: send the query text.');
+        if ((extensions as { persistedQuery?: unknown } | undefined)?.persistedQuery)
+          throw requestError(400, 'PERSISTED_QUERY_NOT_SUPPORTED', 'Persisted queries are not supported: send the query text.');
         throw requestError(400, 'BAD_REQUEST', 'The body must contain a non-empty "query" string.');
       }
-      if (rawVariables !== undefined && rawVariables !== null && (typeof rawVariables !== 'object' || Array.isArray(rawVariables))) throw requestError(400, 'BAD_REQUEST', '"variables" must be an object.');
-      if (rawName !== undefined && rawName !== null && typeof rawName !== 'string') throw requestError(400, 'BAD_REQUEST', '"operationName" must be a string.');
+      if (rawVariables !== undefined && rawVariables !== null && (typeof rawVariables !== 'object' || Array.isArray(rawVariables)))
+        throw requestError(400, 'BAD_REQUEST', '"variables" must be an object.');
+      if (rawName !== undefined && rawName !== null && typeof rawName !== 'string')
+        throw requestError(400, 'BAD_REQUEST', '"operationName" must be a string.');
       const operationName = (rawName as string | null | undefined) ?? null;
 
       const { document, queryHash } = parsedDocument(current.schema, query);
       const operation = getOperationAST(document, operationName);
       if (!operation) {
-        throw requestError(400, 'OPERATION_RESOLUTION_FAILURE', operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.');
+        throw requestError(
+          400,
+          'OPERATION_RESOLUTION_FAILURE',
+          operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.',
+        );
       }
       draft.noteOperation({ name: operation.name?.value ?? null, type: operation.operation, hash: queryHash });
       const provided = (rawVariables ?? {}) as Record<string, unknown>;
@@ -290,12 +333,26 @@ export function createEngine(options: EngineOptions) {
       if (check === undefined) variableChecks.set(operation, (check = variableCheck(current.schema, operation)));
       // Plainly valid variables skip graphql-js's coercion; anything else gets it, and its errors.
       const coerced = check?.(provided) ? null : getVariableValues(current.schema, operation.variableDefinitions ?? [], provided, { maxErrors: 50 });
-      if (coerced?.errors) throw new RequestError(400, coerced.errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'BAD_USER_INPUT' } })));
+      if (coerced?.errors)
+        throw new RequestError(
+          400,
+          coerced.errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'BAD_USER_INPUT' } })),
+        );
       if (operation.operation === 'subscription') throw requestError(400, 'BAD_REQUEST', 'Subscriptions are not supported.');
 
-      const authorization = options.authorise(current.schema, document, queryHash, operation.name?.value ?? null, context.purpose.effectiveScopes, query.length);
+      const authorization = options.authorise(
+        current.schema,
+        document,
+        queryHash,
+        operation.name?.value ?? null,
+        context.purpose.effectiveScopes,
+        query.length,
+      );
       context.authorization = authorization;
-      draft.noteAuthorization(authorization.requestedCoordinates, authorization.denied.map((d) => d.coordinate));
+      draft.noteAuthorization(
+        authorization.requestedCoordinates,
+        authorization.denied.map((d) => d.coordinate),
+      );
       try {
         requireMatter(context.purpose, authorization.requirements);
       } catch (error) {
@@ -308,7 +365,10 @@ export function createEngine(options: EngineOptions) {
       if (!authorization.document) {
         // Nothing the caller may see was asked: nulls and one error per removed field, no subgraph is called.
         const data: Record<string, unknown> = {};
-        insertDeniedNulls(data, authorization.denied.filter((d) => d.path.length === 1));
+        insertDeniedNulls(
+          data,
+          authorization.denied.filter((d) => d.path.length === 1),
+        );
         return answer(200, { errors: denied, data });
       }
 
@@ -321,7 +381,11 @@ export function createEngine(options: EngineOptions) {
           : await runApollo(current, entry, authorization, context, query, provided, operationName, mask);
       if (authorization.denied.length > 0) insertDeniedNulls(result.data, authorization.denied);
       const errors = [...result.errors.map((e) => formatError(e, context)), ...denied];
-      return answer(200, { ...(errors.length ? { errors } : {}), data: result.data, ...(result.extensions ? { extensions: result.extensions } : {}) });
+      return answer(200, {
+        ...(errors.length ? { errors } : {}),
+        data: result.data,
+        ...(result.extensions ? { extensions: result.extensions } : {}),
+      });
     } catch (error) {
       if (error instanceof RequestError) return answer(error.status, { errors: error.errors });
       throw error;
@@ -345,7 +409,14 @@ export function createEngine(options: EngineOptions) {
 function introspect(schema: GraphQLSchema, field: FieldNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): unknown {
   const document: DocumentNode = {
     kind: Kind.DOCUMENT,
-    definitions: [{ kind: Kind.OPERATION_DEFINITION, operation: 'query' as never, variableDefinitions: operation.variableDefinitions, selectionSet: { kind: Kind.SELECTION_SET, selections: [field] } }],
+    definitions: [
+      {
+        kind: Kind.OPERATION_DEFINITION,
+        operation: 'query' as never,
+        variableDefinitions: operation.variableDefinitions,
+        selectionSet: { kind: Kind.SELECTION_SET, selections: [field] },
+      },
+    ],
   };
   const result = execute({ schema, document, variableValues: variables }) as { data?: Record<string, unknown> | null };
   return result.data?.[field.alias?.value ?? field.name.value] ?? null;

@@ -146,7 +146,8 @@ function representation(schema: GraphQLSchema, source: unknown, selections: read
       const name = selection.alias ?? selection.name;
       const value = record[name];
       if (value === undefined) return null;
-      if (Array.isArray(value)) result[name] = value.map((item) => (selection.selections ? representation(schema, item, selection.selections) : item));
+      if (Array.isArray(value))
+        result[name] = value.map((item) => (selection.selections ? representation(schema, item, selection.selections) : item));
       else result[name] = selection.selections ? representation(schema, value, selection.selections) : value;
     } else if (selection.typeCondition && isObjectOfType(schema, record, selection.typeCondition)) {
       deepMerge(result, representation(schema, record, selection.selections));
@@ -163,9 +164,13 @@ function hydratedPaths(cursor: Cursor): (string | number)[][] {
     if (from === cursor.path.length) return void out.push([...parent]);
     const head = cursor.path[from];
     if (head === '@') {
-      (data as unknown[]).forEach((item, i) => walk([...parent, i], from + 1, item));
+      (data as unknown[]).forEach((item, i) => {
+        walk([...parent, i], from + 1, item);
+      });
     } else if (Array.isArray(data)) {
-      data.forEach((item, i) => walk([...parent, i], from, item));
+      data.forEach((item, i) => {
+        walk([...parent, i], from, item);
+      });
     } else if (Object.hasOwn(data as object, head as string)) {
       walk([...parent, head], from + 1, (data as Record<string, unknown>)[head as string]);
     }
@@ -194,7 +199,8 @@ function collectErrors(execution: PlanExecution, fetch: FetchNode, cursor: Curso
     const extensions: Record<string, unknown> = { ...(isRecord(error.extensions) ? error.extensions : {}), serviceName: fetch.serviceName };
     if (typeof extensions.code !== 'string') extensions.code = 'DOWNSTREAM_SERVICE_ERROR';
     execution.errors.push({
-      message: typeof error.message === 'string' && error.message ? error.message : `Error while fetching subquery from service "${fetch.serviceName}"`,
+      message:
+        typeof error.message === 'string' && error.message ? error.message : `Error while fetching subquery from service "${fetch.serviceName}"`,
       ...(path ? { path } : {}),
       extensions,
     });
@@ -216,8 +222,9 @@ async function executeFetch(execution: PlanExecution, schema: GraphQLSchema, fet
     targets = [];
     for (let i = 0; i < entities.length; i++) {
       const entity = entities[i] as Record<string, unknown>;
-      const rep = flat && entity.__typename === flat.typeCondition ? flatRepresentation(entity, flat.fields) : representation(schema, entity, requires);
-      if (rep && rep.__typename) {
+      const rep =
+        flat && entity.__typename === flat.typeCondition ? flatRepresentation(entity, flat.fields) : representation(schema, entity, requires);
+      if (rep?.__typename) {
         representations.push(rep);
         targets.push(entity);
         sent.push(i);
@@ -229,7 +236,7 @@ async function executeFetch(execution: PlanExecution, schema: GraphQLSchema, fet
 
   let response: SubgraphResponse;
   try {
-    response = await execution.send(fetch.serviceName, bodyPrefix + JSON.stringify(variables) + '}');
+    response = await execution.send(fetch.serviceName, `${bodyPrefix + JSON.stringify(variables)}}`);
   } catch (error) {
     execution.errors.push(execution.unavailable(fetch.serviceName, error));
     return;
@@ -243,7 +250,10 @@ async function executeFetch(execution: PlanExecution, schema: GraphQLSchema, fet
   }
   const received = data._entities;
   if (!Array.isArray(received) || received.length !== targets.length) {
-    execution.errors.push({ message: `Expected "data._entities" to contain ${targets.length} elements`, extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: fetch.serviceName } });
+    execution.errors.push({
+      message: `Expected "data._entities" to contain ${targets.length} elements`,
+      extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: fetch.serviceName },
+    });
     return;
   }
   for (let i = 0; i < targets.length; i++) {

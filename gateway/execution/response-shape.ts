@@ -73,7 +73,8 @@ function conditionOf(directives: readonly DirectiveNode[] | undefined): Conditio
     if (name !== 'skip' && name !== 'include') continue;
     const argument = directive.arguments?.find((a) => a.name.value === 'if');
     if (!argument) continue;
-    const value = argument.value.kind === Kind.VARIABLE ? argument.value.name.value : argument.value.kind === Kind.BOOLEAN ? argument.value.value : undefined;
+    const value =
+      argument.value.kind === Kind.VARIABLE ? argument.value.name.value : argument.value.kind === Kind.BOOLEAN ? argument.value.value : undefined;
     if (value === undefined) continue;
     condition = { ...condition, [name]: value };
   }
@@ -149,7 +150,13 @@ export function compileResponseShape(schema: GraphQLSchema, operation: Operation
         if (!type || !isCompositeType(type)) throw new Error(`unknown type condition ${selection.typeCondition?.name.value}`);
         let applies = appliesCache.get(type.name);
         if (!applies) appliesCache.set(type.name, (applies = subtypesOf(schema, type)));
-        list.push({ kind: 'fragment', condition, applies, typeCondition: selection.typeCondition ? type.name : null, entries: entries(type, selection.selectionSet, atRoot) });
+        list.push({
+          kind: 'fragment',
+          condition,
+          applies,
+          typeCondition: selection.typeCondition ? type.name : null,
+          entries: entries(type, selection.selectionSet, atRoot),
+        });
       } else {
         throw new Error('named fragments must be inlined before shaping');
       }
@@ -176,7 +183,14 @@ function describe(path: (string | number)[], type: string, parent: string): stri
   return typeof last === 'string' ? `field ${parent}.${last}` : `array element of type ${type} at index ${last}`;
 }
 
-function complete(output: unknown, input: unknown, type: TypeShape, entry: Extract<Entry, { kind: 'field' }>, path: (string | number)[], context: ShapeContext): unknown {
+function complete(
+  output: unknown,
+  input: unknown,
+  type: TypeShape,
+  entry: Extract<Entry, { kind: 'field' }>,
+  path: (string | number)[],
+  context: ShapeContext,
+): unknown {
   if (output === null || (output !== undefined && type.kind === 'leaf')) {
     status = 0;
     return output;
@@ -256,7 +270,14 @@ function complete(output: unknown, input: unknown, type: TypeShape, entry: Extra
   }
 }
 
-function applyEntries(input: Record<string, unknown>, entries: Entry[], output: Record<string, unknown>, parentType: string, path: (string | number)[], context: ShapeContext): boolean {
+function applyEntries(
+  input: Record<string, unknown>,
+  entries: Entry[],
+  output: Record<string, unknown>,
+  parentType: string,
+  path: (string | number)[],
+  context: ShapeContext,
+): boolean {
   for (const entry of entries) {
     if (entry.condition && skipped(entry.condition, context.variables)) continue;
     switch (entry.kind) {
@@ -272,7 +293,8 @@ function applyEntries(input: Record<string, unknown>, entries: Entry[], output: 
         if (output[entry.responseName] !== undefined) break;
         let value = input[entry.responseName] ?? null;
         if (value === null && entry.responseName !== '__typename') value = input.__typename ?? null;
-        const named = typeof value === 'string' ? (context.schema.getType(value) ?? context.schema.getType(parentType)) : context.schema.getType(parentType);
+        const named =
+          typeof value === 'string' ? (context.schema.getType(value) ?? context.schema.getType(parentType)) : context.schema.getType(parentType);
         if (!named || !isObjectType(named)) return false;
         output[entry.responseName] = named.name;
         break;

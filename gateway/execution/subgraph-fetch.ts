@@ -29,7 +29,11 @@ export interface SubgraphFetch {
    */
   received(subgraph: string, context: GatewayContext, extensions: Record<string, unknown> | undefined): Record<string, unknown> | undefined;
   /** A subgraph could not be reached or did not answer GraphQL: logged, and one error naming the domain (never its address). */
-  unavailable(subgraph: string, context: GatewayContext, error: unknown): { message: string; extensions: { code: 'SUBGRAPH_UNAVAILABLE'; domain: string } };
+  unavailable(
+    subgraph: string,
+    context: GatewayContext,
+    error: unknown,
+  ): { message: string; extensions: { code: 'SUBGRAPH_UNAVAILABLE'; domain: string } };
 }
 
 export function createSubgraphFetch(options: SubgraphFetchOptions): SubgraphFetch {

@@ -71,7 +71,11 @@ export function variableCheck(schema: GraphQLSchema, operation: OperationDefinit
     const check = valueCheck(schema, definition.type);
     if (!check) return null;
     // Left out: valid when the variable may be null or has a default (validation checked the default).
-    checks.push({ name: definition.variable.name.value, check, optional: definition.type.kind !== Kind.NON_NULL_TYPE || definition.defaultValue !== undefined });
+    checks.push({
+      name: definition.variable.name.value,
+      check,
+      optional: definition.type.kind !== Kind.NON_NULL_TYPE || definition.defaultValue !== undefined,
+    });
   }
   return (provided) => {
     for (const { name, check, optional } of checks) {

@@ -28,7 +28,11 @@ function entry(i: number): AuditEntry {
 /** Durable appends per second with `concurrency` appenders for `seconds`, through the real writer and store. */
 export async function measureAppends(options: { dataDir: string; databaseUrl?: string; concurrency: number; seconds: number }): Promise<number> {
   const store = await openAuditStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
-  const writer = await createAuditWriter({ store, chainId: `bench-${randomUUID().slice(0, 8)}`, signing: await loadGatewaySigningKey(options.dataDir) });
+  const writer = await createAuditWriter({
+    store,
+    chainId: `bench-${randomUUID().slice(0, 8)}`,
+    signing: await loadGatewaySigningKey(options.dataDir),
+  });
   let done = 0;
   const until = Date.now() + options.seconds * 1000;
   const started = performance.now();

@@ -6,7 +6,10 @@ import { testToken } from '../../test/support/identity.js';
  * matter that reaches all five domains).
  */
 export async function readerHeaders(dataDir: string): Promise<Record<string, string>> {
-  const token = await testToken(dataDir, { scopes: ['household:read', 'social-insurance:read', 'provident-fund:read', 'credit:read', 'licence:read', 'certificate:verify'], lifetimeSeconds: 3600 });
+  const token = await testToken(dataDir, {
+    scopes: ['household:read', 'social-insurance:read', 'provident-fund:read', 'credit:read', 'licence:read', 'certificate:verify'],
+    lifetimeSeconds: 3600,
+  });
   return { authorization: `Bearer ${token}`, 'x-matter-code': 'TB-HJ-004' };
 }
 
@@ -22,7 +25,10 @@ export async function certificateIssuer(dataDir: string, url: string): Promise<(
     'x-matter-code': 'TB-SB-005',
   };
   return async (idNumber) => {
-    const body = JSON.stringify({ query: 'mutation($id: ID!) { issueParticipationCertificate(idNumber: $id) { token } }', variables: { id: idNumber } });
+    const body = JSON.stringify({
+      query: 'mutation($id: ID!) { issueParticipationCertificate(idNumber: $id) { token } }',
+      variables: { id: idNumber },
+    });
     const response = await fetch(url, { method: 'POST', headers, body });
     const json = (await response.json()) as { data?: { issueParticipationCertificate?: { token: string } | null } | null };
     return json.data?.issueParticipationCertificate?.token ?? null;

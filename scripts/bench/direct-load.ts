@@ -81,7 +81,8 @@ await Promise.all(Array.from({ length: options.connections }, virtualUser));
 await dispatcher.close();
 
 latencies.sort((a, b) => a - b);
-const percentile = (p: number) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] * 100) / 100 : 0);
+const percentile = (p: number) =>
+  latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] * 100) / 100 : 0;
 const result: LoadResult = { requestsPerSecond: total / options.durationSeconds, p50: percentile(50), p99: percentile(99), non2xx, errors, total };
 process.stdout.write(`${JSON.stringify(result)}\n`);
 // The assertion renewal timer is unref'd, but exit explicitly so nothing else keeps the process.

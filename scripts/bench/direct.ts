@@ -41,13 +41,15 @@ export async function recordPlans(options: RecordOptions): Promise<Stage[][]> {
   let recorded: { completedBefore: number; subgraph: string; url: string; body: string }[] = [];
   let completed = 0;
   // The fetcher sees the exact bytes RemoteGraphQLDataSource sends; the whole body is read before the request counts as completed.
-  const recordingFetcher = (subgraph: string): Fetcher => async (url, init) => {
-    recorded.push({ completedBefore: completed, subgraph, url, body: String(init?.body) });
-    const response = await fetch(url, init as RequestInit);
-    const text = await response.text();
-    completed++;
-    return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
-  };
+  const recordingFetcher =
+    (subgraph: string): Fetcher =>
+    async (url, init) => {
+      recorded.push({ completedBefore: completed, subgraph, url, body: String(init?.body) });
+      const response = await fetch(url, init as RequestInit);
+      const text = await response.text();
+      completed++;
+      return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+    };
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(options.supergraphFile, 'utf8'),
     buildService: ({ name, url }) =>
@@ -69,7 +71,9 @@ export async function recordPlans(options: RecordOptions): Promise<Stage[][]> {
       const { errors } = response.body.singleResult;
       if (errors?.length) throw new Error(`recordPlans: the operation failed: ${JSON.stringify(errors)}`);
       const levels = [...new Set(recorded.map((r) => r.completedBefore))].sort((a, b) => a - b);
-      plans.push(levels.map((level) => recorded.filter((r) => r.completedBefore === level).map(({ subgraph, url, body }) => ({ subgraph, url, body }))));
+      plans.push(
+        levels.map((level) => recorded.filter((r) => r.completedBefore === level).map(({ subgraph, url, body }) => ({ subgraph, url, body }))),
+      );
     }
   } finally {
     await server.stop();

@@ -9,7 +9,13 @@
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
-const input = JSON.parse(readFileSync(process.argv[2], 'utf8')) as { url: string; bodies: string[]; headers: Record<string, string>; connections: number; durationSeconds: number };
+const input = JSON.parse(readFileSync(process.argv[2], 'utf8')) as {
+  url: string;
+  bodies: string[];
+  headers: Record<string, string>;
+  connections: number;
+  durationSeconds: number;
+};
 let next = 0;
 const result = await autocannon({
   url: input.url,

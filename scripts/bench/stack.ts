@@ -59,12 +59,31 @@ function peakRssOf(pid: number): number {
 }
 
 /** Starts a service of this checkout, or of another one given as `root` (a worktree of a base commit, to measure a change against it). */
-export function startService(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv, nodeOptions: string[] = [], root = ROOT): Promise<Service> {
+export function startService(
+  name: string,
+  entry: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  nodeOptions: string[] = [],
+  root = ROOT,
+): Promise<Service> {
   return new Promise((resolve, reject) => {
-    const child = fork(join(root, entry), args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, execArgv: [...nodeOptions, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(root, entry), args, {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      execArgv: [...nodeOptions, '--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     child.once('message', (m: { ready?: string }) => {
       if (!m.ready) return reject(new Error(`${name}: unexpected message`));
-      resolve({ name, url: m.ready, child, cpuMs: () => cpuMsOf(child.pid!), mainThreadCpuMs: () => cpuMsOf(child.pid!, child.pid!), peakRssMiB: () => peakRssOf(child.pid!) });
+      resolve({
+        name,
+        url: m.ready,
+        child,
+        cpuMs: () => cpuMsOf(child.pid!),
+        mainThreadCpuMs: () => cpuMsOf(child.pid!, child.pid!),
+        peakRssMiB: () => peakRssOf(child.pid!),
+      });
     });
     child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready`)));
   });

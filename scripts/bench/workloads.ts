@@ -70,14 +70,17 @@ export async function buildWorkloads(dataDir: string, issue: (idNumber: string) 
     const count = (household.prepare('SELECT COUNT(*) AS n FROM persons').get() as { n: number }).n;
     const step = Math.max(1, Math.floor(count / (variety * 50)));
     persons = household
-      .prepare('SELECT id_number, name FROM (SELECT id_number, name, ROW_NUMBER() OVER (ORDER BY id_number) AS n FROM persons) WHERE n % ? = 0 ORDER BY n LIMIT ?')
+      .prepare(
+        'SELECT id_number, name FROM (SELECT id_number, name, ROW_NUMBER() OVER (ORDER BY id_number) AS n FROM persons) WHERE n % ? = 0 ORDER BY n LIMIT ?',
+      )
       .all(step, variety * 50) as typeof persons;
     organisations = licences.prepare('SELECT credit_code FROM organisations ORDER BY credit_code LIMIT ?').all(variety) as typeof organisations;
   } finally {
     household.close();
     licences.close();
   }
-  if (persons.length < variety * 50 || organisations.length < variety) throw new Error(`the bench needs at least ${variety * 50} persons and ${variety} organisations seeded`);
+  if (persons.length < variety * 50 || organisations.length < variety)
+    throw new Error(`the bench needs at least ${variety * 50} persons and ${variety} organisations seeded`);
 
   // Participation certificates issued by the social-insurance domain to varied holders (through `issue`), as notaries meet them.
   const documents: { token: string; holder: string }[] = [];

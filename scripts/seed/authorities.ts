@@ -6,15 +6,7 @@
  */
 import { cityNameOf, regionOf } from '../../common/regions.js';
 import { dayOf, type Day } from './calendar.js';
-import {
-  cityRegionOf,
-  countyShortName,
-  isDistrict,
-  isMunicipality,
-  policeStationsOf,
-  provinceCodeOfCounty,
-  provinceName,
-} from './places.js';
+import { cityRegionOf, countyShortName, isDistrict, isMunicipality, policeStationsOf, provinceCodeOfCounty, provinceName } from './places.js';
 import type { Random } from './random.js';
 
 export interface Authority {

@@ -63,11 +63,38 @@ export const NO_CAREER: Career = { jobs: [], resident: null };
 
 /** Average monthly wage in yuan, 2026 level, by province: the centre of contribution bases. */
 const AVERAGE_WAGE: Record<string, number> = {
-  '110000': 13000, '120000': 9000, '130000': 7000, '140000': 7000, '150000': 7800, '210000': 7500, '220000': 7000,
-  '230000': 6800, '310000': 13500, '320000': 9500, '330000': 9800, '340000': 7800, '350000': 8300, '360000': 7000,
-  '370000': 8000, '410000': 6800, '420000': 8000, '430000': 7300, '440000': 10000, '450000': 7200, '460000': 8300,
-  '500000': 8500, '510000': 8200, '520000': 7800, '530000': 8000, '540000': 11500, '610000': 7800, '620000': 7300,
-  '630000': 9000, '640000': 8500, '650000': 8400, '660000': 8000,
+  '110000': 13000,
+  '120000': 9000,
+  '130000': 7000,
+  '140000': 7000,
+  '150000': 7800,
+  '210000': 7500,
+  '220000': 7000,
+  '230000': 6800,
+  '310000': 13500,
+  '320000': 9500,
+  '330000': 9800,
+  '340000': 7800,
+  '350000': 8300,
+  '360000': 7000,
+  '370000': 8000,
+  '410000': 6800,
+  '420000': 8000,
+  '430000': 7300,
+  '440000': 10000,
+  '450000': 7200,
+  '460000': 8300,
+  '500000': 8500,
+  '510000': 8200,
+  '520000': 7800,
+  '530000': 8000,
+  '540000': 11500,
+  '610000': 7800,
+  '620000': 7300,
+  '630000': 9000,
+  '640000': 8500,
+  '650000': 8400,
+  '660000': 8000,
 };
 
 const WAGE_GROWTH = 1.07;
@@ -97,9 +124,7 @@ export function retirementDay(person: Pick<PersonPlan, 'sex' | 'birth'>, rng: Ra
 function residentScheme(person: PersonPlan, rng: Random, medicalOnly: boolean): ResidentScheme {
   // The residents' pension covered everybody from 2012; those already 60 then draw it without paying.
   const pensionStart = Math.max(dayOf(2012, 1, 1), addYears(person.birth, 18));
-  const pensionFrom = !medicalOnly && pensionStart < addYears(person.birth, 60) && pensionStart < TODAY
-    ? pensionStart + rng.int(0, 700)
-    : null;
+  const pensionFrom = !medicalOnly && pensionStart < addYears(person.birth, 60) && pensionStart < TODAY ? pensionStart + rng.int(0, 700) : null;
   // The merged residents' medical insurance dates from 2019.
   const medicalFrom = Math.max(dayOf(2019, 1, 1), person.birth + rng.int(10, 90));
   return {
@@ -179,13 +204,7 @@ function planJobs(rng: Random, person: PersonPlan, organisations: OrganisationDi
 }
 
 /** The employer of a collective household's member when it is in the stint's province, else one by size. */
-function pickEmployer(
-  rng: Random,
-  organisations: OrganisationDirectory,
-  person: PersonPlan,
-  province: string,
-  to: Day,
-): OrganisationRecord | null {
+function pickEmployer(rng: Random, organisations: OrganisationDirectory, person: PersonPlan, province: string, to: Day): OrganisationRecord | null {
   const own = person.occupation?.kind === 'EMPLOYEE' ? person.occupation.employer : null;
   if (own && provinceCodeOfCounty(own.county) === province && own.employerRegistered < to - 120) return own;
   for (let attempt = 0; attempt < 5; attempt++) {

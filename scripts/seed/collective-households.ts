@@ -29,7 +29,17 @@ export function collectiveHousehold(context: HouseholdContext, rng: Random, numb
   const province = provinceCodeOfCounty(county);
   const enterprises = context.organisations.enterprisesIn(county);
   const company = enterprises.length > 0 && !isRuralCounty(county) && rng.chance(0.6) ? rng.pick(enterprises) : null;
-  const size = Math.min(maxPersons, new WeightedList([[1, 10], [2, 15], [3, 20], [4, 20], [5, 15], [6, 20]] as const).pick(rng));
+  const size = Math.min(
+    maxPersons,
+    new WeightedList([
+      [1, 10],
+      [2, 15],
+      [3, 20],
+      [4, 20],
+      [5, 15],
+      [6, 20],
+    ] as const).pick(rng),
+  );
   const authority = householdAuthorityAt(county, rng.int(0, 7));
   const university = universityOf(county);
   const street = company

@@ -122,23 +122,105 @@ interface PenaltyKind {
 }
 
 const PERSON_PENALTIES: readonly PenaltyKind[] = [
-  { issuer: 'TAX', title: '未按照规定期限办理个人所得税纳税申报', facts: '未按照规定期限办理个人所得税综合所得汇算清缴申报', basis: '《中华人民共和国税收征收管理法》第六十二条', minYuan: 200, maxYuan: 2000 },
-  { issuer: 'MARKET', title: '无照经营', facts: '未依法取得营业执照，擅自从事经营活动', basis: '《无证无照经营查处办法》第十三条', minYuan: 1000, maxYuan: 10000 },
-  { issuer: 'MARKET', title: '销售不符合食品安全标准的食品', facts: '经营超过保质期的食品', basis: '《中华人民共和国食品安全法》第一百二十四条', minYuan: 5000, maxYuan: 50000 },
-  { issuer: 'ECOLOGY', title: '露天焚烧产生有毒有害烟尘的物质', facts: '在人口集中地区露天焚烧废旧电线等物质', basis: '《中华人民共和国大气污染防治法》第一百一十九条', minYuan: 1000, maxYuan: 20000 },
+  {
+    issuer: 'TAX',
+    title: '未按照规定期限办理个人所得税纳税申报',
+    facts: '未按照规定期限办理个人所得税综合所得汇算清缴申报',
+    basis: '《中华人民共和国税收征收管理法》第六十二条',
+    minYuan: 200,
+    maxYuan: 2000,
+  },
+  {
+    issuer: 'MARKET',
+    title: '无照经营',
+    facts: '未依法取得营业执照，擅自从事经营活动',
+    basis: '《无证无照经营查处办法》第十三条',
+    minYuan: 1000,
+    maxYuan: 10000,
+  },
+  {
+    issuer: 'MARKET',
+    title: '销售不符合食品安全标准的食品',
+    facts: '经营超过保质期的食品',
+    basis: '《中华人民共和国食品安全法》第一百二十四条',
+    minYuan: 5000,
+    maxYuan: 50000,
+  },
+  {
+    issuer: 'ECOLOGY',
+    title: '露天焚烧产生有毒有害烟尘的物质',
+    facts: '在人口集中地区露天焚烧废旧电线等物质',
+    basis: '《中华人民共和国大气污染防治法》第一百一十九条',
+    minYuan: 1000,
+    maxYuan: 20000,
+  },
 ];
 
 const ORGANISATION_PENALTIES: readonly PenaltyKind[] = [
-  { issuer: 'MARKET', title: '销售不符合食品安全标准的食品', facts: '经营标签不符合规定的预包装食品', basis: '《中华人民共和国食品安全法》第一百二十五条', minYuan: 5000, maxYuan: 100000 },
-  { issuer: 'MARKET', title: '发布虚假广告', facts: '在网络平台发布含有虚假或者引人误解内容的广告', basis: '《中华人民共和国广告法》第五十五条', minYuan: 20000, maxYuan: 300000 },
-  { issuer: 'MARKET', title: '使用未经检定的计量器具', facts: '使用未经检定的电子计价秤进行经营', basis: '《中华人民共和国计量法实施细则》第四十三条', minYuan: 1000, maxYuan: 10000 },
-  { issuer: 'TAX', title: '未按照规定期限办理纳税申报', facts: '未按照规定期限办理增值税纳税申报和报送纳税资料', basis: '《中华人民共和国税收征收管理法》第六十二条', minYuan: 2000, maxYuan: 10000 },
-  { issuer: 'TAX', title: '少缴应纳税款', facts: '在账簿上多列支出，少缴企业所得税', basis: '《中华人民共和国税收征收管理法》第六十三条', minYuan: 10000, maxYuan: 500000 },
-  { issuer: 'ECOLOGY', title: '超过大气污染物排放标准排放大气污染物', facts: '废气排放口颗粒物浓度超过排放标准', basis: '《中华人民共和国大气污染防治法》第九十九条', minYuan: 100000, maxYuan: 1000000 },
-  { issuer: 'ECOLOGY', title: '建设项目未依法报批环境影响评价文件擅自开工建设', facts: '建设项目环境影响报告表未经批准擅自开工建设', basis: '《中华人民共和国环境影响评价法》第三十一条', minYuan: 50000, maxYuan: 500000 },
+  {
+    issuer: 'MARKET',
+    title: '销售不符合食品安全标准的食品',
+    facts: '经营标签不符合规定的预包装食品',
+    basis: '《中华人民共和国食品安全法》第一百二十五条',
+    minYuan: 5000,
+    maxYuan: 100000,
+  },
+  {
+    issuer: 'MARKET',
+    title: '发布虚假广告',
+    facts: '在网络平台发布含有虚假或者引人误解内容的广告',
+    basis: '《中华人民共和国广告法》第五十五条',
+    minYuan: 20000,
+    maxYuan: 300000,
+  },
+  {
+    issuer: 'MARKET',
+    title: '使用未经检定的计量器具',
+    facts: '使用未经检定的电子计价秤进行经营',
+    basis: '《中华人民共和国计量法实施细则》第四十三条',
+    minYuan: 1000,
+    maxYuan: 10000,
+  },
+  {
+    issuer: 'TAX',
+    title: '未按照规定期限办理纳税申报',
+    facts: '未按照规定期限办理增值税纳税申报和报送纳税资料',
+    basis: '《中华人民共和国税收征收管理法》第六十二条',
+    minYuan: 2000,
+    maxYuan: 10000,
+  },
+  {
+    issuer: 'TAX',
+    title: '少缴应纳税款',
+    facts: '在账簿上多列支出，少缴企业所得税',
+    basis: '《中华人民共和国税收征收管理法》第六十三条',
+    minYuan: 10000,
+    maxYuan: 500000,
+  },
+  {
+    issuer: 'ECOLOGY',
+    title: '超过大气污染物排放标准排放大气污染物',
+    facts: '废气排放口颗粒物浓度超过排放标准',
+    basis: '《中华人民共和国大气污染防治法》第九十九条',
+    minYuan: 100000,
+    maxYuan: 1000000,
+  },
+  {
+    issuer: 'ECOLOGY',
+    title: '建设项目未依法报批环境影响评价文件擅自开工建设',
+    facts: '建设项目环境影响报告表未经批准擅自开工建设',
+    basis: '《中华人民共和国环境影响评价法》第三十一条',
+    minYuan: 50000,
+    maxYuan: 500000,
+  },
 ];
 
-function penaltyAuthority(kind: PenaltyKind['issuer'], subject: CreditSubject, individualBusiness: boolean, on: Day): { authority: Authority; prefix: string } {
+function penaltyAuthority(
+  kind: PenaltyKind['issuer'],
+  subject: CreditSubject,
+  individualBusiness: boolean,
+  on: Day,
+): { authority: Authority; prefix: string } {
   const c = cityAbbreviation(subject.county);
   switch (kind) {
     case 'TAX':
@@ -146,7 +228,10 @@ function penaltyAuthority(kind: PenaltyKind['issuer'], subject: CreditSubject, i
     case 'ECOLOGY':
       return { authority: ecologyBureau(subject.county), prefix: `${c}环罚` };
     case 'LABOUR':
-      return { authority: { name: `${cityNameOf(subject.county)}人力资源和社会保障局`, region: cityRegionOf(subject.county) }, prefix: `${c}人社监罚` };
+      return {
+        authority: { name: `${cityNameOf(subject.county)}人力资源和社会保障局`, region: cityRegionOf(subject.county) },
+        prefix: `${c}人社监罚`,
+      };
     default:
       return { authority: marketRegulatorOn(subject.county, on, individualBusiness), prefix: `${c}${marketRegulatorShortOn(on)}处罚` };
   }
@@ -188,7 +273,8 @@ export function revocationPenalty(serials: Serials, organisation: OrganisationRe
   const authority = marketRegulatorOn(organisation.county, revokedOn, individual);
   const publishedUntil = addYears(revokedOn, 3);
   // The 2022 market-entity registration regulations replaced the company registration regulations.
-  const basis = revokedOn >= MARKET_ENTITY_REGULATIONS ? '《中华人民共和国市场主体登记管理条例》第四十六条' : '《中华人民共和国公司登记管理条例》第六十七条';
+  const basis =
+    revokedOn >= MARKET_ENTITY_REGULATIONS ? '《中华人民共和国市场主体登记管理条例》第四十六条' : '《中华人民共和国公司登记管理条例》第六十七条';
   return {
     category: 'ADMINISTRATIVE_PENALTY',
     status: publishedUntil < TODAY ? 'EXPIRED' : 'ACTIVE',
@@ -289,16 +375,22 @@ export function planPersonCredit(rng: Random, serials: Serials, person: PersonPl
   if (r < 0.011) {
     const decidedOn = randomDay(rng, Math.max(dayOf(2016, 1, 1), addYears(person.birth, 22)), TODAY - 30);
     const recent = TODAY - decidedOn < 2 * 365;
-    const status: CreditStatus = recent ? (rng.chance(0.6) ? 'ACTIVE' : 'REPAIRED') : rng.pick(['ACTIVE', 'REPAIRED', 'REPAIRED', 'EXPIRED'] as const);
+    const status: CreditStatus = recent
+      ? rng.chance(0.6)
+        ? 'ACTIVE'
+        : 'REPAIRED'
+      : rng.pick(['ACTIVE', 'REPAIRED', 'REPAIRED', 'EXPIRED'] as const);
     const openEnded = status === 'ACTIVE' && !recent;
-    return [dishonestDebtor(rng, serials, subject, {
-      decidedOn,
-      amountFen: rng.int(20, 2000) * 100_000,
-      status,
-      intermediate: rng.chance(0.15),
-      // A listing still active past its two years was extended without end.
-      publishedUntil: openEnded ? null : addYears(decidedOn, 2),
-    })];
+    return [
+      dishonestDebtor(rng, serials, subject, {
+        decidedOn,
+        amountFen: rng.int(20, 2000) * 100_000,
+        status,
+        intermediate: rng.chance(0.15),
+        // A listing still active past its two years was extended without end.
+        publishedUntil: openEnded ? null : addYears(decidedOn, 2),
+      }),
+    ];
   }
   if (r < 0.024) {
     return [administrativePenalty(rng, serials, subject, { decidedOn: randomDay(rng, dayOf(2019, 1, 1), TODAY - 10) })];
@@ -308,11 +400,33 @@ export function planPersonCredit(rng: Random, serials: Serials, person: PersonPl
     const which = rng.int(0, 2);
     const province = provinceAbbreviation(person.county);
     const city = cityAbbreviation(person.county);
-    const options: CommendationOptions = which === 0
-      ? { decidedOn, documentPrefix: `${province}卫健发`, title: '全国无偿献血奉献奖金奖', details: `${person.name}累计无偿献血达到规定次数，获全国无偿献血奉献奖金奖。`, authority: provincialHealthCommission(person.county), publishedUntil: null }
-      : which === 1
-        ? { decidedOn, documentPrefix: `${city}政发`, title: '见义勇为先进个人', details: `${person.name}在危急时刻挺身而出救助落水群众，经评审确认为见义勇为先进个人。`, authority: cityGovernment(person.county), publishedUntil: addYears(decidedOn, 3) }
-        : { decidedOn, documentPrefix: `${city}政发`, title: '优秀志愿者', details: `${person.name}长期参加社区志愿服务，累计服务时长超过1500小时。`, authority: cityGovernment(person.county), publishedUntil: addYears(decidedOn, 3) };
+    const options: CommendationOptions =
+      which === 0
+        ? {
+            decidedOn,
+            documentPrefix: `${province}卫健发`,
+            title: '全国无偿献血奉献奖金奖',
+            details: `${person.name}累计无偿献血达到规定次数，获全国无偿献血奉献奖金奖。`,
+            authority: provincialHealthCommission(person.county),
+            publishedUntil: null,
+          }
+        : which === 1
+          ? {
+              decidedOn,
+              documentPrefix: `${city}政发`,
+              title: '见义勇为先进个人',
+              details: `${person.name}在危急时刻挺身而出救助落水群众，经评审确认为见义勇为先进个人。`,
+              authority: cityGovernment(person.county),
+              publishedUntil: addYears(decidedOn, 3),
+            }
+          : {
+              decidedOn,
+              documentPrefix: `${city}政发`,
+              title: '优秀志愿者',
+              details: `${person.name}长期参加社区志愿服务，累计服务时长超过1500小时。`,
+              authority: cityGovernment(person.county),
+              publishedUntil: addYears(decidedOn, 3),
+            };
     return [commendation(serials, options)];
   }
   return [];
@@ -333,10 +447,19 @@ export function planOrganisationCredit(rng: Random, serials: Serials, organisati
     return records;
   }
   if (organisation.arrearsMonths > 0 && rng.chance(0.6)) {
-    records.push(administrativePenalty(rng, serials, subject, {
-      decidedOn: TODAY - rng.int(10, 60),
-      kind: { issuer: 'LABOUR', title: '未按时足额缴纳社会保险费', facts: `未按时足额为职工缴纳社会保险费，欠缴${organisation.arrearsMonths}个月`, basis: '《中华人民共和国社会保险法》第八十六条', minYuan: 5000, maxYuan: 50000 },
-    }));
+    records.push(
+      administrativePenalty(rng, serials, subject, {
+        decidedOn: TODAY - rng.int(10, 60),
+        kind: {
+          issuer: 'LABOUR',
+          title: '未按时足额缴纳社会保险费',
+          facts: `未按时足额为职工缴纳社会保险费，欠缴${organisation.arrearsMonths}个月`,
+          basis: '《中华人民共和国社会保险法》第八十六条',
+          minYuan: 5000,
+          maxYuan: 50000,
+        },
+      }),
+    );
   }
   if (TODAY - organisation.established < 400) return records;
   const r = rng.next();
@@ -351,15 +474,18 @@ export function planOrganisationCredit(rng: Random, serials: Serials, organisati
     records.push(administrativePenalty(rng, serials, subject, { decidedOn: open(dayOf(2018, 1, 1)), individualBusiness: individual }));
   } else if (r < 0.15 && !individual) {
     const decidedOn = open(dayOf(2017, 1, 1));
-    const status: CreditStatus = TODAY - decidedOn < 2 * 365 ? (rng.chance(0.7) ? 'ACTIVE' : 'REPAIRED') : rng.pick(['REPAIRED', 'EXPIRED', 'ACTIVE'] as const);
+    const status: CreditStatus =
+      TODAY - decidedOn < 2 * 365 ? (rng.chance(0.7) ? 'ACTIVE' : 'REPAIRED') : rng.pick(['REPAIRED', 'EXPIRED', 'ACTIVE'] as const);
     const openEnded = status === 'ACTIVE' && TODAY - decidedOn >= 2 * 365;
-    records.push(dishonestDebtor(rng, serials, subject, {
-      decidedOn,
-      amountFen: rng.int(10, 500) * 1_000_000,
-      status,
-      intermediate: rng.chance(0.3),
-      publishedUntil: openEnded ? null : addYears(decidedOn, 2),
-    }));
+    records.push(
+      dishonestDebtor(rng, serials, subject, {
+        decidedOn,
+        amountFen: rng.int(10, 500) * 1_000_000,
+        status,
+        intermediate: rng.chance(0.3),
+        publishedUntil: openEnded ? null : addYears(decidedOn, 2),
+      }),
+    );
   } else if (r < 0.21 && organisation.status === 'ACTIVE' && !individual) {
     // Ratings are published in April for the previous year; the latest is for 2025.
     const firstRatedYear = Math.max(2019, yearOf(organisation.established) + 1);
@@ -367,20 +493,27 @@ export function planOrganisationCredit(rng: Random, serials: Serials, organisati
       records.push(taxpayerRatingA(serials, organisation, rng.int(firstRatedYear, 2025)));
     } else {
       const decidedOn = open(dayOf(2019, 1, 1));
-      records.push(commendation(serials, {
-        decidedOn,
-        documentPrefix: `${cityAbbreviation(organisation.county)}市监信`,
-        title: '守合同重信用企业',
-        details: `${organisation.name}连续两年合同履约率达到100%，无不良信用记录，经公示被认定为守合同重信用企业。`,
-        authority: cityMarketRegulator(organisation.county),
-        publishedUntil: addYears(decidedOn, 2),
-      }));
+      records.push(
+        commendation(serials, {
+          decidedOn,
+          documentPrefix: `${cityAbbreviation(organisation.county)}市监信`,
+          title: '守合同重信用企业',
+          details: `${organisation.name}连续两年合同履约率达到100%，无不良信用记录，经公示被认定为守合同重信用企业。`,
+          authority: cityMarketRegulator(organisation.county),
+          publishedUntil: addYears(decidedOn, 2),
+        }),
+      );
     }
   }
   return records;
 }
 
-export function writeCreditRecords(sink: RowSink, serials: Serials, subject: Pick<CreditSubject, 'kind' | 'id'>, records: readonly CreditDraft[]): void {
+export function writeCreditRecords(
+  sink: RowSink,
+  serials: Serials,
+  subject: Pick<CreditSubject, 'kind' | 'id'>,
+  records: readonly CreditDraft[],
+): void {
   for (const record of records) {
     sink.write('credit_records', {
       id: serials.creditRecordId(yearOf(record.decidedOn)),

@@ -101,7 +101,9 @@ export function openSeedDatabases(dataDir: string): SeedDatabases {
       opened[subgraph.name] = { name: subgraph.name, file, temporaryFile, db, deferredIndexes: indexes, stagedTables, stagingFile };
       if (stagedTables.length > 0) {
         db.prepare('ATTACH DATABASE ? AS staging').run(stagingFile);
-        db.exec('PRAGMA staging.page_size = 16384; PRAGMA staging.journal_mode = OFF; PRAGMA staging.synchronous = OFF; PRAGMA staging.cache_size = -32768');
+        db.exec(
+          'PRAGMA staging.page_size = 16384; PRAGMA staging.journal_mode = OFF; PRAGMA staging.synchronous = OFF; PRAGMA staging.cache_size = -32768',
+        );
         for (const table of stagedTables) {
           const columns = (db.prepare(`PRAGMA main.table_info(${table})`).all() as { name: string }[]).map((column) => column.name);
           db.exec(`CREATE TABLE staging.${table} (${columns.join(', ')})`);
@@ -123,7 +125,11 @@ export function finishSeedDatabases(databases: SeedDatabases): void {
       for (const table of stagedTables) {
         const columns = db.prepare(`PRAGMA main.table_info(${table})`).all() as { name: string; pk: number }[];
         const names = columns.map((column) => column.name).join(', ');
-        const key = columns.filter((column) => column.pk > 0).sort((a, b) => a.pk - b.pk).map((column) => column.name).join(', ');
+        const key = columns
+          .filter((column) => column.pk > 0)
+          .sort((a, b) => a.pk - b.pk)
+          .map((column) => column.name)
+          .join(', ');
         db.exec(`INSERT INTO main.${table} (${names}) SELECT ${names} FROM staging.${table} ORDER BY ${key}`);
       }
       db.exec('COMMIT');

@@ -5,7 +5,7 @@
  * County-level overrides where the counties of the seed documents differ
  * sharply from their province.
  */
-import { WeightedList, weighted, type Random } from './random.js';
+import { type WeightedList, weighted, type Random } from './random.js';
 import { provinceCodeOfCounty } from './places.js';
 
 const HAN_ONLY = weighted({ 汉族: 99, 回族: 1 });

@@ -31,8 +31,20 @@ import { type Random, weighted } from './random.js';
 
 /** Share of households whose registration came from another province, by destination. */
 const MIGRANT_SHARE: Record<string, number> = {
-  '110000': 0.42, '310000': 0.45, '440000': 0.34, '330000': 0.28, '120000': 0.26, '320000': 0.2, '350000': 0.16,
-  '540000': 0.14, '650000': 0.14, '660000': 0.5, '460000': 0.2, '630000': 0.12, '640000': 0.1, '370000': 0.1,
+  '110000': 0.42,
+  '310000': 0.45,
+  '440000': 0.34,
+  '330000': 0.28,
+  '120000': 0.26,
+  '320000': 0.2,
+  '350000': 0.16,
+  '540000': 0.14,
+  '650000': 0.14,
+  '660000': 0.5,
+  '460000': 0.2,
+  '630000': 0.12,
+  '640000': 0.1,
+  '370000': 0.1,
 };
 const MIGRANT_SHARE_BY_COUNTY: Record<string, number> = { '653125': 0.02, '653101': 0.05 };
 
@@ -114,19 +126,34 @@ function familyDrafts(rng: Random, composition: string, rural: boolean): Draft[]
     case 'THREE_GENERATIONS':
     case 'ELDERS_WITH_ADULT_CHILD': {
       const [minAge, maxAge] = composition === 'NUCLEAR' ? [23, 58] : composition === 'THREE_GENERATIONS' ? [28, 50] : [50, 62];
-      const mother: Draft = { sex: 'FEMALE', birth: birthForAge(rng, minAge, maxAge), relation: '', role: 'SPOUSE', bornAway: false, deceased: false };
+      const mother: Draft = {
+        sex: 'FEMALE',
+        birth: birthForAge(rng, minAge, maxAge),
+        relation: '',
+        role: 'SPOUSE',
+        bornAway: false,
+        deceased: false,
+      };
       const father = spouseOf(rng, mother);
       const maleHead = rng.chance(0.8);
       const h = maleHead ? { ...father, relation: '户主', role: 'HEAD' as const } : { ...mother, relation: '户主', role: 'HEAD' as const };
       const s = maleHead ? { ...mother, relation: '配偶', role: 'SPOUSE' as const } : { ...father, relation: '配偶', role: 'SPOUSE' as const };
-      const kids = composition === 'ELDERS_WITH_ADULT_CHILD'
-        ? children(rng, addYears(mother.birth, 0), 1, 35).filter((k) => ageOn(k.birth, TODAY) >= 20)
-        : children(rng, mother.birth, composition === 'THREE_GENERATIONS' ? Math.min(2, childCount()) : childCount(), 24);
+      const kids =
+        composition === 'ELDERS_WITH_ADULT_CHILD'
+          ? children(rng, addYears(mother.birth, 0), 1, 35).filter((k) => ageOn(k.birth, TODAY) >= 20)
+          : children(rng, mother.birth, composition === 'THREE_GENERATIONS' ? Math.min(2, childCount()) : childCount(), 24);
       const members = [h, s, ...kids];
       if (composition === 'THREE_GENERATIONS') {
         const parentSex: Sex = rng.chance(0.6) ? 'FEMALE' : 'MALE';
         const parentBirth = Math.max(addYears(h.birth, -rng.int(22, 34)), addYears(TODAY, -92));
-        const parent: Draft = { sex: parentSex, birth: parentBirth, relation: parentSex === 'MALE' ? '父' : '母', role: 'PARENT', bornAway: false, deceased: false };
+        const parent: Draft = {
+          sex: parentSex,
+          birth: parentBirth,
+          relation: parentSex === 'MALE' ? '父' : '母',
+          role: 'PARENT',
+          bornAway: false,
+          deceased: false,
+        };
         members.push(parent);
         const other = { ...spouseOf(rng, parent), role: 'PARENT' as const };
         other.relation = other.sex === 'MALE' ? '父' : '母';
@@ -171,17 +198,41 @@ export function familyHousehold(context: HouseholdContext, rng: Random, number: 
       const midCounty = midProvince === province ? county : randomCountyOf(rng, midProvince);
       const admitted = Math.min(dayOf(yearOf(addYears(headDraft.birth, 18)), 9, 1) + rng.int(0, 10), TODAY - 400);
       const outAuth = householdAuthority(rng, originCounty);
-      headMoves.push({ from: originCounty, to: midCounty, outOn: admitted - rng.int(5, 30), inOn: admitted, reason: '大中专院校录取', outAuthority: outAuth, inAuthority: householdAuthority(rng, midCounty) });
+      headMoves.push({
+        from: originCounty,
+        to: midCounty,
+        outOn: admitted - rng.int(5, 30),
+        inOn: admitted,
+        reason: '大中专院校录取',
+        outAuthority: outAuth,
+        inAuthority: householdAuthority(rng, midCounty),
+      });
       if (midCounty !== county) {
         const work = Math.min(admitted + rng.int(4 * 365, 8 * 365), TODAY - 30);
-        headMoves.push({ from: midCounty, to: county, outOn: work - rng.int(3, 20), inOn: work, reason: WORK_MOVE_REASONS.pick(rng), outAuthority: householdAuthority(rng, midCounty), inAuthority: authority });
+        headMoves.push({
+          from: midCounty,
+          to: county,
+          outOn: work - rng.int(3, 20),
+          inOn: work,
+          reason: WORK_MOVE_REASONS.pick(rng),
+          outAuthority: householdAuthority(rng, midCounty),
+          inAuthority: authority,
+        });
       } else {
         headMoves[0].inAuthority = authority;
       }
     } else {
       const moveAge = rng.int(21, Math.min(45, headAge));
       const moved = Math.min(addYears(headDraft.birth, moveAge) + rng.int(0, 300), TODAY - 30);
-      headMoves.push({ from: originCounty, to: county, outOn: moved - rng.int(3, 30), inOn: moved, reason: WORK_MOVE_REASONS.pick(rng), outAuthority: householdAuthority(rng, originCounty), inAuthority: authority });
+      headMoves.push({
+        from: originCounty,
+        to: county,
+        outOn: moved - rng.int(3, 30),
+        inOn: moved,
+        reason: WORK_MOVE_REASONS.pick(rng),
+        outAuthority: householdAuthority(rng, originCounty),
+        inAuthority: authority,
+      });
     }
     settled = headMoves[headMoves.length - 1].inOn!;
   }
@@ -220,12 +271,26 @@ export function familyHousehold(context: HouseholdContext, rng: Random, number: 
         person.moves = headMoves;
       } else {
         const reason = d.role === 'SPOUSE' ? '投靠配偶' : d.role === 'PARENT' ? '投靠子女' : '随父母迁移';
-        const earliest = d.role === 'PARENT' ? Math.max(settled, addYears(person.birth, 55)) : Math.max(settled, addYears(person.birth, d.role === 'SPOUSE' ? 20 : 0));
+        const earliest =
+          d.role === 'PARENT'
+            ? Math.max(settled, addYears(person.birth, 55))
+            : Math.max(settled, addYears(person.birth, d.role === 'SPOUSE' ? 20 : 0));
         const latest = Math.min(person.death ?? TODAY, TODAY) - 30;
-        const moveIn = earliest < latest ? (d.role === 'CHILD' ? settled : rng.int(earliest, Math.min(latest, earliest + 3 * 365))) : Math.max(settled, latest);
+        const moveIn =
+          earliest < latest ? (d.role === 'CHILD' ? settled : rng.int(earliest, Math.min(latest, earliest + 3 * 365))) : Math.max(settled, latest);
         // Moves within a province are not recorded: the member left from where they were born.
         const outOn = Math.max(person.birth, moveIn - rng.int(2, 20));
-        person.moves = [{ from: person.birthCounty, to: county, outOn, inOn: moveIn, reason, outAuthority: householdAuthority(rng, person.birthCounty), inAuthority: authority }];
+        person.moves = [
+          {
+            from: person.birthCounty,
+            to: county,
+            outOn,
+            inOn: moveIn,
+            reason,
+            outAuthority: householdAuthority(rng, person.birthCounty),
+            inAuthority: authority,
+          },
+        ];
       }
       person.registeredOn = person.moves[person.moves.length - 1].inOn;
     } else if (d.role === 'CHILD') {
@@ -247,7 +312,10 @@ export function familyHousehold(context: HouseholdContext, rng: Random, number: 
       const uniCounty = randomCountyOf(rng, uniProvince);
       if (uniCounty !== county && provinceCodeOfCounty(uniCounty) !== provinceCodeOfCounty(county)) {
         const out = dayOf(2026, 8, 15) + rng.int(0, 25);
-        person.moves = [...person.moves, { from: county, to: uniCounty, outOn: out, inOn: null, reason: '大中专院校录取', outAuthority: authority, inAuthority: null }];
+        person.moves = [
+          ...person.moves,
+          { from: county, to: uniCounty, outOn: out, inOn: null, reason: '大中专院校录取', outAuthority: authority, inAuthority: null },
+        ];
         person.status = 'MOVED_OUT';
       }
     }
@@ -262,7 +330,14 @@ function deathDay(rng: Random, birth: Day, notBefore: Day): Day {
 }
 
 /** Gives drafts names and ID numbers in family order; returns persons aligned with `drafts`. */
-function nameAndNumber(context: HouseholdContext, rng: Random, drafts: Draft[], ethnicity: string, originCounty: string, county: string): PersonPlan[] {
+function nameAndNumber(
+  context: HouseholdContext,
+  rng: Random,
+  drafts: Draft[],
+  ethnicity: string,
+  originCounty: string,
+  county: string,
+): PersonPlan[] {
   const style = namingStyleOf(ethnicity);
   const husband = drafts.find((d) => (d.role === 'HEAD' || d.role === 'SPOUSE') && d.sex === 'MALE');
   const head = drafts[0];
@@ -278,12 +353,8 @@ function nameAndNumber(context: HouseholdContext, rng: Random, drafts: Draft[], 
     let name: string;
     if (style === 'TIBETAN') name = tibetanName(rng, d.sex);
     else if (style === 'TURKIC') {
-      const given = d === husband ? husbandGiven
-        : d.role === 'PARENT' && d.sex === 'MALE' ? headFatherGiven
-        : turkicGivenName(rng, ethnicity, d.sex);
-      const father = d.role === 'CHILD' ? childrenFatherGiven
-        : d.role === 'HEAD' ? headFatherGiven
-        : turkicGivenName(rng, ethnicity, 'MALE');
+      const given = d === husband ? husbandGiven : d.role === 'PARENT' && d.sex === 'MALE' ? headFatherGiven : turkicGivenName(rng, ethnicity, d.sex);
+      const father = d.role === 'CHILD' ? childrenFatherGiven : d.role === 'HEAD' ? headFatherGiven : turkicGivenName(rng, ethnicity, 'MALE');
       name = turkicName(given, father);
     } else if (style === 'MONGOLIAN' && rng.chance(0.5)) {
       name = mongolianName(rng, d.sex);
@@ -296,7 +367,13 @@ function nameAndNumber(context: HouseholdContext, rng: Random, drafts: Draft[], 
       else surname = surnameFor(rng, ethnicity);
       name = hanName(rng, surname, d.sex, birthYear);
     }
-    const birthCounty = d.bornAway ? (d.role === 'HEAD' ? originCounty : rng.chance(0.7) ? originCounty : randomCountyOf(rng, provinceCodeOfCounty(originCounty))) : county;
+    const birthCounty = d.bornAway
+      ? d.role === 'HEAD'
+        ? originCounty
+        : rng.chance(0.7)
+          ? originCounty
+          : randomCountyOf(rng, provinceCodeOfCounty(originCounty))
+      : county;
     const { idNumber, birth } = context.allocate(birthCounty, d.birth, d.sex);
     return {
       idNumber,

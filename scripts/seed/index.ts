@@ -24,13 +24,7 @@ import { openDatabase } from '../../subgraphs/shared/database.js';
 import { PROVINCES } from '../../common/regions.js';
 import { planCareer } from './careers.js';
 import { planOrganisationCredit, planPersonCredit, subjectOf, writeCreditRecords } from './credit.js';
-import {
-  discardSeedDatabases,
-  finishSeedDatabases,
-  installSeedDatabases,
-  openSeedDatabases,
-  type SeedDatabases,
-} from './database-files.js';
+import { discardSeedDatabases, finishSeedDatabases, installSeedDatabases, openSeedDatabases, type SeedDatabases } from './database-files.js';
 import {
   BIG_EMPLOYER_CREDIT_CODE,
   BIG_EMPLOYER_SHARE,
@@ -105,7 +99,8 @@ function transaction(databases: SeedDatabases, statement: 'BEGIN' | 'COMMIT'): v
 }
 
 function checkAborted(options: NormalizedSeedOptions): void {
-  if (options.signal?.aborted) throw new SeedError('ABORTED', 'seeding aborted; the existing databases are untouched', { cause: options.signal.reason });
+  if (options.signal?.aborted)
+    throw new SeedError('ABORTED', 'seeding aborted; the existing databases are untouched', { cause: options.signal.reason });
 }
 
 function writeOrganisations(run: SeedRun): void {
@@ -144,7 +139,9 @@ async function writePersons(run: SeedRun): Promise<number> {
   const demoRng = Random.derive(hashString(`${options.seed}/demo-persons`), 0);
   for (const { household, records } of demoHouseholds(organisations, serials, demoRng)) {
     writeHousehold(run.sink, household);
-    household.members.forEach((person, i) => writePerson(run, demoRng, person, records[i]));
+    household.members.forEach((person, i) => {
+      writePerson(run, demoRng, person, records[i]);
+    });
   }
 
   const total = Math.max(options.persons, DEMO_PERSON_ROWS);

@@ -18,12 +18,7 @@
  */
 import { regionOf } from '../../common/regions.js';
 import { TODAY, addYears, ageOn, dayOf, isoDate, yearOf, type Day } from './calendar.js';
-import {
-  humanResourcesDepartment,
-  marketRegulatorOn,
-  trafficPolice,
-  type Authority,
-} from './authorities.js';
+import { humanResourcesDepartment, marketRegulatorOn, trafficPolice, type Authority } from './authorities.js';
 import type { Serials } from './identifiers.js';
 import type { OrganisationRecord } from './organisations.js';
 import { registrationCountyOn, type PersonPlan } from './population.js';
@@ -56,15 +51,43 @@ interface LicenceEvent {
   authority: Authority;
 }
 
-const VEHICLE_CLASSES = new WeightedList([['C1', 70], ['C2', 12], ['B2', 5], ['A2', 2], ['A1', 1], ['D', 5], ['C1E', 5]] as const);
+const VEHICLE_CLASSES = new WeightedList([
+  ['C1', 70],
+  ['C2', 12],
+  ['B2', 5],
+  ['A2', 2],
+  ['A1', 1],
+  ['D', 5],
+  ['C1E', 5],
+] as const);
 
 const OCCUPATIONS = new WeightedList([
-  ['电工', 14], ['焊工', 8], ['育婴员', 8], ['中式烹调师', 10], ['中式面点师', 7], ['美容师', 5], ['美发师', 5],
-  ['保育师', 5], ['养老护理员', 7], ['汽车维修工', 6], ['茶艺师', 3], ['西式面点师', 3], ['车工', 3], ['钳工', 3],
-  ['保安员', 5], ['家政服务员', 5], ['农艺工', 2],
+  ['电工', 14],
+  ['焊工', 8],
+  ['育婴员', 8],
+  ['中式烹调师', 10],
+  ['中式面点师', 7],
+  ['美容师', 5],
+  ['美发师', 5],
+  ['保育师', 5],
+  ['养老护理员', 7],
+  ['汽车维修工', 6],
+  ['茶艺师', 3],
+  ['西式面点师', 3],
+  ['车工', 3],
+  ['钳工', 3],
+  ['保安员', 5],
+  ['家政服务员', 5],
+  ['农艺工', 2],
 ] as const);
 const LEVEL_NAMES: Record<number, string> = { 5: '五级/初级工', 4: '四级/中级工', 3: '三级/高级工', 2: '二级/技师', 1: '一级/高级技师' };
-const LEVELS = new WeightedList([[5, 30], [4, 35], [3, 25], [2, 8], [1, 2]] as const);
+const LEVELS = new WeightedList([
+  [5, 30],
+  [4, 35],
+  [3, 25],
+  [2, 8],
+  [1, 2],
+] as const);
 
 function trafficPoliceOf(county: string): Authority {
   const province = provinceCodeOfCounty(county);
@@ -166,10 +189,20 @@ export function writeDrivingLicence(sink: RowSink, serials: Serials, rng: Random
   }
   if (plan.revoked !== null && status === 'VALID') {
     status = 'REVOKED';
-    events.push({ kind: 'REVOKED', date: plan.revoked, note: '醉酒驾驶机动车，依法吊销机动车驾驶证，五年内不得重新取得', authority: issuerOn(plan.revoked) });
+    events.push({
+      kind: 'REVOKED',
+      date: plan.revoked,
+      note: '醉酒驾驶机动车，依法吊销机动车驾驶证，五年内不得重新取得',
+      authority: issuerOn(plan.revoked),
+    });
   } else if (person.death !== null) {
     status = 'CANCELLED';
-    events.push({ kind: 'CANCELLED', date: Math.min(person.death + rng.int(30, 200), TODAY - 1), note: '持证人死亡，注销机动车驾驶证', authority: issuerOn(person.death) });
+    events.push({
+      kind: 'CANCELLED',
+      date: Math.min(person.death + rng.int(30, 200), TODAY - 1),
+      note: '持证人死亡，注销机动车驾驶证',
+      authority: issuerOn(person.death),
+    });
   }
   if (status === 'VALID' && validUntil !== null && validUntil < TODAY) status = 'EXPIRED';
   const issuer = events.filter((e) => e.kind === 'ISSUED' || e.kind === 'RENEWED').pop()!.authority;
@@ -200,7 +233,9 @@ export function writeDrivingLicence(sink: RowSink, serials: Serials, rng: Random
 export function writeQualification(sink: RowSink, serials: Serials, person: PersonPlan, plan: QualificationPlan): void {
   const issuer = humanResourcesOf(registrationCountyOn(person, plan.issued));
   const identifier = serials.licenceIdentifier('PROFESSIONAL_QUALIFICATION', issuer.region);
-  const events: LicenceEvent[] = [{ kind: 'ISSUED', date: plan.issued, note: `职业技能鉴定合格，核发${plan.occupation}${LEVEL_NAMES[plan.level]}证书`, authority: issuer }];
+  const events: LicenceEvent[] = [
+    { kind: 'ISSUED', date: plan.issued, note: `职业技能鉴定合格，核发${plan.occupation}${LEVEL_NAMES[plan.level]}证书`, authority: issuer },
+  ];
   if (plan.revoked !== null) {
     events.push({ kind: 'REVOKED', date: plan.revoked, note: '经核查以欺骗等不正当手段取得，依法撤销证书', authority: issuer });
   }
@@ -251,9 +286,16 @@ export function writeOrganisation(sink: RowSink, serials: Serials, organisation:
 
   const individual = organisation.kind === 'INDIVIDUAL_BUSINESS';
   const regulatorOn = (day: Day): Authority => marketRegulatorOn(organisation.county, day, individual);
-  const events: LicenceEvent[] = [{ kind: 'ISSUED', date: organisation.established, note: '设立登记，核发营业执照', authority: regulatorOn(organisation.established) }];
+  const events: LicenceEvent[] = [
+    { kind: 'ISSUED', date: organisation.established, note: '设立登记，核发营业执照', authority: regulatorOn(organisation.established) },
+  ];
   if (organisation.amended) {
-    events.push({ kind: 'AMENDED', date: organisation.amended.on, note: `${organisation.amended.note}，换发营业执照`, authority: regulatorOn(organisation.amended.on) });
+    events.push({
+      kind: 'AMENDED',
+      date: organisation.amended.on,
+      note: `${organisation.amended.note}，换发营业执照`,
+      authority: regulatorOn(organisation.amended.on),
+    });
   }
   // The licence in force is the one issued last, by the regulator of that day.
   const issuedOn = organisation.amended?.on ?? organisation.established;
@@ -261,10 +303,20 @@ export function writeOrganisation(sink: RowSink, serials: Serials, organisation:
   let status: 'VALID' | 'REVOKED' | 'CANCELLED' = 'VALID';
   if (organisation.status === 'REVOKED' && organisation.statusChanged !== null) {
     status = 'REVOKED';
-    events.push({ kind: 'REVOKED', date: organisation.statusChanged, note: '成立后无正当理由超过六个月未开业，或者开业后自行停业连续六个月以上，依法吊销营业执照', authority: regulatorOn(organisation.statusChanged) });
+    events.push({
+      kind: 'REVOKED',
+      date: organisation.statusChanged,
+      note: '成立后无正当理由超过六个月未开业，或者开业后自行停业连续六个月以上，依法吊销营业执照',
+      authority: regulatorOn(organisation.statusChanged),
+    });
   } else if (organisation.status === 'DEREGISTERED' && organisation.statusChanged !== null) {
     status = 'CANCELLED';
-    events.push({ kind: 'CANCELLED', date: organisation.statusChanged, note: individual ? '经营者申请注销登记' : '申请简易注销登记，营业执照缴回', authority: regulatorOn(organisation.statusChanged) });
+    events.push({
+      kind: 'CANCELLED',
+      date: organisation.statusChanged,
+      note: individual ? '经营者申请注销登记' : '申请简易注销登记，营业执照缴回',
+      authority: regulatorOn(organisation.statusChanged),
+    });
   }
   const printed: [string, string][] = [
     ['类型', organisation.entityType],

@@ -24,7 +24,7 @@ import {
   provinceCodeOfCounty,
   townshipsOf,
 } from './places.js';
-import { Random, WeightedList, weighted } from './random.js';
+import { type Random, WeightedList, weighted } from './random.js';
 
 export type OrganisationStatus = 'ACTIVE' | 'REVOKED' | 'DEREGISTERED';
 
@@ -126,12 +126,47 @@ const LLC_TYPES = weighted({
   '有限责任公司(国有独资)': 3,
   '有限责任公司(外商投资、非独资)': 1,
 });
-const CAPITAL_WAN = new WeightedList([[10, 8], [30, 8], [50, 14], [100, 20], [200, 12], [300, 8], [500, 12], [1000, 10], [2000, 4], [5000, 3], [10000, 1]] as const);
+const CAPITAL_WAN = new WeightedList([
+  [10, 8],
+  [30, 8],
+  [50, 14],
+  [100, 20],
+  [200, 12],
+  [300, 8],
+  [500, 12],
+  [1000, 10],
+  [2000, 4],
+  [5000, 3],
+  [10000, 1],
+] as const);
 
 /** Provident-fund deposit rates employers choose (5-12 %; 12 % at state-owned and large firms). */
-const FUND_RATES = new WeightedList([[12, 25], [10, 10], [8, 15], [7, 10], [5, 40]] as const);
+const FUND_RATES = new WeightedList([
+  [12, 25],
+  [10, 10],
+  [8, 15],
+  [7, 10],
+  [5, 40],
+] as const);
 
-const SHOPS = ['便利店', '米粉店', '小吃店', '五金店', '理发店', '水果店', '服装店', '手机维修店', '烟酒商行', '超市', '副食店', '家电维修部', '汽车修理部', '面馆', '蔬菜店', '建材经营部'];
+const SHOPS = [
+  '便利店',
+  '米粉店',
+  '小吃店',
+  '五金店',
+  '理发店',
+  '水果店',
+  '服装店',
+  '手机维修店',
+  '烟酒商行',
+  '超市',
+  '副食店',
+  '家电维修部',
+  '汽车修理部',
+  '面馆',
+  '蔬菜店',
+  '建材经营部',
+];
 const REGIONAL_SHOPS: Record<string, readonly string[]> = {
   '540000': ['甜茶馆', '藏餐馆', '民族用品店', '酥油茶店'],
   '650000': ['馕店', '烤肉店', '干果店', '民族服饰店'],
@@ -150,14 +185,51 @@ const SHOP_SCOPES: Record<string, string> = {
 };
 
 const COOPERATIVE_PRODUCTS: Record<string, readonly [string, '种植' | '养殖'][]> = {
-  '540000': [['青稞', '种植'], ['牦牛', '养殖'], ['藏香猪', '养殖'], ['蔬菜', '种植']],
-  '650000': [['巴旦木', '种植'], ['红枣', '种植'], ['核桃', '种植'], ['棉花', '种植'], ['肉羊', '养殖']],
-  '660000': [['棉花', '种植'], ['番茄', '种植'], ['葡萄', '种植']],
-  '430000': [['柑橘', '种植'], ['油茶', '种植'], ['茶叶', '种植'], ['生猪', '养殖']],
-  '630000': [['枸杞', '种植'], ['牦牛', '养殖'], ['藜麦', '种植'], ['油菜', '种植']],
-  '640000': [['枸杞', '种植'], ['滩羊', '养殖'], ['马铃薯', '种植']],
+  '540000': [
+    ['青稞', '种植'],
+    ['牦牛', '养殖'],
+    ['藏香猪', '养殖'],
+    ['蔬菜', '种植'],
+  ],
+  '650000': [
+    ['巴旦木', '种植'],
+    ['红枣', '种植'],
+    ['核桃', '种植'],
+    ['棉花', '种植'],
+    ['肉羊', '养殖'],
+  ],
+  '660000': [
+    ['棉花', '种植'],
+    ['番茄', '种植'],
+    ['葡萄', '种植'],
+  ],
+  '430000': [
+    ['柑橘', '种植'],
+    ['油茶', '种植'],
+    ['茶叶', '种植'],
+    ['生猪', '养殖'],
+  ],
+  '630000': [
+    ['枸杞', '种植'],
+    ['牦牛', '养殖'],
+    ['藜麦', '种植'],
+    ['油菜', '种植'],
+  ],
+  '640000': [
+    ['枸杞', '种植'],
+    ['滩羊', '养殖'],
+    ['马铃薯', '种植'],
+  ],
 };
-const COMMON_PRODUCTS: readonly [string, '种植' | '养殖'][] = [['蔬菜', '种植'], ['水果', '种植'], ['苗木', '种植'], ['中药材', '种植'], ['生猪', '养殖'], ['肉牛', '养殖'], ['水稻', '种植']];
+const COMMON_PRODUCTS: readonly [string, '种植' | '养殖'][] = [
+  ['蔬菜', '种植'],
+  ['水果', '种植'],
+  ['苗木', '种植'],
+  ['中药材', '种植'],
+  ['生猪', '养殖'],
+  ['肉牛', '养殖'],
+  ['水稻', '种植'],
+];
 
 const AMENDMENTS = ['法定代表人变更', '经营范围变更', '住所变更', '注册资本变更', '股东变更'];
 
@@ -201,7 +273,9 @@ export function generateOrganisation(
   const rural = isRuralCounty(county);
   const kind: EntityKind = options.activeEnterprise
     ? 'ENTERPRISE'
-    : weighted(rural ? { ENTERPRISE: 35, INDIVIDUAL_BUSINESS: 35, COOPERATIVE: 30 } : { ENTERPRISE: 62, INDIVIDUAL_BUSINESS: 33, COOPERATIVE: 5 }).pick(rng);
+    : weighted(
+        rural ? { ENTERPRISE: 35, INDIVIDUAL_BUSINESS: 35, COOPERATIVE: 30 } : { ENTERPRISE: 62, INDIVIDUAL_BUSINESS: 33, COOPERATIVE: 5 },
+      ).pick(rng);
   const ethnicity = ethnicityFor(rng, county);
   const repSex: Sex = rng.chance(0.75) ? 'MALE' : 'FEMALE';
   const legalRepresentative = anyName(rng, ethnicity, repSex, rng.int(1960, 1998));
@@ -260,7 +334,8 @@ export function generateOrganisation(
     payFactor = 0.7;
     fundRatePercent = rng.chance(0.1) ? 5 : 0;
   }
-  if (takenNames.has(name)) name = `${name.replace(/(有限公司|股份有限公司|农民专业合作社)$/, '')}${index}号${name.match(/(股份有限公司|有限公司|农民专业合作社)$/)?.[0] ?? ''}`;
+  if (takenNames.has(name))
+    name = `${name.replace(/(有限公司|股份有限公司|农民专业合作社)$/, '')}${index}号${name.match(/(股份有限公司|有限公司|农民专业合作社)$/)?.[0] ?? ''}`;
   takenNames.add(name);
 
   let status: OrganisationStatus = 'ACTIVE';
@@ -275,9 +350,8 @@ export function generateOrganisation(
   const term = kind === 'ENTERPRISE' && rng.chance(0.35) ? addYears(established, rng.pick([20, 30, 50])) - 1 : null;
   const termEnds = term !== null && term > TODAY ? term : null;
   const amendable = (statusChanged ?? TODAY) - established > 200;
-  const amended = amendable && rng.chance(0.3)
-    ? { on: established + rng.int(100, (statusChanged ?? TODAY) - established - 50), note: rng.pick(AMENDMENTS) }
-    : null;
+  const amended =
+    amendable && rng.chance(0.3) ? { on: established + rng.int(100, (statusChanged ?? TODAY) - established - 50), note: rng.pick(AMENDMENTS) } : null;
 
   return {
     creditCode: creditCode(kind, county, generatedOrganisationDigits(index)),

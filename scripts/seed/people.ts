@@ -9,7 +9,7 @@
 import type { Day } from './calendar.js';
 import { collectiveHousehold } from './collective-households.js';
 import { familyHousehold } from './families.js';
-import { IdNumberAllocator, generatedHouseholdNumber } from './identifiers.js';
+import { type IdNumberAllocator, generatedHouseholdNumber } from './identifiers.js';
 import type { Sex } from './names.js';
 import type { OrganisationDirectory } from './organisations.js';
 import { PROVINCES_BY_POPULATION } from './places.js';

@@ -9,12 +9,10 @@
  * names every Chinese city has.
  */
 import { PROVINCES, countiesOf, cityNameOf, regionOf, type Province } from '../../common/regions.js';
-import { Random, WeightedList } from './random.js';
+import { type Random, WeightedList } from './random.js';
 
 /** Province-level divisions with their county codes (all have at least one). */
-export const PROVINCE_COUNTIES: ReadonlyMap<string, readonly string[]> = new Map(
-  PROVINCES.map((p) => [p.code, countiesOf(p.code)]),
-);
+export const PROVINCE_COUNTIES: ReadonlyMap<string, readonly string[]> = new Map(PROVINCES.map((p) => [p.code, countiesOf(p.code)]));
 
 /** Every county code the seeder uses, in a fixed order (indexes the ID-number allocator). */
 export const ALL_COUNTIES: readonly string[] = PROVINCES.flatMap((p) => PROVINCE_COUNTIES.get(p.code)!);
@@ -87,15 +85,67 @@ export function provinceName(county: string): string {
 }
 
 const COMMON_ROADS = [
-  '人民路', '解放路', '建设路', '中山路', '新华路', '和平路', '胜利路', '文化路', '长江路', '黄河路',
-  '朝阳路', '光明路', '幸福路', '青年路', '东风路', '红旗路', '育才路', '花园路', '滨江路', '环城路',
-  '工业路', '团结路', '振兴路', '迎宾路', '健康路', '体育路', '站前路', '府前街', '东大街', '西大街',
-  '南大街', '北大街', '学府路', '科技路', '友谊路', '新村路', '金桥路', '翠湖路', '春华街', '兴业路',
+  '人民路',
+  '解放路',
+  '建设路',
+  '中山路',
+  '新华路',
+  '和平路',
+  '胜利路',
+  '文化路',
+  '长江路',
+  '黄河路',
+  '朝阳路',
+  '光明路',
+  '幸福路',
+  '青年路',
+  '东风路',
+  '红旗路',
+  '育才路',
+  '花园路',
+  '滨江路',
+  '环城路',
+  '工业路',
+  '团结路',
+  '振兴路',
+  '迎宾路',
+  '健康路',
+  '体育路',
+  '站前路',
+  '府前街',
+  '东大街',
+  '西大街',
+  '南大街',
+  '北大街',
+  '学府路',
+  '科技路',
+  '友谊路',
+  '新村路',
+  '金桥路',
+  '翠湖路',
+  '春华街',
+  '兴业路',
 ];
 
 /** Real road names of the counties the seed documents are about. */
 const LOCAL_ROADS: Record<string, readonly string[]> = {
-  '540102': ['北京中路', '北京东路', '北京西路', '江苏路', '金珠中路', '林廓东路', '林廓北路', '宇拓路', '朵森格路', '娘热路', '扎基路', '色拉路', '纳金路', '夺底路', '藏大东路'],
+  '540102': [
+    '北京中路',
+    '北京东路',
+    '北京西路',
+    '江苏路',
+    '金珠中路',
+    '林廓东路',
+    '林廓北路',
+    '宇拓路',
+    '朵森格路',
+    '娘热路',
+    '扎基路',
+    '色拉路',
+    '纳金路',
+    '夺底路',
+    '藏大东路',
+  ],
   '540502': ['乃东路', '湖南路', '格桑路', '泽当大道', '安徽路', '萨热路', '贡布路'],
   '430102': ['五一大道', '解放西路', '八一路', '韶山北路', '人民东路', '远大路', '车站北路', '东二环'],
   '430104': ['麓山南路', '枫林一路', '桐梓坡路', '岳麓大道', '金星中路', '银双路', '望月湖路', '阜埠河路'],
@@ -107,19 +157,60 @@ const LOCAL_ROADS: Record<string, readonly string[]> = {
 
 /** Townships (乡镇) of the rural counties: village addresses and police stations. */
 const TOWNSHIPS: Record<string, readonly string[]> = {
-  '653125': ['莎车镇', '恰热克镇', '艾力西湖镇', '荒地镇', '阿瓦提镇', '白什坎特镇', '依盖尔其镇', '古勒巴格镇', '米夏镇', '托木吾斯塘镇', '阿扎特巴格镇', '孜热甫夏提塔吉克族乡'],
+  '653125': [
+    '莎车镇',
+    '恰热克镇',
+    '艾力西湖镇',
+    '荒地镇',
+    '阿瓦提镇',
+    '白什坎特镇',
+    '依盖尔其镇',
+    '古勒巴格镇',
+    '米夏镇',
+    '托木吾斯塘镇',
+    '阿扎特巴格镇',
+    '孜热甫夏提塔吉克族乡',
+  ],
 };
 
 const VILLAGE_WORDS = ['阿热勒', '兰干', '巴格', '喀拉', '托万', '英阿瓦提', '铁提尔', '吐格曼', '其兰巴格', '库木'];
 
-const ESTATES = ['阳光', '金色', '锦绣', '幸福', '和谐', '翠苑', '丽景', '怡园', '康居', '书香', '世纪', '紫荆', '名都', '滨江', '水岸', '华府', '雅苑', '嘉园'];
+const ESTATES = [
+  '阳光',
+  '金色',
+  '锦绣',
+  '幸福',
+  '和谐',
+  '翠苑',
+  '丽景',
+  '怡园',
+  '康居',
+  '书香',
+  '世纪',
+  '紫荆',
+  '名都',
+  '滨江',
+  '水岸',
+  '华府',
+  '雅苑',
+  '嘉园',
+];
 const ESTATE_SUFFIXES = ['小区', '花园', '家园', '新村', '公寓', '名苑'];
 
 /** Universities by county, for students' collective households; others get a vocational college. */
 const UNIVERSITIES: Record<string, string> = {
-  '110108': '北京理工大学', '310104': '上海交通大学', '430104': '湖南大学', '540102': '西藏大学',
-  '630102': '青海民族大学', '653101': '喀什大学', '659001': '石河子大学', '420102': '武汉职业技术学院',
-  '510104': '四川大学', '610102': '西安交通大学', '320102': '南京大学', '330106': '浙江大学',
+  '110108': '北京理工大学',
+  '310104': '上海交通大学',
+  '430104': '湖南大学',
+  '540102': '西藏大学',
+  '630102': '青海民族大学',
+  '653101': '喀什大学',
+  '659001': '石河子大学',
+  '420102': '武汉职业技术学院',
+  '510104': '四川大学',
+  '610102': '西安交通大学',
+  '320102': '南京大学',
+  '330106': '浙江大学',
 };
 
 export function roadsOf(county: string): readonly string[] {

@@ -12,7 +12,7 @@ import type { Authority } from './authorities.js';
 import type { Sex } from './names.js';
 import type { OrganisationDirectory, OrganisationRecord } from './organisations.js';
 import { PROVINCE_COUNTIES } from './places.js';
-import { Random, WeightedList, weighted } from './random.js';
+import { type Random, WeightedList, weighted } from './random.js';
 
 export type RegistrationStatus = 'ACTIVE' | 'MOVED_OUT' | 'CANCELLED';
 
@@ -79,9 +79,24 @@ export interface HouseholdContext {
 
 /** Where migrants come from: population × out-migration propensity. */
 const OUTFLOW: Record<string, number> = {
-  '510000': 2, '410000': 2, '340000': 2, '430000': 1.8, '420000': 1.5, '360000': 1.7, '450000': 1.5, '520000': 1.6,
-  '500000': 1.6, '130000': 1.2, '230000': 1.3, '220000': 1.2, '620000': 1.4, '110000': 0.3, '310000': 0.3,
-  '540000': 0.2, '650000': 0.4, '660000': 0.2,
+  '510000': 2,
+  '410000': 2,
+  '340000': 2,
+  '430000': 1.8,
+  '420000': 1.5,
+  '360000': 1.7,
+  '450000': 1.5,
+  '520000': 1.6,
+  '500000': 1.6,
+  '130000': 1.2,
+  '230000': 1.3,
+  '220000': 1.2,
+  '620000': 1.4,
+  '110000': 0.3,
+  '310000': 0.3,
+  '540000': 0.2,
+  '650000': 0.4,
+  '660000': 0.2,
 };
 export const ORIGINS = new WeightedList(PROVINCES.map((p) => [p.code, p.populationMillions * (OUTFLOW[p.code] ?? 0.8)] as const));
 

@@ -176,7 +176,12 @@ function writeDeposits(
 }
 
 /** Writes the fund_employers table: every organisation with depositing staff, in register order. */
-export function writeFundEmployers(sink: RowSink, serials: Serials, fundEmployers: FundEmployerRegistry, organisations: readonly OrganisationRecord[]): void {
+export function writeFundEmployers(
+  sink: RowSink,
+  serials: Serials,
+  fundEmployers: FundEmployerRegistry,
+  organisations: readonly OrganisationRecord[],
+): void {
   for (const organisation of organisations) {
     if (!fundEmployers.has(organisation)) continue;
     const centre = providentFundCentre(organisation.county);

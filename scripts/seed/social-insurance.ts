@@ -21,7 +21,20 @@ import { hashString } from './random.js';
  * unemployment 0.5 % + 0.5 %, work injury by industry risk (0.2-1.9 %),
  * maternity 0.8 %, all employer-paid. Amounts are integer fen.
  */
-import { TODAY, LAST_CLOSED_MONTH, addYears, civilOf, firstDayOf, isoDate, isoMonth, monthIndex, monthOf, yearOf, type Day, type MonthIndex } from './calendar.js';
+import {
+  TODAY,
+  LAST_CLOSED_MONTH,
+  addYears,
+  civilOf,
+  firstDayOf,
+  isoDate,
+  isoMonth,
+  monthIndex,
+  monthOf,
+  yearOf,
+  type Day,
+  type MonthIndex,
+} from './calendar.js';
 import { socialInsuranceAgency } from './authorities.js';
 import type { Career, Job } from './careers.js';
 import type { Serials } from './identifiers.js';
@@ -50,20 +63,55 @@ const PENSION_RATE_CUT = monthIndex(2019, 5);
 
 /** Employer medical rate by province, basis points (default 800). */
 const MEDICAL_EMPLOYER_BASIS_POINTS: Record<string, number> = {
-  '110000': 980, '310000': 1000, '440000': 550, '330000': 950, '320000': 900, '120000': 1000, '500000': 800, '540000': 800,
+  '110000': 980,
+  '310000': 1000,
+  '440000': 550,
+  '330000': 950,
+  '320000': 900,
+  '120000': 1000,
+  '500000': 800,
+  '540000': 800,
 };
 
 const EMPLOYEE_SCHEMES: readonly Scheme[] = [
-  { type: 'PENSION', code: '110', since: monthIndex(1996, 1), personalBasisPoints: 800, employerBasisPoints: (m) => (m < PENSION_RATE_CUT ? 2000 : 1600), transferable: true },
-  { type: 'MEDICAL', code: '310', since: monthIndex(1999, 1), personalBasisPoints: 200, employerBasisPoints: (_m, e) => MEDICAL_EMPLOYER_BASIS_POINTS[provinceCodeOfCounty(e.county)] ?? 800, transferable: true },
+  {
+    type: 'PENSION',
+    code: '110',
+    since: monthIndex(1996, 1),
+    personalBasisPoints: 800,
+    employerBasisPoints: (m) => (m < PENSION_RATE_CUT ? 2000 : 1600),
+    transferable: true,
+  },
+  {
+    type: 'MEDICAL',
+    code: '310',
+    since: monthIndex(1999, 1),
+    personalBasisPoints: 200,
+    employerBasisPoints: (_m, e) => MEDICAL_EMPLOYER_BASIS_POINTS[provinceCodeOfCounty(e.county)] ?? 800,
+    transferable: true,
+  },
   { type: 'UNEMPLOYMENT', code: '210', since: monthIndex(1999, 1), personalBasisPoints: 50, employerBasisPoints: () => 50, transferable: true },
-  { type: 'WORK_INJURY', code: '410', since: monthIndex(2004, 1), personalBasisPoints: 0, employerBasisPoints: (_m, e) => e.workInjuryBasisPoints, transferable: false },
+  {
+    type: 'WORK_INJURY',
+    code: '410',
+    since: monthIndex(2004, 1),
+    personalBasisPoints: 0,
+    employerBasisPoints: (_m, e) => e.workInjuryBasisPoints,
+    transferable: false,
+  },
   { type: 'MATERNITY', code: '510', since: monthIndex(2005, 1), personalBasisPoints: 0, employerBasisPoints: () => 80, transferable: false },
 ];
 
 /** Residents' medical premium per month of each year, fen (the annual premium / 12). */
 const RESIDENT_MEDICAL_MONTHLY_FEN: Record<number, number> = {
-  2019: 2100, 2020: 2300, 2021: 2700, 2022: 2900, 2023: 3200, 2024: 3300, 2025: 3350, 2026: 3500,
+  2019: 2100,
+  2020: 2300,
+  2021: 2700,
+  2022: 2900,
+  2023: 3200,
+  2024: 3300,
+  2025: 3350,
+  2026: 3500,
 };
 
 /** Card-number letter of the issuing province. */
@@ -157,7 +205,15 @@ export function writeSocialInsurance(
   person: PersonPlan,
   career: Career,
 ): boolean {
-  type Pending = { id: string; type: InsuranceType; category: 'EMPLOYEE' | 'RESIDENT'; county: string; employer: string | null; enrolledOn: Day; end: EnrolmentEnd };
+  type Pending = {
+    id: string;
+    type: InsuranceType;
+    category: 'EMPLOYEE' | 'RESIDENT';
+    county: string;
+    employer: string | null;
+    enrolledOn: Day;
+    end: EnrolmentEnd;
+  };
   const enrolments: Pending[] = [];
   const contributions: Row<'contributions'>[] = [];
   let currentCounty: string | null = null;
@@ -210,14 +266,29 @@ export function writeSocialInsurance(
       const from = monthOf(resident.pensionFrom);
       const to = Math.min(lastMonth, monthOf(sixty) - 1);
       if (to >= from) {
-        const end: EnrolmentEnd = person.death !== null ? { status: 'TERMINATED', endedOn: person.death }
-          : sixty <= TODAY ? { status: 'TERMINATED', endedOn: sixty }
-          : { status: 'CONTRIBUTING', endedOn: null };
-        enrolments.push({ id: serials.enrolmentId(county, '170'), type: 'PENSION', category: 'RESIDENT', county, employer: null, enrolledOn: resident.pensionFrom, end });
+        const end: EnrolmentEnd =
+          person.death !== null
+            ? { status: 'TERMINATED', endedOn: person.death }
+            : sixty <= TODAY
+              ? { status: 'TERMINATED', endedOn: sixty }
+              : { status: 'CONTRIBUTING', endedOn: null };
+        enrolments.push({
+          id: serials.enrolmentId(county, '170'),
+          type: 'PENSION',
+          category: 'RESIDENT',
+          county,
+          employer: null,
+          enrolledOn: resident.pensionFrom,
+          end,
+        });
         const split = to - from >= 72 && rng.chance(0.4) ? (Math.floor((from + to) / 24) + 1) * 12 : null;
-        const grades: [MonthIndex, MonthIndex, number][] = split !== null && split > from && split <= to
-          ? [[from, split - 1, resident.pensionGradeYuan], [split, to, resident.pensionGradeYuan * 2]]
-          : [[from, to, resident.pensionGradeYuan]];
+        const grades: [MonthIndex, MonthIndex, number][] =
+          split !== null && split > from && split <= to
+            ? [
+                [from, split - 1, resident.pensionGradeYuan],
+                [split, to, resident.pensionGradeYuan * 2],
+              ]
+            : [[from, to, resident.pensionGradeYuan]];
         for (const [gradeFrom, gradeTo, grade] of grades) {
           contributions.push({
             id_number: person.idNumber,
@@ -238,7 +309,15 @@ export function writeSocialInsurance(
     }
     if (resident.medicalFrom !== null) {
       const end: EnrolmentEnd = person.death !== null ? { status: 'TERMINATED', endedOn: person.death } : { status: 'CONTRIBUTING', endedOn: null };
-      enrolments.push({ id: serials.enrolmentId(county, '390'), type: 'MEDICAL', category: 'RESIDENT', county, employer: null, enrolledOn: resident.medicalFrom, end });
+      enrolments.push({
+        id: serials.enrolmentId(county, '390'),
+        type: 'MEDICAL',
+        category: 'RESIDENT',
+        county,
+        employer: null,
+        enrolledOn: resident.medicalFrom,
+        end,
+      });
       // The premium is paid a year ahead, so the current calendar year is covered to December.
       const lastYear = person.death === null ? yearOf(TODAY) : yearOf(person.death);
       for (let year = yearOf(resident.medicalFrom); year <= lastYear; year++) {
@@ -298,7 +377,12 @@ export function writeSocialInsurance(
 }
 
 /** Writes the employers table: every organisation with insured staff, in register order. */
-export function writeInsuranceEmployers(sink: RowSink, serials: Serials, employers: EmployerRegistry, organisations: readonly OrganisationRecord[]): void {
+export function writeInsuranceEmployers(
+  sink: RowSink,
+  serials: Serials,
+  employers: EmployerRegistry,
+  organisations: readonly OrganisationRecord[],
+): void {
   for (const organisation of organisations) {
     if (!employers.has(organisation)) continue;
     const agency = socialInsuranceAgency(organisation.county);
@@ -313,7 +397,37 @@ export function writeInsuranceEmployers(sink: RowSink, serials: Serials, employe
 }
 
 /** Mobile segments of the three carriers (中国移动, 中国联通, 中国电信). */
-const MOBILE_PREFIXES = ['134', '135', '136', '137', '138', '139', '150', '151', '152', '157', '158', '159', '182', '183', '187', '188', '130', '131', '132', '155', '156', '185', '186', '133', '153', '180', '181', '189', '199'];
+const MOBILE_PREFIXES = [
+  '134',
+  '135',
+  '136',
+  '137',
+  '138',
+  '139',
+  '150',
+  '151',
+  '152',
+  '157',
+  '158',
+  '159',
+  '182',
+  '183',
+  '187',
+  '188',
+  '130',
+  '131',
+  '132',
+  '155',
+  '156',
+  '185',
+  '186',
+  '133',
+  '153',
+  '180',
+  '181',
+  '189',
+  '199',
+];
 
 /**
  * The contact phone (联系电话) the agency holds, derived from the ID number

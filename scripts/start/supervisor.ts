@@ -110,7 +110,9 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     }
     service.restarts++;
     const delay = Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** (service.restarts - 1));
-    options.say(`supervisor: ${why}; restarting it in ${delay} ms (restart ${service.restarts} of at most ${maxRestarts} in a row). The other services go on.`);
+    options.say(
+      `supervisor: ${why}; restarting it in ${delay} ms (restart ${service.restarts} of at most ${maxRestarts} in a row). The other services go on.`,
+    );
     service.retry = setTimeout(() => {
       service.retry = null;
       if (stopping) return;

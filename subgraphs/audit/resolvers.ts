@@ -34,7 +34,11 @@ const DateTimeScalar = new GraphQLScalarType({
 });
 
 /** Hashes the subject an auditor names, exactly as the gateway hashed it when recording; notes it as disclosed. */
-function subjectOf(input: { idNumber?: string | null; creditCode?: string | null } | null | undefined, ctx: AuditReviewContext, argument: string): string | undefined {
+function subjectOf(
+  input: { idNumber?: string | null; creditCode?: string | null } | null | undefined,
+  ctx: AuditReviewContext,
+  argument: string,
+): string | undefined {
   if (!input) return undefined;
   if (input.idNumber && input.creditCode) throw badUserInput(`${argument} takes an ID number or a credit code, not both.`, argument);
   if (input.idNumber) {
@@ -73,8 +77,13 @@ export const auditReviewDomain: OpenableDomain = {
   resolvers: {
     DateTime: DateTimeScalar,
     Query: {
-      async auditRecords(_: unknown, args: { filter?: Record<string, unknown> | null; first: number; after?: string | null }, ctx: AuditReviewContext) {
-        if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_PAGE) throw badUserInput(`Argument first must be between 1 and ${MAX_PAGE}.`, 'first');
+      async auditRecords(
+        _: unknown,
+        args: { filter?: Record<string, unknown> | null; first: number; after?: string | null },
+        ctx: AuditReviewContext,
+      ) {
+        if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_PAGE)
+          throw badUserInput(`Argument first must be between 1 and ${MAX_PAGE}.`, 'first');
         const filter = args.filter ?? {};
         const search: AuditSearch = {
           subjectHash: subjectOf(filter.subject as never, ctx, 'filter.subject'),
@@ -114,7 +123,11 @@ export const auditReviewDomain: OpenableDomain = {
         }
         return { records, ndjson: `${lines.join('\n')}\n` };
       },
-      async accessReport(_: unknown, args: { subject: { idNumber?: string; creditCode?: string }; from: string; to: string }, ctx: AuditReviewContext) {
+      async accessReport(
+        _: unknown,
+        args: { subject: { idNumber?: string; creditCode?: string }; from: string; to: string },
+        ctx: AuditReviewContext,
+      ) {
         if (args.from > args.to) throw badUserInput('Argument from must not be after to.', 'from');
         const hash = subjectOf(args.subject, ctx, 'subject')!;
         const entries = await ctx.store.accessReport(hash, args.from, args.to);

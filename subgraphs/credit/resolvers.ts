@@ -12,7 +12,9 @@ function createLoaders(store: CreditStore) {
   };
 }
 
-interface Context { loaders: ReturnType<typeof createLoaders> }
+interface Context {
+  loaders: ReturnType<typeof createLoaders>;
+}
 
 /** A subject's records, loaded once per request and shared by the profile's fields. */
 type Profile = CreditRecordRow[];
@@ -44,8 +46,7 @@ export const creditDomain: SubgraphDomain<Context> = {
       },
     },
     CreditProfile: {
-      dishonestJudgmentDebtor: (p: Profile) =>
-        p.some((r) => r.category === 'DISHONEST_JUDGMENT_DEBTOR' && r.status === 'ACTIVE'),
+      dishonestJudgmentDebtor: (p: Profile) => p.some((r) => r.category === 'DISHONEST_JUDGMENT_DEBTOR' && r.status === 'ACTIVE'),
       abnormalOperation: (p: Profile) => p.some((r) => r.category === 'ABNORMAL_OPERATION' && r.status === 'ACTIVE'),
       activeNegativeRecords: (p: Profile) => p.filter(isActiveNegative).length,
       records: (p: Profile, args: { category?: string; status?: string }) =>

@@ -28,9 +28,7 @@ export function createCreditStore(db: SqliteDatabase): CreditStore {
   const bySubject = db.prepare<[string], CreditRecordRow>(
     'SELECT * FROM credit_records WHERE subject_id IN (SELECT value FROM json_each(?)) ORDER BY subject_id, decided_on DESC, id',
   );
-  const byId = db.prepare<[string], CreditRecordRow>(
-    'SELECT * FROM credit_records WHERE id IN (SELECT value FROM json_each(?))',
-  );
+  const byId = db.prepare<[string], CreditRecordRow>('SELECT * FROM credit_records WHERE id IN (SELECT value FROM json_each(?))');
   return {
     recordsOfSubjects: (ids) => bySubject.all(jsonList(ids)),
     recordsByIds: (ids) => byId.all(jsonList(ids)),

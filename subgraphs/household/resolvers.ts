@@ -15,7 +15,9 @@ function createLoaders(store: HouseholdStore) {
 }
 
 type Loaders = ReturnType<typeof createLoaders>;
-interface Context { loaders: Loaders }
+interface Context {
+  loaders: Loaders;
+}
 
 function address(household: HouseholdRow) {
   const region = regionOf(household.region_code);
@@ -32,8 +34,7 @@ export const householdDomain: SubgraphDomain<Context> = {
   resolvers: {
     Date: DateScalar,
     Query: {
-      person: (_: unknown, args: { idNumber: string }, ctx: Context) =>
-        ctx.loaders.person.load(requireIdNumber(args.idNumber)),
+      person: (_: unknown, args: { idNumber: string }, ctx: Context) => ctx.loaders.person.load(requireIdNumber(args.idNumber)),
       persons: (_: unknown, args: { idNumbers: string[] }, ctx: Context) => {
         requireKeyCount(args.idNumbers, 'idNumbers');
         const ids = args.idNumbers.map((id, i) => requireIdNumber(id, `idNumbers[${i}]`));
@@ -43,8 +44,7 @@ export const householdDomain: SubgraphDomain<Context> = {
         /^\d{1,20}$/.test(args.number) ? ctx.loaders.household.load(args.number) : null,
     },
     Person: {
-      __resolveReference: (ref: { idNumber: string }, ctx: Context) =>
-        ctx.loaders.person.load(requireIdNumber(ref.idNumber)),
+      __resolveReference: (ref: { idNumber: string }, ctx: Context) => ctx.loaders.person.load(requireIdNumber(ref.idNumber)),
       idNumber: (p: PersonRow) => p.id_number,
       birthDate: (p: PersonRow) => p.birth_date,
       birthPlace: (p: PersonRow) => regionOf(p.birth_region),

@@ -46,12 +46,8 @@ export interface HouseholdStore {
 }
 
 export function createHouseholdStore(db: SqliteDatabase): HouseholdStore {
-  const persons = db.prepare<[string], PersonRow>(
-    'SELECT * FROM persons WHERE id_number IN (SELECT value FROM json_each(?))',
-  );
-  const households = db.prepare<[string], HouseholdRow>(
-    'SELECT * FROM households WHERE number IN (SELECT value FROM json_each(?))',
-  );
+  const persons = db.prepare<[string], PersonRow>('SELECT * FROM persons WHERE id_number IN (SELECT value FROM json_each(?))');
+  const households = db.prepare<[string], HouseholdRow>('SELECT * FROM households WHERE number IN (SELECT value FROM json_each(?))');
   const members = db.prepare<[string], PersonRow>(
     `SELECT * FROM persons WHERE household_number IN (SELECT value FROM json_each(?))
        AND registration_status = 'ACTIVE' ORDER BY household_number, member_order`,

@@ -68,10 +68,21 @@ function statusRecord(recordType: string, serial: string, ctx: Context) {
 async function licenceDocument(licence: LicenceRow, ctx: Context) {
   const existing = ctx.issued.currentFor(licence.identifier, licence.type);
   if (existing) {
-    return { serial: existing.serial, type: existing.type, issuer: licence.issuer_name, issuedAt: existing.issued_at, validUntil: existing.valid_until, token: existing.token, qrText: toQrText(existing.token) };
+    return {
+      serial: existing.serial,
+      type: existing.type,
+      issuer: licence.issuer_name,
+      issuedAt: existing.issued_at,
+      validUntil: existing.valid_until,
+      token: existing.token,
+      qrText: toQrText(existing.token),
+    };
   }
   if (licence.status !== 'VALID') return null; // a revoked or expired licence is not sealed anew
-  const holder = licence.holder_kind === 'ORGANISATION' ? { name: licence.holder_name, creditCode: licence.holder_id } : { name: licence.holder_name, idNumber: licence.holder_id };
+  const holder =
+    licence.holder_kind === 'ORGANISATION'
+      ? { name: licence.holder_name, creditCode: licence.holder_id }
+      : { name: licence.holder_name, idNumber: licence.holder_id };
   return issueSealedDocument({
     store: ctx.issued,
     seals: ctx.seals,
@@ -156,8 +167,7 @@ export const licencesDomain: SubgraphDomain<Context> = {
         };
       },
       sealTrustList: (_: unknown, __: unknown, ctx: Context) => ctx.sealTrustListText(),
-      organisation: (_: unknown, args: { creditCode: string }, ctx: Context) =>
-        ctx.loaders.organisation.load(requireCreditCode(args.creditCode)),
+      organisation: (_: unknown, args: { creditCode: string }, ctx: Context) => ctx.loaders.organisation.load(requireCreditCode(args.creditCode)),
       organisations: (_: unknown, args: { creditCodes: string[] }, ctx: Context) => {
         requireKeyCount(args.creditCodes, 'creditCodes');
         const codes = args.creditCodes.map((c, i) => requireCreditCode(c, `creditCodes[${i}]`));
@@ -170,8 +180,7 @@ export const licencesDomain: SubgraphDomain<Context> = {
       licences: (p: { idNumber: string }, args: { type?: string }, ctx: Context) => licencesOf(p.idNumber, args.type, ctx),
     },
     Organisation: {
-      __resolveReference: (ref: { creditCode: string }, ctx: Context) =>
-        ctx.loaders.organisation.load(requireCreditCode(ref.creditCode)),
+      __resolveReference: (ref: { creditCode: string }, ctx: Context) => ctx.loaders.organisation.load(requireCreditCode(ref.creditCode)),
       creditCode: (o: OrganisationRow) => o.credit_code,
       entityType: (o: OrganisationRow) => o.entity_type,
       legalRepresentative: (o: OrganisationRow) => o.legal_representative,

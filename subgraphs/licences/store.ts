@@ -50,15 +50,11 @@ export interface LicenceStore {
 }
 
 export function createLicenceStore(db: SqliteDatabase): LicenceStore {
-  const organisations = db.prepare<[string], OrganisationRow>(
-    'SELECT * FROM organisations WHERE credit_code IN (SELECT value FROM json_each(?))',
-  );
+  const organisations = db.prepare<[string], OrganisationRow>('SELECT * FROM organisations WHERE credit_code IN (SELECT value FROM json_each(?))');
   const byHolder = db.prepare<[string], LicenceRow>(
     'SELECT * FROM licences WHERE holder_id IN (SELECT value FROM json_each(?)) ORDER BY holder_id, issued_on DESC, identifier',
   );
-  const byIdentifier = db.prepare<[string], LicenceRow>(
-    'SELECT * FROM licences WHERE identifier IN (SELECT value FROM json_each(?))',
-  );
+  const byIdentifier = db.prepare<[string], LicenceRow>('SELECT * FROM licences WHERE identifier IN (SELECT value FROM json_each(?))');
   const events = db.prepare<[string], LicenceEventRow>(
     'SELECT * FROM licence_events WHERE identifier IN (SELECT value FROM json_each(?)) ORDER BY identifier, seq',
   );

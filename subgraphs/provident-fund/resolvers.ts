@@ -13,13 +13,7 @@ import {
   openIssuing,
   type IssuingContext,
 } from '../shared/issued-documents.js';
-import {
-  createProvidentFundStore,
-  type FundAccountRow,
-  type FundDepositRow,
-  type FundEmployerRow,
-  type ProvidentFundStore,
-} from './store.js';
+import { createProvidentFundStore, type FundAccountRow, type FundDepositRow, type FundEmployerRow, type ProvidentFundStore } from './store.js';
 
 const MAX_DEPOSIT_MONTHS = 120;
 
@@ -32,7 +26,10 @@ function createLoaders(store: ProvidentFundStore) {
     deposits(last: number): DataLoader<string, FundDepositRow[]> {
       let loader = depositLoaders.get(last);
       if (!loader) {
-        loader = groupLoader((numbers) => store.recentDeposits(numbers, last), (r) => r.account_number);
+        loader = groupLoader(
+          (numbers) => store.recentDeposits(numbers, last),
+          (r) => r.account_number,
+        );
         depositLoaders.set(last, loader);
       }
       return loader;
@@ -111,8 +108,7 @@ export const providentFundDomain: SubgraphDomain<Context> = {
         revokeIssuedDocument(ctx.issued, 'PROVIDENT_FUND_DEPOSIT', args.serial, args.reason, ctx.assertion),
     },
     Query: {
-      providentFundAccount: (_: unknown, args: { accountNumber: string }, ctx: Context) =>
-        ctx.loaders.account.load(args.accountNumber),
+      providentFundAccount: (_: unknown, args: { accountNumber: string }, ctx: Context) => ctx.loaders.account.load(args.accountNumber),
     },
     Person: {
       __resolveReference: (ref: { idNumber: string }) => ({ idNumber: requireIdNumber(ref.idNumber) }),
@@ -152,8 +148,7 @@ export const providentFundDomain: SubgraphDomain<Context> = {
       accountNumber: (e: FundEmployerRow) => e.account_number,
       centre: (e: FundEmployerRow) => authority(e.centre_name, e.centre_region),
       registeredOn: (e: FundEmployerRow) => e.registered_on,
-      depositingHeadcount: async (e: FundEmployerRow, _: unknown, ctx: Context) =>
-        (await ctx.loaders.headcount.load(e.credit_code))?.headcount ?? 0,
+      depositingHeadcount: async (e: FundEmployerRow, _: unknown, ctx: Context) => (await ctx.loaders.headcount.load(e.credit_code))?.headcount ?? 0,
     },
   },
 };

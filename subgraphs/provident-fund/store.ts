@@ -59,9 +59,7 @@ export function createProvidentFundStore(db: SqliteDatabase): ProvidentFundStore
          FROM fund_deposits d WHERE account_number IN (SELECT value FROM json_each(@accounts))
      ) WHERE rank <= @last ORDER BY account_number, month DESC, kind`,
   );
-  const employers = db.prepare<[string], FundEmployerRow>(
-    'SELECT * FROM fund_employers WHERE credit_code IN (SELECT value FROM json_each(?))',
-  );
+  const employers = db.prepare<[string], FundEmployerRow>('SELECT * FROM fund_employers WHERE credit_code IN (SELECT value FROM json_each(?))');
   const headcounts = db.prepare<[string], { employer_code: string; headcount: number }>(
     `SELECT employer_code, count(*) AS headcount FROM fund_accounts
       WHERE employer_code IN (SELECT value FROM json_each(?)) AND status = 'ACTIVE' GROUP BY employer_code`,

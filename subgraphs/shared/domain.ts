@@ -3,7 +3,7 @@ import type { SubgraphName } from '../catalog.js';
 
 /** A resolver map as `buildSubgraphSchema` takes it (scalars included). */
 // Resolver signatures differ per field; the schema is the contract they are checked against at start-up.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: resolver and context types differ per domain; the schema is their contract
 export type ResolverMap = Record<string, any>;
 
 /**
@@ -35,6 +35,6 @@ export interface SubgraphResources {
 /** A subgraph's resolvers and how to open what they read. */
 export interface OpenableDomain {
   resolvers: ResolverMap;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: resolver and context types differ per domain; the schema is their contract
   open(resources: SubgraphResources): Promise<{ createContext: () => any; close(): Promise<void> }>;
 }

@@ -18,7 +18,13 @@ export function guardEntityRepresentations(schema: GraphQLSchema): GraphQLSchema
     if (!Array.isArray(representations)) throw badUserInput('Argument representations must be a list.', 'representations');
     for (let index = 0; index < representations.length; index++) {
       const representation = representations[index] as { __typename?: unknown } | null;
-      const type = representation !== null && typeof representation === 'object' && !Array.isArray(representation) && typeof representation.__typename === 'string' ? schema.getType(representation.__typename) : undefined;
+      const type =
+        representation !== null &&
+        typeof representation === 'object' &&
+        !Array.isArray(representation) &&
+        typeof representation.__typename === 'string'
+          ? schema.getType(representation.__typename)
+          : undefined;
       if (!type || !(isObjectType(type) || isInterfaceType(type))) {
         throw badUserInput(`representations[${index}] must be an object whose __typename names an entity type of this subgraph.`, 'representations');
       }

@@ -153,7 +153,13 @@ export async function issueSealedDocument(options: {
  * Revokes a document of this domain. Only an authority of the issuing
  * province may: the asserted caller's province must be the document's.
  */
-export function revokeIssuedDocument(store: IssuedDocumentStore, type: string, serial: string, reason: string, assertion: GatewayAssertion): IssuedDocumentRow {
+export function revokeIssuedDocument(
+  store: IssuedDocumentStore,
+  type: string,
+  serial: string,
+  reason: string,
+  assertion: GatewayAssertion,
+): IssuedDocumentRow {
   const trimmed = reason.trim();
   if (trimmed.length < 2 || trimmed.length > 200) throw badUserInput('Argument reason must be 2-200 characters.', 'reason');
   const [row] = store.bySerials([serial]);

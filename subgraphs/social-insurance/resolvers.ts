@@ -182,8 +182,7 @@ export const socialInsuranceDomain: SubgraphDomain<Context> = {
       employerNumber: (e: EmployerRow) => e.employer_number,
       agency: (e: EmployerRow) => authority(e.agency_name, e.agency_region),
       registeredOn: (e: EmployerRow) => e.registered_on,
-      insuredHeadcount: async (e: EmployerRow, _: unknown, ctx: Context) =>
-        (await ctx.loaders.headcount.load(e.credit_code))?.headcount ?? 0,
+      insuredHeadcount: async (e: EmployerRow, _: unknown, ctx: Context) => (await ctx.loaders.headcount.load(e.credit_code))?.headcount ?? 0,
     },
   },
 };

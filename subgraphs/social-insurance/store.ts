@@ -57,21 +57,15 @@ export interface SocialInsuranceStore {
 }
 
 export function createSocialInsuranceStore(db: SqliteDatabase): SocialInsuranceStore {
-  const insured = db.prepare<[string], InsuredPersonRow>(
-    'SELECT * FROM insured_persons WHERE id_number IN (SELECT value FROM json_each(?))',
-  );
+  const insured = db.prepare<[string], InsuredPersonRow>('SELECT * FROM insured_persons WHERE id_number IN (SELECT value FROM json_each(?))');
   const enrolmentsOfPersons = db.prepare<[string], EnrolmentRow>(
     'SELECT * FROM enrolments WHERE id_number IN (SELECT value FROM json_each(?)) ORDER BY id_number, enrolled_on DESC, insurance_type',
   );
-  const enrolmentsByIds = db.prepare<[string], EnrolmentRow>(
-    'SELECT * FROM enrolments WHERE id IN (SELECT value FROM json_each(?))',
-  );
+  const enrolmentsByIds = db.prepare<[string], EnrolmentRow>('SELECT * FROM enrolments WHERE id IN (SELECT value FROM json_each(?))');
   const contributions = db.prepare<[string], ContributionRow>(
     'SELECT * FROM contributions WHERE id_number IN (SELECT value FROM json_each(?)) ORDER BY id_number, from_month, insurance_type',
   );
-  const employers = db.prepare<[string], EmployerRow>(
-    'SELECT * FROM employers WHERE credit_code IN (SELECT value FROM json_each(?))',
-  );
+  const employers = db.prepare<[string], EmployerRow>('SELECT * FROM employers WHERE credit_code IN (SELECT value FROM json_each(?))');
   const headcounts = db.prepare<[string], { employer_code: string; headcount: number }>(
     `SELECT employer_code, count(*) AS headcount FROM enrolments
       WHERE employer_code IN (SELECT value FROM json_each(?)) AND status = 'CONTRIBUTING' AND insurance_type = 'PENSION'

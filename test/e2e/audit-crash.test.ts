@@ -43,7 +43,12 @@ describe('when the gateway is killed with kill -9 under load', () => {
     const client = async () => {
       while (!killed) {
         try {
-          const response = await postGraphQL(url, QUERY, { id: DEMO_PERSONS[acknowledged.length % DEMO_PERSONS.length].idNumber }, federation.defaultHeaders);
+          const response = await postGraphQL(
+            url,
+            QUERY,
+            { id: DEMO_PERSONS[acknowledged.length % DEMO_PERSONS.length].idNumber },
+            federation.defaultHeaders,
+          );
           if (response.status === 200 && response.body.data?.person) acknowledged.push(response.headers.get('x-request-id')!);
         } catch {
           // The connection died with the gateway: this request was never acknowledged.

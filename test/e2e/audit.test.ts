@@ -69,7 +69,10 @@ describe('the audit trail (embedded SQLite store)', () => {
     });
 
     it('a refused body (bad JSON) and an unknown path too', async () => {
-      for (const [path, body, status] of [['/graphql', '{"query":', 400], ['/admin', '{}', 404]] as const) {
+      for (const [path, body, status] of [
+        ['/graphql', '{"query":', 400],
+        ['/admin', '{}', 404],
+      ] as const) {
         const response = await fetch(federation.gatewayUrl.replace('/graphql', path), {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...federation.defaultHeaders },
@@ -94,7 +97,8 @@ describe('the audit trail (embedded SQLite store)', () => {
     expect(record.operation).toMatchObject({ name: 'Dossier', type: 'query' });
     expect(record.requested).toEqual(expect.arrayContaining(['Query.person', 'Person.credit', 'Person.socialInsurance', 'Organisation.name']));
     const bySubgraph = (name: string) => record.disclosed.filter((d) => d.subgraph === name).map((d) => d.subject);
-    for (const subgraph of ['household', 'social-insurance', 'provident-fund', 'credit', 'licences']) expect(bySubgraph(subgraph)).toContain(personHash);
+    for (const subgraph of ['household', 'social-insurance', 'provident-fund', 'credit', 'licences'])
+      expect(bySubgraph(subgraph)).toContain(personHash);
     // The employers named in the enrolments were disclosed by the licence register.
     expect(record.disclosed.some((d) => d.subgraph === 'licences' && d.type === 'Organisation')).toBe(true);
     // Never a raw identifier in the record.
@@ -110,7 +114,12 @@ describe('the audit trail (embedded SQLite store)', () => {
     expect((response.body as { data: { persons: unknown[] } }).data.persons).toHaveLength(2);
     const [record] = await recordsOf(store, response.headers.get('x-request-id')!);
     const personHash = subjectHash(await ensureAuditKey(dataDir), 'Person', PERSON.idNumber);
-    expect(record.disclosed.filter((d) => d.subject === personHash).map((d) => d.subgraph).sort()).toEqual(['credit', 'household']);
+    expect(
+      record.disclosed
+        .filter((d) => d.subject === personHash)
+        .map((d) => d.subgraph)
+        .sort(),
+    ).toEqual(['credit', 'household']);
   });
 
   it('refuses to start a second gateway on the same audit chain, naming the setting to fix', async () => {
@@ -172,10 +181,18 @@ describe('the audit trail (embedded SQLite store)', () => {
       expect(detail.body.data!.auditRecord.id).toBe(id);
       const integrity = await federation.query('{ auditIntegrity { intact problem { kind } chains { chainId records } } }', {}, auditor);
       expect(integrity.body.data!.auditIntegrity.intact).toBe(true);
-      const exported = await federation.query('{ auditExport(from: "2020-01-01T00:00:00Z", to: "2099-01-01T00:00:00Z") { records ndjson } }', {}, auditor);
+      const exported = await federation.query(
+        '{ auditExport(from: "2020-01-01T00:00:00Z", to: "2099-01-01T00:00:00Z") { records ndjson } }',
+        {},
+        auditor,
+      );
       expect(exported.body.data!.auditExport.records).toBeGreaterThan(5);
       const lines = (exported.body.data!.auditExport.ndjson as string).trim().split('\n');
-      const report = await verifyAuditExport((async function* () { yield* lines; })());
+      const report = await verifyAuditExport(
+        (async function* () {
+          yield* lines;
+        })(),
+      );
       expect(report.ok).toBe(true);
     });
 
@@ -187,9 +204,17 @@ describe('the audit trail (embedded SQLite store)', () => {
 
   it('writes one redacted operational log line per request, separate from the audit store', async () => {
     const lines: string[] = [];
-    const destination = new Writable({ write(chunk, _encoding, done) { lines.push(...String(chunk).trim().split('\n')); done(); } });
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).trim().split('\n'));
+        done();
+      },
+    });
     const logger = createLogger({ name: 'gateway', level: 'info', destination });
-    const gateway = await startGateway({ config: loadGatewayConfig(gatewayEnvironment(federation, { GATEWAY_REPLICA_ID: 'gateway-log-test' })), logger });
+    const gateway = await startGateway({
+      config: loadGatewayConfig(gatewayEnvironment(federation, { GATEWAY_REPLICA_ID: 'gateway-log-test' })),
+      logger,
+    });
     try {
       const token = (federation.defaultHeaders.authorization as string).slice('Bearer '.length);
       const response = await postGraphQL(gateway.url, DOSSIER, { id: PERSON.idNumber }, federation.defaultHeaders);
@@ -197,7 +222,13 @@ describe('the audit trail (embedded SQLite store)', () => {
       const parsed = lines.map((l) => JSON.parse(l) as Record<string, any>);
       const perRequest = parsed.filter((l) => l.msg === 'request' && l.requestId === requestId);
       expect(perRequest).toHaveLength(1);
-      expect(perRequest[0]).toMatchObject({ matter: 'TB-HJ-004', operation: 'Dossier', outcome: 'ALLOWED', status: 200, caller: { province: '540000' } });
+      expect(perRequest[0]).toMatchObject({
+        matter: 'TB-HJ-004',
+        operation: 'Dossier',
+        outcome: 'ALLOWED',
+        status: 200,
+        caller: { province: '540000' },
+      });
       expect(perRequest[0].latencyMs).toEqual(expect.any(Number));
       for (const line of lines) {
         expect(line).not.toContain(token);
@@ -231,7 +262,9 @@ describe('the audit trail on PostgreSQL', () => {
   });
 
   it('records each request once, across two replicas with a chain each, and stays intact', async () => {
-    await expect(federation.startGateway({ AUDIT_DATABASE_URL: databaseUrl, GATEWAY_REPLICA_ID: 'gateway-pg-1' })).rejects.toThrow(/GATEWAY_REPLICA_ID/);
+    await expect(federation.startGateway({ AUDIT_DATABASE_URL: databaseUrl, GATEWAY_REPLICA_ID: 'gateway-pg-1' })).rejects.toThrow(
+      /GATEWAY_REPLICA_ID/,
+    );
     const second = await federation.startGateway({ AUDIT_DATABASE_URL: databaseUrl, GATEWAY_REPLICA_ID: 'gateway-pg-2' });
     const a = await federation.query(DOSSIER, { id: PERSON.idNumber });
     const b = await postGraphQL(second.url, DOSSIER, { id: PERSON.idNumber }, federation.defaultHeaders);

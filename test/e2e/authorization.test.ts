@@ -55,7 +55,11 @@ describe('authentication at the gateway', () => {
   it('refuses a token for another audience and one whose issuer may not speak for its province', async () => {
     const otherAudience = await federation.query(DOSSIER, { id: PERSON.idNumber }, { authorization: await bearer({ audience: 'someone-else' }) });
     expect(otherAudience.body.errors![0].extensions!.reason).toBe('AUDIENCE_MISMATCH');
-    const wrongProvince = await federation.query(DOSSIER, { id: PERSON.idNumber }, { authorization: await bearer({ issuer: 'hunan', province: '540000' }) });
+    const wrongProvince = await federation.query(
+      DOSSIER,
+      { id: PERSON.idNumber },
+      { authorization: await bearer({ issuer: 'hunan', province: '540000' }) },
+    );
     expect(wrongProvince.status).toBe(401);
     expect(wrongProvince.body.errors![0].extensions!.reason).toBe('PROVINCE_NOT_ALLOWED');
   });
@@ -98,7 +102,12 @@ describe('field-level scopes', () => {
   it('never serves a plan made for other scopes (same document, alternating callers)', async () => {
     const full = await bearer({});
     const partial = await bearer({ scopes: ['household:read'] });
-    for (const [authorization, expectCredit] of [[full, true], [partial, false], [full, true], [partial, false]] as const) {
+    for (const [authorization, expectCredit] of [
+      [full, true],
+      [partial, false],
+      [full, true],
+      [partial, false],
+    ] as const) {
       const { body } = await federation.query(DOSSIER, { id: PERSON.idNumber }, { authorization });
       expect(body.data!.person.credit === null).toBe(!expectCredit);
     }
@@ -174,10 +183,14 @@ describe('masking of personal identifiers', () => {
   it('unmasks them when the token and the matter both grant pii:unmasked', async () => {
     // 社会保障卡申领 needs the full identifiers; the officer's token holds pii:unmasked.
     const authorization = await bearer({ scopes: ['household:read', 'social-insurance:read', 'pii:unmasked'] });
-    const { body } = await federation.query('query($id: ID!) { person(idNumber: $id) { idNumber registration { address { full } } socialInsurance { phone } } }', { id: PERSON.idNumber }, {
-      authorization,
-      'x-matter-code': 'TB-SB-004',
-    });
+    const { body } = await federation.query(
+      'query($id: ID!) { person(idNumber: $id) { idNumber registration { address { full } } socialInsurance { phone } } }',
+      { id: PERSON.idNumber },
+      {
+        authorization,
+        'x-matter-code': 'TB-SB-004',
+      },
+    );
     expect(body.data!.person.idNumber).toBe(PERSON.idNumber);
     expect(body.data!.person.registration.address.full).not.toContain('****');
     expect(body.data!.person.socialInsurance.phone).toMatch(/^1\d{10}$/);
@@ -195,7 +208,11 @@ describe('zero-trust subgraphs', () => {
   const subgraphUrl = (name: 'household' | 'credit') => federation.subgraphs.get(name)!.url;
 
   it('refuses requests without a gateway assertion, _service and _entities included', async () => {
-    for (const query of ['{ _service { sdl } }', '{ _entities(representations: [{ __typename: "Person", idNumber: "11010519491231002X" }]) { __typename } }', '{ person(idNumber: "11010519491231002X") { name } }']) {
+    for (const query of [
+      '{ _service { sdl } }',
+      '{ _entities(representations: [{ __typename: "Person", idNumber: "11010519491231002X" }]) { __typename } }',
+      '{ person(idNumber: "11010519491231002X") { name } }',
+    ]) {
       const { status, body } = await postGraphQL(subgraphUrl('household'), query);
       expect(status).toBe(401);
       expect(body.errors![0].extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'ASSERTION_MISSING' });
@@ -211,7 +228,12 @@ describe('zero-trust subgraphs', () => {
     const forCredit = await sign('credit', assertion);
     const misdirected = await postGraphQL(subgraphUrl('household'), '{ _service { sdl } }', {}, { [ASSERTION_HEADER]: forCredit });
     expect(misdirected.status).toBe(401);
-    const genuine = await postGraphQL(subgraphUrl('household'), '{ _service { sdl } }', {}, { [ASSERTION_HEADER]: await sign('household', assertion) });
+    const genuine = await postGraphQL(
+      subgraphUrl('household'),
+      '{ _service { sdl } }',
+      {},
+      { [ASSERTION_HEADER]: await sign('household', assertion) },
+    );
     expect(genuine.status).toBe(200);
     expect(decodeJwt(await sign('household', assertion)).iss).toBe(ASSERTION_ISSUER);
   });
@@ -230,10 +252,15 @@ describe('zero-trust subgraphs', () => {
     try {
       const port = (capture.address() as { port: number }).port;
       const gateway = await federation.startGateway({ SUBGRAPH_URL_CREDIT: `http://127.0.0.1:${port}/` });
-      const { body } = await postGraphQL(gateway.url, 'query($id: ID!) { person(idNumber: $id) { name credit { dishonestJudgmentDebtor } } }', { id: PERSON.idNumber }, {
-        ...federation.defaultHeaders,
-        'x-case-number': 'LS-2026-0001',
-      });
+      const { body } = await postGraphQL(
+        gateway.url,
+        'query($id: ID!) { person(idNumber: $id) { name credit { dishonestJudgmentDebtor } } }',
+        { id: PERSON.idNumber },
+        {
+          ...federation.defaultHeaders,
+          'x-case-number': 'LS-2026-0001',
+        },
+      );
       expect(body.data!.person.credit).toEqual({ dishonestJudgmentDebtor: false });
       expect(seen).toHaveLength(1);
       expect(seen[0].authorization).toBeUndefined();

@@ -31,7 +31,10 @@ beforeAll(async () => {
   dataDir = await seedTemporaryData(150);
   federation = await startTestFederation({ dataDir });
   // A Qinghai notary office: verification needs no matter.
-  notary = { authorization: `Bearer ${await testToken(dataDir, { province: '630000', scopes: ['certificate:verify'], subject: 'xining-notary-3' })}`, 'x-matter-code': '' };
+  notary = {
+    authorization: `Bearer ${await testToken(dataDir, { province: '630000', scopes: ['certificate:verify'], subject: 'xining-notary-3' })}`,
+    'x-matter-code': '',
+  };
 });
 
 afterAll(async () => {
@@ -40,7 +43,10 @@ afterAll(async () => {
 });
 
 async function issue(mutation: string, idNumber: string, province: string, matter: string) {
-  const issuer = { authorization: `Bearer ${await testToken(dataDir, { province, scopes: ['certificate:issue', 'household:read', 'social-insurance:read', 'provident-fund:read'] })}`, 'x-matter-code': matter };
+  const issuer = {
+    authorization: `Bearer ${await testToken(dataDir, { province, scopes: ['certificate:issue', 'household:read', 'social-insurance:read', 'provident-fund:read'] })}`,
+    'x-matter-code': matter,
+  };
   const { status, body } = await federation.query(mutation, { id: idNumber }, issuer);
   expect(status).toBe(200);
   expect(body.errors).toBeUndefined();
@@ -58,7 +64,14 @@ describe('issue → verify → revoke → verify, with authorities of two provin
     const first = await federation.query(VERIFY, { doc: si.token, name: HUNAN_PERSON.name, id: HUNAN_PERSON.idNumber }, notary);
     expect(first.body.errors).toBeUndefined();
     const v = first.body.data!.verifyDocument;
-    expect(v).toMatchObject({ verdict: 'VALID', code: 'OK', signatureValid: true, contentIntact: true, type: 'SOCIAL_INSURANCE_PARTICIPATION', validityStatus: 'CURRENT' });
+    expect(v).toMatchObject({
+      verdict: 'VALID',
+      code: 'OK',
+      signatureValid: true,
+      contentIntact: true,
+      type: 'SOCIAL_INSURANCE_PARTICIPATION',
+      validityStatus: 'CURRENT',
+    });
     expect(v.issuer).toMatchObject({ province: '540000', trusted: true });
     expect(v.record).toEqual({ status: 'VALID', revokedAt: null, revocationReason: null, supersededBy: null });
     expect([v.holderNameMatches, v.holderIdNumberMatches]).toEqual([true, true]);
@@ -72,10 +85,16 @@ describe('issue → verify → revoke → verify, with authorities of two provin
 
     // Revocation: only an authority of the issuing province (Tibet) may.
     const revoke = 'mutation($s: ID!, $r: String!) { revokeParticipationCertificate(serial: $s, reason: $r) { status revokedAt revocationReason } }';
-    const outsider = { authorization: `Bearer ${await testToken(dataDir, { province: '430000', issuer: 'hunan', scopes: ['certificate:revoke'] })}`, 'x-matter-code': '' };
+    const outsider = {
+      authorization: `Bearer ${await testToken(dataDir, { province: '430000', issuer: 'hunan', scopes: ['certificate:revoke'] })}`,
+      'x-matter-code': '',
+    };
     const refused = await federation.query(revoke, { s: si.serial, r: '信息有误' }, outsider);
     expect(refused.body.errors![0].extensions!.code).toBe('FORBIDDEN');
-    const lhasa = { authorization: `Bearer ${await testToken(dataDir, { province: '540000', issuer: 'xizang', scopes: ['certificate:revoke'] })}`, 'x-matter-code': '' };
+    const lhasa = {
+      authorization: `Bearer ${await testToken(dataDir, { province: '540000', issuer: 'xizang', scopes: ['certificate:revoke'] })}`,
+      'x-matter-code': '',
+    };
     const revoked = await federation.query(revoke, { s: si.serial, r: '参保信息更正，原证明作废' }, lhasa);
     expect(revoked.body.errors).toBeUndefined();
     expect(revoked.body.data!.revokeParticipationCertificate.status).toBe('REVOKED');
@@ -122,9 +141,13 @@ describe('issue → verify → revoke → verify, with authorities of two provin
   });
 
   it('seals a licence as a document its holder can present', async () => {
-    const licences = await federation.query('query($id: ID!) { person(idNumber: $id) { licences { title status document { serial token } } } }', { id: HUNAN_PERSON.idNumber }, {
-      'x-matter-code': 'TB-ZZ-002',
-    });
+    const licences = await federation.query(
+      'query($id: ID!) { person(idNumber: $id) { licences { title status document { serial token } } } }',
+      { id: HUNAN_PERSON.idNumber },
+      {
+        'x-matter-code': 'TB-ZZ-002',
+      },
+    );
     expect(licences.body.errors).toBeUndefined();
     const valid = licences.body.data!.person.licences.find((l: { status: string }) => l.status === 'VALID');
     expect(valid.document.token).toEqual(expect.any(String));
@@ -133,8 +156,15 @@ describe('issue → verify → revoke → verify, with authorities of two provin
   });
 
   it('hands out a QR image on request, and the trust list for offline verification', async () => {
-    const issuer = { authorization: `Bearer ${await testToken(dataDir, { province: '540000', scopes: ['certificate:issue', 'social-insurance:read'] })}`, 'x-matter-code': 'TB-SB-005' };
-    const { body } = await federation.query('mutation($id: ID!) { issueParticipationCertificate(idNumber: $id) { qrPng } }', { id: HUNAN_PERSON.idNumber }, issuer);
+    const issuer = {
+      authorization: `Bearer ${await testToken(dataDir, { province: '540000', scopes: ['certificate:issue', 'social-insurance:read'] })}`,
+      'x-matter-code': 'TB-SB-005',
+    };
+    const { body } = await federation.query(
+      'mutation($id: ID!) { issueParticipationCertificate(idNumber: $id) { qrPng } }',
+      { id: HUNAN_PERSON.idNumber },
+      issuer,
+    );
     expect(body.data!.issueParticipationCertificate.qrPng).toMatch(/^data:image\/png;base64,/);
     const list = await federation.query('{ sealTrustList }', {}, notary);
     const trustList = JSON.parse(list.body.data!.sealTrustList);

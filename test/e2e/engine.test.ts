@@ -78,9 +78,24 @@ describe('the engine', () => {
         400,
         'PERSISTED_QUERY_NOT_SUPPORTED',
       ],
-      ['two operations and no operationName', { body: { query: 'query A { __typename } query B { __typename }' } }, 400, 'OPERATION_RESOLUTION_FAILURE'],
-      ['an unknown operationName', { body: { query: 'query A { __typename } query B { __typename }', operationName: 'C' } }, 400, 'OPERATION_RESOLUTION_FAILURE'],
-      ['an operationName naming no operation of a one-operation document', { body: { query: 'query A { __typename }', operationName: 'B' } }, 400, 'OPERATION_RESOLUTION_FAILURE'],
+      [
+        'two operations and no operationName',
+        { body: { query: 'query A { __typename } query B { __typename }' } },
+        400,
+        'OPERATION_RESOLUTION_FAILURE',
+      ],
+      [
+        'an unknown operationName',
+        { body: { query: 'query A { __typename } query B { __typename }', operationName: 'C' } },
+        400,
+        'OPERATION_RESOLUTION_FAILURE',
+      ],
+      [
+        'an operationName naming no operation of a one-operation document',
+        { body: { query: 'query A { __typename }', operationName: 'B' } },
+        400,
+        'OPERATION_RESOLUTION_FAILURE',
+      ],
       ['a variable of the wrong type', { body: { query: PERSON_BY_ID, variables: { id: { nested: true } } } }, 400, 'BAD_USER_INPUT'],
       ['a required variable left out', { body: { query: PERSON_BY_ID, variables: {} } }, 400, 'BAD_USER_INPUT'],
     ])('answers %s with %i %s, asks no subgraph, and audits it once', async (_case, request, status, code) => {
@@ -133,7 +148,9 @@ describe('the engine', () => {
       const { status, body } = await federation.query(getIntrospectionQuery(), {}, { 'x-matter-code': '' });
       expect(status).toBe(200);
       expect(body.errors).toBeUndefined();
-      const api = Supergraph.build(stripSecurityFeatures(readFileSync(DEFAULT_SUPERGRAPH_FILE, 'utf8'))).apiSchema().toGraphQLJSSchema();
+      const api = Supergraph.build(stripSecurityFeatures(readFileSync(DEFAULT_SUPERGRAPH_FILE, 'utf8')))
+        .apiSchema()
+        .toGraphQLJSSchema();
       const expected = graphqlSync({ schema: api, source: getIntrospectionQuery() });
       expect(body.data).toEqual(JSON.parse(JSON.stringify(expected.data)));
       // Never the federation's own machinery.
@@ -152,7 +169,6 @@ describe('the engine', () => {
 });
 
 // ------------------------------------------------------------------ equivalence
-
 
 const PERSONS = /* GraphQL */ `
   query Persons($ids: [ID!]!) {
@@ -211,15 +227,20 @@ const MASKED = /* GraphQL */ `
 `;
 
 /** Forwards to a subgraph, noting which HTTP client each gateway used for each request. */
-async function startRecordingProxy(target: string): Promise<{ url: string; seen: { requestId: string; userAgent: string | undefined }[]; server: Server }> {
+async function startRecordingProxy(
+  target: string,
+): Promise<{ url: string; seen: { requestId: string; userAgent: string | undefined }[]; server: Server }> {
   const upstream = new URL(target);
   const seen: { requestId: string; userAgent: string | undefined }[] = [];
   const server = createServer((req, res) => {
     seen.push({ requestId: String(req.headers['x-request-id']), userAgent: req.headers['user-agent'] });
-    const out = forward({ host: upstream.hostname, port: upstream.port, path: upstream.pathname, method: req.method, headers: { ...req.headers, host: upstream.host } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const out = forward(
+      { host: upstream.hostname, port: upstream.port, path: upstream.pathname, method: req.method, headers: { ...req.headers, host: upstream.host } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     out.on('error', () => res.destroy());
     req.pipe(out);
   });
@@ -333,18 +354,17 @@ describe('the native executor and @apollo/gateway’s, on the same subgraphs', (
     }
   });
 
-  it.each([
-    [{ withCredit: true }],
-    [{ withCredit: false, noLicences: true }],
-    [{ withCredit: true, noLicences: false }],
-  ])('shape fragments, aliases, __typename and conditions alike (%j)', async (conditions) => {
-    for (const person of DEMO_PERSONS.slice(0, 3)) {
-      const ours = await expectSameAnswer(SHAPED, { id: person.idNumber, ...conditions });
-      expect(ours.body.errors).toBeUndefined();
-      expect(ours.body.data!.who.name).toBe(person.name);
-      expect('credit' in ours.body.data!.who).toBe(conditions.withCredit);
-    }
-  });
+  it.each([[{ withCredit: true }], [{ withCredit: false, noLicences: true }], [{ withCredit: true, noLicences: false }]])(
+    'shape fragments, aliases, __typename and conditions alike (%j)',
+    async (conditions) => {
+      for (const person of DEMO_PERSONS.slice(0, 3)) {
+        const ours = await expectSameAnswer(SHAPED, { id: person.idNumber, ...conditions });
+        expect(ours.body.errors).toBeUndefined();
+        expect(ours.body.data!.who.name).toBe(person.name);
+        expect('credit' in ours.body.data!.who).toBe(conditions.withCredit);
+      }
+    },
+  );
 
   it('null and report the fields a narrower token may not see alike', async () => {
     const authorization = `Bearer ${await testToken(dataDir, { scopes: ['household:read', 'licence:read'] })}`;

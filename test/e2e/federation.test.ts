@@ -6,7 +6,6 @@ import { maskIdNumber } from '../../gateway/authorization/masking.js';
 import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 import { FULL_DOSSIER } from '../support/queries.js';
 
-
 const BATCH = /* GraphQL */ `
   query Batch($ids: [ID!]!) {
     persons(idNumbers: $ids) {
@@ -51,9 +50,7 @@ function activePersonIds(count: number): string[] {
   const db = openDatabase(databaseFileOf(dataDir, 'household'), { readonly: true });
   try {
     return db
-      .prepare<[number], { id_number: string }>(
-        "SELECT id_number FROM persons WHERE registration_status = 'ACTIVE' ORDER BY id_number LIMIT ?",
-      )
+      .prepare<[number], { id_number: string }>("SELECT id_number FROM persons WHERE registration_status = 'ACTIVE' ORDER BY id_number LIMIT ?")
       .all(count)
       .map((r) => r.id_number);
   } finally {

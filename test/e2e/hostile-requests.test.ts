@@ -12,7 +12,6 @@ import { testToken } from '../support/identity.js';
 import { auditRecordsOf, auditRecordsWhere } from '../support/audit-records.js';
 import { CRASHING_TARGETS } from '../fuzz/http-requests.js';
 
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PERSON_QUERY = JSON.stringify({ query: 'query($id: ID!) { person(idNumber: $id) { name } }', variables: { id: DEMO_PERSONS[0].idNumber } });
 
@@ -81,8 +80,16 @@ describe('a request target that no URL parser accepts', () => {
 
 describe('request ids at the gateway', () => {
   it('are the gateway’s own for every request: two requests with the same x-request-id get two ids, each keeping the client’s beside it', async () => {
-    const first = await federation.query('query($id: ID!) { person(idNumber: $id) { name } }', { id: DEMO_PERSONS[0].idNumber }, { 'x-request-id': 'dup-fixed-id' });
-    const second = await federation.query('query($id: ID!) { person(idNumber: $id) { name } }', { id: DEMO_PERSONS[0].idNumber }, { 'x-request-id': 'dup-fixed-id' });
+    const first = await federation.query(
+      'query($id: ID!) { person(idNumber: $id) { name } }',
+      { id: DEMO_PERSONS[0].idNumber },
+      { 'x-request-id': 'dup-fixed-id' },
+    );
+    const second = await federation.query(
+      'query($id: ID!) { person(idNumber: $id) { name } }',
+      { id: DEMO_PERSONS[0].idNumber },
+      { 'x-request-id': 'dup-fixed-id' },
+    );
     const ids = [first.headers.get('x-request-id')!, second.headers.get('x-request-id')!];
     expect(ids[0]).toMatch(UUID);
     expect(ids[1]).toMatch(UUID);
@@ -97,7 +104,11 @@ describe('request ids at the gateway', () => {
     // An auditor sees both ids through the API.
     const [record] = await recordsOf(ids[0]);
     const auditor = { authorization: `Bearer ${await testToken(dataDir, { scopes: ['audit:read'], subject: 'auditor-1' })}`, 'x-matter-code': '' };
-    const review = await federation.query('query($id: ID!) { auditRecord(id: $id) { requestId clientRequestId } }', { id: `${record.chainId}:${record.seq}` }, auditor);
+    const review = await federation.query(
+      'query($id: ID!) { auditRecord(id: $id) { requestId clientRequestId } }',
+      { id: `${record.chainId}:${record.seq}` },
+      auditor,
+    );
     expect(review.body.data!.auditRecord).toEqual({ requestId: ids[0], clientRequestId: 'dup-fixed-id' });
   });
 
@@ -176,7 +187,11 @@ describe('slow clients at the gateway (HTTP_HEADERS_TIMEOUT_MS 400, HTTP_REQUEST
   // Stopped with the federation.
 
   it('cuts headers that never end with 408 REQUEST_TIMEOUT within the headers timeout, audited', async () => {
-    const reply = await rawRequest(port, { send: 'POST /graphql HTTP/1.1\r\nHost: x\r\n', then: [{ afterMs: 300, bytes: 'X-Slow: 1\r\n' }], waitMs: 5_000 });
+    const reply = await rawRequest(port, {
+      send: 'POST /graphql HTTP/1.1\r\nHost: x\r\n',
+      trickle: [{ afterMs: 300, bytes: 'X-Slow: 1\r\n' }],
+      waitMs: 5_000,
+    });
     expect(reply.status).toBe(408);
     expect(reply.elapsedMs).toBeLessThan(2_500);
     const [record] = await recordsOf(reply.headers['x-request-id']);
@@ -193,7 +208,7 @@ describe('slow clients at the gateway (HTTP_HEADERS_TIMEOUT_MS 400, HTTP_REQUEST
       '',
       '',
     ].join('\r\n');
-    const reply = await rawRequest(port, { send: `${head}5\r\n{"que\r\n`, then: [{ afterMs: 400, bytes: '3\r\nry"\r\n' }], waitMs: 10_000 });
+    const reply = await rawRequest(port, { send: `${head}5\r\n{"que\r\n`, trickle: [{ afterMs: 400, bytes: '3\r\nry"\r\n' }], waitMs: 10_000 });
     expect(reply.status).toBe(408);
     expect(reply.elapsedMs).toBeLessThan(3_000);
     expect(reply.headers.connection).toBe('close');
@@ -221,7 +236,9 @@ describe('slow clients at the gateway (HTTP_HEADERS_TIMEOUT_MS 400, HTTP_REQUEST
   });
 
   it('still serves a client that sends at an ordinary pace', async () => {
-    const reply = await rawRequest(port, { send: barePost('/graphql', PERSON_QUERY, [...headerLines(federation.defaultHeaders), 'Connection: close']) });
+    const reply = await rawRequest(port, {
+      send: barePost('/graphql', PERSON_QUERY, [...headerLines(federation.defaultHeaders), 'Connection: close']),
+    });
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body).data.person.name).toBe(DEMO_PERSONS[0].name);
   });
@@ -244,11 +261,14 @@ describe('documents the fuzz run found answered 500', () => {
     return { status: response.status, body: (await response.json()) as { errors?: { extensions?: { code?: string } }[] } };
   }
 
-  it.each(['mutation { __typename }', 'subscription { __typename }'])('a subgraph refuses %s (no such root type) with 400 GRAPHQL_VALIDATION_FAILED', async (query) => {
-    const { status, body } = await household({ query });
-    expect(status).toBe(400);
-    expect(body.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
-  });
+  it.each(['mutation { __typename }', 'subscription { __typename }'])(
+    'a subgraph refuses %s (no such root type) with 400 GRAPHQL_VALIDATION_FAILED',
+    async (query) => {
+      const { status, body } = await household({ query });
+      expect(status).toBe(400);
+      expect(body.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    },
+  );
 
   it('the gateway refuses subscription { __typename } with 400 GRAPHQL_VALIDATION_FAILED', async () => {
     const { status, body } = await federation.query('subscription { __typename }');
@@ -256,10 +276,16 @@ describe('documents the fuzz run found answered 500', () => {
     expect(body.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
-  it.each([[{}], [{ __typename: 'Nothing' }], [{ __typename: 7 }], [[]]])('a subgraph refuses the entity representation %j with BAD_USER_INPUT', async (representation) => {
-    const { body } = await household({ query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { name } } }', variables: { r: [representation] } });
-    expect(body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
-  });
+  it.each([[{}], [{ __typename: 'Nothing' }], [{ __typename: 7 }], [[]]])(
+    'a subgraph refuses the entity representation %j with BAD_USER_INPUT',
+    async (representation) => {
+      const { body } = await household({
+        query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { name } } }',
+        variables: { r: [representation] },
+      });
+      expect(body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
+    },
+  );
 
   it('a subgraph answers a persisted-query hash it was never sent with PERSISTED_QUERY_NOT_SUPPORTED', async () => {
     const { body } = await household({ query: '{ __typename }', extensions: { persistedQuery: { version: 1, sha256Hash: 'ab' } } });

@@ -19,11 +19,21 @@ afterAll(() => {
 
 /** Starts a service's process, waits until it is ready, sends it SIGINT and SIGTERM at once (Ctrl-C under npm start), and reports how it ended. */
 async function stopTwice(entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  const child = fork(join(ROOT, entry), args, { cwd: ROOT, execArgv: ['--import', 'tsx'], env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = fork(join(ROOT, entry), args, {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => { if (signal) output += `(killed by ${signal})`; resolve(code); }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      if (signal) output += `(killed by ${signal})`;
+      resolve(code);
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     child.on('message', (m: { ready?: string }) => m.ready && resolve());
     void exited.then(() => reject(new Error(`exited before it was ready: ${output}`)));

@@ -44,7 +44,9 @@ async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<voi
 }
 
 const folders: string[] = [];
-afterAll(() => folders.forEach((f) => rmSync(f, { recursive: true, force: true })));
+afterAll(() => {
+  for (const f of folders) rmSync(f, { recursive: true, force: true });
+});
 
 describe('npm start', () => {
   it('seeds empty databases, starts five subgraphs and the gateway, serves the example query and stops cleanly on Ctrl-C', async () => {
@@ -96,7 +98,13 @@ describe('npm start', () => {
   it('restarts a service that exits unexpectedly while the others go on serving, and stops the federation when one will not stay up', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-start-'));
     folders.push(dataDir);
-    const env: NodeJS.ProcessEnv = { DATA_DIR: dataDir, SEED_PERSONS: '200', GATEWAY_PORT: String(await freePort()), RESTART_BACKOFF_MS: '100', RESTART_LIMIT: '2' };
+    const env: NodeJS.ProcessEnv = {
+      DATA_DIR: dataDir,
+      SEED_PERSONS: '200',
+      GATEWAY_PORT: String(await freePort()),
+      RESTART_BACKOFF_MS: '100',
+      RESTART_LIMIT: '2',
+    };
     for (const s of SERVICES) env[subgraphPortVariable(s.name)] = String(await freePort());
     const gatewayUrl = `http://127.0.0.1:${env.GATEWAY_PORT}/graphql`;
     const run = startScript(env);

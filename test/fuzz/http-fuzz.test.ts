@@ -46,7 +46,12 @@ interface Service {
 
 function startProcess(name: Service['name'], entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<Service> {
   return new Promise((resolve, reject) => {
-    const child = fork(`${ROOT}${entry}`, args, { cwd: ROOT, execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = fork(`${ROOT}${entry}`, args, {
+      cwd: ROOT,
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     const service: Service = { name, child, port: 0, output: [], exited: null };
     const keep = (chunk: Buffer) => {
       service.output.push(chunk.toString());
@@ -120,7 +125,11 @@ afterAll(async () => {
 });
 
 const describeRequest = (request: FuzzRequest) =>
-  `${request.service}: ${request.label}\n    bytes: ${JSON.stringify(Buffer.concat([request.bytes, ...request.later.map((l) => l.bytes)]).toString('latin1').slice(0, 300))}`;
+  `${request.service}: ${request.label}\n    bytes: ${JSON.stringify(
+    Buffer.concat([request.bytes, ...request.later.map((l) => l.bytes)])
+      .toString('latin1')
+      .slice(0, 300),
+  )}`;
 
 /** What the services answered, by service, status and error code: shows how deep the run reached. */
 const tally = new Map<string, number>();
@@ -136,7 +145,7 @@ function codeOf(body: string): string {
 /** Sends one request; returns why it failed, or null. */
 async function probe(request: FuzzRequest): Promise<string | null> {
   const service = request.service === 'gateway' ? gateway : subgraph;
-  const reply = await rawRequest(service.port, { send: request.bytes, then: request.later, waitMs: ANSWER_LIMIT_MS + 1_000 });
+  const reply = await rawRequest(service.port, { send: request.bytes, trickle: request.later, waitMs: ANSWER_LIMIT_MS + 1_000 });
   const key = `${request.service} ${reply.status ?? 'closed'} ${reply.status === null ? '' : codeOf(reply.body)}`;
   tally.set(key, (tally.get(key) ?? 0) + 1);
   if (process.env.FUZZ_DEBUG && key.includes(process.env.FUZZ_DEBUG)) console.log(reply.body.slice(0, 160));
@@ -165,7 +174,10 @@ describe('the gateway and a subgraph under a seeded fuzz run', () => {
         const failures = await Promise.all(batch.map(async (request) => ({ request, why: await probe(request) })));
         sent += batch.length;
         for (const service of [gateway, subgraph]) {
-          if (service.exited) throw new Error(`the ${service.name} exited (${service.exited}) during this batch:\n${batch.map(describeRequest).join('\n')}\n${service.output.join('')}`);
+          if (service.exited)
+            throw new Error(
+              `the ${service.name} exited (${service.exited}) during this batch:\n${batch.map(describeRequest).join('\n')}\n${service.output.join('')}`,
+            );
         }
         const failed = failures.filter((f) => f.why !== null);
         if (failed.length > 0) {
@@ -182,17 +194,19 @@ describe('the gateway and a subgraph under a seeded fuzz run', () => {
 
     // Both still serve: a real query through the gateway reaches the subgraph.
     const reply = await rawRequest(gateway.port, {
-      send: barePost('/graphql', JSON.stringify({ query: 'query($id: ID!) { person(idNumber: $id) { name } }', variables: { id: DEMO_PERSONS[0].idNumber } }), [
-        `Authorization: Bearer ${credentials.token}`,
-        `X-Matter-Code: ${credentials.matter}`,
-        'Connection: close',
-      ]),
+      send: barePost(
+        '/graphql',
+        JSON.stringify({ query: 'query($id: ID!) { person(idNumber: $id) { name } }', variables: { id: DEMO_PERSONS[0].idNumber } }),
+        [`Authorization: Bearer ${credentials.token}`, `X-Matter-Code: ${credentials.matter}`, 'Connection: close'],
+      ),
     });
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body).data.person.name).toBe(DEMO_PERSONS[0].name);
     const growth = { gateway: rssMegabytes(gateway) - rssBefore!.gateway, subgraph: rssMegabytes(subgraph) - rssBefore!.subgraph };
     const answers = [...tally].sort((a, b) => b[1] - a[1]).map(([key, count]) => `  ${String(count).padStart(5)}  ${key}`);
-    console.info(`fuzz: ${sent} requests (seed ${SEED}); RSS growth gateway ${growth.gateway.toFixed(0)} MB, subgraph ${growth.subgraph.toFixed(0)} MB\n${answers.join('\n')}`);
+    console.info(
+      `fuzz: ${sent} requests (seed ${SEED}); RSS growth gateway ${growth.gateway.toFixed(0)} MB, subgraph ${growth.subgraph.toFixed(0)} MB\n${answers.join('\n')}`,
+    );
     expect(growth.gateway).toBeLessThan(RSS_GROWTH_LIMIT_MB);
     expect(growth.subgraph).toBeLessThan(RSS_GROWTH_LIMIT_MB);
   }, 180_000);

@@ -46,7 +46,34 @@ const SEED_QUERIES = [
 ];
 
 /** Characters that matter to a GraphQL lexer, and some that do not belong at all. */
-const GRAPHQL_NOISE = ['{', '}', '(', ')', '[', ']', ':', '$', '!', '@', '...', '"', '"""', '\\', '#', ',', '=', '|', '&', '\u0000', '\u2028', '\uFFFF', '\uD800', 'é', '户籍', '\n'];
+const GRAPHQL_NOISE = [
+  '{',
+  '}',
+  '(',
+  ')',
+  '[',
+  ']',
+  ':',
+  '$',
+  '!',
+  '@',
+  '...',
+  '"',
+  '"""',
+  '\\',
+  '#',
+  ',',
+  '=',
+  '|',
+  '&',
+  '\u0000',
+  '\u2028',
+  '\uFFFF',
+  '\uD800',
+  'é',
+  '户籍',
+  '\n',
+];
 
 /** A GraphQL document: a seed query, mutated by deletions, insertions, duplications and swaps of names. */
 const mutatedDocument: fc.Arbitrary<string> = fc
@@ -57,7 +84,11 @@ const mutatedDocument: fc.Arbitrary<string> = fc
         kind: fc.constantFrom('delete', 'insert', 'duplicate', 'rename'),
         at: fc.double({ min: 0, max: 1, noNaN: true }),
         length: fc.integer({ min: 1, max: 12 }),
-        text: fc.oneof(fc.constantFrom(...GRAPHQL_NOISE), fc.string({ maxLength: 8 }), fc.constantFrom('person', 'name', 'idNumber', '__typename', 'on', 'null', 'true', '$id', 'query')),
+        text: fc.oneof(
+          fc.constantFrom(...GRAPHQL_NOISE),
+          fc.string({ maxLength: 8 }),
+          fc.constantFrom('person', 'name', 'idNumber', '__typename', 'on', 'null', 'true', '$id', 'query'),
+        ),
       }),
       { maxLength: 5 },
     ),
@@ -89,7 +120,9 @@ const variables = (credentials: Credentials): fc.Arbitrary<string | undefined> =
     fc.constant(undefined),
     fc.record({ id: fc.constantFrom(...credentials.idNumbers) }).map((v) => JSON.stringify(v)),
     fc.record({ id: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 })) }).map((v) => JSON.stringify(v)),
-    fc.record({ ids: fc.array(fc.constantFrom(...credentials.idNumbers, '11010519491231002X', 'x'), { maxLength: 120 }) }).map((v) => JSON.stringify(v)),
+    fc
+      .record({ ids: fc.array(fc.constantFrom(...credentials.idNumbers, '11010519491231002X', 'x'), { maxLength: 120 }) })
+      .map((v) => JSON.stringify(v)),
     fc.integer({ min: 10, max: 20_000 }).map((depth) => `{"id":${'['.repeat(depth)}"1"${']'.repeat(depth)}}`),
     fc.integer({ min: 10, max: 20_000 }).map((depth) => `{"r":[${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}]}`),
     fc.json({ maxDepth: 4 }),
@@ -103,12 +136,27 @@ function requestText(query: string, variablesText: string | undefined): string {
 /** A body: a GraphQL request object (valid, mutated, wrongly typed), other JSON, or bytes that are not JSON or not UTF-8. */
 const body = (credentials: Credentials): fc.Arbitrary<Buffer> =>
   fc.oneof(
-    { weight: 8, arbitrary: fc.tuple(fc.oneof(fc.constantFrom(...SEED_QUERIES), mutatedDocument), variables(credentials)).map(([query, vars]) => Buffer.from(requestText(query, vars))) },
+    {
+      weight: 8,
+      arbitrary: fc
+        .tuple(fc.oneof(fc.constantFrom(...SEED_QUERIES), mutatedDocument), variables(credentials))
+        .map(([query, vars]) => Buffer.from(requestText(query, vars))),
+    },
     { weight: 1, arbitrary: deepDocument.map((query) => Buffer.from(requestText(query, undefined))) },
     {
       weight: 1,
       arbitrary: fc
-        .record({ query: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.array(fc.string())), operationName: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), extensions: fc.oneof(fc.json().map((t) => JSON.parse(t)), fc.constant({ persistedQuery: { version: 1, sha256Hash: 'ab' } })) }, { requiredKeys: [] })
+        .record(
+          {
+            query: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.array(fc.string())),
+            operationName: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+            extensions: fc.oneof(
+              fc.json().map((t) => JSON.parse(t)),
+              fc.constant({ persistedQuery: { version: 1, sha256Hash: 'ab' } }),
+            ),
+          },
+          { requiredKeys: [] },
+        )
         .map((r) => Buffer.from(JSON.stringify(r))),
     },
     { weight: 1, arbitrary: fc.json().map((text) => Buffer.from(text)) },
@@ -124,30 +172,94 @@ const target = (endpoint: string): fc.Arbitrary<string> =>
   fc.oneof(
     { weight: 30, arbitrary: fc.constant(endpoint) },
     { weight: 2, arbitrary: fc.constantFrom(...CRASHING_TARGETS) },
-    { weight: 1, arbitrary: fc.constantFrom('/health', '/', '/graphql', '*', 'example.com:443', '/graphql/../health', '/%2e%2e/', '/graphql?query=%7B__typename%7D', '/graphql#x') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '/health',
+        '/',
+        '/graphql',
+        '*',
+        'example.com:443',
+        '/graphql/../health',
+        '/%2e%2e/',
+        '/graphql?query=%7B__typename%7D',
+        '/graphql#x',
+      ),
+    },
     { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((s) => `/${encodeURI(s)}`) },
     { weight: 1, arbitrary: fc.webUrl({ withQueryParameters: true }) },
     { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 30 }) },
     { weight: 1, arbitrary: fc.tuple(fc.constant(endpoint), fc.string({ maxLength: 60 })).map(([path, query]) => `${path}?${query}`) },
   );
 
-const version = fc.oneof({ weight: 20, arbitrary: fc.constant('HTTP/1.1') }, { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9', 'HTTP/1.1x', 'http/1.1', '') });
+const version = fc.oneof(
+  { weight: 20, arbitrary: fc.constant('HTTP/1.1') },
+  { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9', 'HTTP/1.1x', 'http/1.1', '') },
+);
 
 /** Header lines (without CRLF) beside the ones the framing needs. */
 const extraHeaders = (credentials: Credentials, service: 'gateway' | 'subgraph'): fc.Arbitrary<string[]> =>
   fc.array(
     fc.oneof(
       // Sent twice with the credentials: a header given twice.
-      { weight: 1, arbitrary: fc.constant(service === 'gateway' ? `Authorization: Bearer ${credentials.token}` : `X-Gateway-Assertion: ${credentials.assertion}`) },
+      {
+        weight: 1,
+        arbitrary: fc.constant(
+          service === 'gateway' ? `Authorization: Bearer ${credentials.token}` : `X-Gateway-Assertion: ${credentials.assertion}`,
+        ),
+      },
       { weight: 1, arbitrary: fc.constant(`X-Matter-Code: ${credentials.matter}`) },
-      { weight: 1, arbitrary: fc.oneof(fc.string(), fc.base64String(), fc.constantFrom('Bearer', 'Bearer ', 'Basic YTpi', `Bearer ${credentials.token.slice(0, -3)}`, 'Bearer a.b.c', 'Bearer ....')).map((v) => `Authorization: ${v}`) },
-      { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('TB-XX-999', '', 'TB-HJ-004 ')).map((v) => `X-Matter-Code: ${v}`) },
-      { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('%E6%B9%98', '%zz', '%', '%E6%B9', 'A'.repeat(200))).map((v) => `X-Case-Number: ${v}`) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .oneof(
+            fc.string(),
+            fc.base64String(),
+            fc.constantFrom('Bearer', 'Bearer ', 'Basic YTpi', `Bearer ${credentials.token.slice(0, -3)}`, 'Bearer a.b.c', 'Bearer ....'),
+          )
+          .map((v) => `Authorization: ${v}`),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('TB-XX-999', '', 'TB-HJ-004 ')).map((v) => `X-Matter-Code: ${v}`),
+      },
+      {
+        weight: 1,
+        arbitrary: fc
+          .oneof(fc.string({ maxLength: 80 }), fc.constantFrom('%E6%B9%98', '%zz', '%', '%E6%B9', 'A'.repeat(200)))
+          .map((v) => `X-Case-Number: ${v}`),
+      },
       { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 140 }), fc.uuid(), fc.constant('dup-fixed-id')).map((v) => `X-Request-Id: ${v}`) },
-      { weight: 1, arbitrary: fc.constantFrom('Content-Type: text/plain', 'Content-Type: application/graphql', 'Content-Type: application/json; charset=latin1', 'Content-Type: multipart/form-data; boundary=x', 'Content-Type: ;;;', 'Content-Encoding: gzip', 'Expect: 100-continue', 'Upgrade: websocket', 'Connection: upgrade') },
-      { weight: 1, arbitrary: fc.tuple(fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 20 }), fc.string({ unit: 'binary-ascii', maxLength: 60 })).map(([name, value]) => `${name}: ${value}`) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          'Content-Type: text/plain',
+          'Content-Type: application/graphql',
+          'Content-Type: application/json; charset=latin1',
+          'Content-Type: multipart/form-data; boundary=x',
+          'Content-Type: ;;;',
+          'Content-Encoding: gzip',
+          'Expect: 100-continue',
+          'Upgrade: websocket',
+          'Connection: upgrade',
+        ),
+      },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 20 }), fc.string({ unit: 'binary-ascii', maxLength: 60 }))
+          .map(([name, value]) => `${name}: ${value}`),
+      },
       { weight: 1, arbitrary: fc.constantFrom(' folded: continuation', 'NoColonHere', ': empty name', 'X-Empty:', `X-Long: ${'a'.repeat(9000)}`) },
-      { weight: 4, arbitrary: fc.constantFrom('Accept: application/json', 'Accept: application/graphql-response+json', 'User-Agent: fuzz', 'Accept-Encoding: gzip, br') },
+      {
+        weight: 4,
+        arbitrary: fc.constantFrom(
+          'Accept: application/json',
+          'Accept: application/graphql-response+json',
+          'User-Agent: fuzz',
+          'Accept-Encoding: gzip, br',
+        ),
+      },
     ),
     { maxLength: 3 },
   );
@@ -156,7 +268,10 @@ const extraHeaders = (credentials: Credentials, service: 'gateway' | 'subgraph')
 type Framing = 'length' | 'short-length' | 'long-length' | 'bad-length' | 'chunked' | 'bad-chunked' | 'unfinished-chunked' | 'none' | 'both';
 const framing = fc.oneof(
   { weight: 12, arbitrary: fc.constant<Framing>('length') },
-  { weight: 1, arbitrary: fc.constantFrom<Framing>('short-length', 'long-length', 'bad-length', 'chunked', 'bad-chunked', 'unfinished-chunked', 'none', 'both') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<Framing>('short-length', 'long-length', 'bad-length', 'chunked', 'bad-chunked', 'unfinished-chunked', 'none', 'both'),
+  },
 );
 
 function frame(kind: Framing, payload: Buffer): { headers: string[]; bytes: Buffer } {
@@ -170,7 +285,10 @@ function frame(kind: Framing, payload: Buffer): { headers: string[]; bytes: Buff
     case 'bad-length':
       return { headers: ['Content-Length: -1'], bytes: payload };
     case 'chunked':
-      return { headers: ['Transfer-Encoding: chunked'], bytes: Buffer.concat([Buffer.from(`${payload.length.toString(16)}\r\n`), payload, Buffer.from('\r\n0\r\n\r\n')]) };
+      return {
+        headers: ['Transfer-Encoding: chunked'],
+        bytes: Buffer.concat([Buffer.from(`${payload.length.toString(16)}\r\n`), payload, Buffer.from('\r\n0\r\n\r\n')]),
+      };
     case 'bad-chunked':
       return { headers: ['Transfer-Encoding: chunked'], bytes: Buffer.concat([Buffer.from('zz\r\n'), payload]) };
     case 'unfinished-chunked':
@@ -195,11 +313,17 @@ function sometimes<T>(arbitrary: fc.Arbitrary<T>, every: number): fc.Arbitrary<T
 /** A whole request to the gateway or the subgraph under test. */
 export function hostileRequest(credentials: Credentials): fc.Arbitrary<FuzzRequest> {
   const credentialHeaders = (service: FuzzRequest['service']) =>
-    service === 'gateway' ? [`Authorization: Bearer ${credentials.token}`, `X-Matter-Code: ${credentials.matter}`] : [`X-Gateway-Assertion: ${credentials.assertion}`];
+    service === 'gateway'
+      ? [`Authorization: Bearer ${credentials.token}`, `X-Matter-Code: ${credentials.matter}`]
+      : [`X-Gateway-Assertion: ${credentials.assertion}`];
   return fc.constantFrom<'gateway' | 'subgraph'>('gateway', 'subgraph').chain((service) =>
     fc
       .record({
-        method: fc.oneof({ weight: 12, arbitrary: fc.constant('POST') }, { weight: 3, arbitrary: fc.constantFrom(...METHODS) }, { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 10 }) }),
+        method: fc.oneof(
+          { weight: 12, arbitrary: fc.constant('POST') },
+          { weight: 3, arbitrary: fc.constantFrom(...METHODS) },
+          { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 10 }) },
+        ),
         target: target(service === 'gateway' ? '/graphql' : '/'),
         version,
         headers: extraHeaders(credentials, service),
@@ -214,7 +338,17 @@ export function hostileRequest(credentials: Credentials): fc.Arbitrary<FuzzReque
         if (garbage) return fuzzRequest(service, Buffer.from(garbage), [], 'random bytes');
         const framed = frame(kind, payload);
         const credentials = credentialed ? credentialHeaders(service) : [];
-        const head = [`${method} ${path} ${http}`.trimEnd(), 'Host: 127.0.0.1', 'Content-Type: application/json', ...framed.headers, ...credentials, ...headers, 'Connection: close', '', ''].join('\r\n');
+        const head = [
+          `${method} ${path} ${http}`.trimEnd(),
+          'Host: 127.0.0.1',
+          'Content-Type: application/json',
+          ...framed.headers,
+          ...credentials,
+          ...headers,
+          'Connection: close',
+          '',
+          '',
+        ].join('\r\n');
         const bytes = Buffer.concat([Buffer.from(head, 'latin1'), framed.bytes]);
         const label = `${method} ${path.slice(0, 40)} ${http} (${kind}${slow ? ', slow' : ''})`;
         if (!slow) return fuzzRequest(service, bytes, [], label);

@@ -66,7 +66,10 @@ export function requestEntry(i: number, overrides: Partial<AuditEntry> = {}): Au
 }
 
 async function runCli(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join('scripts', script), ...args], { cwd: ROOT, env: { ...process.env, AUDIT_DATABASE_URL: '' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', join('scripts', script), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, AUDIT_DATABASE_URL: '' },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -180,12 +183,34 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         const chain = await writer(store, 'gateway-a');
         const appended = [
           await chain.append(requestEntry(1)),
-          await chain.append(requestEntry(2, { caller: null, matter: null, caseNumber: null, outcome: 'DENIED', httpStatus: 401, errorCodes: ['UNAUTHENTICATED'], disclosed: [] })),
-          await chain.append(requestEntry(3, { outcome: 'PARTIAL', denied: ['Person.credit'], latencyMs: 0.1 + 0.2, detail: { zeta: [1, 'двa', { b: null }], alpha: '户籍' } })),
-          await chain.append(requestEntry(4, { operation: { name: 'odd\u0000name', type: 'mutation', hash: null }, disclosed: [
-            { subgraph: 'household', type: 'Person', subject: SUBJECT.wang },
-            { subgraph: 'credit', type: 'Organisation', subject: SUBJECT.company },
-          ] })),
+          await chain.append(
+            requestEntry(2, {
+              caller: null,
+              matter: null,
+              caseNumber: null,
+              outcome: 'DENIED',
+              httpStatus: 401,
+              errorCodes: ['UNAUTHENTICATED'],
+              disclosed: [],
+            }),
+          ),
+          await chain.append(
+            requestEntry(3, {
+              outcome: 'PARTIAL',
+              denied: ['Person.credit'],
+              latencyMs: 0.1 + 0.2,
+              detail: { zeta: [1, 'двa', { b: null }], alpha: '户籍' },
+            }),
+          ),
+          await chain.append(
+            requestEntry(4, {
+              operation: { name: 'odd\u0000name', type: 'mutation', hash: null },
+              disclosed: [
+                { subgraph: 'household', type: 'Person', subject: SUBJECT.wang },
+                { subgraph: 'credit', type: 'Organisation', subject: SUBJECT.company },
+              ],
+            }),
+          ),
         ];
         expect(appended.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
         expect(appended[0].prevHash).toBe('0'.repeat(64));
@@ -212,7 +237,9 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         const written: AuditRecord[] = [];
         for (let i = 1; i <= 4; i++) {
           const subjects = [[SUBJECT.wang, SUBJECT.li], [SUBJECT.li], [], [SUBJECT.company]][i - 1];
-          written.push(await chain.append(requestEntry(i, { disclosed: subjects.map((subject) => ({ subgraph: 'household', type: 'Person', subject })) })));
+          written.push(
+            await chain.append(requestEntry(i, { disclosed: subjects.map((subject) => ({ subgraph: 'household', type: 'Person', subject })) })),
+          );
         }
         await chain.close();
         await store.close();
@@ -315,7 +342,12 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         const b = await writer(store, 'gateway-b', { signing: signingNew, checkpointEveryRecords: 5 });
         const records = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).append(requestEntry(i))));
         for (const chainId of ['gateway-a', 'gateway-b']) {
-          expect(records.filter((r) => r.chainId === chainId).map((r) => r.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+          expect(
+            records
+              .filter((r) => r.chainId === chainId)
+              .map((r) => r.seq)
+              .sort((x, y) => x - y),
+          ).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
         }
         await a.close();
         await b.close();
@@ -356,7 +388,10 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         const store = await open(await database());
         const chain = await writer(store, 'gateway-a');
         const [first, second] = [await chain.append(requestEntry(1)), await chain.append(requestEntry(2))];
-        const replay = [{ ...second, requestId: 'again' }, { ...second, seq: 3, requestId: 'new' }];
+        const replay = [
+          { ...second, requestId: 'again' },
+          { ...second, seq: 3, requestId: 'new' },
+        ];
         const error = await rejectionOf(store.appendBatch(replay));
         expect((error as { code?: string }).code).toBe('AUDIT_CHAIN_CONFLICT');
         expect(await store.head('gateway-a')).toEqual({ seq: 2, hash: second.hash });
@@ -459,8 +494,11 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         ['case number', { caseNumber: 'CASE-0' }, (r: AuditRecord) => r.caseNumber === 'CASE-0'],
         ['outcome', { outcome: 'DENIED' as const }, (r: AuditRecord) => r.outcome === 'DENIED'],
         ['time range (both ends inclusive)', { from: at(3), to: at(5) }, (r: AuditRecord) => r.time >= at(3) && r.time <= at(5)],
-        ['several filters at once', { subjectHash: SUBJECT.wang, province: '110000', to: at(9) }, (r: AuditRecord) =>
-          r.disclosed.some((d) => d.subject === SUBJECT.wang) && r.caller?.province === '110000' && r.time <= at(9)],
+        [
+          'several filters at once',
+          { subjectHash: SUBJECT.wang, province: '110000', to: at(9) },
+          (r: AuditRecord) => r.disclosed.some((d) => d.subject === SUBJECT.wang) && r.caller?.province === '110000' && r.time <= at(9),
+        ],
       ])('finds records by %s, newest first', async (_name, filter, matches) => {
         const expected = all.filter(matches).sort(newestFirst);
         expect(expected.length).toBeGreaterThan(0);
@@ -480,7 +518,9 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
       });
 
       it('refuses a cursor it did not hand out (BAD_CURSOR) and a page over 200 (BAD_SEARCH)', async () => {
-        expect((await rejectionOf(store.search({}, { first: 10, after: 'bm90LWEtY3Vyc29y' }))) as { code?: string }).toMatchObject({ code: 'BAD_CURSOR' });
+        expect((await rejectionOf(store.search({}, { first: 10, after: 'bm90LWEtY3Vyc29y' }))) as { code?: string }).toMatchObject({
+          code: 'BAD_CURSOR',
+        });
         expect((await rejectionOf(store.search({}, { first: 201 }))) as { code?: string }).toMatchObject({ code: 'BAD_SEARCH' });
         expect((await rejectionOf(store.search({ from: 'yesterday' }, { first: 10 }))) as { code?: string }).toMatchObject({ code: 'BAD_SEARCH' });
       });
@@ -500,11 +540,19 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
           matter: records[0].matter,
           accesses: records.length,
           first: records.map((r) => r.time).sort()[0],
-          last: records.map((r) => r.time).sort().at(-1),
+          last: records
+            .map((r) => r.time)
+            .sort()
+            .at(-1),
         }));
         expect(report).toHaveLength(expected.length);
         expect(report).toEqual(expect.arrayContaining(expected));
-        expect(report.map((row) => row.last)).toEqual(report.map((row) => row.last).sort().reverse());
+        expect(report.map((row) => row.last)).toEqual(
+          report
+            .map((row) => row.last)
+            .sort()
+            .reverse(),
+        );
         expect(report.reduce((n, row) => n + row.accesses, 0)).toBe(disclosing.length);
       });
 
@@ -541,17 +589,27 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         ['a field is changed', 'ALTERED', 6, ["UPDATE audit_records SET outcome = 'DENIED' WHERE chain_id = 'gateway-a' AND seq = 6"]],
         ['a record in the middle is deleted', 'REMOVED', 6, ["DELETE FROM audit_records WHERE chain_id = 'gateway-a' AND seq = 6"]],
         ['a forged record is added (a copy of record 2)', 'INSERTED', 15, [copyRecord2AsSeq15]],
-        ['two records swap places', 'REORDERED', 5, [
-          "UPDATE audit_records SET seq = -1 WHERE chain_id = 'gateway-a' AND seq = 5",
-          "UPDATE audit_records SET seq = 5 WHERE chain_id = 'gateway-a' AND seq = 7",
-          "UPDATE audit_records SET seq = 7 WHERE chain_id = 'gateway-a' AND seq = -1",
-        ]],
+        [
+          'two records swap places',
+          'REORDERED',
+          5,
+          [
+            "UPDATE audit_records SET seq = -1 WHERE chain_id = 'gateway-a' AND seq = 5",
+            "UPDATE audit_records SET seq = 5 WHERE chain_id = 'gateway-a' AND seq = 7",
+            "UPDATE audit_records SET seq = 7 WHERE chain_id = 'gateway-a' AND seq = -1",
+          ],
+        ],
         ['the tail is cut back past the last checkpoint', 'TRUNCATED', 10, ["DELETE FROM audit_records WHERE chain_id = 'gateway-a' AND seq >= 10"]],
         ['a person-search index row is deleted', 'INDEX_MISMATCH', 5, [(db: AuditTestDatabase) => db.dropIndexRows('gateway-a', 5)]],
         ['a person-search index row is forged', 'INDEX_MISMATCH', 9, [(db: AuditTestDatabase) => db.forgeIndexRow('gateway-a', 9, 'f'.repeat(64))]],
-        ['a checkpoint signature is corrupted', 'BAD_CHECKPOINT', 8, [
-          "UPDATE audit_checkpoints SET signature = substr(signature, 1, length(signature) - 8) || 'AAAAAAAA' WHERE chain_id = 'gateway-a' AND seq = 8",
-        ]],
+        [
+          'a checkpoint signature is corrupted',
+          'BAD_CHECKPOINT',
+          8,
+          [
+            "UPDATE audit_checkpoints SET signature = substr(signature, 1, length(signature) - 8) || 'AAAAAAAA' WHERE chain_id = 'gateway-a' AND seq = 8",
+          ],
+        ],
       ])('when %s, reports %s at the first bad seq', async (_how, kind, seq, statements) => {
         const db = await database();
         const { store } = await fourteenRecords(db);
@@ -595,7 +653,11 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         expect(JSON.parse(lines.at(-1)!)).toEqual({ type: 'end', chains: 1, records: 8, checkpoints: 2 });
 
         const report = await verifyAuditExport(toLines(lines), jwks);
-        expect(report).toMatchObject({ ok: true, problem: null, chains: [{ chainId: 'gateway-a', records: 8, firstSeq: 5, lastSeq: 12, lastCheckpointSeq: 12, unanchoredRecords: 0 }] });
+        expect(report).toMatchObject({
+          ok: true,
+          problem: null,
+          chains: [{ chainId: 'gateway-a', records: 8, firstSeq: 5, lastSeq: 12, lastCheckpointSeq: 12, unanchoredRecords: 0 }],
+        });
       });
 
       it('finds the tampered line of an export: a changed field, a removed record', async () => {
@@ -637,11 +699,20 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
 
         // Records 9 and 10 are old too, but no checkpoint follows them before the new records: they stay.
         expect(result.ranges).toEqual([
-          expect.objectContaining({ chainId: 'gateway-a', fromSeq: 1, upToSeq: 8, headHash: records[7].hash, records: 8, before: '2021-01-01T00:00:00.000Z' }),
+          expect.objectContaining({
+            chainId: 'gateway-a',
+            fromSeq: 1,
+            upToSeq: 8,
+            headHash: records[7].hash,
+            records: 8,
+            before: '2021-01-01T00:00:00.000Z',
+          }),
         ]);
         expect(result.record).toMatchObject({ kind: 'PRUNE', seq: 15, prevHash: records[13].hash, detail: { before: '2021-01-01T00:00:00.000Z' } });
         expect((await collect(store.readChain('gateway-a'))).map((r) => r.seq)).toEqual([9, 10, 11, 12, 13, 14, 15]);
-        expect(await store.prunes('gateway-a')).toEqual([expect.objectContaining({ upToSeq: 8, records: 8, checkpoint: expect.objectContaining({ seq: 8 }) })]);
+        expect(await store.prunes('gateway-a')).toEqual([
+          expect.objectContaining({ upToSeq: 8, records: 8, checkpoint: expect.objectContaining({ seq: 8 }) }),
+        ]);
 
         const report = await verifyAuditStore(store, jwks);
         expect(report).toMatchObject({ ok: true, chains: [{ firstSeq: 9, lastSeq: 15, records: 7 }] });

@@ -24,7 +24,14 @@ export async function writeTestTrustList(dataDir: string): Promise<string> {
   writeFileSync(
     file,
     JSON.stringify({
-      issuers: [issuer('hunan', ['430000']), issuer('xizang', ['540000']), issuer('national', PROVINCES.map((p) => p.code))],
+      issuers: [
+        issuer('hunan', ['430000']),
+        issuer('xizang', ['540000']),
+        issuer(
+          'national',
+          PROVINCES.map((p) => p.code),
+        ),
+      ],
     }),
   );
   await ensureDevIdentityProviders(dataDir, { trustListFile: file });

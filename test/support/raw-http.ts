@@ -16,10 +16,10 @@ export interface RawReply {
 }
 
 export interface RawRequestOptions {
-  /** Bytes sent once connected; more can follow with `then`. */
+  /** Bytes sent once connected; more can follow with `trickle`. */
   send: string | Buffer;
   /** Further pieces, each after its delay (ms from the previous piece): a slow client. */
-  then?: { afterMs: number; bytes: string | Buffer }[];
+  trickle?: { afterMs: number; bytes: string | Buffer }[];
   /** Give up (and close) after this long. Default 10 s. */
   waitMs?: number;
   /** Stop reading at the end of the first complete response instead of waiting for the close. Default true. */
@@ -71,7 +71,7 @@ export function rawRequest(port: number, options: RawRequestOptions): Promise<Ra
     socket.on('connect', () => {
       socket.write(options.send);
       let at = 0;
-      for (const piece of options.then ?? []) {
+      for (const piece of options.trickle ?? []) {
         at += piece.afterMs;
         timers.push(setTimeout(() => socket.writable && socket.write(piece.bytes), at));
       }
@@ -93,5 +93,13 @@ export function bareGet(target: string): string {
 
 /** A POST of a JSON body to `target`, with optional extra header lines. */
 export function barePost(target: string, body: string, headers: string[] = []): string {
-  return [`POST ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, ...headers, '', body].join('\r\n');
+  return [
+    `POST ${target} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...headers,
+    '',
+    body,
+  ].join('\r\n');
 }

@@ -40,7 +40,12 @@ describe('audit options', () => {
 
   describe('store', () => {
     it('defaults to the SQLite file <dataDir>/audit.db and selects PostgreSQL for a postgres:// URL', () => {
-      expect(normalizeAuditStoreOptions()).toEqual({ backend: 'sqlite', file: 'data/audit.db', readOnly: false, logger: { warn: expect.any(Function) } });
+      expect(normalizeAuditStoreOptions()).toEqual({
+        backend: 'sqlite',
+        file: 'data/audit.db',
+        readOnly: false,
+        logger: { warn: expect.any(Function) },
+      });
       expect(normalizeAuditStoreOptions({ dataDir: '/srv/kuasheng' })).toMatchObject({ file: '/srv/kuasheng/audit.db' });
       expect(normalizeAuditStoreOptions({ databaseUrl: 'postgres://audit@db/kuasheng' })).toMatchObject({
         backend: 'postgres',
@@ -82,14 +87,19 @@ describe('audit options', () => {
   describe('audit:verify arguments', () => {
     it('verifies <data dir>/audit.db with <data dir>/keys/gateway.jwks.json by default', () => {
       expect(parseAuditVerifyArguments([], {})).toEqual({ kind: 'store', store: { file: 'data/audit.db' }, jwksFile: 'data/keys/gateway.jwks.json' });
-      expect(parseAuditVerifyArguments(['--data-dir', '/srv/k'], {})).toMatchObject({ store: { file: '/srv/k/audit.db' }, jwksFile: '/srv/k/keys/gateway.jwks.json' });
+      expect(parseAuditVerifyArguments(['--data-dir', '/srv/k'], {})).toMatchObject({
+        store: { file: '/srv/k/audit.db' },
+        jwksFile: '/srv/k/keys/gateway.jwks.json',
+      });
     });
 
     it('takes PostgreSQL from --database or AUDIT_DATABASE_URL, unless --file is given', () => {
       const env = { AUDIT_DATABASE_URL: 'postgres://db/audit' };
       expect(parseAuditVerifyArguments([], env)).toMatchObject({ store: { databaseUrl: 'postgres://db/audit' } });
       expect(parseAuditVerifyArguments(['--file', 'x.db'], env)).toMatchObject({ store: { file: 'x.db' } });
-      expect(parseAuditVerifyArguments(['--database', 'postgresql://other/audit'], env)).toMatchObject({ store: { databaseUrl: 'postgresql://other/audit' } });
+      expect(parseAuditVerifyArguments(['--database', 'postgresql://other/audit'], env)).toMatchObject({
+        store: { databaseUrl: 'postgresql://other/audit' },
+      });
     });
 
     it('verifies an export against --jwks, or the key set in the export', () => {
@@ -118,8 +128,12 @@ describe('audit options', () => {
         out: 'x.ndjson',
       });
       expect(() => parseAuditExportArguments(['--to', '2026-01-01'], {})).toThrow(expect.objectContaining({ argument: '--from' }));
-      expect(() => parseAuditExportArguments(['--from', '2026-02-01', '--to', '2026-01-01'], {})).toThrow(expect.objectContaining({ argument: '--from' }));
-      expect(() => parseAuditExportArguments(['--from', 'last week', '--to', '2026-01-01'], {})).toThrow(expect.objectContaining({ argument: '--from' }));
+      expect(() => parseAuditExportArguments(['--from', '2026-02-01', '--to', '2026-01-01'], {})).toThrow(
+        expect.objectContaining({ argument: '--from' }),
+      );
+      expect(() => parseAuditExportArguments(['--from', 'last week', '--to', '2026-01-01'], {})).toThrow(
+        expect.objectContaining({ argument: '--from' }),
+      );
     });
   });
 });

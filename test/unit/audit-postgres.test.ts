@@ -17,7 +17,10 @@ defineAuditStoreSuite({
       open: () => openAuditStore({ databaseUrl: DATABASE_URL, schema }),
       async execute(sql, params = []) {
         let n = 0;
-        await admin.query(sql.replace(/\?/g, () => `$${++n}`), params);
+        await admin.query(
+          sql.replace(/\?/g, () => `$${++n}`),
+          params,
+        );
       },
       cliArguments: ['--database', `${DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`],
       // The subject index is written in the same transaction as the records: without it, a batch must fail as a whole.

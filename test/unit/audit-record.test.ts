@@ -4,15 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { normalizeAuditEntry, sealRecord } from '../../gateway/audit/entry.js';
-import {
-  auditKeyFile,
-  canonicalRecord,
-  ensureAuditKey,
-  hashRecord,
-  loadAuditKey,
-  subjectHash,
-  type AuditRecord,
-} from '../../common/audit/record.js';
+import { auditKeyFile, canonicalRecord, ensureAuditKey, hashRecord, loadAuditKey, subjectHash, type AuditRecord } from '../../common/audit/record.js';
 import { RECORD_COLUMNS, recordToRow } from '../../common/audit/columns.js';
 import { requestEntry } from '../support/audit-store-suite.js';
 
@@ -76,21 +68,49 @@ describe('audit record', () => {
     /** The documented serialisation, written the plain way: what the optimised one must equal. */
     const reference = (r: Omit<AuditRecord, 'hash'>): string =>
       JSON.stringify([
-        'kuasheng-audit-record/1', r.chainId, r.seq, r.prevHash, r.kind, r.time, r.requestId, r.replica,
-        r.caller === null || r.caller === undefined ? null : [r.caller.subject, r.caller.organisation, r.caller.province, r.caller.issuer, r.caller.tokenId],
-        r.matter ?? null, r.caseNumber ?? null, [r.operation?.name ?? null, r.operation?.type ?? null, r.operation?.hash ?? null],
-        r.requested, r.denied,
-        Array.isArray(r.disclosed) ? r.disclosed.map((d) => (d !== null && typeof d === 'object' ? [d.subgraph, d.type, d.subject] : d)) : r.disclosed,
-        r.outcome, r.httpStatus, r.errorCodes, r.latencyMs, r.detail ?? null,
+        'kuasheng-audit-record/1',
+        r.chainId,
+        r.seq,
+        r.prevHash,
+        r.kind,
+        r.time,
+        r.requestId,
+        r.replica,
+        r.caller === null || r.caller === undefined
+          ? null
+          : [r.caller.subject, r.caller.organisation, r.caller.province, r.caller.issuer, r.caller.tokenId],
+        r.matter ?? null,
+        r.caseNumber ?? null,
+        [r.operation?.name ?? null, r.operation?.type ?? null, r.operation?.hash ?? null],
+        r.requested,
+        r.denied,
+        Array.isArray(r.disclosed)
+          ? r.disclosed.map((d) => (d !== null && typeof d === 'object' ? [d.subgraph, d.type, d.subject] : d))
+          : r.disclosed,
+        r.outcome,
+        r.httpStatus,
+        r.errorCodes,
+        r.latencyMs,
+        r.detail ?? null,
       ]);
     const item = (subgraph: unknown, type: unknown, subject: unknown) => ({ subgraph, type, subject }) as AuditRecord['disclosed'][number];
     it.each<[string, Partial<Record<keyof AuditRecord, unknown>>]>([
-      ['a 50-person batch from two domains', { disclosed: ['household', 'credit'].flatMap((subgraph) => Array.from({ length: 50 }, (_, i) => item(subgraph, 'Person', i.toString(16).padStart(64, 'a')))) }],
+      [
+        'a 50-person batch from two domains',
+        {
+          disclosed: ['household', 'credit'].flatMap((subgraph) =>
+            Array.from({ length: 50 }, (_, i) => item(subgraph, 'Person', i.toString(16).padStart(64, 'a'))),
+          ),
+        },
+      ],
       ['no disclosure', { disclosed: [] }],
       ['names that need escaping', { disclosed: [item('户籍"\\', 'Per\u2028son', 'x\u0000y'), item('household', 'Organisation', '😀')] }],
       ['a Chinese organisation', { caller: { subject: 's', organisation: '西藏自治区公安厅', province: '540000', issuer: 'i', tokenId: 't' } }],
       ['items that are not objects', { disclosed: [null, 3, 'household', ['household', 'Person', 'a1']] }],
-      ['items with a field missing or not a string', { disclosed: [{ subgraph: 'household', type: 'Person' }, item('household', 'Person', 7), item(null, 'Person', 'a1')] }],
+      [
+        'items with a field missing or not a string',
+        { disclosed: [{ subgraph: 'household', type: 'Person' }, item('household', 'Person', 7), item(null, 'Person', 'a1')] },
+      ],
       ['a list that is not a list', { disclosed: 'household:Person:a1' }],
       ['no list at all', { disclosed: undefined }],
       ['a null list', { disclosed: null }],
@@ -155,7 +175,7 @@ describe('audit record', () => {
       const normalized = normalizeAuditEntry(entry);
       expect(Object.isFrozen(normalized.disclosed)).toBe(true);
       expect(normalized.disclosed.every((item) => Object.isFrozen(item))).toBe(true);
-      expect(() => (normalized.disclosed[0] as { subject: string }).subject = 'f'.repeat(64)).toThrow(TypeError);
+      expect(() => ((normalized.disclosed[0] as { subject: string }).subject = 'f'.repeat(64))).toThrow(TypeError);
       // The caller's entry stays the caller's.
       expect(Object.isFrozen(entry.disclosed) || Object.isFrozen(entry.disclosed[0])).toBe(false);
       const record = sealRecord(normalized, 'gateway-a', 1, '0'.repeat(64));
@@ -197,15 +217,25 @@ describe('audit record', () => {
     it.each([
       ['disclosed[0].subject', { disclosed: [{ subgraph: 'household', type: 'Person', subject: '110101199003071234' }] }],
       // A raw identifier after an accepted hash is still refused.
-      ['disclosed[2].subject', { disclosed: [
-        { subgraph: 'household', type: 'Person', subject: 'a1'.repeat(32) },
-        { subgraph: 'credit', type: 'Person', subject: 'a1'.repeat(32) },
-        { subgraph: 'credit', type: 'Person', subject: '110101199003071234' },
-      ] }],
-      ['disclosed[1].subgraph', { disclosed: [
-        { subgraph: 'household', type: 'Person', subject: 'a1'.repeat(32) },
-        { subgraph: 7, type: 'Person', subject: 'a1'.repeat(32) },
-      ] }],
+      [
+        'disclosed[2].subject',
+        {
+          disclosed: [
+            { subgraph: 'household', type: 'Person', subject: 'a1'.repeat(32) },
+            { subgraph: 'credit', type: 'Person', subject: 'a1'.repeat(32) },
+            { subgraph: 'credit', type: 'Person', subject: '110101199003071234' },
+          ],
+        },
+      ],
+      [
+        'disclosed[1].subgraph',
+        {
+          disclosed: [
+            { subgraph: 'household', type: 'Person', subject: 'a1'.repeat(32) },
+            { subgraph: 7, type: 'Person', subject: 'a1'.repeat(32) },
+          ],
+        },
+      ],
       ['outcome', { outcome: 'MAYBE' }],
       ['time', { time: 'yesterday' }],
       ['caller.tokenId', { caller: { subject: 's', organisation: 'o', province: 'p', issuer: 'i' } }],

@@ -50,7 +50,10 @@ describe('the SQLite store’s worker threads (TypeScript, tsx registered inside
   ])('start and answer $way', async ({ flags, prelude }) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-audit-threads-'));
     folders.push(dataDir);
-    const { stdout } = await run(process.execPath, [...flags, '--input-type=module', '-e', prelude + script(dataDir)], { cwd: ROOT, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, [...flags, '--input-type=module', '-e', prelude + script(dataDir)], {
+      cwd: ROOT,
+      timeout: 30_000,
+    });
     expect(JSON.parse(stdout)).toEqual({ found: [3, 2, 1] });
   });
 });

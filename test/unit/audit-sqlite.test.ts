@@ -29,7 +29,9 @@ function tamper(file: string, change: (db: Database.Database) => void): void {
 /** Rewrites the index run that covers a record, as an intruder who understands the format would. */
 function rewriteRun(file: string, chainId: string, seq: number, change: (keys: number[], seqs: number[]) => void): void {
   tamper(subjectIndexFile(file), (db) => {
-    const found = db.prepare('SELECT run FROM subject_runs WHERE chain_id = ? AND from_seq <= ? AND to_seq >= ?').get(chainId, seq, seq) as { run: number } | undefined;
+    const found = db.prepare('SELECT run FROM subject_runs WHERE chain_id = ? AND from_seq <= ? AND to_seq >= ?').get(chainId, seq, seq) as
+      | { run: number }
+      | undefined;
     if (!found) throw new Error(`no index run covers ${chainId} ${seq}`);
     const keys: number[] = [];
     const seqs: number[] = [];
@@ -41,7 +43,8 @@ function rewriteRun(file: string, chainId: string, seq: number, change: (keys: n
     }
     change(keys, seqs);
     db.prepare('DELETE FROM subject_blocks WHERE run = ?').run(found.run);
-    for (const block of packBlocks(keys, seqs)) db.prepare('INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(found.run, block.firstKey, block.entries);
+    for (const block of packBlocks(keys, seqs))
+      db.prepare('INSERT INTO subject_blocks (run, first_key, entries) VALUES (?, ?, ?)').run(found.run, block.firstKey, block.entries);
   });
 }
 
@@ -61,7 +64,9 @@ defineAuditStoreSuite({
       },
       cliArguments: ['--file', file],
       async breakWrites() {
-        tamper(file, (db) => db.exec("CREATE TRIGGER audit_broken BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'the disk is broken'); END"));
+        tamper(file, (db) =>
+          db.exec("CREATE TRIGGER audit_broken BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'the disk is broken'); END"),
+        );
       },
       async mendWrites() {
         tamper(file, (db) => db.exec('DROP TRIGGER audit_broken'));

@@ -25,7 +25,14 @@ describe('the SQLite person-search index (runs of sorted keys)', () => {
       const seqs = [4, 2, 1, 7, 9, 3];
       const [block] = packBlocks(keys, seqs);
       const pairs = Array.from({ length: blockLength(block.entries) }, (_, i) => [keyAt(block.entries, i), seqAt(block.entries, i)]);
-      expect(pairs).toEqual([[3, 2], [3, 9], [5, 1], [5, 3], [5, 4], [9, 7]]);
+      expect(pairs).toEqual([
+        [3, 2],
+        [3, 9],
+        [5, 1],
+        [5, 3],
+        [5, 4],
+        [9, 7],
+      ]);
       expect(block.firstKey).toBe(3);
       expect(seqsOfKey(block.entries, 5)).toEqual([1, 3, 4]);
       expect(seqsOfKey(block.entries, 9)).toEqual([7]);
@@ -44,7 +51,8 @@ describe('the SQLite person-search index (runs of sorted keys)', () => {
       const holding42 = blocks.filter((b) => seqsOfKey(b.entries, 42).length > 0);
       expect(holding42).toHaveLength(1);
       expect(seqsOfKey(holding42[0].entries, 42)).toHaveLength(BLOCK_ENTRIES + 10);
-      for (let i = 1; i < blocks.length; i++) expect(blocks[i].firstKey).toBeGreaterThan(keyAt(blocks[i - 1].entries, blockLength(blocks[i - 1].entries) - 1));
+      for (let i = 1; i < blocks.length; i++)
+        expect(blocks[i].firstKey).toBeGreaterThan(keyAt(blocks[i - 1].entries, blockLength(blocks[i - 1].entries) - 1));
     });
 
     it('keys a hash by its first 13 hex digits, and anything else by its SHA-256', () => {
@@ -105,7 +113,10 @@ describe('the SQLite person-search index (runs of sorted keys)', () => {
 
     /** Record i discloses persons[i % persons.length]. */
     function entry(i: number, persons: string[][], time?: string) {
-      return requestEntry(i, { ...(time ? { time } : {}), disclosed: persons[i % persons.length].map((subject) => ({ subgraph: 'household', type: 'Person', subject })) });
+      return requestEntry(i, {
+        ...(time ? { time } : {}),
+        disclosed: persons[i % persons.length].map((subject) => ({ subgraph: 'household', type: 'Person', subject })),
+      });
     }
 
     /** Everything a search by person finds, newest first, as chain:seq. */
@@ -225,7 +236,9 @@ describe('the SQLite person-search index (runs of sorted keys)', () => {
       expect(await rejectionOf(store.settleIndex())).toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
       expect((await verifyAuditStore(store, jwks)).ok).toBe(true);
       // Reported to the operator, once for the minute however many records came.
-      expect(warnings).toEqual([{ object: expect.objectContaining({ indexFile: subjectIndexFile(file) }), message: expect.stringContaining('person-search index') }]);
+      expect(warnings).toEqual([
+        { object: expect.objectContaining({ indexFile: subjectIndexFile(file) }), message: expect.stringContaining('person-search index') },
+      ]);
     });
 
     it('drops the runs that pruning emptied, and still verifies', async () => {
@@ -237,7 +250,11 @@ describe('the SQLite person-search index (runs of sorted keys)', () => {
         await chain.append(entry(i, [[OTHER]], time(i)));
         if (i % 4 === 0) await store.settleIndex();
       }
-      expect(indexRuns(file).map((r) => [r.from_seq, r.to_seq])).toEqual([[1, 4], [5, 8], [9, 12]]);
+      expect(indexRuns(file).map((r) => [r.from_seq, r.to_seq])).toEqual([
+        [1, 4],
+        [5, 8],
+        [9, 12],
+      ]);
       expect((await store.prune('2021-01-01T00:00:00.000Z', chain)).ranges).toMatchObject([{ upToSeq: 8 }]);
       await store.settleIndex();
       // The PRUNE record (13) disclosed no one: it moves the watermark without a run.
@@ -274,14 +291,26 @@ describe('the SQLite person-search index (runs of sorted keys)', () => {
       // The rows as the previous version wrote them, and no index: it is rebuilt from these rows.
       const legacy = new Database(file);
       const stored = legacy.prepare('SELECT disclosed FROM audit_records WHERE seq = 2').get() as { disclosed: string };
-      expect(JSON.parse(stored.disclosed)).toEqual([['household', 'Person', OTHER], ['household', 'Person', TWINS[0]]]);
+      expect(JSON.parse(stored.disclosed)).toEqual([
+        ['household', 'Person', OTHER],
+        ['household', 'Person', TWINS[0]],
+      ]);
       const rewrite = legacy.prepare('UPDATE audit_records SET disclosed = ? WHERE chain_id = ? AND seq = ?');
-      for (const record of written) rewrite.run(JSON.stringify(record.disclosed.map((d) => ({ subgraph: d.subgraph, type: d.type, subject: d.subject }))), record.chainId, record.seq);
+      for (const record of written)
+        rewrite.run(
+          JSON.stringify(record.disclosed.map((d) => ({ subgraph: d.subgraph, type: d.type, subject: d.subject }))),
+          record.chainId,
+          record.seq,
+        );
       legacy.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(subjectIndexFile(file) + suffix, { force: true });
 
       store = await open(file);
-      const expected = { [OTHER]: ['gateway-a:6', 'gateway-a:4', 'gateway-a:2'], [TWINS[0]]: ['gateway-a:6', 'gateway-a:4', 'gateway-a:2'], [TWINS[1]]: ['gateway-a:5', 'gateway-a:3', 'gateway-a:1'] };
+      const expected = {
+        [OTHER]: ['gateway-a:6', 'gateway-a:4', 'gateway-a:2'],
+        [TWINS[0]]: ['gateway-a:6', 'gateway-a:4', 'gateway-a:2'],
+        [TWINS[1]]: ['gateway-a:5', 'gateway-a:3', 'gateway-a:1'],
+      };
       for (const [subject, found] of Object.entries(expected)) expect(await searchAll(store, subject)).toEqual(found);
       const read: AuditRecord[] = [];
       for await (const record of store.readChain('gateway-a')) read.push(record);

@@ -67,8 +67,21 @@ interface Layout {
 /** The NDJSON lines of an export of these records and checkpoints (see audit-export.ts). */
 function exportLines(records: AuditRecord[], checkpoints: SignedCheckpoint[], layout: Layout = {}): string[] {
   return [
-    JSON.stringify({ type: 'header', format: AUDIT_EXPORT_FORMAT, version: AUDIT_EXPORT_VERSION, exportedAt: '2026-03-02T00:00:00.000Z', range: { from: null, to: null }, jwks: layout.headerJwks ?? jwks }),
-    JSON.stringify({ type: 'chain', chainId: 'gateway-a', fromSeq: layout.fromSeq ?? 1, toSeq: layout.toSeq ?? records.at(-1)!.seq, anchor: layout.anchor ?? null }),
+    JSON.stringify({
+      type: 'header',
+      format: AUDIT_EXPORT_FORMAT,
+      version: AUDIT_EXPORT_VERSION,
+      exportedAt: '2026-03-02T00:00:00.000Z',
+      range: { from: null, to: null },
+      jwks: layout.headerJwks ?? jwks,
+    }),
+    JSON.stringify({
+      type: 'chain',
+      chainId: 'gateway-a',
+      fromSeq: layout.fromSeq ?? 1,
+      toSeq: layout.toSeq ?? records.at(-1)!.seq,
+      anchor: layout.anchor ?? null,
+    }),
     ...checkpoints.map((c) => JSON.stringify({ type: 'checkpoint', ...c })),
     ...records.map((r) => JSON.stringify({ type: 'record', ...r })),
     JSON.stringify({ type: 'end', chains: 1, records: records.length, checkpoints: checkpoints.length }),
@@ -115,14 +128,31 @@ describe('audit verifier', () => {
     it('reports ALTERED for a record rewritten with a recomputed hash, found by its successor’s link', async () => {
       const records = chainOf(12);
       records[4] = rehashed(records[4], { outcome: 'DENIED' });
-      expect((await verify(exportLines(records, []))).problem).toMatchObject({ kind: 'ALTERED', seq: 5, detail: expect.stringContaining('recomputed') });
+      expect((await verify(exportLines(records, []))).problem).toMatchObject({
+        kind: 'ALTERED',
+        seq: 5,
+        detail: expect.stringContaining('recomputed'),
+      });
     });
 
     it('reports REMOVED for a missing record, and for one removed with the rest renumbered', async () => {
       const records = chainOf(12);
-      expect((await verify(exportLines(records.filter((r) => r.seq !== 6), []))).problem).toMatchObject({ kind: 'REMOVED', seq: 6 });
+      expect(
+        (
+          await verify(
+            exportLines(
+              records.filter((r) => r.seq !== 6),
+              [],
+            ),
+          )
+        ).problem,
+      ).toMatchObject({ kind: 'REMOVED', seq: 6 });
       const renumbered = records.filter((r) => r.seq !== 6).map((r) => (r.seq > 6 ? { ...r, seq: r.seq - 1 } : r));
-      expect((await verify(exportLines(renumbered, []))).problem).toMatchObject({ kind: 'REMOVED', seq: 6, detail: expect.stringContaining('renumbered') });
+      expect((await verify(exportLines(renumbered, []))).problem).toMatchObject({
+        kind: 'REMOVED',
+        seq: 6,
+        detail: expect.stringContaining('renumbered'),
+      });
     });
 
     it('reports INSERTED for a forged record, a copy of another, a duplicate line, and one slipped in with the rest renumbered', async () => {
@@ -131,14 +161,22 @@ describe('audit verifier', () => {
       expect((await verify(exportLines([...records, forged], []))).problem).toMatchObject({ kind: 'INSERTED', seq: 13 });
 
       const copy = { ...records[1], seq: 13 };
-      expect((await verify(exportLines([...records, copy], []))).problem).toMatchObject({ kind: 'INSERTED', seq: 13, detail: expect.stringContaining('copy of record 2') });
+      expect((await verify(exportLines([...records, copy], []))).problem).toMatchObject({
+        kind: 'INSERTED',
+        seq: 13,
+        detail: expect.stringContaining('copy of record 2'),
+      });
 
       const duplicated = [...records.slice(0, 3), records[2], ...records.slice(3)];
       expect((await verify(exportLines(duplicated, []))).problem).toMatchObject({ kind: 'INSERTED', seq: 3 });
 
       const slipped = sealRecord(requestEntry(66), 'gateway-a', 6, records[4].hash);
       const shifted = [...records.slice(0, 5), slipped, ...records.slice(5).map((r) => ({ ...r, seq: r.seq + 1 }))];
-      expect((await verify(exportLines(shifted, []))).problem).toMatchObject({ kind: 'INSERTED', seq: 6, detail: expect.stringContaining('slipped in') });
+      expect((await verify(exportLines(shifted, []))).problem).toMatchObject({
+        kind: 'INSERTED',
+        seq: 6,
+        detail: expect.stringContaining('slipped in'),
+      });
     });
 
     it('reports REORDERED for records that swapped places, by seq or by line', async () => {
@@ -161,13 +199,20 @@ describe('audit verifier', () => {
     it('reports BAD_CHECKPOINT for a checkpoint signed by a key outside the key set', async () => {
       const records = chainOf(12);
       const checkpoints = [...(await checkpointsAt(records, [4])), ...(await checkpointsAt(records, [8], intruder))];
-      expect((await verify(exportLines(records, checkpoints))).problem).toMatchObject({ kind: 'BAD_CHECKPOINT', seq: 8, detail: expect.stringContaining('not in the gateway key set') });
+      expect((await verify(exportLines(records, checkpoints))).problem).toMatchObject({
+        kind: 'BAD_CHECKPOINT',
+        seq: 8,
+        detail: expect.stringContaining('not in the gateway key set'),
+      });
     });
 
     it('reports BAD_CHECKPOINT for a checkpoint whose fields differ from what was signed', async () => {
       const records = chainOf(12);
       const [checkpoint] = await checkpointsAt(records, [8]);
-      expect((await verify(exportLines(records, [{ ...checkpoint, headHash: records[6].hash }]))).problem).toMatchObject({ kind: 'BAD_CHECKPOINT', seq: 8 });
+      expect((await verify(exportLines(records, [{ ...checkpoint, headHash: records[6].hash }]))).problem).toMatchObject({
+        kind: 'BAD_CHECKPOINT',
+        seq: 8,
+      });
     });
 
     it('reports BAD_CHECKPOINT when the whole chain was rewritten up to a signed checkpoint', async () => {
@@ -179,7 +224,11 @@ describe('audit verifier', () => {
         prevHash = record.hash;
         return record;
       });
-      expect((await verify(exportLines(rewritten, checkpoints))).problem).toMatchObject({ kind: 'BAD_CHECKPOINT', seq: 8, detail: expect.stringContaining('rewritten') });
+      expect((await verify(exportLines(rewritten, checkpoints))).problem).toMatchObject({
+        kind: 'BAD_CHECKPOINT',
+        seq: 8,
+        detail: expect.stringContaining('rewritten'),
+      });
     });
 
     it('trusts the key set it is given over the one in the export', async () => {

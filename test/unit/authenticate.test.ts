@@ -4,17 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  base64url,
-  exportJWK,
-  exportSPKI,
-  generateKeyPair,
-  jwtVerify,
-  SignJWT,
-  type CryptoKey,
-  type JWK,
-  type JWTPayload,
-} from 'jose';
+import { base64url, exportJWK, exportSPKI, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthenticationError, createAuthenticator, type Authenticator, type AuthenticatorOptions } from '../../gateway/auth/authenticate.js';
 import { isKnownScope, isScopeSyntax, parseScopeClaim, SCOPES } from '../../gateway/auth/caller.js';
@@ -123,7 +113,13 @@ beforeAll(async () => {
   await writeJson(join(dir, 'xizang.jwks.json'), { keys: [xizangEs256, xizangRsa].map((s) => s.publicJwk) });
   trustListFile = await writeJson(join(dir, 'trust-list.json'), {
     issuers: [
-      { issuer: HUNAN, name: '湖南省统一身份认证平台', provinces: ['430000'], jwksFile: 'hunan.jwks.json', algorithms: ['ES256', 'EdDSA', 'RS256', 'PS256'] },
+      {
+        issuer: HUNAN,
+        name: '湖南省统一身份认证平台',
+        provinces: ['430000'],
+        jwksFile: 'hunan.jwks.json',
+        algorithms: ['ES256', 'EdDSA', 'RS256', 'PS256'],
+      },
       // RS256 is allowed globally, and Xizang publishes an RSA key, but does not allow RS256.
       { issuer: XIZANG, name: '西藏自治区统一身份认证平台', provinces: ['540000'], jwksFile: 'xizang.jwks.json', algorithms: ['ES256'] },
     ],
@@ -255,7 +251,10 @@ describe('createAuthenticator', () => {
       // forges a token a naive verifier (key bytes + header alg) accepts.
       const secrets: [string, () => Promise<Uint8Array>][] = [
         ['its PEM', async () => new TextEncoder().encode(await exportSPKI(rs256.publicKey))],
-        ['its SPKI DER bytes', async () => new Uint8Array(createPublicKey(await exportSPKI(rs256.publicKey)).export({ type: 'spki', format: 'der' }))],
+        [
+          'its SPKI DER bytes',
+          async () => new Uint8Array(createPublicKey(await exportSPKI(rs256.publicKey)).export({ type: 'spki', format: 'der' })),
+        ],
         ['its JWK JSON', async () => new TextEncoder().encode(JSON.stringify(rs256.publicJwk))],
       ];
 
@@ -661,7 +660,9 @@ describe('loadTrustList', () => {
 
   it('allows a plain-http JWKS URL on the loopback interface', async () => {
     const folder = await mkdtemp(join(dir, 'tl-'));
-    const file = await writeJson(join(folder, 'trust-list.json'), { issuers: [{ ...good, jwksFile: undefined, jwksUrl: 'http://127.0.0.1:9/jwks.json' }] });
+    const file = await writeJson(join(folder, 'trust-list.json'), {
+      issuers: [{ ...good, jwksFile: undefined, jwksUrl: 'http://127.0.0.1:9/jwks.json' }],
+    });
     await expect(loadTrustList(file)).resolves.toMatchObject({ issuers: [{ keys: { kind: 'url' } }] });
   });
 
@@ -733,7 +734,13 @@ describe('development identity providers', () => {
 
   it('mints a token the real trust list accepts', async () => {
     const auth = await devAuthenticator();
-    const token = await mintDevToken({ dataDir, issuer: 'hunan', province: '430000', scopes: ['household:read', 'credit:read'], matters: ['110100000001'] });
+    const token = await mintDevToken({
+      dataDir,
+      issuer: 'hunan',
+      province: '430000',
+      scopes: ['household:read', 'credit:read'],
+      matters: ['110100000001'],
+    });
     const caller = await auth.authenticate(bearer(token));
     expect(caller).toMatchObject({
       issuer: 'https://idp.hunan.dev.kuasheng.local',

@@ -71,8 +71,13 @@ describe('subgraph configuration', () => {
 
   it('reads the HTTP timeouts as the gateway does', () => {
     expect(loadSubgraphConfig('credit', {}).httpTimeouts).toEqual({ headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 });
-    expect(loadSubgraphConfig('credit', { HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '3000' }).httpTimeouts).toMatchObject({ headersTimeoutMs: 2_000, requestTimeoutMs: 3_000 });
-    expect(configErrorOf(() => loadSubgraphConfig('credit', { HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' })).variable).toBe('HTTP_REQUEST_TIMEOUT_MS');
+    expect(loadSubgraphConfig('credit', { HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '3000' }).httpTimeouts).toMatchObject({
+      headersTimeoutMs: 2_000,
+      requestTimeoutMs: 3_000,
+    });
+    expect(configErrorOf(() => loadSubgraphConfig('credit', { HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' })).variable).toBe(
+      'HTTP_REQUEST_TIMEOUT_MS',
+    );
   });
 
   it('rejects an unknown subgraph name', () => {

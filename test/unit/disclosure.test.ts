@@ -28,10 +28,12 @@ describe('the disclosure report (subgraph → gateway)', () => {
   });
 
   it('skips entries that are not strings, and reads anything else as nothing disclosed', () => {
-    expect(readDisclosureReport({ Person: ['110101199003071234', 7, null, { key: 'x' }], Organisation: 'not a list' })).toEqual([{ type: 'Person', keys: ['110101199003071234'] }]);
-    expect(readDisclosureReport([{ type: 'Person' }, null, 'Person:1', { type: 'Person', key: 5 }, { type: 'Person', key: '110101199003071234' }])).toEqual([
+    expect(readDisclosureReport({ Person: ['110101199003071234', 7, null, { key: 'x' }], Organisation: 'not a list' })).toEqual([
       { type: 'Person', keys: ['110101199003071234'] },
     ]);
+    expect(
+      readDisclosureReport([{ type: 'Person' }, null, 'Person:1', { type: 'Person', key: 5 }, { type: 'Person', key: '110101199003071234' }]),
+    ).toEqual([{ type: 'Person', keys: ['110101199003071234'] }]);
     for (const nothing of [null, undefined, 'Person', 42, true]) expect(readDisclosureReport(nothing)).toEqual([]);
   });
 });

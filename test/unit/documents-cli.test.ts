@@ -23,7 +23,10 @@ const run = promisify(execFile);
 /** Runs a script as `npm run` would, returning its exit status and output. */
 async function script(name: string, args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', `scripts/${name}.ts`, ...args], { cwd: REPOSITORY, env: { ...process.env, DATA_DIR: '' } });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', `scripts/${name}.ts`, ...args], {
+      cwd: REPOSITORY,
+      env: { ...process.env, DATA_DIR: '' },
+    });
     return { status: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -52,7 +55,12 @@ beforeAll(async () => {
     content: { accountStatus: 'NORMAL', monthlyDeposit: '1860.00', depositedSince: '2011-05' },
   };
   current = await sealDocument(signer, draft);
-  expired = await sealDocument(signer, { ...draft, serial: 'GJJ-540100-2021-000001', issuedAt: '2021-01-01T00:00:00Z', validUntil: '2021-04-01T00:00:00Z' });
+  expired = await sealDocument(signer, {
+    ...draft,
+    serial: 'GJJ-540100-2021-000001',
+    issuedAt: '2021-01-01T00:00:00Z',
+    validUntil: '2021-04-01T00:00:00Z',
+  });
   documentFile = join(dataDir, 'document.txt');
   writeFileSync(documentFile, `${current.qrText}\n`);
 }, 30_000);
@@ -71,14 +79,22 @@ describe('npm run certificate:verify', () => {
 
   it('exits 0 for a token on the command line whose holder matches, printing only the masked ID number', async () => {
     const trustList = join(dataDir, 'seals', 'trust-list.json');
-    const { status, stdout } = await script('certificate-verify', [current.token, '--trust-list', trustList, '--holder-name', '次仁卓玛', '--holder-id', CIREN.idNumber]);
+    const { status, stdout } = await script('certificate-verify', [
+      current.token,
+      '--trust-list',
+      trustList,
+      '--holder-name',
+      '次仁卓玛',
+      '--holder-id',
+      CIREN.idNumber,
+    ]);
     expect(status).toBe(0);
     expect(stdout).toContain('Holder match: name matches; ID number matches');
     expect(stdout).toContain(`5401**********${CIREN.idNumber.slice(14)}`);
     expect(stdout).not.toContain(CIREN.idNumber);
   });
 
-  it('exits 1 when the document is genuine but not the given holder\'s', async () => {
+  it("exits 1 when the document is genuine but not the given holder's", async () => {
     const other = `43010219880512911${idNumberCheckChar('43010219880512911')}`;
     const { status, stdout } = await script('certificate-verify', [documentFile, '--data-dir', dataDir, '--holder-id', other]);
     expect(status).toBe(1);
@@ -138,20 +154,21 @@ describe('npm run seal-keys', () => {
 
 describe('command lines', () => {
   it('default the trust list to <data dir>/seals/trust-list.json, the data dir to DATA_DIR or data', () => {
-    expect(parseCertificateVerifyArguments(['doc.txt'], {})).toMatchObject({ document: 'doc.txt', trustListFile: join('data', 'seals', 'trust-list.json') });
+    expect(parseCertificateVerifyArguments(['doc.txt'], {})).toMatchObject({
+      document: 'doc.txt',
+      trustListFile: join('data', 'seals', 'trust-list.json'),
+    });
     expect(parseCertificateVerifyArguments(['doc.txt'], { DATA_DIR: '/srv/k' })).toMatchObject({ trustListFile: '/srv/k/seals/trust-list.json' });
     expect(parseSealKeysArguments(['trust-list'], {})).toEqual({ command: 'trust-list', dataDir: 'data' });
   });
 
-  it.each([
-    [['a', 'b']],
-    [['doc.txt', '--holder-name', '']],
-    [['doc.txt', '--type', 'PASSPORT']],
-  ])('refuse %j (CLI_USAGE)', (args) => {
+  it.each([[['a', 'b']], [['doc.txt', '--holder-name', '']], [['doc.txt', '--type', 'PASSPORT']]])('refuse %j (CLI_USAGE)', (args) => {
     expect(() => parseCertificateVerifyArguments(args, {})).toThrow(expect.objectContaining({ code: 'CLI_USAGE' }));
   });
 
   it('refuse an authority id that is a path', () => {
-    expect(() => parseSealKeysArguments(['rotate', '../../etc'], {})).toThrow(expect.objectContaining({ code: 'CLI_USAGE', argument: '<authorityId>' }));
+    expect(() => parseSealKeysArguments(['rotate', '../../etc'], {})).toThrow(
+      expect.objectContaining({ code: 'CLI_USAGE', argument: '<authorityId>' }),
+    );
   });
 });

@@ -82,7 +82,13 @@ describe('document QR codes', () => {
 
     it('verifies when pasted wrapped over lines, indented, with a lower-case prefix or zero-width spaces', async () => {
       const wrapped = sealed.qrText.match(/.{1,76}/g)!.join('\r\n');
-      for (const input of [wrapped, `  ${sealed.qrText}\n`, `kstb1:${sealed.token}`, sealed.qrText.replace(/(.{100})/g, '$1\u200B'), `\u3000${wrapped}\u3000`]) {
+      for (const input of [
+        wrapped,
+        `  ${sealed.qrText}\n`,
+        `kstb1:${sealed.token}`,
+        sealed.qrText.replace(/(.{100})/g, '$1\u200B'),
+        `\u3000${wrapped}\u3000`,
+      ]) {
         expect((await verifyDocument(input, trustList)).code).toBe('OK');
       }
     });
@@ -101,13 +107,12 @@ describe('document QR codes', () => {
       expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     });
 
-    it.each([
-      [{ format: 'gif' as never }],
-      [{ format: 'svg' as const, margin: 1 }],
-      [{ format: 'png-data-url' as const, scale: 0 }],
-    ])('refuses bad options %j with a TypeError', async (options) => {
-      await expect(renderQr(sealed.qrText, options)).rejects.toThrow(TypeError);
-    });
+    it.each([[{ format: 'gif' as never }], [{ format: 'svg' as const, margin: 1 }], [{ format: 'png-data-url' as const, scale: 0 }]])(
+      'refuses bad options %j with a TypeError',
+      async (options) => {
+        await expect(renderQr(sealed.qrText, options)).rejects.toThrow(TypeError);
+      },
+    );
 
     it('refuses a text larger than a QR code holds', async () => {
       await expect(renderQr(`KSTB1:${'A'.repeat(QR_MAX_BYTES)}`, { format: 'svg' })).rejects.toThrow(/2331 bytes/);

@@ -129,7 +129,13 @@ describe('buildSealTrustList', () => {
       version: 1,
       generatedAt: APRIL.toISOString(),
       authorities: [
-        { id: CHANGSHA.id, name: CHANGSHA.name, province: '430000', provinceName: '湖南省', jwks: { keys: [{ kid: changsha.kid }, { kid: rotated.kid }] } },
+        {
+          id: CHANGSHA.id,
+          name: CHANGSHA.name,
+          province: '430000',
+          provinceName: '湖南省',
+          jwks: { keys: [{ kid: changsha.kid }, { kid: rotated.kid }] },
+        },
         { id: LHASA.id, name: LHASA.name, province: '540000', provinceName: '西藏自治区', jwks: { keys: [{ kid: lhasa.kid }] } },
       ],
     });
@@ -143,11 +149,18 @@ describe('buildSealTrustList', () => {
   });
 
   it('keeps every authority when several create their key and rebuild at the same time', async () => {
-    const authorities = [CHANGSHA, LHASA, { id: '653100-social-insurance', name: '喀什地区社会保险事业管理局' }, { id: '540500-provident-fund', name: '山南市住房公积金管理中心' }];
-    await Promise.all(authorities.map(async (authority) => {
-      await ensureSealKey(dataDir, authority);
-      await buildSealTrustList(dataDir);
-    }));
+    const authorities = [
+      CHANGSHA,
+      LHASA,
+      { id: '653100-social-insurance', name: '喀什地区社会保险事业管理局' },
+      { id: '540500-provident-fund', name: '山南市住房公积金管理中心' },
+    ];
+    await Promise.all(
+      authorities.map(async (authority) => {
+        await ensureSealKey(dataDir, authority);
+        await buildSealTrustList(dataDir);
+      }),
+    );
     const list = await loadSealTrustList(sealTrustListPath(dataDir));
     expect(list.authorities.map((a) => a.id)).toEqual(authorities.map((a) => a.id).sort());
   });
@@ -164,15 +177,22 @@ describe('loadSealTrustList', () => {
   it('loads a built list with every key imported and indexed by kid', async () => {
     const list = await loadSealTrustList(sealTrustListPath(dataDir));
     expect(list.authorities.map((a) => a.id)).toEqual([CHANGSHA.id, LHASA.id]);
-    expect([...list.keys.values()].map((k) => [k.authority.id, k.alg])).toEqual([[CHANGSHA.id, 'EdDSA'], [LHASA.id, 'EdDSA']]);
+    expect([...list.keys.values()].map((k) => [k.authority.id, k.alg])).toEqual([
+      [CHANGSHA.id, 'EdDSA'],
+      [LHASA.id, 'EdDSA'],
+    ]);
   });
 
   const edits: [string, string, (list: SealTrustListFile) => unknown][] = [
     ['private key material', 'authorities[0].jwks.keys[0]', (l) => Object.assign(l.authorities[0].jwks.keys[0], { d: 'AAAA' })],
     ['an unknown province code', 'authorities[1].province', (l) => Object.assign(l.authorities[1], { province: '999999' })],
-    ['a province name that is not the province\'s', 'authorities[1].provinceName', (l) => Object.assign(l.authorities[1], { provinceName: '四川省' })],
+    ["a province name that is not the province's", 'authorities[1].provinceName', (l) => Object.assign(l.authorities[1], { provinceName: '四川省' })],
     ['a duplicate authority id', 'authorities[1].id', (l) => Object.assign(l.authorities[1], { ...l.authorities[0] })],
-    ['a kid used by two authorities', 'authorities[1].jwks.keys[0].kid', (l) => Object.assign(l.authorities[1].jwks.keys[0], { kid: l.authorities[0].jwks.keys[0].kid })],
+    [
+      'a kid used by two authorities',
+      'authorities[1].jwks.keys[0].kid',
+      (l) => Object.assign(l.authorities[1].jwks.keys[0], { kid: l.authorities[0].jwks.keys[0].kid }),
+    ],
     ['a symmetric key', 'authorities[0].jwks.keys[0]', (l) => (l.authorities[0].jwks.keys[0] = { kty: 'oct', k: 'c2VjcmV0', kid: 'x' } as never)],
     ['an HMAC algorithm', 'authorities[0].jwks.keys[0].alg', (l) => Object.assign(l.authorities[0].jwks.keys[0], { alg: 'HS256' })],
     ['a key without kid', 'authorities[0].jwks.keys[0].kid', (l) => delete (l.authorities[0].jwks.keys[0] as { kid?: string }).kid],

@@ -64,7 +64,13 @@ function deposit(overrides: Partial<DocumentDraft> = {}): DocumentDraft {
     holder: CIREN,
     issuedAt: ISSUED,
     validUntil: '2026-06-01T00:00:00+08:00',
-    content: { accountStatus: 'NORMAL', centre: '拉萨市住房公积金管理中心', monthlyDeposit: '1860.00', depositedSince: '2011-05', balanceBand: '50000-100000' },
+    content: {
+      accountStatus: 'NORMAL',
+      centre: '拉萨市住房公积金管理中心',
+      monthlyDeposit: '1860.00',
+      depositedSince: '2011-05',
+      balanceBand: '50000-100000',
+    },
     ...overrides,
   };
 }
@@ -120,7 +126,12 @@ describe('verifyDocument', () => {
         integrity: { signatureValid: true, contentIntact: true },
         issuer: { id: CHANGSHA.id, name: CHANGSHA.name, province: '430000', provinceName: '湖南省', trusted: true },
         validity: { from: ISSUED.toISOString(), until: '2026-05-31T16:00:00.000Z', status: 'CURRENT' },
-        document: { type: 'SOCIAL_INSURANCE_PARTICIPATION', typeName: '社会保险参保证明', serial: 'SB-430100-2026-000123', issuedAt: ISSUED.toISOString() },
+        document: {
+          type: 'SOCIAL_INSURANCE_PARTICIPATION',
+          typeName: '社会保险参保证明',
+          serial: 'SB-430100-2026-000123',
+          issuedAt: ISSUED.toISOString(),
+        },
         holder: { name: AYIGULI.name, idMasked: `6531**********${AYIGULI.idNumber.slice(14)}` },
         holderMatch: { checked: false, nameMatches: null, idNumberMatches: null },
       });
@@ -190,7 +201,12 @@ describe('verifyDocument', () => {
       payload.content.totalMonths = 200;
       const forged = `${segments.header}.${encodePayload(payload)}.${segments.signature}`;
       const result = await verifyDocument(forged, trustList, { now: DURING });
-      expect(result).toMatchObject({ verdict: 'INVALID', code: 'CONTENT_ALTERED', integrity: { signatureValid: false, contentIntact: false }, content: null });
+      expect(result).toMatchObject({
+        verdict: 'INVALID',
+        code: 'CONTENT_ALTERED',
+        integrity: { signatureValid: false, contentIntact: false },
+        content: null,
+      });
       // The claimed issuer is shown, flagged as not trusted: the notary sees who the forgery pretends to be.
       expect(result.issuer).toMatchObject({ id: CHANGSHA.id, trusted: false });
     });
@@ -207,7 +223,10 @@ describe('verifyDocument', () => {
       const bytes = deflateRawSync(Buffer.from(JSON.stringify(payload), 'utf8'));
       header.dig = createHash('sha256').update(bytes).digest('base64url');
       const forged = `${encode(header)}.${bytes.toString('base64url')}.${partsOf(certificate.token).segments.signature}`;
-      expect(await verifyDocument(forged, trustList)).toMatchObject({ code: 'SIGNATURE_INVALID', integrity: { signatureValid: false, contentIntact: true } });
+      expect(await verifyDocument(forged, trustList)).toMatchObject({
+        code: 'SIGNATURE_INVALID',
+        integrity: { signatureValid: false, contentIntact: true },
+      });
     });
 
     it('answers SIGNATURE_INVALID when the header names another trusted key', async () => {
@@ -238,7 +257,11 @@ describe('verifyDocument', () => {
       const other = await sealDocument(changsha, participation({ serial: 'SB-430100-2026-000124' }));
       const { segments } = partsOf(certificate.token);
       const swapped = `${segments.header}.${segments.payload}.${partsOf(other.token).segments.signature}`;
-      expect(await verifyDocument(swapped, trustList)).toMatchObject({ code: 'SIGNATURE_INVALID', integrity: { signatureValid: false, contentIntact: true }, content: null });
+      expect(await verifyDocument(swapped, trustList)).toMatchObject({
+        code: 'SIGNATURE_INVALID',
+        integrity: { signatureValid: false, contentIntact: true },
+        content: null,
+      });
     });
 
     it('answers DOCUMENT_MALFORMED when the signature is too long', async () => {
@@ -277,7 +300,12 @@ describe('verifyDocument', () => {
   describe('when another type is expected', () => {
     it('answers WRONG_TYPE, still showing what the genuine document is', async () => {
       const result = await verifyDocument(depositCertificate.token, trustList, { now: DURING, expectedType: 'SOCIAL_INSURANCE_PARTICIPATION' });
-      expect(result).toMatchObject({ verdict: 'WRONG_TYPE', code: 'WRONG_TYPE', integrity: { signatureValid: true }, document: { type: 'PROVIDENT_FUND_DEPOSIT' } });
+      expect(result).toMatchObject({
+        verdict: 'WRONG_TYPE',
+        code: 'WRONG_TYPE',
+        integrity: { signatureValid: true },
+        document: { type: 'PROVIDENT_FUND_DEPOSIT' },
+      });
     });
   });
 
@@ -307,13 +335,18 @@ describe('verifyDocument', () => {
       expect(result.holderMatch).toEqual({ checked: true, nameMatches: true, idNumberMatches: true });
     });
 
-    it.each(['阿依古丽·买买提', '阿依古丽•买买提', '阿依古丽･买买提', '阿依古丽‧买买提', '阿依古丽⋅买买提', '阿依古丽・买买提', ' 阿依古丽 · 买买提\u3000'])(
-      'matches the name written %s (middle-dot variants, spaces, NFKC)',
-      async (name) => {
-        const result = await verifyDocument(certificate.token, trustList, { now: DURING, holder: { name } });
-        expect(result.holderMatch).toEqual({ checked: true, nameMatches: true, idNumberMatches: null });
-      },
-    );
+    it.each([
+      '阿依古丽·买买提',
+      '阿依古丽•买买提',
+      '阿依古丽･买买提',
+      '阿依古丽‧买买提',
+      '阿依古丽⋅买买提',
+      '阿依古丽・买买提',
+      ' 阿依古丽 · 买买提\u3000',
+    ])('matches the name written %s (middle-dot variants, spaces, NFKC)', async (name) => {
+      const result = await verifyDocument(certificate.token, trustList, { now: DURING, holder: { name } });
+      expect(result.holderMatch).toEqual({ checked: true, nameMatches: true, idNumberMatches: null });
+    });
 
     it('matches an ID number typed with a lower-case x, full-width digits or spaces', async () => {
       const id = CIREN.idNumber;
@@ -344,7 +377,15 @@ describe('verifyDocument', () => {
       const result = await verifyDocument(certificate.qrText, trustList, { now: DURING, holder: AYIGULI });
       const mismatch = await verifyDocument(certificate.qrText, trustList, { now: DURING, holder: { idNumber: OTHER_ID } });
       const decoded = JSON.stringify(partsOf(certificate.token));
-      for (const text of [certificate.token, certificate.qrText, JSON.stringify(certificate.payload), decoded, JSON.stringify(result), describeDocumentVerification(result), JSON.stringify(mismatch)]) {
+      for (const text of [
+        certificate.token,
+        certificate.qrText,
+        JSON.stringify(certificate.payload),
+        decoded,
+        JSON.stringify(result),
+        describeDocumentVerification(result),
+        JSON.stringify(mismatch),
+      ]) {
         expect(text).not.toContain(AYIGULI.idNumber);
         expect(text).not.toContain(birthDate);
         expect(text).not.toContain(OTHER_ID);
@@ -430,7 +471,7 @@ describe('sealDocument', () => {
     ['an unknown type', { type: 'PASSPORT' as never }, 'type'],
     ['a lower-case serial', { serial: 'sb-1' }, 'serial'],
     ['an invalid ID number', { holder: { name: '张伟', idNumber: '430102198805129110' } }, 'holder.idNumber'],
-    ['a credit code for a person\'s certificate', { holder: { name: '某公司', creditCode: '91350100M000100Y43' } }, 'holder.idNumber'],
+    ["a credit code for a person's certificate", { holder: { name: '某公司', creditCode: '91350100M000100Y43' } }, 'holder.idNumber'],
     ['no validUntil', { validUntil: undefined as never }, 'validUntil'],
     ['validUntil before validFrom', { validUntil: '2026-02-01T00:00:00Z' }, 'validUntil'],
     ['a date without offset', { issuedAt: '2026-03-01 10:00' }, 'issuedAt'],

@@ -16,7 +16,9 @@ import {
 import { ensureGatewayKeys, loadGatewaySigningKey, rotateGatewayKey } from '../../common/gateway-keys.js';
 
 const folders: string[] = [];
-afterAll(() => folders.forEach((f) => rmSync(f, { recursive: true, force: true })));
+afterAll(() => {
+  for (const f of folders) rmSync(f, { recursive: true, force: true });
+});
 const dataDir = () => {
   const folder = mkdtempSync(join(tmpdir(), 'kuasheng-keys-'));
   folders.push(folder);
@@ -151,7 +153,10 @@ describe('the assertion verifier’s cache', () => {
     const token = sign('credit', assertion);
     expect(await reasonOf(cached(token))).toBe('ACCEPTED');
     const expiry = T0 + ASSERTION_LIFETIME_SECONDS * 1000;
-    for (const [at, expected] of [[expiry + 4000, 'ACCEPTED'], [expiry + 6000, 'ASSERTION_INVALID']] as const) {
+    for (const [at, expected] of [
+      [expiry + 4000, 'ACCEPTED'],
+      [expiry + 6000, 'ASSERTION_INVALID'],
+    ] as const) {
       vi.setSystemTime(at);
       // The cache answers exactly as a verifier that never saw the assertion.
       expect([await reasonOf(cached(token)), await reasonOf(fresh(token))]).toEqual([expected, expected]);
@@ -244,7 +249,12 @@ describe('the gateway’s assertion cache (execution/assertions.ts)', () => {
     ['another issuer', { issuer: 'https://idp.hunan' }, (c) => c.caller.issuer, 'https://idp.hunan'],
     ['another token', { tokenId: 'jti-2' }, (c) => c.caller.tokenId, 'jti-2'],
     ['fewer scopes', { scopes: ['household:read'] }, (c) => c.scopes, ['household:read']],
-    ['more scopes', { scopes: ['household:read', 'credit:read', 'pii:unmasked'] }, (c) => c.scopes, ['credit:read', 'household:read', 'pii:unmasked']],
+    [
+      'more scopes',
+      { scopes: ['household:read', 'credit:read', 'pii:unmasked'] },
+      (c) => c.scopes,
+      ['credit:read', 'household:read', 'pii:unmasked'],
+    ],
     ['another matter', { matter: 'TB-SB-001' }, (c) => c.matter, 'TB-SB-001'],
     ['no matter', { matter: null }, (c) => c.matter, null],
     ['a case number', { caseNumber: 'LS-2026-0001' }, (c) => c.caseNumber, 'LS-2026-0001'],

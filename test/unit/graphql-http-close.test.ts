@@ -29,13 +29,16 @@ interface Reply {
 
 function post(port: number, agent: Agent): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ port, host: '127.0.0.1', path: '/graphql', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body }));
-      res.on('error', reject);
-    });
+    const req = request(
+      { port, host: '127.0.0.1', path: '/graphql', method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify({ query: '{ ok }' }));
   });

@@ -43,8 +43,22 @@ describe('the HTTP layer', () => {
     it.each([
       ['admission', { admit: async () => Promise.reject(new Error('boom in admit')) }],
       ['execution', { execute: async () => Promise.reject(new Error('boom in execute')) }],
-      ['a synchronous throw in execution', { execute: () => { throw new Error('boom, synchronously'); } }],
-      ['the per-request state', { begin: () => { throw new Error('boom in begin'); } }],
+      [
+        'a synchronous throw in execution',
+        {
+          execute: () => {
+            throw new Error('boom, synchronously');
+          },
+        },
+      ],
+      [
+        'the per-request state',
+        {
+          begin: () => {
+            throw new Error('boom in begin');
+          },
+        },
+      ],
     ] as [string, Options][])('answers 500 INTERNAL_SERVER_ERROR when %s fails, logs the cause, and goes on serving', async (_label, options) => {
       const { port, logged } = await start(options);
       const reply = await rawRequest(port, { send: post() });
@@ -86,7 +100,7 @@ describe('the HTTP layer', () => {
       const chunk = `${(600).toString(16)}\r\n${'a'.repeat(600)}\r\n`;
       const send = `POST /graphql HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}`;
       const more = Array.from({ length: 40 }, () => ({ afterMs: 100, bytes: chunk }));
-      const reply = await rawRequest(port, { send, then: more, firstResponseOnly: false, waitMs: 8_000 });
+      const reply = await rawRequest(port, { send, trickle: more, firstResponseOnly: false, waitMs: 8_000 });
       expect(reply.statuses).toEqual([413]);
       expect(reply.closedByServer).toBe(true);
       expect(reply.elapsedMs).toBeLessThan(3_000);
@@ -130,7 +144,12 @@ describe('the HTTP layer', () => {
   describe('request ids', () => {
     it('gives every request its own id and hands the caller’s to the steps as the correlation id', async () => {
       const seen: RequestIds[] = [];
-      const { port } = await start({ begin: (ids) => (seen.push(ids), { ids }) });
+      const { port } = await start({
+        begin: (ids) => {
+          seen.push(ids);
+          return { ids };
+        },
+      });
       const a = await rawRequest(port, { send: post(undefined, ['X-Request-Id: same-id']) });
       const b = await rawRequest(port, { send: post(undefined, ['X-Request-Id: same-id']) });
       expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
@@ -171,12 +190,15 @@ describe('correlationIdOf', () => {
     expect(correlationIdOf(undefined)).toBeNull();
   });
 
-  it.each([['', 'empty'], ['a'.repeat(129), 'too long'], ['a b', 'a space'], ['a\u00e9', 'a letter outside ASCII'], ['123456789012345', 'fifteen digits in a row']])(
-    'refuses %j (%s)',
-    (value) => {
-      expect(() => correlationIdOf(value)).toThrow(CorrelationIdError);
-    },
-  );
+  it.each([
+    ['', 'empty'],
+    ['a'.repeat(129), 'too long'],
+    ['a b', 'a space'],
+    ['a\u00e9', 'a letter outside ASCII'],
+    ['123456789012345', 'fifteen digits in a row'],
+  ])('refuses %j (%s)', (value) => {
+    expect(() => correlationIdOf(value)).toThrow(CorrelationIdError);
+  });
 
   it('keeps fourteen digits in a row (a timestamp in milliseconds has thirteen)', () => {
     expect(correlationIdOf('req-17331234567890')).toBe('req-17331234567890');

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkCreditCode,
-  checkIdNumber,
-  creditCodeCheckChar,
-  idNumberCheckChar,
-  idNumberFacts,
-} from '../../common/identifiers.js';
+import { checkCreditCode, checkIdNumber, creditCodeCheckChar, idNumberCheckChar, idNumberFacts } from '../../common/identifiers.js';
 
 describe('citizen ID numbers (GB 11643)', () => {
   it('computes the ISO 7064 MOD 11-2 check character of the DOMAIN.md example', () => {

@@ -45,7 +45,10 @@ function importGraph(): Map<string, string[]> {
   for (const folder of SERVICE_FOLDERS) {
     for (const file of sourceFiles(folder)) {
       const text = readFileSync(join(ROOT, file), 'utf8');
-      graph.set(file, specifiers(text).flatMap((s) => resolveSpecifier(file, s) ?? []));
+      graph.set(
+        file,
+        specifiers(text).flatMap((s) => resolveSpecifier(file, s) ?? []),
+      );
     }
   }
   return graph;
@@ -132,5 +135,4 @@ describe('the layout', () => {
     });
     expect(repeated).toEqual([]);
   });
-
 });

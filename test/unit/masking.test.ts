@@ -23,10 +23,7 @@ describe('masking personal identifiers', () => {
     `);
     const document = parse('{ persons { id: idNumber name licences { number } } }');
     const data = {
-      persons: [
-        { id: '540102197910019217', name: '扎西次仁', licences: [{ number: '540102197910019217' }, { number: '91540102900000014B' }] },
-        null,
-      ],
+      persons: [{ id: '540102197910019217', name: '扎西次仁', licences: [{ number: '540102197910019217' }, { number: '91540102900000014B' }] }, null],
     };
     maskResponseData(schema, document, data);
     expect(data.persons[0]).toEqual({

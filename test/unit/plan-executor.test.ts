@@ -20,17 +20,29 @@ const supergraph = buildSchema(/* GraphQL */ `
   type Credit { score: Int }
 `);
 
-const field = (name: string, selections?: QueryPlanSelectionNode[]): QueryPlanSelectionNode => ({ kind: 'Field', name, ...(selections ? { selections } : {}) });
-const on = (typeCondition: string, selections: QueryPlanSelectionNode[]): QueryPlanSelectionNode => ({ kind: 'InlineFragment', typeCondition, selections });
+const field = (name: string, selections?: QueryPlanSelectionNode[]): QueryPlanSelectionNode => ({
+  kind: 'Field',
+  name,
+  ...(selections ? { selections } : {}),
+});
+const on = (typeCondition: string, selections: QueryPlanSelectionNode[]): QueryPlanSelectionNode => ({
+  kind: 'InlineFragment',
+  typeCondition,
+  selections,
+});
 
 function fetchNode(serviceName: string, operation: string, extra: Partial<FetchNode> = {}): FetchNode {
   return { kind: 'Fetch', serviceName, operation, operationName: undefined, operationKind: OperationTypeNode.QUERY, ...extra };
 }
 
 /** An entity fetch of Person.credit, keyed by idNumber (and birthPlace.code, to show nested requires). */
-const creditOfPerson = fetchNode('credit', 'query($representations:[_Any!]!){_entities(representations:$representations){...on Person{credit{score}}}}', {
-  requires: [on('Person', [field('__typename'), field('idNumber'), field('birthPlace', [field('code')])])],
-});
+const creditOfPerson = fetchNode(
+  'credit',
+  'query($representations:[_Any!]!){_entities(representations:$representations){...on Person{credit{score}}}}',
+  {
+    requires: [on('Person', [field('__typename'), field('idNumber'), field('birthPlace', [field('code')])])],
+  },
+);
 
 interface Sent {
   serviceName: string;
@@ -107,26 +119,37 @@ describe('plan executor', () => {
     it('rewrites a root fetch error’s path as is, and fills in a code and the subgraph’s name', async () => {
       const { errors } = await run(
         plan,
-        { household: { data: { person: null }, errors: [{ message: 'bad id', path: ['person'], extensions: { code: 'BAD_USER_INPUT' } }, { message: '' }] } },
+        {
+          household: {
+            data: { person: null },
+            errors: [{ message: 'bad id', path: ['person'], extensions: { code: 'BAD_USER_INPUT' } }, { message: '' }],
+          },
+        },
         { id: 'x' },
       );
       expect(errors).toEqual([
         { message: 'bad id', path: ['person'], extensions: { code: 'BAD_USER_INPUT', serviceName: 'household' } },
-        { message: 'Error while fetching subquery from service "household"', extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'household' } },
+        {
+          message: 'Error while fetching subquery from service "household"',
+          extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'household' },
+        },
       ]);
     });
   });
 
   describe('an entity fetch over a list (["persons", "@"])', () => {
-    const listPlan = (rootData: unknown): PlanNode => ({
+    const listPlan = (): PlanNode => ({
       kind: 'Sequence',
-      nodes: [fetchNode('household', '{persons(ids:$ids){__typename idNumber birthPlace{code}}}'), { kind: 'Flatten', path: ['persons', '@'], node: creditOfPerson }],
+      nodes: [
+        fetchNode('household', '{persons(ids:$ids){__typename idNumber birthPlace{code}}}'),
+        { kind: 'Flatten', path: ['persons', '@'], node: creditOfPerson },
+      ],
     });
     const person = (idNumber: string) => ({ __typename: 'Person', idNumber, birthPlace: { code: '540102' } });
 
     it('skips null entities and entities without __typename, and merges each answer into the entity it was for', async () => {
       const persons = [person('P0'), null, { idNumber: 'P2', birthPlace: { code: '540102' } }, person('P3')];
-      const { data, sent } = await run(listPlan(persons), { household: { data: { persons } }, credit: scoreByIdNumber({ P0: 10, P3: 30 }) });
+      const { data, sent } = await run(listPlan(), { household: { data: { persons } }, credit: scoreByIdNumber({ P0: 10, P3: 30 }) });
       expect((sent[1].body.variables.representations as { idNumber: string }[]).map((r) => r.idNumber)).toEqual(['P0', 'P3']);
       expect(data.persons).toEqual([
         { ...person('P0'), credit: { score: 10 } },
@@ -138,44 +161,48 @@ describe('plan executor', () => {
 
     it('leaves out an entity whose required key is missing', async () => {
       const persons = [person('P0'), { __typename: 'Person', birthPlace: { code: '540102' } }];
-      const { sent, data } = await run(listPlan(persons), { household: { data: { persons } }, credit: scoreByIdNumber({ P0: 10 }) });
+      const { sent, data } = await run(listPlan(), { household: { data: { persons } }, credit: scoreByIdNumber({ P0: 10 }) });
       expect(sent[1].body.variables.representations).toEqual([{ __typename: 'Person', idNumber: 'P0', birthPlace: { code: '540102' } }]);
       expect((data.persons as unknown[])[1]).not.toHaveProperty('credit');
     });
 
     it('sends no entity fetch at all when no entity has a representation', async () => {
       const persons = [null, { idNumber: 'P1' }];
-      const { sent } = await run(listPlan(persons), { household: { data: { persons } }, credit: scoreByIdNumber({}) });
+      const { sent } = await run(listPlan(), { household: { data: { persons } }, credit: scoreByIdNumber({}) });
       expect(sent.map((s) => s.serviceName)).toEqual(['household']);
     });
 
     it('records a mismatched _entities length as one error and merges nothing', async () => {
       const persons = [person('P0'), person('P1')];
-      const { data, errors } = await run(listPlan(persons), {
+      const { data, errors } = await run(listPlan(), {
         household: { data: { persons } },
         credit: { data: { _entities: [{ credit: { score: 1 } }] } },
       });
-      expect(errors).toEqual([{ message: 'Expected "data._entities" to contain 2 elements', extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'credit' } }]);
+      expect(errors).toEqual([
+        { message: 'Expected "data._entities" to contain 2 elements', extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'credit' } },
+      ]);
       expect(data.persons).toEqual(persons);
     });
 
     it('rewrites an error at ["_entities", i, …] to that entity’s response path', async () => {
       const persons = [person('P0'), null, person('P2')];
-      const { errors, data } = await run(listPlan(persons), {
+      const { errors, data } = await run(listPlan(), {
         household: { data: { persons } },
         credit: {
           data: { _entities: [{ credit: { score: 1 } }, { credit: null }] },
           errors: [{ message: 'score unavailable', path: ['_entities', 1, 'credit', 'score'], extensions: { code: 'SCORE' } }],
         },
       });
-      expect(errors).toEqual([{ message: 'score unavailable', path: ['persons', 2, 'credit', 'score'], extensions: { code: 'SCORE', serviceName: 'credit' } }]);
+      expect(errors).toEqual([
+        { message: 'score unavailable', path: ['persons', 2, 'credit', 'score'], extensions: { code: 'SCORE', serviceName: 'credit' } },
+      ]);
       expect((data.persons as { credit?: unknown }[])[2].credit).toBeNull();
     });
 
     it('counts _entities indexes over the entities sent, not over those skipped for want of a representation', async () => {
       // P1 has no __typename, so only P0 and P2 are sent: _entities[1] is P2, at persons[2].
       const persons = [person('P0'), { idNumber: 'P1', birthPlace: { code: '540102' } }, person('P2')];
-      const { errors } = await run(listPlan(persons), {
+      const { errors } = await run(listPlan(), {
         household: { data: { persons } },
         credit: {
           data: { _entities: [{ credit: { score: 1 } }, null] },
@@ -190,7 +217,10 @@ describe('plan executor', () => {
       const holders = [{ __typename: 'Organisation', creditCode: 'O0' }, person('P1'), null, person('P3')];
       const plan: PlanNode = {
         kind: 'Sequence',
-        nodes: [fetchNode('licences', '{holders{__typename ...on Person{idNumber birthPlace{code}} ...on Organisation{creditCode}}}'), { kind: 'Flatten', path: ['holders', '@'], node: creditOfPerson }],
+        nodes: [
+          fetchNode('licences', '{holders{__typename ...on Person{idNumber birthPlace{code}} ...on Organisation{creditCode}}}'),
+          { kind: 'Flatten', path: ['holders', '@'], node: creditOfPerson },
+        ],
       };
       const { sent, errors, data } = await run(plan, {
         licences: { data: { holders } },
@@ -209,7 +239,10 @@ describe('plan executor', () => {
       const teams = [{ members: [person('A0'), person('A1')] }, { members: [] }, { members: [person('C0')] }];
       const plan: PlanNode = {
         kind: 'Sequence',
-        nodes: [fetchNode('household', '{teams{members{__typename idNumber birthPlace{code}}}}'), { kind: 'Flatten', path: ['teams', '@', 'members', '@'], node: creditOfPerson }],
+        nodes: [
+          fetchNode('household', '{teams{members{__typename idNumber birthPlace{code}}}}'),
+          { kind: 'Flatten', path: ['teams', '@', 'members', '@'], node: creditOfPerson },
+        ],
       };
       const { errors, sent } = await run(plan, {
         household: { data: { teams } },
@@ -228,7 +261,9 @@ describe('plan executor', () => {
       const down = new Error('connection refused');
       const { data, errors, unavailable } = await run(plan, { household: down, licences: { data: { organisation: { name: '雪域公司' } } } });
       expect(unavailable).toEqual([{ serviceName: 'household', error: down }]);
-      expect(errors).toEqual([{ message: 'The household domain is unavailable.', extensions: { code: 'SUBGRAPH_UNAVAILABLE', domain: 'household' } }]);
+      expect(errors).toEqual([
+        { message: 'The household domain is unavailable.', extensions: { code: 'SUBGRAPH_UNAVAILABLE', domain: 'household' } },
+      ]);
       expect(data).toEqual({ organisation: { name: '雪域公司' } });
     });
 
@@ -269,7 +304,11 @@ describe('plan executor', () => {
 
   describe('variables', () => {
     it('forwards only the variables in variableUsages, and none left undefined', async () => {
-      const { sent } = await run(fetchNode('household', 'query($a:ID,$b:ID){x(a:$a,b:$b)}', { variableUsages: ['a', 'b', 'missing'] }), { household: { data: {} } }, { a: '1', b: undefined, c: '3' });
+      const { sent } = await run(
+        fetchNode('household', 'query($a:ID,$b:ID){x(a:$a,b:$b)}', { variableUsages: ['a', 'b', 'missing'] }),
+        { household: { data: {} } },
+        { a: '1', b: undefined, c: '3' },
+      );
       expect(sent[0].body.variables).toEqual({ a: '1' });
       expect(Object.keys(sent[0].body.variables)).toEqual(['a']);
     });
@@ -291,7 +330,16 @@ describe('isSupportedPlan', () => {
       isSupportedPlan(
         plan({
           kind: 'Sequence',
-          nodes: [fetch, { kind: 'Parallel', nodes: [{ kind: 'Flatten', path: ['a', '@'], node: fetch }, { kind: 'Condition', condition: 'v', ifClause: fetch, elseClause: fetch }] }],
+          nodes: [
+            fetch,
+            {
+              kind: 'Parallel',
+              nodes: [
+                { kind: 'Flatten', path: ['a', '@'], node: fetch },
+                { kind: 'Condition', condition: 'v', ifClause: fetch, elseClause: fetch },
+              ],
+            },
+          ],
         }),
       ),
     ).toBe(true);
@@ -302,9 +350,15 @@ describe('isSupportedPlan', () => {
     ['a @defer node', plan({ kind: 'Defer', primary: { node: fetch }, deferred: [] })],
     ['a @defer node nested in a Sequence', plan({ kind: 'Sequence', nodes: [fetch, { kind: 'Defer', primary: {}, deferred: [] }] })],
     ['a fetch with defers', plan({ ...fetch, hasDefers: true })],
-    ['input rewrites (@interfaceObject)', plan({ kind: 'Flatten', path: ['a'], node: { ...fetch, inputRewrites: [{ kind: 'ValueSetter', path: ['__typename'], setValueTo: 'X' }] } })],
+    [
+      'input rewrites (@interfaceObject)',
+      plan({ kind: 'Flatten', path: ['a'], node: { ...fetch, inputRewrites: [{ kind: 'ValueSetter', path: ['__typename'], setValueTo: 'X' }] } }),
+    ],
     ['output rewrites', plan({ kind: 'Parallel', nodes: [{ ...fetch, outputRewrites: [{ kind: 'KeyRenamer', path: ['a'], renameKeyTo: 'b' }] }] })],
-    ['context rewrites (@fromContext)', plan({ kind: 'Condition', condition: 'v', elseClause: { ...fetch, contextRewrites: [{ kind: 'KeyRenamer', path: ['a'], renameKeyTo: 'b' }] } })],
+    [
+      'context rewrites (@fromContext)',
+      plan({ kind: 'Condition', condition: 'v', elseClause: { ...fetch, contextRewrites: [{ kind: 'KeyRenamer', path: ['a'], renameKeyTo: 'b' }] } }),
+    ],
   ])('refuses %s (it goes to @apollo/gateway)', (_case, refused) => {
     expect(isSupportedPlan(refused)).toBe(false);
   });

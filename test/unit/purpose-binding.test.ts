@@ -27,7 +27,17 @@ describe('the matter catalog (config/matters.json)', () => {
     const all = catalog.all();
     expect(all.length).toBeGreaterThanOrEqual(15);
     const names = all.map((m) => m.name);
-    for (const name of ['户口迁移', '养老保险关系转移接续', '住房公积金异地转移接续', '异地就医登记备案', '职业资格证书核验', '企业开办', '营业执照变更登记', '失业保险金申领', '社会保障卡申领']) {
+    for (const name of [
+      '户口迁移',
+      '养老保险关系转移接续',
+      '住房公积金异地转移接续',
+      '异地就医登记备案',
+      '职业资格证书核验',
+      '企业开办',
+      '营业执照变更登记',
+      '失业保险金申领',
+      '社会保障卡申领',
+    ]) {
       expect(names).toContain(name);
     }
     for (const matter of all) {

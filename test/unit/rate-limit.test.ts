@@ -214,9 +214,7 @@ describe('Redis rate limits', () => {
     const rateLimits = { perClient: { limit: 20, windowSeconds: 60 } };
     const replicas = Array.from({ length: 5 }, () => track(createAccessGuard({ redis: REDIS_URL, keyPrefix, rateLimits })));
 
-    const checks = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => replicas[i % 5].check(`jti-${i}`, client('a'), province('110000'))),
-    );
+    const checks = await Promise.all(Array.from({ length: 50 }, (_, i) => replicas[i % 5].check(`jti-${i}`, client('a'), province('110000'))));
 
     expect(checks.filter((c) => c.rate.allowed)).toHaveLength(20);
     expect(checks.filter((c) => !c.rate.allowed && c.rate.limitedBy === 'client')).toHaveLength(30);

@@ -42,7 +42,11 @@ const schema = buildSchema(/* GraphQL */ `
 
 const ID_NUMBER = '11010519491231002X';
 
-function run(query: string, input: Record<string, unknown>, options: { variables?: Record<string, unknown>; mask?: boolean; introspect?: (field: FieldNode) => unknown } = {}) {
+function run(
+  query: string,
+  input: Record<string, unknown>,
+  options: { variables?: Record<string, unknown>; mask?: boolean; introspect?: (field: FieldNode) => unknown } = {},
+) {
   const document = parse(query);
   // Operations here are valid against the schema, as the engine's are by the time they are shaped.
   expect(validate(schema, document)).toEqual([]);
@@ -53,9 +57,11 @@ function run(query: string, input: Record<string, unknown>, options: { variables
     variables: options.variables ?? {},
     mask: options.mask ?? false,
     errors,
-    introspect: options.introspect ?? (() => {
-      throw new Error('no introspection expected');
-    }),
+    introspect:
+      options.introspect ??
+      (() => {
+        throw new Error('no introspection expected');
+      }),
   });
   return { data, errors };
 }
@@ -64,7 +70,14 @@ describe('response shape', () => {
   describe('when the plan fetched more than was asked', () => {
     it('drops keys, __typename and fields the operation did not select', () => {
       const { data, errors } = run('{ person(id: "1") { name home { city } } }', {
-        person: { __typename: 'Person', id: '1', idNumber: ID_NUMBER, name: '张三', age: 40, home: { __typename: 'Place', city: '拉萨', postcode: '850000' } },
+        person: {
+          __typename: 'Person',
+          id: '1',
+          idNumber: ID_NUMBER,
+          name: '张三',
+          age: 40,
+          home: { __typename: 'Place', city: '拉萨', postcode: '850000' },
+        },
       });
       expect(errors).toEqual([]);
       expect(data).toStrictEqual({ person: { name: '张三', home: { city: '拉萨' } } });
@@ -87,10 +100,9 @@ describe('response shape', () => {
     });
 
     it('merges the same field selected through two fragments into one object', () => {
-      const { data } = run(
-        '{ person(id: "1") { ... on Person { home { city } } ... on Node { ... on Person { home { postcode } name } } } }',
-        { person: { __typename: 'Person', name: '张三', home: { city: '拉萨', postcode: '850000' } } },
-      );
+      const { data } = run('{ person(id: "1") { ... on Person { home { city } } ... on Node { ... on Person { home { postcode } name } } } }', {
+        person: { __typename: 'Person', name: '张三', home: { city: '拉萨', postcode: '850000' } },
+      });
       expect(data).toStrictEqual({ person: { home: { city: '拉萨', postcode: '850000' }, name: '张三' } });
     });
 
@@ -123,10 +135,13 @@ describe('response shape', () => {
 
   describe('__typename', () => {
     it('answers the runtime type, also under an alias, and the static type when the data does not name it', () => {
-      const { data } = run('{ __typename person(id: "1") { __typename kind: __typename } node { __typename t: __typename ... on Node { n: __typename } } }', {
-        person: { name: '张三' },
-        node: { __typename: 'Organisation', id: 'o' },
-      });
+      const { data } = run(
+        '{ __typename person(id: "1") { __typename kind: __typename } node { __typename t: __typename ... on Node { n: __typename } } }',
+        {
+          person: { name: '张三' },
+          node: { __typename: 'Organisation', id: 'o' },
+        },
+      );
       expect(data).toStrictEqual({
         __typename: 'Query',
         person: { __typename: 'Person', kind: 'Person' },
@@ -168,14 +183,23 @@ describe('response shape', () => {
 
   describe('null in a non-null position', () => {
     it('nulls the nearest nullable parent with one error naming the path', () => {
-      const { data, errors } = run('{ person(id: "1") { name nickname } count }', { person: { __typename: 'Person', name: null, nickname: '小张' }, count: 3 });
+      const { data, errors } = run('{ person(id: "1") { name nickname } count }', {
+        person: { __typename: 'Person', name: null, nickname: '小张' },
+        count: 3,
+      });
       expect(data).toStrictEqual({ person: null, count: 3 });
       expect(errors).toEqual([{ message: 'Cannot return null for non-nullable field Person.name.', path: ['person', 'name'] }]);
     });
 
     it('bubbles through several non-null levels and still reports only once', () => {
       const { data, errors } = run('{ team { name crew { name } } count }', {
-        team: { name: '一组', crew: [{ __typename: 'Person', name: '张三' }, { __typename: 'Person', name: null }] },
+        team: {
+          name: '一组',
+          crew: [
+            { __typename: 'Person', name: '张三' },
+            { __typename: 'Person', name: null },
+          ],
+        },
         count: 1,
       });
       // crew[1].name is String! → crew[1] (Person!) → crew ([Person!]!) → team, the first nullable.
@@ -237,7 +261,8 @@ describe('response shape', () => {
       expect(MASKED_FIELDS.has('Person.idNumber')).toBe(true);
     });
 
-    const query = '{ person(id: "1") { idNumber alias: idNumber id } holder(id: "1") { ... on Person { idNumber } ... on Organisation { creditCode } } }';
+    const query =
+      '{ person(id: "1") { idNumber alias: idNumber id } holder(id: "1") { ... on Person { idNumber } ... on Organisation { creditCode } } }';
     const input = () => ({
       person: { __typename: 'Person', idNumber: ID_NUMBER, alias: ID_NUMBER, id: ID_NUMBER },
       holder: { __typename: 'Person', idNumber: ID_NUMBER },
@@ -260,7 +285,11 @@ describe('response shape', () => {
     });
 
     it('masks once when the same field is selected twice', () => {
-      const { data } = run('{ person(id: "1") { idNumber ... on Person { idNumber } } }', { person: { __typename: 'Person', idNumber: ID_NUMBER } }, { mask: true });
+      const { data } = run(
+        '{ person(id: "1") { idNumber ... on Person { idNumber } } }',
+        { person: { __typename: 'Person', idNumber: ID_NUMBER } },
+        { mask: true },
+      );
       expect(data).toStrictEqual({ person: { idNumber: maskIdNumber(ID_NUMBER) } });
     });
   });

@@ -58,6 +58,9 @@ describe('scope requirements', () => {
   });
 
   it('combines two requirements that must both hold', () => {
-    expect(andRequirements([['a'], ['b']], [['c']])).toEqual([['a', 'c'], ['b', 'c']]);
+    expect(andRequirements([['a'], ['b']], [['c']])).toEqual([
+      ['a', 'c'],
+      ['b', 'c'],
+    ]);
   });
 });

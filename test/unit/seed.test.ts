@@ -43,11 +43,20 @@ function tableDigests(dataDir: string): Record<string, string> {
   const digests: Record<string, string> = {};
   for (const subgraph of SUBGRAPHS) {
     withDatabase(dataDir, subgraph.name, (db) => {
-      const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+      const tables = db
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .pluck()
+        .all() as string[];
       for (const table of tables) {
         const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string; pk: number }[];
-        const key = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
-        const rows = db.prepare(`SELECT * FROM ${table} ORDER BY ${key.length > 0 ? key.join(', ') : 'rowid'}`).raw().all();
+        const key = columns
+          .filter((c) => c.pk > 0)
+          .sort((a, b) => a.pk - b.pk)
+          .map((c) => c.name);
+        const rows = db
+          .prepare(`SELECT * FROM ${table} ORDER BY ${key.length > 0 ? key.join(', ') : 'rowid'}`)
+          .raw()
+          .all();
         digests[`${subgraph.name}.${table}`] = createHash('sha256').update(JSON.stringify(rows)).digest('hex');
       }
     });
@@ -94,16 +103,24 @@ describe('seedDatabases', () => {
     it('gives every person in every database a valid citizen ID number', () => {
       const ids = [
         ...column(first, 'household', 'SELECT id_number FROM persons UNION SELECT id_number FROM migrations'),
-        ...column(first, 'social-insurance', 'SELECT id_number FROM insured_persons UNION SELECT id_number FROM enrolments UNION SELECT id_number FROM contributions'),
+        ...column(
+          first,
+          'social-insurance',
+          'SELECT id_number FROM insured_persons UNION SELECT id_number FROM enrolments UNION SELECT id_number FROM contributions',
+        ),
         ...column(first, 'provident-fund', 'SELECT id_number FROM fund_accounts'),
         ...column(first, 'credit', "SELECT subject_id FROM credit_records WHERE subject_kind = 'PERSON'"),
-        ...column(first, 'licences', "SELECT holder_id FROM licences WHERE holder_kind = 'PERSON' UNION SELECT number FROM licences WHERE type = 'DRIVING_LICENCE'"),
+        ...column(
+          first,
+          'licences',
+          "SELECT holder_id FROM licences WHERE holder_kind = 'PERSON' UNION SELECT number FROM licences WHERE type = 'DRIVING_LICENCE'",
+        ),
       ];
       expect(ids.length).toBeGreaterThan(300);
       expect(ids.filter((id) => !checkIdNumber(id, SEED_TODAY).valid)).toEqual([]);
     });
 
-    it('encodes each person\'s birth date and sex in the ID number', () => {
+    it("encodes each person's birth date and sex in the ID number", () => {
       const mismatches = withDatabase(first, 'household', (db) =>
         db
           .prepare(
@@ -120,9 +137,21 @@ describe('seedDatabases', () => {
 
     it('gives every organisation in every database a valid credit code', () => {
       const codes = [
-        ...column(first, 'licences', "SELECT credit_code FROM organisations UNION SELECT holder_id FROM licences WHERE holder_kind = 'ORGANISATION' UNION SELECT number FROM licences WHERE type = 'BUSINESS_LICENCE'"),
-        ...column(first, 'social-insurance', 'SELECT credit_code FROM employers UNION SELECT employer_code FROM enrolments WHERE employer_code IS NOT NULL UNION SELECT employer_code FROM contributions WHERE employer_code IS NOT NULL'),
-        ...column(first, 'provident-fund', 'SELECT credit_code FROM fund_employers UNION SELECT employer_code FROM fund_accounts WHERE employer_code IS NOT NULL'),
+        ...column(
+          first,
+          'licences',
+          "SELECT credit_code FROM organisations UNION SELECT holder_id FROM licences WHERE holder_kind = 'ORGANISATION' UNION SELECT number FROM licences WHERE type = 'BUSINESS_LICENCE'",
+        ),
+        ...column(
+          first,
+          'social-insurance',
+          'SELECT credit_code FROM employers UNION SELECT employer_code FROM enrolments WHERE employer_code IS NOT NULL UNION SELECT employer_code FROM contributions WHERE employer_code IS NOT NULL',
+        ),
+        ...column(
+          first,
+          'provident-fund',
+          'SELECT credit_code FROM fund_employers UNION SELECT employer_code FROM fund_accounts WHERE employer_code IS NOT NULL',
+        ),
         ...column(first, 'credit', "SELECT subject_id FROM credit_records WHERE subject_kind = 'ORGANISATION'"),
       ];
       expect(codes.length).toBeGreaterThan(50);
@@ -130,9 +159,13 @@ describe('seedDatabases', () => {
     });
 
     it('contains every demo person and organisation, whatever the count', () => {
-      const persons = new Map(withDatabase(first, 'household', (db) => db.prepare('SELECT id_number, name FROM persons').raw().all() as [string, string][]));
+      const persons = new Map(
+        withDatabase(first, 'household', (db) => db.prepare('SELECT id_number, name FROM persons').raw().all() as [string, string][]),
+      );
       for (const demo of DEMO_PERSONS) expect(persons.get(demo.idNumber), demo.idNumber).toBe(demo.name);
-      const organisations = new Map(withDatabase(first, 'licences', (db) => db.prepare('SELECT credit_code, name FROM organisations').raw().all() as [string, string][]));
+      const organisations = new Map(
+        withDatabase(first, 'licences', (db) => db.prepare('SELECT credit_code, name FROM organisations').raw().all() as [string, string][]),
+      );
       for (const demo of DEMO_ORGANISATIONS) expect(organisations.get(demo.creditCode), demo.creditCode).toBe(demo.name);
       expect(DEMO_PERSONS.length).toBeGreaterThanOrEqual(6);
       expect(DEMO_ORGANISATIONS.length).toBeGreaterThanOrEqual(3);
@@ -142,7 +175,11 @@ describe('seedDatabases', () => {
     it('links every insured person, fund account, licence and credit record to a registered person', () => {
       const registered = new Set(column(first, 'household', 'SELECT id_number FROM persons'));
       const holders = [
-        ...column(first, 'social-insurance', 'SELECT id_number FROM insured_persons UNION SELECT id_number FROM enrolments UNION SELECT id_number FROM contributions'),
+        ...column(
+          first,
+          'social-insurance',
+          'SELECT id_number FROM insured_persons UNION SELECT id_number FROM enrolments UNION SELECT id_number FROM contributions',
+        ),
         ...column(first, 'provident-fund', 'SELECT id_number FROM fund_accounts'),
         ...column(first, 'licences', "SELECT holder_id FROM licences WHERE holder_kind = 'PERSON'"),
         ...column(first, 'credit', "SELECT subject_id FROM credit_records WHERE subject_kind = 'PERSON'"),
@@ -153,15 +190,27 @@ describe('seedDatabases', () => {
     it('links every employer, organisation licence and organisation credit record to a registered organisation', () => {
       const registered = new Set(column(first, 'licences', 'SELECT credit_code FROM organisations'));
       const referenced = [
-        ...column(first, 'social-insurance', 'SELECT credit_code FROM employers UNION SELECT employer_code FROM enrolments WHERE employer_code IS NOT NULL UNION SELECT employer_code FROM contributions WHERE employer_code IS NOT NULL'),
-        ...column(first, 'provident-fund', 'SELECT credit_code FROM fund_employers UNION SELECT employer_code FROM fund_accounts WHERE employer_code IS NOT NULL'),
+        ...column(
+          first,
+          'social-insurance',
+          'SELECT credit_code FROM employers UNION SELECT employer_code FROM enrolments WHERE employer_code IS NOT NULL UNION SELECT employer_code FROM contributions WHERE employer_code IS NOT NULL',
+        ),
+        ...column(
+          first,
+          'provident-fund',
+          'SELECT credit_code FROM fund_employers UNION SELECT employer_code FROM fund_accounts WHERE employer_code IS NOT NULL',
+        ),
         ...column(first, 'credit', "SELECT subject_id FROM credit_records WHERE subject_kind = 'ORGANISATION'"),
         ...column(first, 'licences', "SELECT holder_id FROM licences WHERE holder_kind = 'ORGANISATION'"),
       ];
       expect(referenced.filter((code) => !registered.has(code))).toEqual([]);
       // Every organisation employing insured staff is registered as an employer.
       const employers = new Set(column(first, 'social-insurance', 'SELECT credit_code FROM employers'));
-      expect(column(first, 'social-insurance', 'SELECT DISTINCT employer_code FROM enrolments WHERE employer_code IS NOT NULL').filter((code) => !employers.has(code))).toEqual([]);
+      expect(
+        column(first, 'social-insurance', 'SELECT DISTINCT employer_code FROM enrolments WHERE employer_code IS NOT NULL').filter(
+          (code) => !employers.has(code),
+        ),
+      ).toEqual([]);
     });
 
     it('gives every organisation exactly one business licence numbered with its credit code', () => {
@@ -175,7 +224,10 @@ describe('seedDatabases', () => {
 
     it('keeps the foreign keys of the table contract', () => {
       for (const subgraph of SUBGRAPHS) {
-        expect(withDatabase(first, subgraph.name, (db) => db.pragma('foreign_key_check')), subgraph.name).toEqual([]);
+        expect(
+          withDatabase(first, subgraph.name, (db) => db.pragma('foreign_key_check')),
+          subgraph.name,
+        ).toEqual([]);
       }
     });
 
@@ -190,7 +242,10 @@ describe('seedDatabases', () => {
 
     it('installs the databases in WAL mode with their indexes and nothing else in the folder', () => {
       for (const subgraph of SUBGRAPHS) {
-        expect(withDatabase(first, subgraph.name, (db) => db.pragma('journal_mode', { simple: true })), subgraph.name).toBe('wal');
+        expect(
+          withDatabase(first, subgraph.name, (db) => db.pragma('journal_mode', { simple: true })),
+          subgraph.name,
+        ).toBe('wal');
       }
       const indexes = column(first, 'social-insurance', "SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite_%'");
       expect(indexes).toEqual(expect.arrayContaining(['enrolments_by_person', 'enrolments_by_employer', 'contributions_by_person']));
@@ -269,7 +324,11 @@ describe('seedDatabases', () => {
 
 describe('npm run seed', () => {
   const runCli = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'scripts/seed.ts', ...args], { cwd: REPOSITORY, encoding: 'utf8', env: { ...process.env, SEED_PERSONS: '' } });
+    spawnSync(process.execPath, ['--import', 'tsx', 'scripts/seed.ts', ...args], {
+      cwd: REPOSITORY,
+      encoding: 'utf8',
+      env: { ...process.env, SEED_PERSONS: '' },
+    });
 
   it('exits with 2 and names the argument when a value is bad', () => {
     const result = runCli('--persons', 'many', '--data-dir', temporaryFolder());

@@ -13,7 +13,9 @@ const SPOUSE = '110105195003150019';
 const ORG = '91350100M000100Y43';
 
 const opened: SqliteDatabase[] = [];
-afterEach(() => opened.splice(0).forEach((db) => db.close()));
+afterEach(() => {
+  for (const db of opened.splice(0)) db.close();
+});
 
 function database(name: SubgraphName, rows: string): SqliteDatabase {
   const db = openDatabase(':memory:');
@@ -75,7 +77,12 @@ describe('household subgraph', () => {
         relationToHead: '配偶',
         address: { full: '北京市朝阳区朝阳路1号' },
         authority: { name: '北京市公安局朝阳分局', region: { name: '朝阳区' } },
-        household: { members: [{ relationToHead: '户主', person: { name: '王秀英' } }, { relationToHead: '配偶', person: { name: '李建国' } }] },
+        household: {
+          members: [
+            { relationToHead: '户主', person: { name: '王秀英' } },
+            { relationToHead: '配偶', person: { name: '李建国' } },
+          ],
+        },
       },
       migrations: [{ direction: 'MOVE_IN', counterpartRegion: { fullName: '湖南省长沙市芙蓉区' }, reason: '投靠配偶' }],
     });
@@ -96,7 +103,11 @@ describe('household subgraph', () => {
   it('uses the primary key and indexes for every lookup path', () => {
     const db = database('household', HOUSEHOLD_ROWS);
     const plan = (sql: string) =>
-      db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('[]').map((r: any) => r.detail).join(' | ');
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all('[]')
+        .map((r: any) => r.detail)
+        .join(' | ');
     expect(plan('SELECT * FROM persons WHERE id_number IN (SELECT value FROM json_each(?))')).toMatch(/USING PRIMARY KEY/);
     expect(plan("SELECT * FROM persons WHERE household_number IN (SELECT value FROM json_each(?)) AND registration_status = 'ACTIVE'")).toMatch(
       /persons_by_household/,
@@ -144,17 +155,30 @@ describe('social-insurance subgraph', () => {
       `query($reps: [_Any!]!) { _entities(representations: $reps) {
          ... on Person { socialInsurance { cardNumber } }
          ... on Organisation { socialInsuranceEmployer { employerNumber insuredHeadcount } } } }`,
-      { reps: [{ __typename: 'Person', idNumber: SPOUSE }, { __typename: 'Organisation', creditCode: ORG }] },
+      {
+        reps: [
+          { __typename: 'Person', idNumber: SPOUSE },
+          { __typename: 'Organisation', creditCode: ORG },
+        ],
+      },
     );
     expect(result.errors).toBeUndefined();
-    expect(result.data!._entities).toEqual([{ socialInsurance: null }, { socialInsuranceEmployer: { employerNumber: 'E0001', insuredHeadcount: 1 } }]);
+    expect(result.data!._entities).toEqual([
+      { socialInsurance: null },
+      { socialInsuranceEmployer: { employerNumber: 'E0001', insuredHeadcount: 1 } },
+    ]);
   });
 
   it('rejects an entity reference with a bad ID number as BAD_USER_INPUT', async () => {
     const db = database('social-insurance', rows);
-    const result = await execute('social-insurance', db, `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Person { socialInsurance { cardNumber } } } }`, {
-      reps: [{ __typename: 'Person', idNumber: '110105194912310021' }],
-    });
+    const result = await execute(
+      'social-insurance',
+      db,
+      `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Person { socialInsurance { cardNumber } } } }`,
+      {
+        reps: [{ __typename: 'Person', idNumber: '110105194912310021' }],
+      },
+    );
     expect(result.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
   });
 });
@@ -209,9 +233,14 @@ describe('provident-fund subgraph', () => {
 
   it('rejects deposits(last:) outside 0..120 with BAD_USER_INPUT', async () => {
     const db = database('provident-fund', rows);
-    const result = await execute('provident-fund', db, `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Person { providentFundAccounts { deposits(last: 1000) { month } } } } }`, {
-      reps: [{ __typename: 'Person', idNumber: HEAD }],
-    });
+    const result = await execute(
+      'provident-fund',
+      db,
+      `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Person { providentFundAccounts { deposits(last: 1000) { month } } } } }`,
+      {
+        reps: [{ __typename: 'Person', idNumber: HEAD }],
+      },
+    );
     expect(result.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
   });
 });
