@@ -56,6 +56,26 @@ export function dataDirSetting(env: NodeJS.ProcessEnv): string {
   return env.DATA_DIR || DEFAULT_DATA_DIR;
 }
 
+/** AUDIT_DATABASE_URL: the PostgreSQL audit store (a postgres:// or postgresql:// URL), or undefined for the embedded SQLite file. */
+export function auditDatabaseUrlSetting(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.AUDIT_DATABASE_URL;
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('AUDIT_DATABASE_URL', 'must be a postgres:// URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+    throw new ConfigError('AUDIT_DATABASE_URL', `must use postgres, got ${url.protocol}`);
+  return raw;
+}
+
+/** AUDIT_HMAC_KEY_FILE: the subject-hash key file, or undefined for `<DATA_DIR>/keys/audit-hmac.key`. */
+export function auditKeyFileSetting(env: NodeJS.ProcessEnv): string | undefined {
+  return env.AUDIT_HMAC_KEY_FILE || undefined;
+}
+
 /** LOG_LEVEL: one of pino's levels. */
 export function logLevelSetting(env: NodeJS.ProcessEnv): string {
   const level = env.LOG_LEVEL || 'info';

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type SubgraphName } from '../common/services.js';
 import {
+  auditDatabaseUrlSetting,
+  auditKeyFileSetting,
   ConfigError,
   dataDirSetting,
   httpTimeoutSettings,
@@ -116,18 +118,6 @@ function replicaIdSetting(env: NodeJS.ProcessEnv): string {
   return id;
 }
 
-function postgresUrlSetting(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError('AUDIT_DATABASE_URL', 'must be a postgres:// URL');
-  }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
-    throw new ConfigError('AUDIT_DATABASE_URL', `must use postgres, got ${url.protocol}`);
-  return raw;
-}
-
 function redisUrlSetting(raw: string): string {
   let url: URL;
   try {
@@ -173,12 +163,12 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     introspection: introspectionSetting(env),
     redisUrl: env.REDIS_URL ? redisUrlSetting(env.REDIS_URL) : undefined,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'kuasheng:',
-    auditDatabaseUrl: env.AUDIT_DATABASE_URL ? postgresUrlSetting(env.AUDIT_DATABASE_URL) : undefined,
+    auditDatabaseUrl: auditDatabaseUrlSetting(env),
     auditMode: auditModeSetting(env),
     auditRetention: auditRetentionFromEnv(env),
     auditCommitDelayMs: integerSetting(env, 'AUDIT_COMMIT_DELAY_MS', DEFAULT_COMMIT_DELAY_MS, 0, MAX_COMMIT_DELAY_MS),
     replicaId: replicaIdSetting(env),
-    auditKeyFile: env.AUDIT_HMAC_KEY_FILE || undefined,
+    auditKeyFile: auditKeyFileSetting(env),
     rateLimitClient: checkBudget('RATE_LIMIT_CLIENT', integerSetting(env, 'RATE_LIMIT_CLIENT', 600, 1, 1_000_000_000), windowSeconds),
     rateLimitProvince: checkBudget('RATE_LIMIT_PROVINCE', integerSetting(env, 'RATE_LIMIT_PROVINCE', 20_000, 1, 1_000_000_000), windowSeconds),
     rateLimitWindowSeconds: windowSeconds,

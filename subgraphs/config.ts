@@ -1,5 +1,7 @@
 import { SERVICES, type SubgraphName } from './catalog.js';
 import {
+  auditDatabaseUrlSetting,
+  auditKeyFileSetting,
   ConfigError,
   dataDirSetting,
   httpTimeoutSettings,
@@ -50,7 +52,7 @@ export function loadSubgraphConfig(name: string, env: NodeJS.ProcessEnv = proces
     httpTimeouts: httpTimeoutSettings(env),
     shutdownGraceMs: shutdownGraceSetting(env),
     gatewayJwksFile: env.GATEWAY_JWKS_FILE || gatewayKeyFiles(dataDirSetting(env)).jwks,
-    auditDatabaseUrl: env.AUDIT_DATABASE_URL || undefined,
-    auditKeyFile: env.AUDIT_HMAC_KEY_FILE || undefined,
+    auditDatabaseUrl: auditDatabaseUrlSetting(env),
+    auditKeyFile: auditKeyFileSetting(env),
   };
 }

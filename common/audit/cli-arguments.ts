@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dataDirSetting } from '../settings.js';
+import { auditDatabaseUrlSetting, dataDirSetting } from '../settings.js';
 import { DEFAULT_AUDIT_FILE_NAME } from './store-contract.js';
 
 export const AUDIT_VERIFY_USAGE =
@@ -62,7 +62,13 @@ function storeLocation(values: { database?: string; file?: string }, env: NodeJS
   const database = nonEmpty(values.database, '--database');
   const file = nonEmpty(values.file, '--file');
   if (database !== undefined && file !== undefined) throw new AuditUsageError('--database', 'and --file name two stores: give one');
-  const url = database ?? (file === undefined ? env.AUDIT_DATABASE_URL || undefined : undefined);
+  let fromEnv: string | undefined;
+  try {
+    fromEnv = file === undefined ? auditDatabaseUrlSetting(env) : undefined;
+  } catch {
+    throw new AuditUsageError('AUDIT_DATABASE_URL', 'must be a postgres:// URL');
+  }
+  const url = database ?? fromEnv;
   if (url !== undefined) {
     const argument = database !== undefined ? '--database' : 'AUDIT_DATABASE_URL';
     if (!/^postgres(ql)?:\/\//.test(url)) throw new AuditUsageError(argument, 'must be a postgres:// URL');
