@@ -2,8 +2,6 @@ import { GraphQLError } from 'graphql';
 import { ERRORS, type ErrorCode } from '../common/errors.js';
 import { Rejection } from '../common/http/server.js';
 
-export { CLIENT_ERROR_CODES, ERRORS as GATEWAY_ERRORS } from '../common/errors.js';
-
 /** A code of the one catalogue (`common/errors.ts`). */
 export type GatewayErrorCode = ErrorCode;
 

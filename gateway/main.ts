@@ -6,24 +6,14 @@
 import pino from 'pino';
 import { loadGatewayConfig } from './config.js';
 import { createLogger } from '../common/logger.js';
+import { stopOnSignals } from '../common/stop-signals.js';
 import { startGateway } from './server.js';
 
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger({ name: 'gateway', level: config.logLevel });
   const running = await startGateway({ config, logger });
-  // Ctrl-C under npm start reaches this process twice: SIGINT from the terminal, SIGTERM from the supervisor. It stops once.
-  let stopping: Promise<void> | null = null;
-  const stop = () =>
-    (stopping ??= running.stop().then(
-      () => process.exit(0),
-      (error: Error) => {
-        logger.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    ));
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
+  stopOnSignals(() => running.stop(), logger);
   // Ready only once a stop signal is handled: a supervisor may send one at once.
   process.send?.({ ready: running.url, name: 'gateway' });
 }

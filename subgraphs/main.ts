@@ -6,6 +6,7 @@
 import { databaseFileOf } from './catalog.js';
 import { loadSubgraphConfig } from './config.js';
 import { createLogger } from '../common/logger.js';
+import { stopOnSignals } from '../common/stop-signals.js';
 import { startSubgraphServer } from './server.js';
 
 // Until the settings are read (a bad one is reported at the default level).
@@ -27,18 +28,7 @@ async function main(): Promise<void> {
     httpTimeouts: config.httpTimeouts,
     logger,
   });
-  // Ctrl-C under npm start reaches this process twice: SIGINT from the terminal, SIGTERM from the supervisor. It stops once.
-  let stopping: Promise<void> | null = null;
-  const stop = () =>
-    (stopping ??= running.stop().then(
-      () => process.exit(0),
-      (error: Error) => {
-        logger.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    ));
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
+  stopOnSignals(() => running.stop(), logger);
   // Ready only once a stop signal is handled: a supervisor may send one at once.
   process.send?.({ ready: running.url, name: config.name });
 }

@@ -324,7 +324,6 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
     {
       headersTimeout: timeouts.headersTimeoutMs,
       requestTimeout: timeouts.requestTimeoutMs,
-      keepAliveTimeout: timeouts.keepAliveTimeoutMs,
       connectionsCheckingInterval: checkingInterval(timeouts),
     },
     (req, res) => {

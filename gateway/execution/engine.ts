@@ -25,7 +25,7 @@ import { PII_UNMASKED_SCOPE } from '../auth/caller.js';
 import type { GatewayContext, OperationAuthorization } from '../authorization/operation-guard.js';
 import { maskResponseData } from '../authorization/masking.js';
 import { PurposeError, requireMatter } from '../authorization/purpose-binding.js';
-import { CLIENT_ERROR_CODES, GATEWAY_ERRORS } from '../errors.js';
+import { CLIENT_ERROR_CODES, ERRORS } from '../../common/errors.js';
 import { executePlan, isSupportedPlan, type PlanError } from './plan-executor.js';
 import { Lru } from './lru.js';
 import { compileResponseShape, shapeResponse, type ResponseShape } from './response-shape.js';
@@ -120,7 +120,7 @@ export const CACHE_QUERY_CHARACTERS = 8 * 1024 * 1024;
 
 function deniedErrors(denied: readonly DeniedField[]): GraphQLFormattedError[] {
   return denied.map(({ path, coordinate }) => ({
-    message: `${GATEWAY_ERRORS.UNAUTHORIZED_FIELD_OR_TYPE.message} (${coordinate})`,
+    message: `${ERRORS.UNAUTHORIZED_FIELD_OR_TYPE.message} (${coordinate})`,
     path: [...path],
     extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE', coordinate },
   }));
@@ -213,7 +213,7 @@ export function createEngine(options: EngineOptions) {
     }
     context.logger.error({ code, path: error.path, message: error.message }, 'internal error in a request');
     return {
-      message: GATEWAY_ERRORS.INTERNAL_SERVER_ERROR.message,
+      message: ERRORS.INTERNAL_SERVER_ERROR.message,
       ...(error.path ? { path: error.path } : {}),
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     };
@@ -357,11 +357,11 @@ export function createEngine(options: EngineOptions) {
         requireMatter(context.purpose, authorization.requirements);
       } catch (error) {
         if (!(error instanceof PurposeError)) throw error;
-        throw requestError(GATEWAY_ERRORS[error.code].status, error.code, error.message);
+        throw requestError(ERRORS[error.code].status, error.code, error.message);
       }
       const denied = deniedErrors(authorization.denied);
       const reject = options.mode === 'reject' && authorization.denied.length > 0;
-      if (reject) return answer(GATEWAY_ERRORS.UNAUTHORIZED_FIELD_OR_TYPE.status, { errors: denied, data: null });
+      if (reject) return answer(ERRORS.UNAUTHORIZED_FIELD_OR_TYPE.status, { errors: denied, data: null });
       if (!authorization.document) {
         // Nothing the caller may see was asked: nulls and one error per removed field, no subgraph is called.
         const data: Record<string, unknown> = {};
