@@ -2,24 +2,31 @@ import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import type { Logger } from 'pino';
 import type { SubgraphName } from '../common/services.js';
-import { close, createGraphQLHttpServer, listen, Rejection } from '../common/http/server.js';
+import { close, createGraphQLHttpServer, listen } from '../common/http/server.js';
 import { createAssertionSigner } from '../common/gateway-assertion.js';
 import { loadGatewaySigningKey } from '../common/gateway-keys.js';
 import { extractSecurityPolicy, stripSecurityFeatures, type SecurityPolicy } from '../common/scopes/security-policy.js';
 import { createAccessGuard } from './access/guard.js';
-import { createAdmission } from './admission.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { SCOPES } from './auth/caller.js';
 import { loadMatterCatalog } from './authorization/matter-catalog.js';
-import { createOperationGuard, type GatewayContext } from './authorization/operation-guard.js';
-import { createAssertionCache } from './execution/assertions.js';
+import { createOperationGuard } from './authorization/operation-guard.js';
 import { createSubgraphFetch } from './execution/subgraph-fetch.js';
 import { CACHE_QUERY_CHARACTERS, createEngine } from './execution/engine.js';
 import { DEFAULT_TRUST_LIST_FILE, type GatewayConfig } from './config.js';
 import { ensureDevIdentityProviders } from './auth/dev-identity-provider.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { supergraphFromFile, type SupergraphFileOptions } from './supergraph-file.js';
-import { createRequestAudit, type AuditDraft, type RequestAudit } from './request-audit.js';
+import type { GatewayContext, RequestContext } from './pipeline/context.js';
+import { createPipeline } from './pipeline/pipeline.js';
+import { useAccessGuard } from './plugins/access-guard.js';
+import { type AuditTrail, useAuditTrail } from './plugins/audit-trail.js';
+import { useAuthentication } from './plugins/authentication.js';
+import { useMasking } from './plugins/masking.js';
+import { usePurpose } from './plugins/purpose.js';
+import { useRequestId } from './plugins/request-id.js';
+import { useScopes } from './plugins/scopes.js';
+import { useSubgraphAssertion } from './plugins/subgraph-assertion.js';
 import { ensureAuditKey, loadAuditKey } from '../common/audit/record.js';
 import { openAuditStore } from '../common/audit/store.js';
 import { createAuditWriter, type AuditWriter } from './audit/writer.js';
@@ -41,14 +48,13 @@ export interface StartGatewayOptions {
 }
 
 /**
- * Starts the federation gateway. A request goes through admission (token,
- * revocation, rate limits, matter), then the engine (execution/engine.ts)
- * parses and validates it, the operation guard prunes it to the effective
- * scopes, the query planner plans what is left and the plan runs against
- * the subgraphs (each fetch carrying a signed assertion of the caller); the
- * answer has nulls for the removed fields and masked personal identifiers,
- * and leaves only once its audit record is durable. No response data is
- * cached: every query reads the subgraphs.
+ * Starts the federation gateway. A request runs through the stages of the
+ * pipeline (pipeline/plugin.ts) — received, admission, parse/validate,
+ * authorise, plan, each subgraph fetch, response, completion — and the
+ * plugins listed below hook them, in that order: the engine
+ * (execution/engine.ts) parses, validates, plans and executes; everything
+ * else is a plugin. No response data is cached: every query reads the
+ * subgraphs.
  */
 export async function startGateway({ config, logger, onSupergraphReload }: StartGatewayOptions): Promise<RunningGateway> {
   // The committed trust list names the local demo identity providers, whose keys live in the data folder.
@@ -64,9 +70,9 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   const signing = await loadGatewaySigningKey(config.dataDir);
   const signAssertion = createAssertionSigner(signing);
   // The audit chain first: a replica that cannot write its own chain must not start at all.
-  // The writer's commit siblings are the requests on their way to it, counted by the request audit made below.
-  let requestAudit: RequestAudit | null = null;
-  const audit = await openRequestAudit(config, signing, logger, () => requestAudit?.backlog() ?? 0);
+  // The writer's commit siblings are the requests on their way to it, counted by the audit trail made below.
+  let auditTrail: AuditTrail | null = null;
+  const audit = await openRequestAudit(config, signing, logger, () => auditTrail?.backlog() ?? 0);
   const accessGuard = createAccessGuard({
     redis: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
@@ -80,13 +86,27 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
 
   let current: { policy: SecurityPolicy; version: number } = { policy: extractSecurityPolicy('type Query { _: Int }'), version: 0 };
   const guard = createOperationGuard({ policy: () => current, cacheCharacters: CACHE_QUERY_CHARACTERS });
-  const assertionFor = createAssertionCache(signAssertion);
-  const subgraphFetch = createSubgraphFetch({ assertionFor, logger });
+  auditTrail = useAuditTrail({ writer: audit.writer, subjectKey: audit.subjectKey, replica: config.replicaId, logger });
+
+  // The request path. Within a stage, plugins run in this order (see each plugin's `after`).
+  const pipeline = createPipeline(
+    [
+      useRequestId({ logger }), // ids on log lines and on every subgraph fetch
+      auditTrail, // one record per request, durable before the answer leaves
+      useAuthentication({ authenticator }), // bearer token → caller (401)
+      useAccessGuard({ guard: accessGuard }), // revocation (401, 503 fail-closed), budgets (429)
+      useScopes({ guard, mode: config.authorizationMode }), // prune to the effective scopes; denied fields null
+      usePurpose({ matters }), // declared matter → effective scopes; MATTER_REQUIRED for personal data
+      useMasking(), // identifiers masked unless pii:unmasked
+      useSubgraphAssertion({ sign: signAssertion }), // the caller's signed claims to each subgraph, never the token
+    ],
+    { logger },
+  );
+  const subgraphFetch = createSubgraphFetch({ pipeline, logger });
   const engine = createEngine({
     subgraphTimeoutMs: config.subgraphTimeoutMs,
     subgraphUrls: config.subgraphUrls,
-    authorise: guard.authorise,
-    mode: config.authorizationMode,
+    pipeline,
     executor: config.executor,
     fetch: subgraphFetch,
     introspection: config.introspection,
@@ -127,21 +147,15 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     await audit.close();
     throw error;
   }
-  const admit = createAdmission({ authenticator, accessGuard, matters, logger });
-  requestAudit = createRequestAudit({ writer: audit.writer, subjectKey: audit.subjectKey, replica: config.replicaId, logger });
-  const http = createGraphQLHttpServer<GatewayContext, AuditDraft>({
+  const http = createGraphQLHttpServer<GatewayContext, RequestContext>({
     execute: engine.handle,
     graphqlPath: '/graphql',
     maxRequestBytes: config.maxRequestBytes,
     logger,
-    begin: requestAudit.begin,
-    complete: requestAudit.complete,
+    begin: pipeline.begin,
+    admit: (request, _ids, context) => pipeline.admit(request, context),
+    complete: pipeline.complete,
     timeouts: config.httpTimeouts,
-    async admit(req, { requestId, correlationId }, draft) {
-      const admitted = await admit(req, requestId, draft);
-      if (admitted instanceof Rejection) return admitted;
-      return { ...admitted, requestId, logger: logger.child(correlationId === null ? { requestId } : { requestId, correlationId }), audit: draft };
-    },
   });
   let port: number;
   try {

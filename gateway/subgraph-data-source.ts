@@ -1,6 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
-import type { GatewayContext } from './authorization/operation-guard.js';
+import type { GatewayContext } from './pipeline/context.js';
 import type { SubgraphFetch } from './execution/subgraph-fetch.js';
 
 export interface SubgraphDataSourceOptions {

@@ -1,25 +1,13 @@
 import { createHash } from 'node:crypto';
 import { print } from 'graphql';
-import type { Logger } from 'pino';
 import { authorizeOperation, type AuthorizedOperation } from '../../common/scopes/authorize-operation.js';
 import type { SecurityPolicy } from '../../common/scopes/security-policy.js';
-import type { Admitted } from '../admission.js';
-import type { AuditDraft } from '../audit/draft.js';
 import { Lru } from '../execution/lru.js';
 
 /** An authorised operation ready for planning: its pruned document and that document's hash. */
 export interface OperationAuthorization extends AuthorizedOperation {
   /** Plan-cache key of the pruned document: a plan made for other scopes can never be served. */
   queryHash: string;
-}
-
-/** The gateway's per-request context. */
-export interface GatewayContext extends Admitted {
-  requestId: string;
-  logger: Logger;
-  /** The request's audit draft, filled in along the way. */
-  audit: AuditDraft;
-  authorization?: OperationAuthorization;
 }
 
 export interface OperationGuardOptions {
@@ -65,3 +53,5 @@ export function createOperationGuard(options: OperationGuardOptions) {
 
   return { authorise, clearCache: () => cache.clear() };
 }
+
+export type OperationGuard = ReturnType<typeof createOperationGuard>;

@@ -1,5 +1,5 @@
 import { ASSERTION_LIFETIME_SECONDS, type GatewayAssertion } from '../../common/gateway-assertion.js';
-import type { GatewayContext } from '../authorization/operation-guard.js';
+import type { GatewayContext } from '../pipeline/context.js';
 
 /** What a subgraph may know of the caller: verified claims and effective scopes, never the bearer token. */
 export function assertionOf(context: GatewayContext): GatewayAssertion {

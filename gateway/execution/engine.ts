@@ -19,13 +19,13 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { insertDeniedNulls, type DeniedField } from '../../common/scopes/authorize-operation.js';
 import type { GraphQLHttpRequest, GraphQLHttpResult } from '../../common/http/server.js';
-import { PII_UNMASKED_SCOPE } from '../auth/caller.js';
-import type { GatewayContext, OperationAuthorization } from '../authorization/operation-guard.js';
 import { maskResponseData } from '../authorization/masking.js';
-import { PurposeError, requireMatter } from '../authorization/purpose-binding.js';
 import { CLIENT_ERROR_CODES, ERRORS } from '../../common/errors.js';
+import type { GatewayContext } from '../pipeline/context.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import type { ExecutedOperation, GraphQLAnswer, GraphQLPayload, OperationRequest } from '../pipeline/plugin.js';
+import type { OperationAuthorization } from '../authorization/operation-guard.js';
 import { executePlan, isSupportedPlan, type PlanError } from './plan-executor.js';
 import { Lru } from './lru.js';
 import { compileResponseShape, shapeResponse, type ResponseShape } from './response-shape.js';
@@ -35,12 +35,12 @@ import { knownOperationTypesRule } from '../../common/known-operation-types.js';
 import { variableCheck, type VariableCheck } from './variables.js';
 
 /**
- * The gateway's GraphQL pipeline, in place of Apollo Server's: the request
+ * The gateway's GraphQL stages, in place of Apollo Server's: the request
  * body, a parsed-and-validated document cached per query text, the
- * operation and its variables, the scope guard (decisions cached per
- * document × scope set), purpose binding, a query plan and response shape
- * cached per authorised document, execution against the subgraphs, and the
- * answer with nulls for denied fields and identifiers masked.
+ * operation and its variables (parse/validate), the plugins' authorise
+ * stage (scopes, purpose, masking), a query plan and response shape cached
+ * per authorised document (plan), execution against the subgraphs through
+ * the subgraph-fetch stage, and the plugins' response stage.
  *
  * Plans are made by @apollo/query-planner from the same supergraph
  * @apollo/gateway loads. They run on this gateway's executor (undici
@@ -54,16 +54,8 @@ export interface EngineOptions {
   subgraphTimeoutMs: number;
   /** Subgraph URLs by name; a subgraph not named here is reached at its supergraph URL. */
   subgraphUrls: Partial<Record<string, string>>;
-  /** The operation guard's decision; `weight` (the query's length) bounds what its cache holds. */
-  authorise: (
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    queryHash: string,
-    operationName: string | null,
-    scopes: ReadonlySet<string>,
-    weight: number,
-  ) => OperationAuthorization;
-  mode: 'filter' | 'reject';
+  /** The plugins' stages the engine runs: operation, authorise, plan, result, response. */
+  pipeline: Pick<Pipeline, 'operation' | 'authorise' | 'plan' | 'result' | 'response'>;
   /** `native` (default): this gateway's executor, @apollo/gateway's for what it does not cover. `apollo`: always @apollo/gateway's. */
   executor: 'native' | 'apollo';
   /** The subgraph-fetch stage both executors use: headers, disclosures, unavailability. */
@@ -118,15 +110,8 @@ function requestError(status: number, code: string, message: string): RequestErr
  */
 export const CACHE_QUERY_CHARACTERS = 8 * 1024 * 1024;
 
-function deniedErrors(denied: readonly DeniedField[]): GraphQLFormattedError[] {
-  return denied.map(({ path, coordinate }) => ({
-    message: `${ERRORS.UNAUTHORIZED_FIELD_OR_TYPE.message} (${coordinate})`,
-    path: [...path],
-    extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE', coordinate },
-  }));
-}
-
 export function createEngine(options: EngineOptions) {
+  const stages = options.pipeline;
   let state: SchemaState | null = null;
   let apolloExecutor: GatewayExecutor | null = null;
   const documents = new Lru<CachedDocument>(options.documentCacheSize ?? 1000, CACHE_QUERY_CHARACTERS);
@@ -219,13 +204,7 @@ export function createEngine(options: EngineOptions) {
     };
   }
 
-  async function runNative(
-    current: SchemaState,
-    entry: PreparedOperation,
-    context: GatewayContext,
-    variables: Record<string, unknown>,
-    mask: boolean,
-  ) {
+  async function runNative(current: SchemaState, entry: PreparedOperation, context: GatewayContext, variables: Record<string, unknown>) {
     const errors: PlanError[] = [];
     const merged = await executePlan(entry.plan, current.supergraphSchema, {
       variables,
@@ -243,7 +222,7 @@ export function createEngine(options: EngineOptions) {
     const data = shapeResponse(entry.shape, merged, {
       schema: current.schema,
       variables,
-      mask,
+      mask: context.maskIdentifiers,
       errors: shapeErrors,
       introspect: (field: FieldNode) => introspect(current.schema, field, entry.operation, variables),
     });
@@ -262,7 +241,6 @@ export function createEngine(options: EngineOptions) {
     query: string,
     variables: Record<string, unknown>,
     operationName: string | null,
-    mask: boolean,
   ) {
     if (!apolloExecutor) throw new Error('the @apollo/gateway executor is not loaded');
     const result = await apolloExecutor({
@@ -281,21 +259,19 @@ export function createEngine(options: EngineOptions) {
       requestIsBatched: false,
     } as never);
     const data = (result.data ?? null) as Record<string, unknown> | null;
-    if (mask) maskResponseData(current.schema, authorization.document!, data);
+    if (context.maskIdentifiers) maskResponseData(current.schema, authorization.document!, data);
     const errors = (result.errors ?? []).map((e) => (e instanceof GraphQLError ? e.toJSON() : (e as GraphQLFormattedError)));
     return { data, errors, extensions: result.extensions };
   }
 
-  /** Handles one admitted GraphQL request. The audit draft is filled in along the way. */
+  /** Handles one admitted GraphQL request, running the plugins' stages along the way. */
   async function handle(request: GraphQLHttpRequest, context: GatewayContext): Promise<GraphQLHttpResult> {
-    const draft = context.audit;
-    const answer = (status: number, payload: Record<string, unknown>): GraphQLHttpResult => {
-      for (const error of (payload.errors as GraphQLFormattedError[] | undefined) ?? []) {
-        const code = error.extensions?.code;
-        if (typeof code === 'string') draft.noteErrorCode(code);
-      }
-      return { status, body: JSON.stringify(payload) };
+    const answer = (status: number, payload: GraphQLPayload): GraphQLHttpResult => {
+      const given: GraphQLAnswer = { status, payload };
+      stages.response(given, context);
+      return { status: given.status, body: JSON.stringify(given.payload) };
     };
+    const early = (given: GraphQLAnswer) => answer(given.status, given.payload);
     try {
       const current = state;
       if (!current) throw requestError(503, 'INTERNAL_SERVER_ERROR', 'The gateway has no supergraph loaded yet.');
@@ -318,6 +294,7 @@ export function createEngine(options: EngineOptions) {
         throw requestError(400, 'BAD_REQUEST', '"operationName" must be a string.');
       const operationName = (rawName as string | null | undefined) ?? null;
 
+      // Parse/validate.
       const { document, queryHash } = parsedDocument(current.schema, query);
       const operation = getOperationAST(document, operationName);
       if (!operation) {
@@ -327,7 +304,8 @@ export function createEngine(options: EngineOptions) {
           operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.',
         );
       }
-      draft.noteOperation({ name: operation.name?.value ?? null, type: operation.operation, hash: queryHash });
+      const resolvedName = operation.name?.value ?? null;
+      context.operation = { name: resolvedName, type: operation.operation, hash: queryHash };
       const provided = (rawVariables ?? {}) as Record<string, unknown>;
       let check = variableChecks.get(operation);
       if (check === undefined) variableChecks.set(operation, (check = variableCheck(current.schema, operation)));
@@ -339,50 +317,42 @@ export function createEngine(options: EngineOptions) {
           coerced.errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'BAD_USER_INPUT' } })),
         );
       if (operation.operation === 'subscription') throw requestError(400, 'BAD_REQUEST', 'Subscriptions are not supported.');
-
-      const authorization = options.authorise(
-        current.schema,
+      const resolved: OperationRequest = {
+        schema: current.schema,
         document,
         queryHash,
-        operation.name?.value ?? null,
-        context.purpose.effectiveScopes,
-        query.length,
-      );
-      context.authorization = authorization;
-      draft.noteAuthorization(
-        authorization.requestedCoordinates,
-        authorization.denied.map((d) => d.coordinate),
-      );
-      try {
-        requireMatter(context.purpose, authorization.requirements);
-      } catch (error) {
-        if (!(error instanceof PurposeError)) throw error;
-        throw requestError(ERRORS[error.code].status, error.code, error.message);
-      }
-      const denied = deniedErrors(authorization.denied);
-      const reject = options.mode === 'reject' && authorization.denied.length > 0;
-      if (reject) return answer(ERRORS.UNAUTHORIZED_FIELD_OR_TYPE.status, { errors: denied, data: null });
-      if (!authorization.document) {
-        // Nothing the caller may see was asked: nulls and one error per removed field, no subgraph is called.
-        const data: Record<string, unknown> = {};
-        insertDeniedNulls(
-          data,
-          authorization.denied.filter((d) => d.path.length === 1),
-        );
-        return answer(200, { errors: denied, data });
-      }
+        operation,
+        operationName: resolvedName,
+        query,
+        variables: provided,
+      };
+      const refused = stages.operation(resolved, context) ?? stages.authorise(resolved, context);
+      if (refused) return early(refused);
 
-      const entry = prepared(current, authorization, operation.name?.value ?? null, query.length);
-      const variables = variablesOf(operation, provided);
-      const mask = !context.purpose.effectiveScopes.has(PII_UNMASKED_SCOPE);
-      const result =
-        entry.native && options.executor === 'native'
-          ? await runNative(current, entry, context, variables, mask)
-          : await runApollo(current, entry, authorization, context, query, provided, operationName, mask);
-      if (authorization.denied.length > 0) insertDeniedNulls(result.data, authorization.denied);
-      const errors = [...result.errors.map((e) => formatError(e, context)), ...denied];
+      // Deny by default: without a decision of the scopes plugin nothing is run.
+      const authorization = context.authorization;
+      if (authorization === null) {
+        context.logger.error('no plugin authorised the operation: refused (is the scopes plugin in the list?)');
+        throw requestError(500, 'INTERNAL_SERVER_ERROR', ERRORS.INTERNAL_SERVER_ERROR.message);
+      }
+      let result: ExecutedOperation;
+      if (!authorization.document) {
+        // Nothing the caller may see was asked: no subgraph is called (the scopes plugin answers each removed field).
+        result = { data: {}, errors: [] };
+      } else {
+        const entry = prepared(current, authorization, resolvedName, query.length);
+        const planned = stages.plan(entry.plan, context);
+        if (planned) return early(planned);
+        const variables = variablesOf(operation, provided);
+        const executed =
+          entry.native && options.executor === 'native'
+            ? await runNative(current, entry, context, variables)
+            : await runApollo(current, entry, authorization, context, query, provided, operationName);
+        result = { data: executed.data, errors: executed.errors.map((e) => formatError(e, context)), extensions: executed.extensions };
+      }
+      stages.result(result, context);
       return answer(200, {
-        ...(errors.length ? { errors } : {}),
+        ...(result.errors.length ? { errors: result.errors } : {}),
         data: result.data,
         ...(result.extensions ? { extensions: result.extensions } : {}),
       });

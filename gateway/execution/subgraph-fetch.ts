@@ -1,12 +1,11 @@
 import type { Logger } from 'pino';
 import { DISCLOSURE_EXTENSION } from '../../common/disclosure.js';
-import { ASSERTION_HEADER } from '../../common/gateway-assertion.js';
-import { REQUEST_ID_HEADER } from '../../common/http/request-id.js';
-import type { GatewayContext } from '../authorization/operation-guard.js';
+import type { GatewayContext } from '../pipeline/context.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
 
 export interface SubgraphFetchOptions {
-  /** The caller's signed assertion for one subgraph (reused while fresh; see assertions.ts). */
-  assertionFor: (subgraph: string, context: GatewayContext) => string;
+  /** The request pipeline: its plugins' subgraph-request and subgraph-response hooks. */
+  pipeline: Pick<Pipeline, 'subgraphHeaders' | 'subgraphResponse'>;
   logger: Logger;
 }
 
@@ -16,16 +15,12 @@ export interface SubgraphFetchOptions {
  * with every answer, and what a subgraph that cannot be reached becomes.
  */
 export interface SubgraphFetch {
-  /**
-   * Headers of a fetch to `subgraph` for the request: the caller's
-   * assertion signed for that subgraph alone (forward claims, never the
-   * bearer token) and the request's id.
-   */
+  /** Headers of a fetch to `subgraph` for the request: the plugins' (the caller's assertion, the request id). Never the bearer token. */
   headers(subgraph: string, context: GatewayContext): Record<string, string>;
   /**
-   * A subgraph answered: its report of what it disclosed goes to the audit
-   * draft and is taken out of `extensions`, which the client never sees.
-   * Returns the extensions left (undefined when none are).
+   * A subgraph answered: the plugins read its extensions (the audit trail
+   * its disclosure report), and the disclosure report is taken out, which
+   * the client never sees. Returns the extensions left (undefined when none are).
    */
   received(subgraph: string, context: GatewayContext, extensions: Record<string, unknown> | undefined): Record<string, unknown> | undefined;
   /** A subgraph could not be reached or did not answer GraphQL: logged, and one error naming the domain (never its address). */
@@ -37,18 +32,16 @@ export interface SubgraphFetch {
 }
 
 export function createSubgraphFetch(options: SubgraphFetchOptions): SubgraphFetch {
-  const { assertionFor, logger } = options;
+  const { pipeline, logger } = options;
   return {
-    headers: (subgraph, context) => ({
-      'content-type': 'application/json',
-      [ASSERTION_HEADER]: assertionFor(subgraph, context),
-      [REQUEST_ID_HEADER]: context.requestId,
-    }),
+    headers: (subgraph, context) => pipeline.subgraphHeaders(subgraph, context),
     received(subgraph, context, extensions) {
-      if (!extensions || !(DISCLOSURE_EXTENSION in extensions)) return extensions;
-      context.audit.noteDisclosure(subgraph, extensions[DISCLOSURE_EXTENSION]);
-      const { [DISCLOSURE_EXTENSION]: _report, ...rest } = extensions;
-      return Object.keys(rest).length > 0 ? rest : undefined;
+      if (extensions === undefined || extensions === null) return undefined;
+      pipeline.subgraphResponse(subgraph, context, extensions);
+      // Raw keys of the subjects disclosed: for the audit trail only, whatever the plugins are.
+      delete extensions[DISCLOSURE_EXTENSION];
+      for (const _ in extensions) return extensions;
+      return undefined;
     },
     unavailable(subgraph, context, error) {
       logger.warn({ subgraph, err: error, requestId: context.requestId }, 'subgraph unavailable');

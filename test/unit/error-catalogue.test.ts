@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_ERROR_CODES, ERRORS, INTERNAL_CODES } from '../../common/errors.js';
-import { classifyOutcome } from '../../gateway/request-audit.js';
+import { classifyOutcome } from '../../gateway/audit/outcome.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CODES = Object.keys(ERRORS).sort();

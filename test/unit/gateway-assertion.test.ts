@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAssertionCache } from '../../gateway/execution/assertions.js';
-import type { GatewayContext } from '../../gateway/authorization/operation-guard.js';
+import type { GatewayContext } from '../../gateway/pipeline/context.js';
 import type { Matter } from '../../gateway/authorization/matter-catalog.js';
 import {
   AssertionError,

@@ -7,21 +7,30 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAuditStore, type AuditStore } from '../../common/audit/store.js';
 import { createAuditWriter, type AuditWriter } from '../../gateway/audit/writer.js';
-import { createRequestAudit, type RequestAudit } from '../../gateway/request-audit.js';
+import { type AuditTrail, useAuditTrail } from '../../gateway/plugins/audit-trail.js';
+import { createPipeline } from '../../gateway/pipeline/pipeline.js';
 import type { HttpAnswer } from '../../common/http/server.js';
 
 const ids = (requestId: string) => ({ requestId, correlationId: null });
 const ok = (): HttpAnswer => ({ status: 200, headers: {}, body: '{"data":{}}' });
 const logger = pino({ level: 'silent' });
 
-describe('request audit', () => {
+/** The audit trail in a pipeline of its own: `begin` and `complete` as the HTTP layer calls them, and its backlog. */
+function auditPipeline(options: Parameters<typeof useAuditTrail>[0]) {
+  const trail: AuditTrail = useAuditTrail(options);
+  const pipeline = createPipeline([trail], { logger });
+  return { begin: pipeline.begin, complete: pipeline.complete, backlog: trail.backlog };
+}
+type RequestAudit = ReturnType<typeof auditPipeline>;
+
+describe('audit trail plugin', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
   function withoutWriter(): RequestAudit {
-    return createRequestAudit({ writer: null, subjectKey: randomBytes(32), replica: 'gateway-a', logger });
+    return auditPipeline({ writer: null, subjectKey: randomBytes(32), replica: 'gateway-a', logger });
   }
 
   it('counts the requests begun whose entries have not gone to the writer (the commit siblings), each once', async () => {
@@ -53,7 +62,7 @@ describe('request audit', () => {
       commitSiblings: () => audit?.backlog() ?? 0,
     });
     cleanup.push(() => writer.close());
-    audit = createRequestAudit({ writer, subjectKey: randomBytes(32), replica: 'gateway-a', logger });
+    audit = auditPipeline({ writer, subjectKey: randomBytes(32), replica: 'gateway-a', logger });
     const drafts = ['r1', 'r2', 'r3'].map((id) => audit!.begin(ids(id)));
     const started = performance.now();
     const answers: Promise<HttpAnswer>[] = [];

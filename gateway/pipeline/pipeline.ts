@@ -1,0 +1,150 @@
+import type { IncomingMessage } from 'node:http';
+import type { QueryPlan } from '@apollo/query-planner';
+import type { Logger } from 'pino';
+import type { HttpAnswer, Rejection, RequestIds } from '../../common/http/server.js';
+import { rejection } from '../errors.js';
+import { type GatewayContext, NO_OPERATION, NO_PURPOSE, type RequestContext } from './context.js';
+import { type ExecutedOperation, type GatewayPlugin, type GraphQLAnswer, HOOKS, type OperationRequest } from './plugin.js';
+
+/** The stages of the request path, each running the plugins' hooks for it in list order. */
+export interface Pipeline {
+  /** The plugins' names, in order. */
+  readonly plugins: readonly string[];
+  /** Request received: a new context. */
+  begin(ids: RequestIds): RequestContext;
+  /** Admission: the first rejection, or the context of an admitted request (deny by default: no caller, no admission). */
+  admit(request: IncomingMessage, context: RequestContext): Promise<GatewayContext | Rejection>;
+  operation(operation: OperationRequest, context: GatewayContext): GraphQLAnswer | undefined;
+  authorise(operation: OperationRequest, context: GatewayContext): GraphQLAnswer | undefined;
+  plan(plan: QueryPlan, context: GatewayContext): GraphQLAnswer | undefined;
+  /** Headers of a fetch to `subgraph`. */
+  subgraphHeaders(subgraph: string, context: GatewayContext): Record<string, string>;
+  /** A subgraph's answer extensions, for the hooks to read (and delete from). */
+  subgraphResponse(subgraph: string, context: GatewayContext, extensions: Record<string, unknown>): void;
+  result(result: ExecutedOperation, context: GatewayContext): void;
+  response(answer: GraphQLAnswer, context: RequestContext): void;
+  complete(context: RequestContext, answer: HttpAnswer): Promise<HttpAnswer>;
+}
+
+export interface PipelineOptions {
+  /** The requests' logger until a plugin binds one of its own. */
+  logger: Logger;
+}
+
+const HOOK_NAMES: ReadonlySet<string> = new Set(HOOKS);
+
+/** Refuses a list that cannot run as written: at start-up, naming the plugin. */
+function checkPlugins(plugins: readonly GatewayPlugin[]): void {
+  const seen = new Set<string>();
+  for (const plugin of plugins) {
+    if (typeof plugin?.name !== 'string' || plugin.name.length === 0) throw new TypeError('every gateway plugin needs a name');
+    if (seen.has(plugin.name)) throw new TypeError(`gateway plugin ${plugin.name} is listed twice`);
+    // A plugin may carry its own methods beside its hooks; a hook name that is not one (a typo) is refused.
+    for (const key of Object.keys(plugin)) {
+      if (/^on[A-Z]/.test(key) && !HOOK_NAMES.has(key))
+        throw new TypeError(`gateway plugin ${plugin.name}: unknown hook ${key} (hooks: ${HOOKS.join(', ')})`);
+      if (HOOK_NAMES.has(key) && typeof plugin[key as keyof GatewayPlugin] !== 'function')
+        throw new TypeError(`gateway plugin ${plugin.name}: ${key} must be a function`);
+    }
+    if (plugin.after !== undefined && !(Array.isArray(plugin.after) && plugin.after.every((n) => typeof n === 'string')))
+      throw new TypeError(`gateway plugin ${plugin.name}: after must be a list of plugin names`);
+    seen.add(plugin.name);
+  }
+  const names = plugins.map((p) => p.name);
+  for (const [index, plugin] of plugins.entries()) {
+    for (const earlier of plugin.after ?? []) {
+      const at = names.indexOf(earlier);
+      if (at > index) throw new TypeError(`gateway plugin ${plugin.name} must come after ${earlier} in the list`);
+    }
+  }
+}
+
+type Hook<K extends (typeof HOOKS)[number]> = NonNullable<GatewayPlugin[K]>;
+
+/**
+ * Builds the request path from an ordered list of plugins, once, at
+ * start-up: each stage becomes an array of the hooks for it, so a request
+ * pays only for the hooks that exist.
+ */
+export function createPipeline(plugins: readonly GatewayPlugin[], options: PipelineOptions): Pipeline {
+  checkPlugins(plugins);
+  const hooks = <K extends (typeof HOOKS)[number]>(key: K): Hook<K>[] =>
+    plugins.flatMap((plugin) => (plugin[key] ? [(plugin[key] as (...args: unknown[]) => unknown).bind(plugin) as Hook<K>] : []));
+  const onRequest = hooks('onRequest');
+  const onAdmission = hooks('onAdmission');
+  const onOperation = hooks('onOperation');
+  const onAuthorise = hooks('onAuthorise');
+  const onPlan = hooks('onPlan');
+  const onSubgraphRequest = hooks('onSubgraphRequest');
+  const onSubgraphResponse = hooks('onSubgraphResponse');
+  const onResult = hooks('onResult');
+  const onResponse = hooks('onResponse');
+  const onComplete = hooks('onComplete');
+  const { logger } = options;
+
+  return {
+    plugins: plugins.map((p) => p.name),
+    begin({ requestId, correlationId }) {
+      const context: RequestContext = {
+        requestId,
+        correlationId,
+        logger,
+        caller: null,
+        purpose: NO_PURPOSE,
+        operation: NO_OPERATION,
+        authorization: null,
+        maskIdentifiers: true,
+      };
+      for (const hook of onRequest) hook(context);
+      return context;
+    },
+    async admit(request, context) {
+      for (const hook of onAdmission) {
+        const refused = await hook(request, context);
+        if (refused) return refused;
+      }
+      if (context.caller === null) return rejection('UNAUTHENTICATED', { reason: 'TOKEN_MISSING' }, { 'www-authenticate': 'Bearer' });
+      return context as GatewayContext;
+    },
+    operation(operation, context) {
+      for (const hook of onOperation) {
+        const answer = hook(operation, context);
+        if (answer) return answer;
+      }
+      return undefined;
+    },
+    authorise(operation, context) {
+      for (const hook of onAuthorise) {
+        const answer = hook(operation, context);
+        if (answer) return answer;
+      }
+      return undefined;
+    },
+    plan(plan, context) {
+      for (const hook of onPlan) {
+        const answer = hook(plan, context);
+        if (answer) return answer;
+      }
+      return undefined;
+    },
+    subgraphHeaders(subgraph, context) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      for (const hook of onSubgraphRequest) hook(subgraph, context, headers);
+      return headers;
+    },
+    subgraphResponse(subgraph, context, extensions) {
+      for (const hook of onSubgraphResponse) hook(subgraph, context, extensions);
+    },
+    result(result, context) {
+      for (const hook of onResult) hook(result, context);
+    },
+    response(answer, context) {
+      for (const hook of onResponse) hook(answer, context);
+    },
+    async complete(context, answer) {
+      let final = answer;
+      for (const hook of onComplete) final = await hook(context, final);
+      return final;
+    },
+  };
+}

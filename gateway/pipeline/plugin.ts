@@ -1,0 +1,94 @@
+import type { IncomingMessage } from 'node:http';
+import type { QueryPlan } from '@apollo/query-planner';
+import type { DocumentNode, GraphQLFormattedError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import type { HttpAnswer, Rejection } from '../../common/http/server.js';
+import type { GatewayContext, RequestContext } from './context.js';
+
+/** A GraphQL answer before it is serialised: its HTTP status and its payload. */
+export interface GraphQLAnswer {
+  status: number;
+  payload: GraphQLPayload;
+}
+
+export interface GraphQLPayload {
+  data?: Record<string, unknown> | null;
+  errors?: GraphQLFormattedError[];
+  extensions?: Record<string, unknown>;
+}
+
+/** A parsed, validated operation with its variables coerced: what the operation and authorise stages see. */
+export interface OperationRequest {
+  /** The API schema the document was validated against. */
+  readonly schema: GraphQLSchema;
+  readonly document: DocumentNode;
+  /** SHA-256 of the query text. */
+  readonly queryHash: string;
+  readonly operation: OperationDefinitionNode;
+  readonly operationName: string | null;
+  /** The query text (its length weighs what caches hold of it). */
+  readonly query: string;
+  /** The variables as the client sent them. */
+  readonly variables: Readonly<Record<string, unknown>>;
+}
+
+/** What executing the plan produced, before the answer is serialised; response hooks may change it. */
+export interface ExecutedOperation {
+  data: Record<string, unknown> | null;
+  errors: GraphQLFormattedError[];
+  extensions?: Record<string, unknown>;
+}
+
+/**
+ * A plugin of the gateway's request pipeline: one concern, made by a
+ * `useX(options)` factory at start-up, hooking the stages it needs. Stages
+ * run in this order, and within a stage the plugins run in the order of the
+ * list (`server.ts`); a hook that answers ends the request there, and the
+ * answer still goes through the response and completion stages.
+ *
+ * Hooks run on every request: keep them allocation-light, and do anything
+ * that can be done once (compiling, caching) in the factory.
+ */
+export interface GatewayPlugin {
+  /** Unique in the list; named in start-up errors and in `after`. */
+  readonly name: string;
+  /** Plugins that must come earlier in the list when both are present (a same-stage dependency). */
+  readonly after?: readonly string[];
+
+  /** Request received: ids known, nothing read yet. Runs also for a request the HTTP parser refused. */
+  onRequest?(context: RequestContext): void;
+  /** Admission, before the body is read: a rejection ends the request. */
+  onAdmission?(request: IncomingMessage, context: RequestContext): Rejection | undefined | Promise<Rejection | undefined>;
+  /** Parse/validate: the operation is resolved and its variables coerced. An answer ends the request. */
+  onOperation?(operation: OperationRequest, context: GatewayContext): GraphQLAnswer | undefined;
+  /** Authorise: what the caller may have of the operation. An answer ends the request. */
+  onAuthorise?(operation: OperationRequest, context: GatewayContext): GraphQLAnswer | undefined;
+  /** Plan: the (cached) query plan of the authorised operation. An answer ends the request. */
+  onPlan?(plan: QueryPlan, context: GatewayContext): GraphQLAnswer | undefined;
+  /** Each subgraph fetch: headers to send with it. */
+  onSubgraphRequest?(subgraph: string, context: GatewayContext, headers: Record<string, string>): void;
+  /** Each subgraph answer that has extensions: a hook may read them and delete what the client must not see. */
+  onSubgraphResponse?(subgraph: string, context: GatewayContext, extensions: Record<string, unknown>): void;
+  /** Response: the result of the plan, before it becomes the answer. */
+  onResult?(result: ExecutedOperation, context: GatewayContext): void;
+  /** Every answer the GraphQL stages give (results and refusals alike), read just before it is serialised. */
+  onResponse?(answer: GraphQLAnswer, context: RequestContext): void;
+  /**
+   * Completion, the last step of every request (admission's and the HTTP
+   * layer's refusals included), in list order: may replace the answer.
+   */
+  onComplete?(context: RequestContext, answer: HttpAnswer): HttpAnswer | Promise<HttpAnswer>;
+}
+
+/** The hook names, in stage order. */
+export const HOOKS = [
+  'onRequest',
+  'onAdmission',
+  'onOperation',
+  'onAuthorise',
+  'onPlan',
+  'onSubgraphRequest',
+  'onSubgraphResponse',
+  'onResult',
+  'onResponse',
+  'onComplete',
+] as const satisfies readonly (keyof GatewayPlugin)[];
