@@ -17,6 +17,18 @@ export class ConfigError extends Error {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** An integer option's default and bounds: declared once, by the module that takes the option, and read by its setting too. */
+export interface IntegerRange {
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** An integer setting whose default and bounds are a module's {@link IntegerRange}. */
+export function rangeSetting(env: NodeJS.ProcessEnv, variable: string, range: IntegerRange): number {
+  return integerSetting(env, variable, range.default, range.min, range.max);
+}
+
 /** An integer setting within bounds. */
 export function integerSetting(env: NodeJS.ProcessEnv, variable: string, fallback: number, min: number, max: number): number {
   const raw = env[variable];
@@ -29,8 +41,11 @@ export function integerSetting(env: NodeJS.ProcessEnv, variable: string, fallbac
 
 /** SHUTDOWN_GRACE_MS (gateway and subgraphs alike), default 10 s: how long a stopping process lets requests in flight finish. */
 export function shutdownGraceSetting(env: NodeJS.ProcessEnv): number {
-  return integerSetting(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000);
+  return rangeSetting(env, 'SHUTDOWN_GRACE_MS', SHUTDOWN_GRACE_MS);
 }
+
+/** SHUTDOWN_GRACE_MS's default and bounds. */
+export const SHUTDOWN_GRACE_MS: IntegerRange = { default: 10_000, min: 0, max: 600_000 };
 
 /** An absolute http(s) URL setting. */
 export function urlSetting(env: NodeJS.ProcessEnv, variable: string, fallback: string): string {

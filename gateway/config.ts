@@ -9,12 +9,15 @@ import {
   httpTimeoutSettings,
   integerSetting,
   logLevelSetting,
+  rangeSetting,
   shutdownGraceSetting,
   urlSetting,
   type HttpTimeouts,
 } from '../common/settings.js';
 import { DEFAULT_COMMIT_DELAY_MS, MAX_COMMIT_DELAY_MS } from './audit/writer.js';
 import { auditRetentionFromEnv, type AuditRetentionOptions } from './audit/retention.js';
+import { AUTHENTICATOR_RANGES } from './auth/authenticate.js';
+import { MAX_REQUESTS_PER_SECOND, RATE_LIMIT_RANGES } from './access/rate-limit-options.js';
 
 export { ConfigError } from '../common/settings.js';
 
@@ -129,17 +132,18 @@ function redisUrlSetting(raw: string): string {
   return raw;
 }
 
-/** The budgets' precision bound (see gateway/access): at most 20,000 requests per second of the window. */
+/** The budgets' precision bound (see gateway/access): at most MAX_REQUESTS_PER_SECOND per second of the window. */
 function checkBudget(variable: string, limit: number, windowSeconds: number): number {
-  if (limit > 20_000 * windowSeconds)
-    throw new ConfigError(variable, `must be at most 20000 per second of RATE_LIMIT_WINDOW_SECONDS (${20_000 * windowSeconds}), got ${limit}`);
+  const most = MAX_REQUESTS_PER_SECOND * windowSeconds;
+  if (limit > most)
+    throw new ConfigError(variable, `must be at most ${MAX_REQUESTS_PER_SECOND} per second of RATE_LIMIT_WINDOW_SECONDS (${most}), got ${limit}`);
   return limit;
 }
 
 /** Normalises the gateway's settings from the environment once, at start-up. */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const logLevel = logLevelSetting(env);
-  const windowSeconds = integerSetting(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400);
+  const windowSeconds = rangeSetting(env, 'RATE_LIMIT_WINDOW_SECONDS', RATE_LIMIT_RANGES.windowSeconds);
   const subgraphUrls = Object.fromEntries(
     SERVICES.map((s) => [s.name, urlSetting(env, subgraphUrlVariable(s.name), `http://127.0.0.1:${s.defaultPort}/`)]),
   ) as Record<SubgraphName, string>;
@@ -157,7 +161,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     trustListFile: env.TRUST_LIST_FILE || DEFAULT_TRUST_LIST_FILE,
     matterCatalogFile: env.MATTER_CATALOG_FILE || DEFAULT_MATTER_CATALOG_FILE,
     tokenAudience: env.TOKEN_AUDIENCE || 'kuasheng-gateway',
-    clockToleranceSeconds: integerSetting(env, 'CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+    clockToleranceSeconds: rangeSetting(env, 'CLOCK_TOLERANCE_SECONDS', AUTHENTICATOR_RANGES.clockToleranceSeconds),
     authorizationMode: authorizationModeSetting(env),
     executor: executorSetting(env),
     introspection: introspectionSetting(env),
@@ -169,8 +173,12 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     auditCommitDelayMs: integerSetting(env, 'AUDIT_COMMIT_DELAY_MS', DEFAULT_COMMIT_DELAY_MS, 0, MAX_COMMIT_DELAY_MS),
     replicaId: replicaIdSetting(env),
     auditKeyFile: auditKeyFileSetting(env),
-    rateLimitClient: checkBudget('RATE_LIMIT_CLIENT', integerSetting(env, 'RATE_LIMIT_CLIENT', 600, 1, 1_000_000_000), windowSeconds),
-    rateLimitProvince: checkBudget('RATE_LIMIT_PROVINCE', integerSetting(env, 'RATE_LIMIT_PROVINCE', 20_000, 1, 1_000_000_000), windowSeconds),
+    rateLimitClient: checkBudget('RATE_LIMIT_CLIENT', rangeSetting(env, 'RATE_LIMIT_CLIENT', RATE_LIMIT_RANGES.perClientLimit), windowSeconds),
+    rateLimitProvince: checkBudget(
+      'RATE_LIMIT_PROVINCE',
+      rangeSetting(env, 'RATE_LIMIT_PROVINCE', RATE_LIMIT_RANGES.perProvinceLimit),
+      windowSeconds,
+    ),
     rateLimitWindowSeconds: windowSeconds,
   };
 }

@@ -18,7 +18,7 @@ import { authorizeOperation } from '../common/scopes/authorize-operation.js';
 import { extractSecurityPolicy } from '../common/scopes/security-policy.js';
 import { knownOperationTypesRule } from '../common/known-operation-types.js';
 import { guardEntityRepresentations } from './shared/entity-representations.js';
-import { DEFAULT_DATA_DIR, type HttpTimeouts } from '../common/settings.js';
+import { DEFAULT_DATA_DIR, type HttpTimeouts, SHUTDOWN_GRACE_MS } from '../common/settings.js';
 import { DISCLOSURE_EXTENSION, disclosureReport, trackDisclosures, type DisclosureLog } from '../common/disclosure.js';
 import { householdDomain } from './household/resolvers.js';
 import { socialInsuranceDomain } from './social-insurance/resolvers.js';
@@ -91,7 +91,7 @@ export interface SubgraphServerOptions {
   host?: string;
   /** How long a client may take to send a request. Default: 5 s for the headers, 10 s for the whole request, 5 s keep-alive. */
   httpTimeouts?: HttpTimeouts;
-  /** How long `stop` lets requests in flight finish before closing their connections. Default 0 (at once). */
+  /** How long `stop` lets requests in flight finish before closing their connections. Default SHUTDOWN_GRACE_MS's (10 s). */
   shutdownGraceMs?: number;
   logger?: Logger;
   /** Called with each SQL statement executed (tests count them). */
@@ -226,7 +226,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
       name: options.name,
       url,
       async stop() {
-        await close(http, options.shutdownGraceMs ?? 0);
+        await close(http, options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS.default);
         await server.stop();
         await opened.close();
       },

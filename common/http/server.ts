@@ -412,7 +412,7 @@ export async function listen(server: Server, port: number, host: string): Promis
  * idle) for up to `graceMs`; then every connection left is closed. Resolves
  * when no connection is left. `graceMs` 0 cuts requests in flight at once.
  */
-export function close(server: Server, graceMs = 0): Promise<void> {
+export function close(server: Server, graceMs: number): Promise<void> {
   return new Promise<void>((resolve) => {
     // Idle keep-alive connections are closed by server.close; the ones busy now become idle after their answer.
     const sweep = setInterval(() => server.closeIdleConnections(), 25);

@@ -1,3 +1,4 @@
+import type { IntegerRange } from '../../common/settings.js';
 import { AccessOptionError } from './errors.js';
 
 /** One request budget: at most `limit` requests per `windowSeconds`. */
@@ -48,9 +49,16 @@ export interface RateLimiter {
   close(): Promise<void>;
 }
 
+/** The budgets' defaults and bounds (RATE_LIMIT_CLIENT, RATE_LIMIT_PROVINCE and RATE_LIMIT_WINDOW_SECONDS read them). */
+export const RATE_LIMIT_RANGES = Object.freeze({
+  perClientLimit: { default: 600, min: 1, max: 1_000_000_000 },
+  perProvinceLimit: { default: 20_000, min: 1, max: 1_000_000_000 },
+  windowSeconds: { default: 60, min: 1, max: 86_400 },
+} satisfies Record<string, IntegerRange>);
+
 export const DEFAULT_RATE_LIMITS: Readonly<RateLimitOptions> = Object.freeze({
-  perClient: Object.freeze({ limit: 600, windowSeconds: 60 }),
-  perProvince: Object.freeze({ limit: 20_000, windowSeconds: 60 }),
+  perClient: Object.freeze({ limit: RATE_LIMIT_RANGES.perClientLimit.default, windowSeconds: RATE_LIMIT_RANGES.windowSeconds.default }),
+  perProvince: Object.freeze({ limit: RATE_LIMIT_RANGES.perProvinceLimit.default, windowSeconds: RATE_LIMIT_RANGES.windowSeconds.default }),
 });
 
 /**
@@ -78,12 +86,16 @@ function normalizeBudget(given: Partial<RateBudget> | undefined, fallback: RateB
     throw new AccessOptionError(option, 'must be an object with limit and windowSeconds');
   }
   const windowSeconds = given?.windowSeconds ?? fallback.windowSeconds;
-  if (!Number.isInteger(windowSeconds) || windowSeconds < 1 || windowSeconds > 86_400) {
-    throw new AccessOptionError(`${option}.windowSeconds`, `must be a whole number of seconds from 1 to 86400, got ${String(windowSeconds)}`);
+  const window = RATE_LIMIT_RANGES.windowSeconds;
+  if (!Number.isInteger(windowSeconds) || windowSeconds < window.min || windowSeconds > window.max) {
+    throw new AccessOptionError(
+      `${option}.windowSeconds`,
+      `must be a whole number of seconds from ${window.min} to ${window.max}, got ${String(windowSeconds)}`,
+    );
   }
   const limit = given?.limit ?? fallback.limit;
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new AccessOptionError(`${option}.limit`, `must be a whole number ≥ 1, got ${String(limit)}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > RATE_LIMIT_RANGES.perClientLimit.max) {
+    throw new AccessOptionError(`${option}.limit`, `must be a whole number from 1 to ${RATE_LIMIT_RANGES.perClientLimit.max}, got ${String(limit)}`);
   }
   if (limit / windowSeconds > MAX_REQUESTS_PER_SECOND) {
     throw new AccessOptionError(`${option}.limit`, `must not exceed ${MAX_REQUESTS_PER_SECOND} per second of the window`);

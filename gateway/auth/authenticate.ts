@@ -14,7 +14,7 @@
  *  7. claims model: types, iat, lifetime, province of the issuer.
  */
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
-import { ConfigError } from '../../common/settings.js';
+import { ConfigError, type IntegerRange } from '../../common/settings.js';
 import { isMatterCodeSyntax, parseScopeClaim, type Caller } from './caller.js';
 import { AuthenticationError } from './authentication-error.js';
 import { createIssuerKeys, KeySetUnavailableError, type IssuerKeys } from './issuer-keys.js';
@@ -90,6 +90,18 @@ const BEARER = /^Bearer +/i;
 /** Untrusted values quoted in log details are cut to this length. */
 const DETAIL_VALUE_LIMIT = 120;
 
+/** The integer options' defaults and bounds (CLOCK_TOLERANCE_SECONDS reads the first). */
+export const AUTHENTICATOR_RANGES = Object.freeze({
+  clockToleranceSeconds: { default: 30, min: 0, max: 300 },
+  maxTokenBytes: { default: 8192, min: 256, max: 65_536 },
+  maxLifetimeSeconds: { default: 3600, min: 60, max: 86_400 },
+  jwksCacheMaxAgeMs: { default: 600_000, min: 1000, max: 86_400_000 },
+  jwksCooldownMs: { default: 30_000, min: 0, max: 3_600_000 },
+  jwksTimeoutMs: { default: 5000, min: 100, max: 60_000 },
+  cacheMaxEntries: { default: 10_000, min: 0, max: 1_000_000 },
+  cacheTtlSeconds: { default: 300, min: 1, max: 86_400 },
+} satisfies Record<string, IntegerRange>);
+
 /**
  * Fills defaults and checks every option.
  * @throws {ConfigError} whose `variable` names the bad option.
@@ -110,20 +122,21 @@ export function normalizeAuthenticatorOptions(options: AuthenticatorOptions): No
   return {
     trustListFile: options.trustListFile,
     audience: options.audience,
-    clockToleranceSeconds: integerOption(options, 'clockToleranceSeconds', 30, 0, 300),
-    maxTokenBytes: integerOption(options, 'maxTokenBytes', 8192, 256, 65_536),
-    maxLifetimeSeconds: integerOption(options, 'maxLifetimeSeconds', 3600, 60, 86_400),
-    jwksCacheMaxAgeMs: integerOption(options, 'jwksCacheMaxAgeMs', 600_000, 1000, 86_400_000),
-    jwksCooldownMs: integerOption(options, 'jwksCooldownMs', 30_000, 0, 3_600_000),
-    jwksTimeoutMs: integerOption(options, 'jwksTimeoutMs', 5000, 100, 60_000),
-    cacheMaxEntries: integerOption(options, 'cacheMaxEntries', 10_000, 0, 1_000_000),
-    cacheTtlSeconds: integerOption(options, 'cacheTtlSeconds', 300, 1, 86_400),
+    clockToleranceSeconds: integerOption(options, 'clockToleranceSeconds'),
+    maxTokenBytes: integerOption(options, 'maxTokenBytes'),
+    maxLifetimeSeconds: integerOption(options, 'maxLifetimeSeconds'),
+    jwksCacheMaxAgeMs: integerOption(options, 'jwksCacheMaxAgeMs'),
+    jwksCooldownMs: integerOption(options, 'jwksCooldownMs'),
+    jwksTimeoutMs: integerOption(options, 'jwksTimeoutMs'),
+    cacheMaxEntries: integerOption(options, 'cacheMaxEntries'),
+    cacheTtlSeconds: integerOption(options, 'cacheTtlSeconds'),
     jwksDir: options.jwksDir,
     now: options.now ?? Date.now,
   };
 }
 
-function integerOption(options: AuthenticatorOptions, name: keyof AuthenticatorOptions, fallback: number, min: number, max: number): number {
+function integerOption(options: AuthenticatorOptions, name: keyof typeof AUTHENTICATOR_RANGES): number {
+  const { default: fallback, min, max } = AUTHENTICATOR_RANGES[name];
   const value = options[name] ?? fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(name, `must be an integer between ${min} and ${max}, got ${JSON.stringify(value)}`);

@@ -9,7 +9,7 @@ import { barePost, rawRequest } from '../support/raw-http.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
-  for (const server of servers.splice(0)) await close(server);
+  for (const server of servers.splice(0)) await close(server, 0);
 });
 
 type Options = Partial<GraphQLHttpOptions<Record<string, never>, { ids: RequestIds }>>;
