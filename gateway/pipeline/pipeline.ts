@@ -61,6 +61,17 @@ function checkPlugins(plugins: readonly GatewayPlugin[]): void {
 
 type Hook<K extends (typeof HOOKS)[number]> = NonNullable<GatewayPlugin[K]>;
 
+/** A stage whose hooks may answer: the first answer ends it (and the request). */
+function firstAnswer<T>(hooks: readonly ((value: T, context: GatewayContext) => GraphQLAnswer | undefined)[]) {
+  return (value: T, context: GatewayContext): GraphQLAnswer | undefined => {
+    for (const hook of hooks) {
+      const answer = hook(value, context);
+      if (answer) return answer;
+    }
+    return undefined;
+  };
+}
+
 /**
  * Builds the request path from an ordered list of plugins, once, at
  * start-up: each stage becomes an array of the hooks for it, so a request
@@ -106,27 +117,9 @@ export function createPipeline(plugins: readonly GatewayPlugin[], options: Pipel
       if (context.caller === null) return rejection('UNAUTHENTICATED', { reason: 'TOKEN_MISSING' }, { 'www-authenticate': 'Bearer' });
       return context as GatewayContext;
     },
-    operation(operation, context) {
-      for (const hook of onOperation) {
-        const answer = hook(operation, context);
-        if (answer) return answer;
-      }
-      return undefined;
-    },
-    authorise(operation, context) {
-      for (const hook of onAuthorise) {
-        const answer = hook(operation, context);
-        if (answer) return answer;
-      }
-      return undefined;
-    },
-    plan(plan, context) {
-      for (const hook of onPlan) {
-        const answer = hook(plan, context);
-        if (answer) return answer;
-      }
-      return undefined;
-    },
+    operation: firstAnswer(onOperation),
+    authorise: firstAnswer(onAuthorise),
+    plan: firstAnswer(onPlan),
     subgraphHeaders(subgraph, context) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       for (const hook of onSubgraphRequest) hook(subgraph, context, headers);
