@@ -4,9 +4,11 @@ import {
   isInterfaceType,
   isObjectType,
   Kind,
+  print,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type FragmentSpreadNode,
   type GraphQLCompositeType,
   type GraphQLField,
   type GraphQLSchema,
@@ -47,13 +49,46 @@ export interface AuthorizeOperationInput {
   scopes: ReadonlySet<string>;
 }
 
+/** A named fragment once authorised: reused at every spread of it, never walked or copied again. */
+interface FragmentResult {
+  /** Its selections pruned (fragments within inlined), as one inline fragment node; null when nothing is left. */
+  inline: InlineFragmentNode | null;
+  /** Denied fields, their paths relative to the spread. */
+  denied: readonly DeniedField[];
+}
+
 interface Walk {
   input: AuthorizeOperationInput;
   fragments: Map<string, FragmentDefinitionNode>;
+  /** Each named fragment's result, made at its first spread (per walk, that is per scope set). */
+  fragmentResults: Map<string, FragmentResult>;
+  /** Direct response keys per named fragment. */
+  fragmentKeys: Map<string, readonly string[]>;
+  /** A fragment's shared node with a spread's directives, per printed directives: one node per distinct form. */
+  withDirectives: Map<InlineFragmentNode, Map<string, InlineFragmentNode>>;
   denied: DeniedField[];
+  /** `path ␀ coordinate` of each entry of `denied`: one entry per removed path. */
+  deniedKeys: Set<string>;
   requestedScopes: Set<string>;
   requirements: Map<string, ScopeRequirement>;
   requestedCoordinates: Set<string>;
+}
+
+function deniedKey(path: readonly string[], coordinate: string): string {
+  return `${path.join('\u0000')}\u0001${coordinate}`;
+}
+
+function deny(walk: Walk, path: readonly string[], coordinate: string): void {
+  const key = deniedKey(path, coordinate);
+  if (walk.deniedKeys.has(key)) return;
+  walk.deniedKeys.add(key);
+  walk.denied.push({ path, coordinate });
+}
+
+/** Drops the entries after the first `length` (a field whose every child was denied is reported once, at its own path). */
+function truncateDenied(walk: Walk, length: number): void {
+  for (let i = length; i < walk.denied.length; i++) walk.deniedKeys.delete(deniedKey(walk.denied[i].path, walk.denied[i].coordinate));
+  walk.denied.length = length;
 }
 
 function noteRequirement(walk: Walk, requirement: ScopeRequirement): void {
@@ -83,45 +118,120 @@ function requirementsOf(walk: Walk, parent: GraphQLCompositeType, field: GraphQL
   return found;
 }
 
-/** Paths of the fields directly selected by a removed fragment, for the errors. */
-function directFieldPaths(walk: Walk, selectionSet: SelectionSetNode, path: readonly string[], typeName: string): void {
+/** Response keys selected directly by a selection set (through inline fragments and named ones, each named one once). */
+function directKeys(walk: Walk, selectionSet: SelectionSetNode, into: Set<string>): void {
   for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      walk.denied.push({ path: [...path, responseKey(selection)], coordinate: typeName });
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      directFieldPaths(walk, selection.selectionSet, path, typeName);
-    } else {
-      const fragment = walk.fragments.get(selection.name.value);
-      if (fragment) directFieldPaths(walk, fragment.selectionSet, path, typeName);
-    }
+    if (selection.kind === Kind.FIELD) into.add(responseKey(selection));
+    else if (selection.kind === Kind.INLINE_FRAGMENT) directKeys(walk, selection.selectionSet, into);
+    else for (const key of fragmentKeys(walk, selection.name.value)) into.add(key);
   }
 }
 
+function fragmentKeys(walk: Walk, name: string): readonly string[] {
+  let keys = walk.fragmentKeys.get(name);
+  if (keys === undefined) {
+    const into = new Set<string>();
+    const fragment = walk.fragments.get(name);
+    if (fragment) directKeys(walk, fragment.selectionSet, into);
+    walk.fragmentKeys.set(name, (keys = [...into]));
+  }
+  return keys;
+}
+
+/** Paths of the fields directly selected by a removed fragment, for the errors. */
+function directFieldPaths(walk: Walk, selectionSet: SelectionSetNode, path: readonly string[], typeName: string): void {
+  const keys = new Set<string>();
+  directKeys(walk, selectionSet, keys);
+  for (const key of keys) deny(walk, [...path, key], typeName);
+}
+
 /**
- * An introspection field with the named fragments under it inlined: it needs
- * no scope, but the pruned document carries no fragment definitions, so a
- * spread left in it (every tool's introspection query has them) would name
- * a fragment that is no longer there.
+ * Selections with every named fragment spread replaced by its authorised
+ * inline form (one node per fragment, shared by all its spreads), and a
+ * selection that is the very same node as an earlier one dropped: a
+ * fragment spread twice in one place is there once. Under introspection
+ * fields nothing needs a scope, but the pruned document carries no
+ * fragment definitions, so their spreads are inlined too.
  */
 function inlineFragmentSpreads<T extends FieldNode | InlineFragmentNode>(walk: Walk, node: T): T {
   if (!node.selectionSet) return node;
   let changed = false;
-  const selections = node.selectionSet.selections.map((selection): SelectionNode => {
-    let inline: FieldNode | InlineFragmentNode;
-    if (selection.kind === Kind.FRAGMENT_SPREAD) {
-      const fragment = walk.fragments.get(selection.name.value)!;
-      inline = {
+  const kept: SelectionNode[] = [];
+  const seen = new Set<SelectionNode>();
+  for (const selection of node.selectionSet.selections) {
+    const result =
+      selection.kind === Kind.FRAGMENT_SPREAD
+        ? spreadUnchecked(walk, selection)
+        : inlineFragmentSpreads(walk, selection as FieldNode | InlineFragmentNode);
+    if (result !== selection) changed = true;
+    if (seen.has(result)) {
+      changed = true;
+      continue;
+    }
+    seen.add(result);
+    kept.push(result);
+  }
+  return changed ? { ...node, selectionSet: { ...node.selectionSet, selections: kept } } : node;
+}
+
+/** An introspection fragment, inlined once and shared by its spreads. */
+function spreadUnchecked(walk: Walk, spread: FragmentSpreadNode): InlineFragmentNode {
+  const name = spread.name.value;
+  let result = walk.fragmentResults.get(name);
+  if (!result) {
+    const fragment = walk.fragments.get(name)!;
+    const inline = inlineFragmentSpreads(walk, {
+      kind: Kind.INLINE_FRAGMENT,
+      typeCondition: fragment.typeCondition,
+      selectionSet: fragment.selectionSet,
+    } as InlineFragmentNode);
+    walk.fragmentResults.set(name, (result = { inline, denied: [] }));
+  }
+  return withDirectives(walk, result.inline!, spread);
+}
+
+/**
+ * The fragment's shared inline node, or — for a spread with its own
+ * directives (`@include`, `@skip`) — one node carrying them around the same
+ * selections, shared by the spreads with the same directives.
+ */
+function withDirectives(walk: Walk, inline: InlineFragmentNode, spread: FragmentSpreadNode): InlineFragmentNode {
+  if (!spread.directives || spread.directives.length === 0) return inline;
+  let forms = walk.withDirectives.get(inline);
+  if (!forms) walk.withDirectives.set(inline, (forms = new Map()));
+  const key = spread.directives.map((directive) => print(directive)).join(' ');
+  let node = forms.get(key);
+  if (!node) forms.set(key, (node = { ...inline, directives: spread.directives }));
+  return node;
+}
+
+/** A named fragment authorised once per walk; every spread of it reuses the result. */
+function authorizeSpread(walk: Walk, parent: GraphQLCompositeType, spread: FragmentSpreadNode, path: readonly string[]): InlineFragmentNode | null {
+  const name = spread.name.value;
+  let result = walk.fragmentResults.get(name);
+  if (!result) {
+    const fragment = walk.fragments.get(name)!;
+    // Its denied fields are collected relative to the spread, apart from the walk's.
+    const outer = { denied: walk.denied, deniedKeys: walk.deniedKeys };
+    walk.denied = [];
+    walk.deniedKeys = new Set();
+    const inline = authorizeFragment(
+      walk,
+      parent,
+      {
         kind: Kind.INLINE_FRAGMENT,
         typeCondition: fragment.typeCondition,
-        directives: selection.directives,
         selectionSet: fragment.selectionSet,
-      };
-    } else inline = selection;
-    const result = inlineFragmentSpreads(walk, inline);
-    if (result !== selection) changed = true;
-    return result;
-  });
-  return changed ? { ...node, selectionSet: { ...node.selectionSet, selections } } : node;
+      } as InlineFragmentNode,
+      [],
+    );
+    result = { inline, denied: walk.denied };
+    walk.denied = outer.denied;
+    walk.deniedKeys = outer.deniedKeys;
+    walk.fragmentResults.set(name, result);
+  }
+  for (const denied of result.denied) deny(walk, [...path, ...denied.path], denied.coordinate);
+  return result.inline ? withDirectives(walk, result.inline, spread) : null;
 }
 
 function authorizeField(walk: Walk, parent: GraphQLCompositeType, node: FieldNode, path: readonly string[]): FieldNode | null {
@@ -139,7 +249,7 @@ function authorizeField(walk: Walk, parent: GraphQLCompositeType, node: FieldNod
     if (!satisfies(requirement, walk.input.scopes)) allowed = false;
   }
   if (!allowed) {
-    walk.denied.push({ path: fieldPath, coordinate });
+    deny(walk, fieldPath, coordinate);
     return null;
   }
   if (!node.selectionSet) return node;
@@ -147,8 +257,8 @@ function authorizeField(walk: Walk, parent: GraphQLCompositeType, node: FieldNod
   const selectionSet = authorizeSelectionSet(walk, getNamedType(field.type) as GraphQLCompositeType, node.selectionSet, fieldPath);
   if (selectionSet) return selectionSet === node.selectionSet ? node : { ...node, selectionSet };
   // Nothing requested below is allowed: the field itself goes, reported once at its own path.
-  walk.denied.length = deniedBefore;
-  walk.denied.push({ path: fieldPath, coordinate });
+  truncateDenied(walk, deniedBefore);
+  deny(walk, fieldPath, coordinate);
   return null;
 }
 
@@ -175,6 +285,7 @@ function authorizeSelectionSet(
   path: readonly string[],
 ): SelectionSetNode | null {
   const kept: SelectionNode[] = [];
+  const seen = new Set<SelectionNode>();
   let changed = false;
   for (const selection of selectionSet.selections) {
     let result: SelectionNode | null;
@@ -183,21 +294,17 @@ function authorizeSelectionSet(
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       result = authorizeFragment(walk, parent, selection, path);
     } else {
-      // Named fragments are inlined: a fragment used in two places may be
-      // pruned differently in each (paths differ), and the planned document
-      // then names every field it fetches explicitly.
-      const fragment = walk.fragments.get(selection.name.value)!;
-      const inline: InlineFragmentNode = {
-        kind: Kind.INLINE_FRAGMENT,
-        typeCondition: fragment.typeCondition,
-        directives: selection.directives,
-        selectionSet: fragment.selectionSet,
-      };
-      result = authorizeFragment(walk, parent, inline, path);
+      // Named fragments are inlined (the planned document names every field it fetches), each one authorised
+      // once and shared by all its spreads: a document whose fragments spread each other is walked in linear time.
+      result = authorizeSpread(walk, parent, selection, path);
       changed = true;
     }
     if (result !== selection) changed = true;
-    if (result) kept.push(result);
+    if (!result) continue;
+    // The same shared node twice in one selection set (a fragment spread twice) selects the same thing: once is enough.
+    if (seen.has(result)) continue;
+    seen.add(result);
+    kept.push(result);
   }
   if (kept.length === 0) return null;
   return changed ? { ...selectionSet, selections: kept } : selectionSet;
@@ -223,7 +330,18 @@ export function authorizeOperation(input: AuthorizeOperationInput): AuthorizedOp
     }
   }
   if (!operation) throw new Error('authorizeOperation: the document has no such operation (validate it first)');
-  const walk: Walk = { input, fragments, denied: [], requestedScopes: new Set(), requirements: new Map(), requestedCoordinates: new Set() };
+  const walk: Walk = {
+    input,
+    fragments,
+    fragmentResults: new Map(),
+    fragmentKeys: new Map(),
+    withDirectives: new Map(),
+    denied: [],
+    deniedKeys: new Set(),
+    requestedScopes: new Set(),
+    requirements: new Map(),
+    requestedCoordinates: new Set(),
+  };
   const rootType = input.schema.getRootType(operation.operation);
   if (!rootType) throw new Error(`authorizeOperation: the schema has no ${operation.operation} type`);
   const selectionSet = authorizeSelectionSet(walk, rootType, operation.selectionSet, []);

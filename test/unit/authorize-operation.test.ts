@@ -153,4 +153,42 @@ describe('insertDeniedNulls', () => {
     ]);
     expect(data).toEqual({ persons: [{ id: '1', secret: null }, null, { id: '3', secret: null }], person: null, other: null });
   });
+
+  describe('cost linear in the document', () => {
+    /** Fragment Fk spreads F(k-1) twice: 2^levels copies once expanded, in a document of a few hundred bytes. */
+    function doubling(levels: number, spread = (inner: string) => `...${inner} ...${inner}`): string {
+      let query = `{ person(id: 1) { ...F${levels} } }\nfragment F0 on Person { id name secret }\n`;
+      for (let k = 1; k <= levels; k++) query += `fragment F${k} on Person { ${spread(`F${k - 1}`)} }\n`;
+      return query;
+    }
+
+    it('walks each named fragment once, however often it is spread: 30 doubling levels give a small pruned document', () => {
+      const result = authorize(doubling(30), ['a']);
+      // One denied field (F0's secret), reported once at its one response path.
+      expect(result.denied).toEqual([{ path: ['person', 'secret'], coordinate: 'Person.secret' }]);
+      const printed = print(result.document!);
+      expect(printed.length).toBeLessThan(20_000);
+      expect(printed).not.toContain('secret');
+      expect(printed).toContain('name');
+    });
+
+    it('shares one node per fragment between its spreads, with and without their directives', () => {
+      const result = authorize(
+        doubling(24, (inner) => `...${inner} @include(if: true) ...${inner} @include(if: true)`),
+        ['a'],
+      );
+      expect(print(result.document!).length).toBeLessThan(20_000);
+      let spreadsOfF0 = 0;
+      visit(result.document!, { Field: (node) => void (node.name.value === 'id' && spreadsOfF0++) });
+      expect(spreadsOfF0).toBe(1);
+    });
+
+    it('reports a fragment denied on its type once per response path, each fragment listed once', () => {
+      const query = `{ holder(id: 1) { ...H2 } }
+        fragment O on Organisation { code rating }
+        fragment H1 on Holder { ...O ...O }
+        fragment H2 on Holder { ...H1 ...H1 }`;
+      expect(paths(authorize(query, []))).toEqual(['holder.rating']);
+    });
+  });
 });
