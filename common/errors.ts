@@ -46,6 +46,10 @@ export const ERRORS = {
   MATTER_NOT_ALLOWED: { status: 403, message: 'This token may not act under the declared matter.', ...refused },
   CASE_NUMBER_INVALID: { status: 400, message: 'Malformed case number.', ...refused },
 
+  // How much may be asked.
+  /** An operation over one of the gateway's limits (`extensions.limit` names it, with `maximum` and `actual`). */
+  OPERATION_LIMIT_EXCEEDED: { status: 400, message: 'The operation exceeds a limit of this gateway.', ...refused },
+
   // What may be seen.
   /** A field removed by scope enforcement (200 with partial data, or 403 when the whole operation is rejected). */
   UNAUTHORIZED_FIELD_OR_TYPE: {

@@ -18,6 +18,7 @@ import { DEFAULT_COMMIT_DELAY_MS, MAX_COMMIT_DELAY_MS } from './audit/writer.js'
 import { auditRetentionFromEnv, type AuditRetentionOptions } from './audit/retention.js';
 import { AUTHENTICATOR_RANGES } from './auth/authenticate.js';
 import { MAX_REQUESTS_PER_SECOND, RATE_LIMIT_RANGES } from './access/rate-limit-options.js';
+import { OPERATION_LIMIT_RANGES, type OperationLimits } from './plugins/operation-limits.js';
 
 export { ConfigError } from '../common/settings.js';
 
@@ -35,6 +36,11 @@ export interface GatewayConfig {
   subgraphTimeoutMs: number;
   /** MAX_REQUEST_BYTES, default 1048576. */
   maxRequestBytes: number;
+  /**
+   * MAX_OPERATION_DEPTH (24), MAX_OPERATION_ALIASES (30), MAX_ROOT_FIELDS (10), MAX_OPERATION_FIELDS (2000, fragments
+   * expanded), MAX_OPERATION_DIRECTIVES (50), MAX_OPERATION_TOKENS (15000): what one operation may amount to.
+   */
+  operationLimits: OperationLimits & { tokens: number };
   /** HTTP_HEADERS_TIMEOUT_MS (5000), HTTP_REQUEST_TIMEOUT_MS (10000), HTTP_KEEP_ALIVE_TIMEOUT_MS (5000): how long a client may take to send a request. */
   httpTimeouts: HttpTimeouts;
   /** SHUTDOWN_GRACE_MS, default 10000 (at most 600000): on SIGTERM, requests in flight may finish (and be audited) for this long before their connections are closed. */
@@ -154,6 +160,14 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     subgraphUrls,
     subgraphTimeoutMs: integerSetting(env, 'SUBGRAPH_TIMEOUT_MS', 10_000, 100, 600_000),
     maxRequestBytes: integerSetting(env, 'MAX_REQUEST_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    operationLimits: {
+      depth: rangeSetting(env, 'MAX_OPERATION_DEPTH', OPERATION_LIMIT_RANGES.depth),
+      aliases: rangeSetting(env, 'MAX_OPERATION_ALIASES', OPERATION_LIMIT_RANGES.aliases),
+      rootFields: rangeSetting(env, 'MAX_ROOT_FIELDS', OPERATION_LIMIT_RANGES.rootFields),
+      fields: rangeSetting(env, 'MAX_OPERATION_FIELDS', OPERATION_LIMIT_RANGES.fields),
+      directives: rangeSetting(env, 'MAX_OPERATION_DIRECTIVES', OPERATION_LIMIT_RANGES.directives),
+      tokens: rangeSetting(env, 'MAX_OPERATION_TOKENS', OPERATION_LIMIT_RANGES.tokens),
+    },
     httpTimeouts: httpTimeoutSettings(env),
     shutdownGraceMs: shutdownGraceSetting(env),
     logLevel,

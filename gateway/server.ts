@@ -23,6 +23,7 @@ import { useAccessGuard } from './plugins/access-guard.js';
 import { type AuditTrail, useAuditTrail } from './plugins/audit-trail.js';
 import { useAuthentication } from './plugins/authentication.js';
 import { useMasking } from './plugins/masking.js';
+import { useOperationLimits } from './plugins/operation-limits.js';
 import { usePurpose } from './plugins/purpose.js';
 import { useRequestId } from './plugins/request-id.js';
 import { useScopes } from './plugins/scopes.js';
@@ -95,6 +96,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
       auditTrail, // one record per request, durable before the answer leaves
       useAuthentication({ authenticator }), // bearer token → caller (401)
       useAccessGuard({ guard: accessGuard }), // revocation (401, 503 fail-closed), budgets (429)
+      useOperationLimits(config.operationLimits), // depth, aliases, root fields, expanded fields, directives (400)
       useScopes({ guard, mode: config.authorizationMode }), // prune to the effective scopes; denied fields null
       usePurpose({ matters }), // declared matter → effective scopes; MATTER_REQUIRED for personal data
       useMasking(), // identifiers masked unless pii:unmasked
@@ -110,6 +112,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     executor: config.executor,
     fetch: subgraphFetch,
     introspection: config.introspection,
+    maxTokens: config.operationLimits.tokens,
   });
   // @apollo/gateway loads and validates the supergraph (and watches its file); the engine plans from the same SDL.
   const gateway = new ApolloGateway({

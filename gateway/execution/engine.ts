@@ -64,6 +64,8 @@ export interface EngineOptions {
   introspection: boolean;
   /** Documents kept parsed and validated. Default 1000. */
   documentCacheSize?: number;
+  /** Lexical tokens a document may have; the parser stops past it (OPERATION_LIMIT_EXCEEDED, `limit: tokens`). Default 15000. */
+  maxTokens?: number;
 }
 
 interface SchemaState {
@@ -110,8 +112,12 @@ function requestError(status: number, code: string, message: string): RequestErr
  */
 export const CACHE_QUERY_CHARACTERS = 8 * 1024 * 1024;
 
+/** graphql-js's message when a document has more tokens than `maxTokens` (16.x writes "more that"). */
+const TOKEN_LIMIT = /^Syntax Error: Document contains more (?:than|that) \d+ tokens\. Parsing aborted\.$/;
+
 export function createEngine(options: EngineOptions) {
   const stages = options.pipeline;
+  const maxTokens = options.maxTokens ?? 15_000;
   let state: SchemaState | null = null;
   let apolloExecutor: GatewayExecutor | null = null;
   const documents = new Lru<CachedDocument>(options.documentCacheSize ?? 1000, CACHE_QUERY_CHARACTERS);
@@ -151,9 +157,17 @@ export function createEngine(options: EngineOptions) {
     if (hit) return hit;
     let document: DocumentNode;
     try {
-      document = parse(query, { maxTokens: 15_000 });
+      document = parse(query, { maxTokens });
     } catch (error) {
       const e = error as GraphQLError;
+      if (TOKEN_LIMIT.test(e.message)) {
+        throw new RequestError(ERRORS.OPERATION_LIMIT_EXCEEDED.status, [
+          {
+            message: `${ERRORS.OPERATION_LIMIT_EXCEEDED.message} Its tokens: more than ${maxTokens}.`,
+            extensions: { code: 'OPERATION_LIMIT_EXCEEDED', limit: 'tokens', maximum: maxTokens },
+          },
+        ]);
+      }
       throw new RequestError(400, [{ message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }]);
     }
     const errors = validate(schema, document, rules);

@@ -53,6 +53,9 @@ const ORGANISATION = `query OrganisationProfile($code: ID!) {
   }
 }`;
 
+/** The workloads' queries (the tests hold them within the gateway's default limits). */
+export const WORKLOAD_QUERIES = Object.freeze({ DOSSIER, BATCH, VERIFY, ORGANISATION });
+
 const body = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
 
 /**

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openAuditStore, type AuditStore } from '../../common/audit/store.js';
+import { DEMO_PERSONS } from '../../scripts/seed/index.js';
+import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
+import { auditRecordsOf } from '../support/audit-records.js';
+import { FULL_DOSSIER } from '../support/queries.js';
+
+const PERSON = DEMO_PERSONS[0].idNumber;
+const COMPANY = '91440304900000022N';
+
+let dataDir: string;
+let federation: TestFederation;
+let store: AuditStore;
+
+beforeAll(async () => {
+  dataDir = await seedTemporaryData(100);
+  federation = await startTestFederation({ dataDir });
+  store = await openAuditStore({ dataDir });
+});
+
+afterAll(async () => {
+  await store?.close();
+  await federation?.stop();
+  if (dataDir) removeData(dataDir);
+});
+
+/** Fragment Fk uses F(k-1) twice: the document is a kilobyte or two, its expansion 2^levels. */
+function doubling(levels: number, use: (inner: string) => string): string {
+  let query = `query Doubling { organisation(creditCode: "${COMPANY}") { ...F${levels} } }\nfragment F0 on Organisation { name creditCode }\n`;
+  for (let k = 1; k <= levels; k++) query += `fragment F${k} on Organisation { ${use(`F${k - 1}`)} }\n`;
+  return query;
+}
+
+/** A request timed, with the process's resident memory before and after. */
+async function timed(query: string, variables?: Record<string, unknown>) {
+  const rss = process.memoryUsage().rss;
+  const started = performance.now();
+  const response = await federation.query(query, variables);
+  return { ...response, ms: performance.now() - started, rssGrowthMb: (process.memoryUsage().rss - rss) / 1_048_576 };
+}
+
+async function stillAnswering(): Promise<void> {
+  const { status, body } = await federation.query(FULL_DOSSIER, { id: PERSON });
+  expect(status).toBe(200);
+  expect(body.data?.person?.name).toBe(DEMO_PERSONS[0].name);
+}
+
+async function expectAuditedRefusal(response: Awaited<ReturnType<typeof timed>>, limit: string): Promise<void> {
+  expect(response.status).toBe(400);
+  const error = response.body.errors?.find((e) => e.extensions?.limit === limit);
+  expect(error?.extensions).toMatchObject({ code: 'OPERATION_LIMIT_EXCEEDED', limit });
+  // The parser stops at the limit, so a token count has no `actual`.
+  if (limit !== 'tokens') expect(error!.extensions!.actual).toBeGreaterThan(error!.extensions!.maximum);
+  const [record] = await auditRecordsOf(store, response.headers.get('x-request-id')!);
+  expect(record).toMatchObject({ outcome: 'DENIED', httpStatus: 400, disclosed: [] });
+  expect(record.errorCodes).toContain('OPERATION_LIMIT_EXCEEDED');
+}
+
+describe('fragments that spread the previous one twice', () => {
+  for (const levels of [16, 20, 30]) {
+    it(`are answered at ${levels} levels within a second, the gateway's memory barely moving`, async () => {
+      const response = await timed(doubling(levels, (inner) => `...${inner} ...${inner}`));
+      expect(response.status).toBe(200);
+      expect(response.body.data?.organisation?.creditCode).toBe(COMPANY);
+      expect(response.ms).toBeLessThan(1000);
+      expect(response.rssGrowthMb).toBeLessThan(100);
+      await stillAnswering();
+    });
+
+    it(`are refused at ${levels} levels within a second when each use is wrapped apart (2^${levels} fields)`, async () => {
+      const response = await timed(doubling(levels, (inner) => `... on Organisation { ...${inner} } ... on Organisation { ...${inner} }`));
+      expect(response.ms).toBeLessThan(1000);
+      expect(response.rssGrowthMb).toBeLessThan(100);
+      await expectAuditedRefusal(response, 'fields');
+      await stillAnswering();
+    });
+  }
+});
+
+describe('operation limits', () => {
+  it('refuses 1,000 aliased dossiers', async () => {
+    const query = `query Many($id: ID!) { ${Array.from({ length: 1000 }, (_, i) => `p${i}: person(idNumber: $id) { name sex }`).join(' ')} }`;
+    const response = await timed(query, { id: PERSON });
+    expect(response.ms).toBeLessThan(1000);
+    await expectAuditedRefusal(response, 'aliases');
+    expect(response.body.errors!.map((e) => e.extensions!.limit)).toEqual(['aliases', 'rootFields', 'fields']);
+  });
+
+  it('refuses household members nested 10 deep', async () => {
+    let inner = 'name';
+    for (let i = 0; i < 10; i++) inner = `name registration { household { members { person { ${inner} } } } }`;
+    const response = await timed(`query Deep($id: ID!) { person(idNumber: $id) { ${inner} } }`, { id: PERSON });
+    expect(response.ms).toBeLessThan(1000);
+    await expectAuditedRefusal(response, 'depth');
+  });
+
+  it('refuses 200 aliases of persons(idNumbers:) with 100 persons each', async () => {
+    const ids = DEMO_PERSONS.slice(0, 1).map((p) => p.idNumber);
+    const hundred = Array.from({ length: 100 }, (_, i) => ids[i % ids.length]);
+    const query = `query Batch($ids: [ID!]!) { ${Array.from({ length: 200 }, (_, i) => `b${i}: persons(idNumbers: $ids) { name }`).join(' ')} }`;
+    const response = await timed(query, { ids: hundred });
+    expect(response.ms).toBeLessThan(1000);
+    await expectAuditedRefusal(response, 'aliases');
+  });
+
+  it('refuses a document of more tokens than the parser takes', async () => {
+    const response = await timed(`query Long { ${'__typename '.repeat(16_000)} }`);
+    await expectAuditedRefusal(response, 'tokens');
+    expect(response.body.errors![0].extensions!.maximum).toBe(15_000);
+  });
+
+  it('takes the full dossier and the introspection query within the defaults', async () => {
+    await stillAnswering();
+    const { getIntrospectionQuery } = await import('graphql');
+    const { status, body } = await federation.query(getIntrospectionQuery(), {}, { 'x-matter-code': '' });
+    expect(status).toBe(200);
+    expect(body.data?.__schema?.types?.length).toBeGreaterThan(20);
+  });
+});

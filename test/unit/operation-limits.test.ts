@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { getIntrospectionQuery, getOperationAST, parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { measureOperation } from '../../gateway/limits/measure.js';
+import { limitErrors, OPERATION_LIMIT_RANGES, useOperationLimits } from '../../gateway/plugins/operation-limits.js';
+import { WORKLOAD_QUERIES } from '../../scripts/bench/workloads.js';
+import { FULL_DOSSIER } from '../support/queries.js';
+
+const measure = (query: string) => {
+  const document = parse(query);
+  return measureOperation(document, getOperationAST(document)!);
+};
+
+/** The queries of the README's tour (the `"query":"…"` of each curl). */
+function readmeQueries(): string[] {
+  // A shell variable spliced into a curl body ('"$DOC"') stands for a string.
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replaceAll(/'"\$(\w+)"'/g, '$1');
+  return [...readme.matchAll(/"query":"((?:[^"\\]|\\.)*)"/g)].map((match) => JSON.parse(`"${match[1]}"`) as string);
+}
+
+describe('measureOperation', () => {
+  it('counts depth, aliases, root fields, fields and directives through fragments', () => {
+    expect(
+      measure(`query Q($skip: Boolean!) {
+        a: person(idNumber: "1") { name ...P }
+        b: person(idNumber: "2") @skip(if: $skip) { ...P ... on Person { sex } }
+        __typename
+      }
+      fragment P on Person { registration { household { number } } }`),
+    ).toEqual({ depth: 4, aliases: 2, rootFields: 3, fields: 11, directives: 1 });
+  });
+
+  it('measures the expansion without expanding: 40 levels of fragments each used twice apart are 2^40 fields', () => {
+    let query = '{ organisation(creditCode: "x") { ...F40 } }\nfragment F0 on Organisation { name }\n';
+    for (let k = 1; k <= 40; k++)
+      query += `fragment F${k} on Organisation { ... on Organisation { ...F${k - 1} } ... on Organisation { ...F${k - 1} } }\n`;
+    expect(measure(query).fields).toBe(1 + 2 ** 40);
+  });
+
+  it('counts a fragment spread twice in one place once, as the gateway keeps it once', () => {
+    let query = '{ organisation(creditCode: "x") { ...F30 } }\nfragment F0 on Organisation { name creditCode }\n';
+    for (let k = 1; k <= 30; k++) query += `fragment F${k} on Organisation { ...F${k - 1} ...F${k - 1} }\n`;
+    expect(measure(query)).toMatchObject({ depth: 2, fields: 3 });
+  });
+});
+
+describe('the default limits', () => {
+  const defaults = Object.fromEntries(Object.entries(OPERATION_LIMIT_RANGES).map(([name, range]) => [name, range.default])) as Record<string, number>;
+  const queries: [string, string][] = [
+    ['the full dossier', FULL_DOSSIER],
+    [
+      'the introspection query',
+      getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }),
+    ],
+    ...Object.entries(WORKLOAD_QUERIES).map(([name, query]) => [`the bench's ${name}`, query] as [string, string]),
+    ...readmeQueries().map((query, i) => [`README query ${i + 1}`, query] as [string, string]),
+  ];
+
+  it('find the README tour', () => expect(queries.length).toBeGreaterThanOrEqual(10));
+
+  for (const [name, query] of queries) {
+    it(`leave room for ${name}: every measure at most three quarters of its limit`, () => {
+      const measured = measure(query);
+      for (const limit of ['depth', 'aliases', 'rootFields', 'fields', 'directives'] as const)
+        expect(`${limit} ${measured[limit]}`).toBe(`${limit} ${Math.min(measured[limit], Math.floor(defaults[limit] * 0.75))}`);
+    });
+  }
+
+  it('name each limit exceeded, with its maximum and the actual value', () => {
+    const errors = limitErrors(
+      { depth: 30, aliases: 0, rootFields: 1, fields: Number.POSITIVE_INFINITY, directives: 0 },
+      {
+        depth: 24,
+        aliases: 30,
+        rootFields: 10,
+        fields: 2000,
+        directives: 50,
+      },
+    );
+    expect(errors.map((e) => e.extensions)).toEqual([
+      { code: 'OPERATION_LIMIT_EXCEEDED', limit: 'depth', maximum: 24, actual: 30 },
+      { code: 'OPERATION_LIMIT_EXCEEDED', limit: 'fields', maximum: 2000, actual: Number.MAX_SAFE_INTEGER },
+    ]);
+  });
+
+  it('refuse an out-of-range limit at start-up', () => {
+    expect(() => useOperationLimits({ depth: 0 })).toThrow(/depth must be a whole number from 1/);
+    expect(() => useOperationLimits({ fields: 1.5 })).toThrow(/fields/);
+  });
+});
