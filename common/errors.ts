@@ -47,6 +47,8 @@ export const ERRORS = {
   CASE_NUMBER_INVALID: { status: 400, message: 'Malformed case number.', ...refused },
 
   // How much may be asked.
+  /** The gateway's heap is over MAX_HEAP_MB: new requests wait until it is not (Retry-After). */
+  GATEWAY_OVERLOADED: { status: 503, message: 'The gateway is short of memory right now; retry shortly.', ...failed },
   /** An operation over one of the gateway's limits (`extensions.limit` names it, with `maximum` and `actual`). */
   OPERATION_LIMIT_EXCEEDED: { status: 400, message: 'The operation exceeds a limit of this gateway.', ...refused },
 

@@ -19,6 +19,7 @@ import { auditRetentionFromEnv, type AuditRetentionOptions } from './audit/reten
 import { AUTHENTICATOR_RANGES } from './auth/authenticate.js';
 import { MAX_REQUESTS_PER_SECOND, RATE_LIMIT_RANGES } from './access/rate-limit-options.js';
 import { OPERATION_LIMIT_RANGES, type OperationLimits } from './plugins/operation-limits.js';
+import { heapBoundError, MAX_HEAP_MB } from './plugins/memory-guard.js';
 
 export { ConfigError } from '../common/settings.js';
 
@@ -41,6 +42,8 @@ export interface GatewayConfig {
    * expanded), MAX_OPERATION_DIRECTIVES (50), MAX_OPERATION_TOKENS (15000): what one operation may amount to.
    */
   operationLimits: OperationLimits & { tokens: number };
+  /** MAX_HEAP_MB, default 1536: above this much heap in use, new requests get 503 GATEWAY_OVERLOADED (at most 80 % of V8's heap limit). */
+  maxHeapMb: number;
   /** HTTP_HEADERS_TIMEOUT_MS (5000), HTTP_REQUEST_TIMEOUT_MS (10000), HTTP_KEEP_ALIVE_TIMEOUT_MS (5000): how long a client may take to send a request. */
   httpTimeouts: HttpTimeouts;
   /** SHUTDOWN_GRACE_MS, default 10000 (at most 600000): on SIGTERM, requests in flight may finish (and be audited) for this long before their connections are closed. */
@@ -146,6 +149,13 @@ function checkBudget(variable: string, limit: number, windowSeconds: number): nu
   return limit;
 }
 
+function heapSetting(env: NodeJS.ProcessEnv): number {
+  const mb = rangeSetting(env, 'MAX_HEAP_MB', MAX_HEAP_MB);
+  const error = heapBoundError(mb * 1_048_576);
+  if (error) throw new ConfigError('MAX_HEAP_MB', error);
+  return mb;
+}
+
 /** Normalises the gateway's settings from the environment once, at start-up. */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const logLevel = logLevelSetting(env);
@@ -160,6 +170,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     subgraphUrls,
     subgraphTimeoutMs: integerSetting(env, 'SUBGRAPH_TIMEOUT_MS', 10_000, 100, 600_000),
     maxRequestBytes: integerSetting(env, 'MAX_REQUEST_BYTES', 1_048_576, 1024, 64 * 1_048_576),
+    maxHeapMb: heapSetting(env),
     operationLimits: {
       depth: rangeSetting(env, 'MAX_OPERATION_DEPTH', OPERATION_LIMIT_RANGES.depth),
       aliases: rangeSetting(env, 'MAX_OPERATION_ALIASES', OPERATION_LIMIT_RANGES.aliases),

@@ -23,6 +23,7 @@ import { useAccessGuard } from './plugins/access-guard.js';
 import { type AuditTrail, useAuditTrail } from './plugins/audit-trail.js';
 import { useAuthentication } from './plugins/authentication.js';
 import { useMasking } from './plugins/masking.js';
+import { useMemoryGuard } from './plugins/memory-guard.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
 import { usePurpose } from './plugins/purpose.js';
 import { useRequestId } from './plugins/request-id.js';
@@ -94,6 +95,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     [
       useRequestId({ logger }), // ids on log lines and on every subgraph fetch
       auditTrail, // one record per request, durable before the answer leaves
+      useMemoryGuard({ maxHeapBytes: config.maxHeapMb * 1_048_576 }), // heap over its bound: 503 at once
       useAuthentication({ authenticator }), // bearer token → caller (401)
       useAccessGuard({ guard: accessGuard }), // revocation (401, 503 fail-closed), budgets (429)
       useOperationLimits(config.operationLimits), // depth, aliases, root fields, expanded fields, directives (400)

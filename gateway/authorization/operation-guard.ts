@@ -8,6 +8,13 @@ import { Lru } from '../execution/lru.js';
 export interface OperationAuthorization extends AuthorizedOperation {
   /** Plan-cache key of the pruned document: a plan made for other scopes can never be served. */
   queryHash: string;
+  /**
+   * What this decision weighs in the caches that keep it or what is made
+   * from it (its plan): the larger of the query text and the pruned
+   * document as printed, plus the denied paths. A short query whose
+   * fragments expand weighs what it expands to.
+   */
+  weight: number;
 }
 
 export interface OperationGuardOptions {
@@ -27,6 +34,9 @@ export interface OperationGuardOptions {
  * the pruned document, under its own hash, so a plan made for other scopes
  * is never served; it then nulls each removed path with one error each.
  */
+/** What one denied path weighs (its path and coordinate, and the error made of it), in characters. */
+const DENIED_PATH_WEIGHT = 128;
+
 export function createOperationGuard(options: OperationGuardOptions) {
   const cache = new Lru<OperationAuthorization>(options.cacheSize ?? 2000, options.cacheCharacters ?? Number.POSITIVE_INFINITY);
 
@@ -43,11 +53,13 @@ export function createOperationGuard(options: OperationGuardOptions) {
     const hit = cache.get(key);
     if (hit) return hit;
     const result = authorizeOperation({ schema, document, operationName, policy, scopes });
+    const printed = result.document ? print(result.document) : '';
     const authorization: OperationAuthorization = {
       ...result,
-      queryHash: result.document ? createHash('sha256').update(print(result.document)).digest('hex') : '',
+      queryHash: result.document ? createHash('sha256').update(printed).digest('hex') : '',
+      weight: Math.max(weight, printed.length) + DENIED_PATH_WEIGHT * result.denied.length,
     };
-    cache.set(key, authorization, weight);
+    cache.set(key, authorization, authorization.weight);
     return authorization;
   };
 

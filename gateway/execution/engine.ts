@@ -182,7 +182,7 @@ export function createEngine(options: EngineOptions) {
     return cached;
   }
 
-  function prepared(current: SchemaState, authorization: OperationAuthorization, operationName: string | null, weight: number): PreparedOperation {
+  function prepared(current: SchemaState, authorization: OperationAuthorization, operationName: string | null): PreparedOperation {
     const key = `${current.version}\u0000${authorization.queryHash}\u0000${operationName ?? ''}`;
     const hit = operations.get(key);
     if (hit) return hit;
@@ -190,7 +190,8 @@ export function createEngine(options: EngineOptions) {
     const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
     const plan = current.planner.buildQueryPlan(operationFromDocument(current.apiSchema, document, { operationName: operationName ?? undefined }));
     const entry: PreparedOperation = { plan, shape: compileResponseShape(current.schema, operation), native: isSupportedPlan(plan), operation };
-    operations.set(key, entry, weight);
+    // A plan and its shape grow with the pruned document: weighed as the decision is.
+    operations.set(key, entry, authorization.weight);
     return entry;
   }
 
@@ -354,7 +355,7 @@ export function createEngine(options: EngineOptions) {
         // Nothing the caller may see was asked: no subgraph is called (the scopes plugin answers each removed field).
         result = { data: {}, errors: [] };
       } else {
-        const entry = prepared(current, authorization, resolvedName, query.length);
+        const entry = prepared(current, authorization, resolvedName);
         const planned = stages.plan(entry.plan, context);
         if (planned) return early(planned);
         const variables = variablesOf(operation, provided);

@@ -117,3 +117,22 @@ describe('operation limits', () => {
     expect(body.data?.__schema?.types?.length).toBeGreaterThan(20);
   });
 });
+
+describe('the heap bound', () => {
+  it('refuses new requests with 503 while the heap is over MAX_HEAP_MB, audited, and the gateway stays up', async () => {
+    // 16 MB: below what any running gateway holds, so every request finds the heap over its bound.
+    const gateway = await federation.startGateway({ MAX_HEAP_MB: '16' });
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...federation.defaultHeaders },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('GATEWAY_OVERLOADED');
+    const [record] = await auditRecordsOf(store, response.headers.get('x-request-id')!);
+    expect(record).toMatchObject({ httpStatus: 503, outcome: 'FAILED', errorCodes: ['GATEWAY_OVERLOADED'] });
+    expect((await fetch(new URL('/health', gateway.url))).status).toBe(200);
+    await stillAnswering(); // the first gateway, with the default bound
+  });
+});

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { getIntrospectionQuery, getOperationAST, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { buildSchema, print, validate } from 'graphql';
+import { extractSecurityPolicy } from '../../common/scopes/security-policy.js';
+import { createOperationGuard } from '../../gateway/authorization/operation-guard.js';
 import { measureOperation } from '../../gateway/limits/measure.js';
 import { limitErrors, OPERATION_LIMIT_RANGES, useOperationLimits } from '../../gateway/plugins/operation-limits.js';
 import { WORKLOAD_QUERIES } from '../../scripts/bench/workloads.js';
@@ -86,5 +89,26 @@ describe('the default limits', () => {
   it('refuse an out-of-range limit at start-up', () => {
     expect(() => useOperationLimits({ depth: 0 })).toThrow(/depth must be a whole number from 1/);
     expect(() => useOperationLimits({ fields: 1.5 })).toThrow(/fields/);
+  });
+});
+
+describe('the authorisation cache', () => {
+  it('weighs a decision by what it holds: a short query whose fragments expand weighs its pruned document', () => {
+    const sdl = 'type Query { item(id: ID!): Item } type Item { item(id: ID!): Item a: String b: String c: String d: String e: String }';
+    const schema = buildSchema(sdl);
+    let query = '{ item(id: 1) { ...F5 } }\nfragment F0 on Item { a b c d e }\n';
+    for (let k = 1; k <= 5; k++) query += `fragment F${k} on Item { x${k}: item(id: 1) { ...F${k - 1} } y${k}: item(id: 2) { ...F${k - 1} } }\n`;
+    const document = parse(query);
+    expect(validate(schema, document)).toEqual([]);
+    const guard = createOperationGuard({ policy: () => ({ policy: extractSecurityPolicy(sdl), version: 1 }), cacheCharacters: 4000 });
+    const first = guard.authorise(schema, document, 'h', null, new Set(), query.length);
+    expect(first.weight).toBeGreaterThan(4000);
+    expect(first.weight).toBeGreaterThanOrEqual(print(first.document!).length);
+    expect(query.length).toBeLessThan(1000);
+    // Heavier than the whole cache: not kept, so the next request decides anew.
+    expect(guard.authorise(schema, document, 'h', null, new Set(), query.length)).not.toBe(first);
+    const small = parse('{ item(id: 1) { a } }');
+    const kept = guard.authorise(schema, small, 's', null, new Set(), 20);
+    expect(guard.authorise(schema, small, 's', null, new Set(), 20)).toBe(kept);
   });
 });
