@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAuditStore, type AuditStore } from '../../common/audit/store.js';
+import { ASSERTION_HEADER, createAssertionSigner } from '../../common/gateway-assertion.js';
+import { loadGatewaySigningKey } from '../../common/gateway-keys.js';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 import { auditRecordsOf } from '../support/audit-records.js';
@@ -75,6 +77,28 @@ describe('fragments that spread the previous one twice', () => {
       await stillAnswering();
     });
   }
+});
+
+describe('a subgraph’s own scope check', () => {
+  it('answers 30 levels of doubling fragments sent to it directly within a second', async () => {
+    const sign = createAssertionSigner(await loadGatewaySigningKey(dataDir));
+    const assertion = sign('licences', {
+      caller: { subject: 'limits-test', organisation: '测试', province: '540000', issuer: 'national', tokenId: 'limits-token' },
+      scopes: ['licence:read', 'credit:read'],
+      matter: 'TB-HJ-004',
+      caseNumber: null,
+    });
+    const started = performance.now();
+    const response = await fetch(federation.subgraphs.get('licences')!.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [ASSERTION_HEADER]: assertion },
+      body: JSON.stringify({ query: doubling(30, (inner) => `...${inner} ...${inner}`) }),
+    });
+    const body = (await response.json()) as { data?: { organisation?: { creditCode?: string } } };
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(response.status).toBe(200);
+    expect(body.data?.organisation?.creditCode).toBe(COMPANY);
+  });
 });
 
 describe('operation limits', () => {
