@@ -51,6 +51,8 @@ export const ERRORS = {
   GATEWAY_OVERLOADED: { status: 503, message: 'The gateway is short of memory right now; retry shortly.', ...failed },
   /** An operation over one of the gateway's limits (`extensions.limit` names it, with `maximum` and `actual`). */
   OPERATION_LIMIT_EXCEEDED: { status: 400, message: 'The operation exceeds a limit of this gateway.', ...refused },
+  /** An operation whose estimated cost is over MAX_OPERATION_COST (`extensions.estimatedCost`, `maxCost`). */
+  COST_LIMIT_EXCEEDED: { status: 400, message: 'The operation would cost more than this gateway allows in one request.', ...refused },
 
   // What may be seen.
   /** A field removed by scope enforcement (200 with partial data, or 403 when the whole operation is rejected). */

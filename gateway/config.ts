@@ -20,6 +20,7 @@ import { AUTHENTICATOR_RANGES } from './auth/authenticate.js';
 import { MAX_REQUESTS_PER_SECOND, RATE_LIMIT_RANGES } from './access/rate-limit-options.js';
 import { OPERATION_LIMIT_RANGES, type OperationLimits } from './plugins/operation-limits.js';
 import { heapBoundError, MAX_HEAP_MB } from './plugins/memory-guard.js';
+import { DEMAND_CONTROL_RANGES } from './plugins/demand-control.js';
 
 export { ConfigError } from '../common/settings.js';
 
@@ -42,6 +43,10 @@ export interface GatewayConfig {
    * expanded), MAX_OPERATION_DIRECTIVES (50), MAX_OPERATION_TOKENS (15000): what one operation may amount to.
    */
   operationLimits: OperationLimits & { tokens: number };
+  /** MAX_OPERATION_COST, default 10000: operations estimated above it are refused (COST_LIMIT_EXCEEDED). */
+  maxOperationCost: number;
+  /** COST_DEFAULT_LIST_SIZE, default 10: the size assumed of a list the schema gives no size for. */
+  costDefaultListSize: number;
   /** MAX_HEAP_MB, default 1536: above this much heap in use, new requests get 503 GATEWAY_OVERLOADED (at most 80 % of V8's heap limit). */
   maxHeapMb: number;
   /** HTTP_HEADERS_TIMEOUT_MS (5000), HTTP_REQUEST_TIMEOUT_MS (10000), HTTP_KEEP_ALIVE_TIMEOUT_MS (5000): how long a client may take to send a request. */
@@ -171,6 +176,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     subgraphTimeoutMs: integerSetting(env, 'SUBGRAPH_TIMEOUT_MS', 10_000, 100, 600_000),
     maxRequestBytes: integerSetting(env, 'MAX_REQUEST_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     maxHeapMb: heapSetting(env),
+    maxOperationCost: rangeSetting(env, 'MAX_OPERATION_COST', DEMAND_CONTROL_RANGES.maxCost),
+    costDefaultListSize: rangeSetting(env, 'COST_DEFAULT_LIST_SIZE', DEMAND_CONTROL_RANGES.defaultListSize),
     operationLimits: {
       depth: rangeSetting(env, 'MAX_OPERATION_DEPTH', OPERATION_LIMIT_RANGES.depth),
       aliases: rangeSetting(env, 'MAX_OPERATION_ALIASES', OPERATION_LIMIT_RANGES.aliases),

@@ -22,6 +22,8 @@ import { createPipeline } from './pipeline/pipeline.js';
 import { useAccessGuard } from './plugins/access-guard.js';
 import { type AuditTrail, useAuditTrail } from './plugins/audit-trail.js';
 import { useAuthentication } from './plugins/authentication.js';
+import { useDemandControl } from './plugins/demand-control.js';
+import { extractCostModel, type CostModel } from './limits/cost.js';
 import { useMasking } from './plugins/masking.js';
 import { useMemoryGuard } from './plugins/memory-guard.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
@@ -87,6 +89,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   });
 
   let current: { policy: SecurityPolicy; version: number } = { policy: extractSecurityPolicy('type Query { _: Int }'), version: 0 };
+  let costModel: CostModel = { weights: new Map(), listSizes: new Map() };
   const guard = createOperationGuard({ policy: () => current, cacheCharacters: CACHE_QUERY_CHARACTERS });
   auditTrail = useAuditTrail({ writer: audit.writer, subjectKey: audit.subjectKey, replica: config.replicaId, logger });
 
@@ -99,6 +102,12 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
       useAuthentication({ authenticator }), // bearer token → caller (401)
       useAccessGuard({ guard: accessGuard }), // revocation (401, 503 fail-closed), budgets (429)
       useOperationLimits(config.operationLimits), // depth, aliases, root fields, expanded fields, directives (400)
+      useDemandControl({
+        model: () => costModel,
+        maxCost: config.maxOperationCost,
+        defaultListSize: config.costDefaultListSize,
+        budgets: accessGuard,
+      }), // estimated cost (400), budgets charged in cost (429)
       useScopes({ guard, mode: config.authorizationMode }), // prune to the effective scopes; denied fields null
       usePurpose({ matters }), // declared matter → effective scopes; MATTER_REQUIRED for personal data
       useMasking(), // identifiers masked unless pii:unmasked
@@ -128,6 +137,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
       },
       onLoaded: (sdl) => {
         current = { policy: extractSecurityPolicy(sdl), version: current.version + 1 };
+        costModel = extractCostModel(sdl);
         engine.load(stripSecurityFeatures(sdl), current.version);
         guard.clearCache();
       },

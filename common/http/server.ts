@@ -38,10 +38,11 @@ export interface GraphQLHttpRequest {
   body: unknown;
 }
 
-/** What an `execute` handler answers: the status and the JSON body. */
+/** What an `execute` handler answers: the status, the JSON body, and headers of its own (Retry-After). */
 export interface GraphQLHttpResult {
   status: number;
   body: string;
+  headers?: Record<string, string>;
 }
 
 export interface GraphQLHttpOptions<Context extends BaseContext, State = undefined> {
@@ -260,7 +261,7 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
       }
       if (execute) {
         const result = await execute({ method: req.method ?? 'GET', contentType: req.headers['content-type'], body }, admitted);
-        return await answer(result.status, JSON_CONTENT, result.body);
+        return await answer(result.status, result.headers ? { ...JSON_CONTENT, ...result.headers } : JSON_CONTENT, result.body);
       }
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {

@@ -40,10 +40,21 @@ export interface AccessGuard {
    * request must be refused (fail closed), and the rate part is moot.
    */
   check(tokenId: string, clientKey: string, province: string): Promise<AccessCheck>;
+  /**
+   * Spends `units` more of the client's and the province's budgets (an
+   * operation that costs more than the one unit `check` spent), or neither
+   * when either lacks room. Fails open while Redis is unavailable, as rate
+   * limits do (revocation was already checked).
+   */
+  charge(clientKey: string, province: string, units: number): Promise<RateLimitDecision>;
   /** Revokes a token id until its `exp` (epoch seconds) plus the leeway. See `RevocationList.revoke`. */
   revoke(tokenId: string, expiresAt: number, reason?: string): Promise<void>;
   close(): Promise<void>;
 }
+
+const CHARGE_WARNING = 'Redis did not answer a cost charge: the operation is let through uncharged (rate limits fail open)';
+/** A charge Redis could not take: allowed (fail open), nothing known of what remains. */
+const CHARGE_UNAVAILABLE: RateLimitDecision = Object.freeze({ allowed: true, retryAfterSeconds: 0, remaining: 0 });
 
 const TIMEOUT_WARNING = 'Redis did not answer the access check: refusing requests until it does (fail closed)';
 
@@ -69,6 +80,7 @@ export function createAccessGuard(options: AccessGuardOptions = {}): AccessGuard
         if (revocations.isRevokedNow(tokenId)) return { revoked: true, rate: NOT_EVALUATED };
         return { revoked: false, rate: limiter.decide(clientKey, province) };
       },
+      charge: async (clientKey, province, units) => limiter.decide(clientKey, province, units),
       revoke: (tokenId, expiresAt, reason) => revocations.revoke(tokenId, expiresAt, reason),
       async close() {
         await Promise.all([revocations.close(), limiter.close()]);
@@ -98,6 +110,15 @@ export function createAccessGuard(options: AccessGuardOptions = {}): AccessGuard
       } catch (error) {
         warn({ err: error }, TIMEOUT_WARNING);
         throw new RevocationUnavailableError({ cause: error });
+      }
+    },
+    async charge(clientKey, province, units) {
+      if (!connection.isReady()) return CHARGE_UNAVAILABLE;
+      try {
+        return (await runAccessScript(connection.client, keys.clientBudget(clientKey), keys.provinceBudget(province), undefined, args, units)).rate;
+      } catch (error) {
+        warn({ err: error }, CHARGE_WARNING);
+        return CHARGE_UNAVAILABLE;
       }
     },
     revoke: (tokenId, expiresAt, reason) => revocations.revoke(tokenId, expiresAt, reason),

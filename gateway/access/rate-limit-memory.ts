@@ -11,7 +11,7 @@ import {
 /** The in-process limiter also answers synchronously, for callers already on the hot path. */
 export interface InProcessRateLimiter extends RateLimiter {
   /** Same as `consume`, without the promise. */
-  decide(clientKey: string, province: string): RateLimitDecision;
+  decide(clientKey: string, province: string, units?: number): RateLimitDecision;
   /** Keys holding state right now (clients + provinces); bounded by the keys active within one window. */
   readonly size: number;
 }
@@ -50,14 +50,14 @@ export function createInProcessRateLimiter(settings: RateLimitSettings = {}, opt
     }
   }
 
-  function decide(clientKey: string, province: string): RateLimitDecision {
+  function decide(clientKey: string, province: string, units = 1): RateLimitDecision {
     const nowUs = Math.round(now() * 1000);
     if (nowUs - lastSweepUs >= sweepIntervalUs) sweep(nowUs);
 
-    const clientTat = nextTat(clientTats.get(clientKey), nowUs, clientBudget);
+    const clientTat = nextTat(clientTats.get(clientKey), nowUs, clientBudget, units);
     const clientWait = clientTat - clientBudget.capacityUs - nowUs;
     if (clientWait > 0) return refusal('client', clientWait);
-    const provinceTat = nextTat(provinceTats.get(province), nowUs, provinceBudget);
+    const provinceTat = nextTat(provinceTats.get(province), nowUs, provinceBudget, units);
     const provinceWait = provinceTat - provinceBudget.capacityUs - nowUs;
     if (provinceWait > 0) return refusal('province', provinceWait);
 
@@ -72,7 +72,7 @@ export function createInProcessRateLimiter(settings: RateLimitSettings = {}, opt
 
   return {
     decide,
-    consume: async (clientKey, province) => decide(clientKey, province),
+    consume: async (clientKey, province, units) => decide(clientKey, province, units),
     get size() {
       return clientTats.size + provinceTats.size;
     },
@@ -83,9 +83,9 @@ export function createInProcessRateLimiter(settings: RateLimitSettings = {}, opt
   };
 }
 
-/** The key's arrival time if one more request is spent now (an absent or past time means a full bucket). */
-function nextTat(tat: number | undefined, nowUs: number, budget: GcraBudget): number {
-  return (tat === undefined || tat < nowUs ? nowUs : tat) + budget.intervalUs;
+/** The key's arrival time if `units` more are spent now (an absent or past time means a full bucket). */
+function nextTat(tat: number | undefined, nowUs: number, budget: GcraBudget, units: number): number {
+  return (tat === undefined || tat < nowUs ? nowUs : tat) + budget.intervalUs * units;
 }
 
 function remainingOf(tat: number, nowUs: number, budget: GcraBudget): number {

@@ -14,9 +14,9 @@ export interface RateBudget {
  * caller's budget and one of its province's; both must have room.
  */
 export interface RateLimitOptions {
-  /** Per calling system (`iss` + `sub`). Default 600 per 60 s (10 per second sustained, bursts of 600). */
+  /** Per calling system (`iss` + `sub`), in cost units (a request spends its estimated cost, at least 1; a dossier about 15). Default 10 000 per 60 s. */
   perClient: RateBudget;
-  /** Per province (shared by all callers speaking for it). Default 20 000 per 60 s. */
+  /** Per province (shared by all callers speaking for it), in cost units. Default 300 000 per 60 s. */
   perProvince: RateBudget;
 }
 
@@ -40,19 +40,19 @@ export interface RateLimitDecision {
 /** Per-client and per-province request budgets. */
 export interface RateLimiter {
   /**
-   * Spends one request of `clientKey`'s budget and one of `province`'s, or
+   * Spends `units` (default 1: one request) of `clientKey`'s budget and of `province`'s, or
    * neither: a refused request consumes nothing, so a client hammering a full
    * budget does not push its own retry time further out, nor spend its
    * province's budget.
    */
-  consume(clientKey: string, province: string): Promise<RateLimitDecision>;
+  consume(clientKey: string, province: string, units?: number): Promise<RateLimitDecision>;
   close(): Promise<void>;
 }
 
 /** The budgets' defaults and bounds (RATE_LIMIT_CLIENT, RATE_LIMIT_PROVINCE and RATE_LIMIT_WINDOW_SECONDS read them). */
 export const RATE_LIMIT_RANGES = Object.freeze({
-  perClientLimit: { default: 600, min: 1, max: 1_000_000_000 },
-  perProvinceLimit: { default: 20_000, min: 1, max: 1_000_000_000 },
+  perClientLimit: { default: 10_000, min: 1, max: 1_000_000_000 },
+  perProvinceLimit: { default: 300_000, min: 1, max: 1_000_000_000 },
   windowSeconds: { default: 60, min: 1, max: 86_400 },
 } satisfies Record<string, IntegerRange>);
 

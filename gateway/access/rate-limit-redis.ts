@@ -36,18 +36,18 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   const keys = accessKeys(options.keyPrefix);
   const args = accessScriptArgs(gcraBudgetOf(options.limits.perClient), gcraBudgetOf(options.limits.perProvince));
 
-  async function consume(clientKey: string, province: string): Promise<RateLimitDecision> {
+  async function consume(clientKey: string, province: string, units = 1): Promise<RateLimitDecision> {
     if (!connection.settled) await connection.firstAttempt;
     if (!connection.isReady()) {
       warn({ redisStatus: connection.client.status }, FALLBACK_WARNING);
-      return fallback.decide(clientKey, province);
+      return fallback.decide(clientKey, province, units);
     }
     try {
-      const { rate } = await runAccessScript(connection.client, keys.clientBudget(clientKey), keys.provinceBudget(province), undefined, args);
+      const { rate } = await runAccessScript(connection.client, keys.clientBudget(clientKey), keys.provinceBudget(province), undefined, args, units);
       return rate;
     } catch (error) {
       warn({ err: error }, FALLBACK_WARNING);
-      return fallback.decide(clientKey, province);
+      return fallback.decide(clientKey, province, units);
     }
   }
 

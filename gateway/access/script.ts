@@ -28,7 +28,8 @@ export function accessKeys(prefix: string): AccessKeys {
  * KEYS[1] client budget, KEYS[2] province budget, KEYS[3] revocation entry
  * (optional: the rate limiter alone passes two keys).
  * ARGV: client interval µs, client capacity µs, province interval µs,
- * province capacity µs.
+ * province capacity µs, and the units to spend (default 1: one request; a
+ * costly operation spends its cost).
  * Reply: { revoked, allowed, waitUs, limitedBy (1 client, 2 province), remaining }.
  *
  * A revoked token spends no budget; a refused request spends neither budget.
@@ -43,10 +44,12 @@ end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 
+local units = tonumber(ARGV[5] or '1')
+
 local function next_tat(key, interval)
   local tat = tonumber(redis.call('GET', key))
   if tat == nil or tat < now then tat = now end
-  return tat + interval
+  return tat + interval * units
 end
 
 local client_interval, client_capacity = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -103,12 +106,14 @@ export async function runAccessScript(
   provinceBudgetKey: string,
   revokedKey: string | undefined,
   args: readonly string[],
+  units = 1,
 ): Promise<AccessReplyDecoded> {
   const scripted = client as ScriptedRedis;
+  const all = units === 1 ? args : [...args, String(units)];
   const reply =
     revokedKey === undefined
-      ? await scripted[COMMAND](2, clientBudgetKey, provinceBudgetKey, ...args)
-      : await scripted[COMMAND](3, clientBudgetKey, provinceBudgetKey, revokedKey, ...args);
+      ? await scripted[COMMAND](2, clientBudgetKey, provinceBudgetKey, ...all)
+      : await scripted[COMMAND](3, clientBudgetKey, provinceBudgetKey, revokedKey, ...all);
   const [revoked, allowed, waitUs, limitedBy, remaining] = reply;
   if (revoked === 1) return { revoked: true, rate: NOT_EVALUATED };
   if (allowed === 1) return { revoked: false, rate: { allowed: true, retryAfterSeconds: 0, remaining } };

@@ -281,12 +281,12 @@ export function createEngine(options: EngineOptions) {
 
   /** Handles one admitted GraphQL request, running the plugins' stages along the way. */
   async function handle(request: GraphQLHttpRequest, context: GatewayContext): Promise<GraphQLHttpResult> {
-    const answer = (status: number, payload: GraphQLPayload): GraphQLHttpResult => {
-      const given: GraphQLAnswer = { status, payload };
+    const answer = (status: number, payload: GraphQLPayload, headers?: Record<string, string>): GraphQLHttpResult => {
+      const given: GraphQLAnswer = { status, payload, headers };
       stages.response(given, context);
-      return { status: given.status, body: JSON.stringify(given.payload) };
+      return { status: given.status, body: JSON.stringify(given.payload), ...(given.headers ? { headers: given.headers } : {}) };
     };
-    const early = (given: GraphQLAnswer) => answer(given.status, given.payload);
+    const early = (given: GraphQLAnswer) => answer(given.status, given.payload, given.headers);
     try {
       const current = state;
       if (!current) throw requestError(503, 'INTERNAL_SERVER_ERROR', 'The gateway has no supergraph loaded yet.');
@@ -341,7 +341,11 @@ export function createEngine(options: EngineOptions) {
         query,
         variables: provided,
       };
-      const refused = stages.operation(resolved, context) ?? stages.authorise(resolved, context);
+      let refused = stages.operation(resolved, context);
+      if (refused instanceof Promise) refused = await refused;
+      if (refused) return early(refused);
+      refused = stages.authorise(resolved, context);
+      if (refused instanceof Promise) refused = await refused;
       if (refused) return early(refused);
 
       // Deny by default: without a decision of the scopes plugin nothing is run.
@@ -356,7 +360,8 @@ export function createEngine(options: EngineOptions) {
         result = { data: {}, errors: [] };
       } else {
         const entry = prepared(current, authorization, resolvedName);
-        const planned = stages.plan(entry.plan, context);
+        let planned = stages.plan(entry.plan, context);
+        if (planned instanceof Promise) planned = await planned;
         if (planned) return early(planned);
         const variables = variablesOf(operation, provided);
         const executed =

@@ -32,6 +32,8 @@ export interface RequestContext {
   authorization: OperationAuthorization | null;
   /** Whether personal identifiers are masked in the answer: true unless a plugin lifts it (masking). */
   maskIdentifiers: boolean;
+  /** The operation's cost (demand control): estimated before it runs, actual once answered; null without demand control. */
+  cost: { estimated: number; actual: number | null } | null;
 }
 
 /** A request past admission: its caller is known. */

@@ -14,9 +14,9 @@ export interface Pipeline {
   begin(ids: RequestIds): RequestContext;
   /** Admission: the first rejection, or the context of an admitted request (deny by default: no caller, no admission). */
   admit(request: IncomingMessage, context: RequestContext): Promise<GatewayContext | Rejection>;
-  operation(operation: OperationRequest, context: GatewayContext): GraphQLAnswer | undefined;
-  authorise(operation: OperationRequest, context: GatewayContext): GraphQLAnswer | undefined;
-  plan(plan: QueryPlan, context: GatewayContext): GraphQLAnswer | undefined;
+  operation(operation: OperationRequest, context: GatewayContext): StageAnswer;
+  authorise(operation: OperationRequest, context: GatewayContext): StageAnswer;
+  plan(plan: QueryPlan, context: GatewayContext): StageAnswer;
   /** Headers of a fetch to `subgraph`. */
   subgraphHeaders(subgraph: string, context: GatewayContext): Record<string, string>;
   /** A subgraph's answer extensions, for the hooks to read (and delete from). */
@@ -61,11 +61,24 @@ function checkPlugins(plugins: readonly GatewayPlugin[]): void {
 
 type Hook<K extends (typeof HOOKS)[number]> = NonNullable<GatewayPlugin[K]>;
 
-/** A stage whose hooks may answer: the first answer ends it (and the request). */
-function firstAnswer<T>(hooks: readonly ((value: T, context: GatewayContext) => GraphQLAnswer | undefined)[]) {
-  return (value: T, context: GatewayContext): GraphQLAnswer | undefined => {
-    for (const hook of hooks) {
-      const answer = hook(value, context);
+/** What an answering stage gives: an answer ends the request; a promise only when a hook had to wait (a budget in Redis). */
+export type StageAnswer = GraphQLAnswer | undefined | Promise<GraphQLAnswer | undefined>;
+
+/** A stage whose hooks may answer: the first answer ends it (and the request). Synchronous until a hook returns a promise. */
+function firstAnswer<T>(hooks: readonly ((value: T, context: GatewayContext) => StageAnswer)[]) {
+  const rest = async (pending: Promise<GraphQLAnswer | undefined>, from: number, value: T, context: GatewayContext) => {
+    const first = await pending;
+    if (first) return first;
+    for (let i = from; i < hooks.length; i++) {
+      const answer = await hooks[i](value, context);
+      if (answer) return answer;
+    }
+    return undefined;
+  };
+  return (value: T, context: GatewayContext): StageAnswer => {
+    for (let i = 0; i < hooks.length; i++) {
+      const answer = hooks[i](value, context);
+      if (answer instanceof Promise) return rest(answer, i + 1, value, context);
       if (answer) return answer;
     }
     return undefined;
@@ -105,6 +118,7 @@ export function createPipeline(plugins: readonly GatewayPlugin[], options: Pipel
         operation: NO_OPERATION,
         authorization: null,
         maskIdentifiers: true,
+        cost: null,
       };
       for (const hook of onRequest) hook(context);
       return context;

@@ -4,10 +4,11 @@ import type { DocumentNode, GraphQLFormattedError, GraphQLSchema, OperationDefin
 import type { HttpAnswer, Rejection } from '../../common/http/server.js';
 import type { GatewayContext, RequestContext } from './context.js';
 
-/** A GraphQL answer before it is serialised: its HTTP status and its payload. */
+/** A GraphQL answer before it is serialised: its HTTP status, its payload, and headers of its own (Retry-After). */
 export interface GraphQLAnswer {
   status: number;
   payload: GraphQLPayload;
+  headers?: Record<string, string>;
 }
 
 export interface GraphQLPayload {
@@ -59,11 +60,11 @@ export interface GatewayPlugin {
   /** Admission, before the body is read: a rejection ends the request. */
   onAdmission?(request: IncomingMessage, context: RequestContext): Rejection | undefined | Promise<Rejection | undefined>;
   /** Parse/validate: the operation is resolved and its variables coerced. An answer ends the request. */
-  onOperation?(operation: OperationRequest, context: GatewayContext): GraphQLAnswer | undefined;
+  onOperation?(operation: OperationRequest, context: GatewayContext): GraphQLAnswer | undefined | Promise<GraphQLAnswer | undefined>;
   /** Authorise: what the caller may have of the operation. An answer ends the request. */
-  onAuthorise?(operation: OperationRequest, context: GatewayContext): GraphQLAnswer | undefined;
-  /** Plan: the (cached) query plan of the authorised operation. An answer ends the request. */
-  onPlan?(plan: QueryPlan, context: GatewayContext): GraphQLAnswer | undefined;
+  onAuthorise?(operation: OperationRequest, context: GatewayContext): GraphQLAnswer | undefined | Promise<GraphQLAnswer | undefined>;
+  /** Plan: the (cached) query plan of the authorised operation. An answer ends the request. Return a promise only when it must wait. */
+  onPlan?(plan: QueryPlan, context: GatewayContext): GraphQLAnswer | undefined | Promise<GraphQLAnswer | undefined>;
   /** Each subgraph fetch: headers to send with it. */
   onSubgraphRequest?(subgraph: string, context: GatewayContext, headers: Record<string, string>): void;
   /** Each subgraph answer that has extensions: a hook may read them and delete what the client must not see. */

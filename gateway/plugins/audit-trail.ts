@@ -126,7 +126,12 @@ export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
       errorCodes: [...codes],
       latencyMs,
     };
-    if (context.correlationId !== null) entry.detail = { clientRequestId: context.correlationId };
+    if (context.correlationId !== null || context.cost !== null) {
+      entry.detail = {
+        ...(context.correlationId === null ? {} : { clientRequestId: context.correlationId }),
+        ...(context.cost === null ? {} : { cost: { estimated: context.cost.estimated, actual: context.cost.actual } }),
+      };
+    }
     return entry;
   };
 

@@ -11,6 +11,8 @@ import { loadGatewaySigningKey } from '../../common/gateway-keys.js';
 import { ALL_READ_SCOPES, testToken } from '../support/identity.js';
 import { postGraphQL, removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 
+/** Costs 1 (one person, no list): a budget of N allows N of them. */
+const NAME_ONLY = 'query Name($id: ID!) { person(idNumber: $id) { name } }';
 const DOSSIER = /* GraphQL */ `
   query Dossier($id: ID!) {
     person(idNumber: $id) {
@@ -310,7 +312,8 @@ describe('revocation and rate limits, embedded (one replica)', () => {
     const statuses: number[] = [];
     let last: Awaited<ReturnType<typeof postGraphQL>> | undefined;
     for (let i = 0; i < 5; i++) {
-      last = await postGraphQL(limited.url, DOSSIER, { id: PERSON.idNumber }, { authorization, 'x-matter-code': 'TB-HJ-004' });
+      // A person's name costs 1: three of them spend the budget of 3.
+      last = await postGraphQL(limited.url, NAME_ONLY, { id: PERSON.idNumber }, { authorization, 'x-matter-code': 'TB-HJ-004' });
       statuses.push(last.status);
     }
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
@@ -353,7 +356,7 @@ describe('revocation and rate limits on Redis (several replicas)', () => {
     const [a, b] = [await federation.startGateway(env), await federation.startGateway(env)];
     const headers = { authorization: await bearer({ subject: `shared-${randomUUID()}` }), 'x-matter-code': 'TB-HJ-004' };
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await postGraphQL((i % 2 ? b : a).url, DOSSIER, { id: PERSON.idNumber }, headers)).status);
+    for (let i = 0; i < 6; i++) statuses.push((await postGraphQL((i % 2 ? b : a).url, NAME_ONLY, { id: PERSON.idNumber }, headers)).status);
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
   });
 

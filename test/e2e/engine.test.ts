@@ -320,7 +320,9 @@ describe('the native executor and @apollo/gateway’s, on the same subgraphs', (
     const disclosed = async (gateway: 'native' | 'apollo') => {
       const [record] = await recordsOf(last[gateway]);
       // The gateway made its own id; the client's is kept beside it.
-      expect(record.detail).toEqual({ clientRequestId: `${gateway}-${sequence}-request` });
+      expect(record.detail?.clientRequestId).toBe(`${gateway}-${sequence}-request`);
+      // Both executors' answers cost alike: 6 persons, 6 credit profiles.
+      expect(record.detail?.cost).toEqual({ estimated: 12, actual: 12 });
       return record.disclosed.map((d) => `${d.subgraph}/${d.type}/${d.subject}`).sort();
     };
     const ours = await disclosed('native');

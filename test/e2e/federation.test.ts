@@ -177,7 +177,10 @@ describe('bad input', () => {
   });
 
   it('rejects a batch of more than 100 ID numbers', async () => {
-    const { body } = await federation.query(BATCH, { ids: Array(101).fill('11010519491231002X') });
+    // Names only: within the gateway's cost limit, so the household domain's own cap answers.
+    const { body } = await federation.query('query($ids: [ID!]!) { persons(idNumbers: $ids) { name } }', {
+      ids: Array(101).fill('11010519491231002X'),
+    });
     expect(body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
   });
 

@@ -97,7 +97,7 @@ describe('request ids at the gateway', () => {
     for (const id of ids) {
       const records = await recordsOf(id);
       expect(records).toHaveLength(1);
-      expect(records[0].detail).toEqual({ clientRequestId: 'dup-fixed-id' });
+      expect(records[0].detail?.clientRequestId).toBe('dup-fixed-id');
     }
     expect(await recordsOf('dup-fixed-id')).toHaveLength(0);
 
@@ -115,7 +115,7 @@ describe('request ids at the gateway', () => {
   it('leave out the correlation id when the client sent none', async () => {
     const { headers } = await federation.query('{ __typename }');
     const [record] = await recordsOf(headers.get('x-request-id')!);
-    expect(record.detail).toBeUndefined();
+    expect(record.detail?.clientRequestId).toBeUndefined();
   });
 
   it.each([

@@ -160,3 +160,46 @@ describe('the heap bound', () => {
     await stillAnswering(); // the first gateway, with the default bound
   });
 });
+
+describe('demand control', () => {
+  const FULL_BATCH = FULL_DOSSIER.replace('$id: ID!', '$ids: [ID!]!').replace('person(idNumber: $id)', 'persons(idNumbers: $ids)');
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => DEMO_PERSONS[i % DEMO_PERSONS.length].idNumber);
+
+  it('refuses an operation estimated above MAX_OPERATION_COST, with the estimate and the maximum, audited', async () => {
+    const response = await timed(FULL_BATCH, { ids: ids(100) });
+    expect(response.status).toBe(400);
+    expect(response.body.errors![0].extensions).toEqual({ code: 'COST_LIMIT_EXCEEDED', estimatedCost: 26_900, maxCost: 10_000 });
+    const [record] = await auditRecordsOf(store, response.headers.get('x-request-id')!);
+    expect(record).toMatchObject({ outcome: 'DENIED', httpStatus: 400, errorCodes: ['COST_LIMIT_EXCEEDED'], disclosed: [] });
+    expect(record.detail).toMatchObject({ cost: { estimated: 26_900, actual: null } });
+    // The same batch of 30 persons is within it.
+    const { status, body } = await federation.query(FULL_BATCH, { ids: ids(30) });
+    expect(status).toBe(200);
+    expect(body.data?.persons).toHaveLength(30);
+  });
+
+  it('charges the budgets the estimated cost: one batch of 60 persons spends what 60 one-person requests do', async () => {
+    const gateway = await federation.startGateway({ RATE_LIMIT_CLIENT: '100' });
+    const post = (query: string, variables: Record<string, unknown>) =>
+      fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...federation.defaultHeaders },
+        body: JSON.stringify({ query, variables }),
+      });
+    const BATCH = 'query Names($ids: [ID!]!) { persons(idNumbers: $ids) { name } }';
+    const first = await post(BATCH, { ids: ids(60) });
+    expect(first.status).toBe(200);
+    const [record] = await auditRecordsOf(store, first.headers.get('x-request-id')!);
+    // 60 persons, each an object: estimated 60; as many came back.
+    expect(record.detail).toMatchObject({ cost: { estimated: 60, actual: 60 } });
+    const second = await post(BATCH, { ids: ids(60) });
+    expect(second.status).toBe(429);
+    expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0);
+    const body = (await second.json()) as { errors: { extensions: Record<string, unknown> }[] };
+    expect(body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limitedBy: 'client' });
+    const [refused] = await auditRecordsOf(store, second.headers.get('x-request-id')!);
+    expect(refused).toMatchObject({ outcome: 'DENIED', httpStatus: 429, disclosed: [] });
+    // What is left (about 39 units) still takes small requests.
+    expect((await post('query One($ids: [ID!]!) { persons(idNumbers: $ids) { name } }', { ids: ids(1) })).status).toBe(200);
+  });
+});

@@ -45,13 +45,13 @@ afterAll(async () => {
 });
 
 describe('rate limit options', () => {
-  it('fills the documented defaults: 600 per 60 s per client, 20 000 per 60 s per province', () => {
+  it('fills the documented defaults, in cost units: 10 000 per 60 s per client, 300 000 per 60 s per province', () => {
     expect(normalizeRateLimitOptions()).toEqual({
-      perClient: { limit: 600, windowSeconds: 60 },
-      perProvince: { limit: 20_000, windowSeconds: 60 },
+      perClient: { limit: 10_000, windowSeconds: 60 },
+      perProvince: { limit: 300_000, windowSeconds: 60 },
     });
     expect(normalizeRateLimitOptions({ perClient: { limit: 5 } }).perClient).toEqual({ limit: 5, windowSeconds: 60 });
-    expect(DEFAULT_RATE_LIMITS.perProvince.limit).toBe(20_000);
+    expect(DEFAULT_RATE_LIMITS.perProvince.limit).toBe(300_000);
   });
 
   it.each([

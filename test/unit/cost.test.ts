@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { Supergraph } from '@apollo/federation-internals';
+import { getOperationAST, parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { stripSecurityFeatures } from '../../common/scopes/security-policy.js';
+import { actualCost, estimateCost, extractCostModel } from '../../gateway/limits/cost.js';
+import { WORKLOAD_QUERIES } from '../../scripts/bench/workloads.js';
+
+const sdl = readFileSync(new URL('../../schema/supergraph.graphql', import.meta.url), 'utf8');
+const model = extractCostModel(sdl);
+const schema = Supergraph.build(stripSecurityFeatures(sdl)).apiSchema().toGraphQLJSSchema();
+const estimate = (query: string, variables: Record<string, unknown> = {}, defaultListSize = 10) => {
+  const document = parse(query);
+  return estimateCost({ schema, model, document, operation: getOperationAST(document)!, variables, defaultListSize });
+};
+
+describe('the cost model', () => {
+  it('reads @listSize from the supergraph', () => {
+    expect(model.listSizes.get('Household.members')).toEqual({ assumedSize: 6, slicingArguments: undefined, sizedFields: undefined });
+    expect(model.listSizes.get('ProvidentFundAccount.deposits')?.slicingArguments).toEqual(['last']);
+    expect(model.listSizes.get('Query.auditRecords')).toMatchObject({ slicingArguments: ['first'], sizedFields: ['records'] });
+  });
+});
+
+describe('estimateCost', () => {
+  it('costs 1 per object and 0 per leaf', () => {
+    expect(estimate('{ person(idNumber: "x") { name sex } }')).toBe(1);
+    expect(estimate('{ person(idNumber: "x") { name registration { status household { number } } } }')).toBe(3);
+  });
+
+  it('multiplies a list by its @listSize, by a slicing argument (given or its default), else by the default size', () => {
+    expect(estimate('{ person(idNumber: "x") { migrations { date } } }')).toBe(1 + 5);
+    expect(estimate('{ person(idNumber: "x") { providentFundAccounts { deposits(last: 2) { month } } } }')).toBe(1 + 3 * (1 + 2));
+    expect(estimate('{ person(idNumber: "x") { providentFundAccounts { deposits { month } } } }')).toBe(1 + 3 * (1 + 12));
+    expect(estimate('{ auditRecords(first: 7) { records { id } } }')).toBe(1 + 7);
+    expect(estimate('{ person(idNumber: "x") { credit { records { title } } } }', {}, 10)).toBe(1 + 1 + 10);
+  });
+
+  it('counts the keys of a list argument, from a literal or a variable', () => {
+    expect(estimate('{ persons(idNumbers: ["a", "b", "c"]) { name } }')).toBe(3);
+    expect(estimate('query($ids: [ID!]!) { persons(idNumbers: $ids) { name } }', { ids: Array(5000).fill('x') })).toBe(5000);
+    expect(estimate(WORKLOAD_QUERIES.BATCH, { ids: Array(50).fill('x') })).toBe(250);
+    expect(estimate(WORKLOAD_QUERIES.DOSSIER, { id: 'x' })).toBe(15);
+  });
+
+  it('costs a fragment spread twice in one place once, and introspection nothing', () => {
+    let query = '{ organisation(creditCode: "x") { ...F30 } }\nfragment F0 on Organisation { name region { fullName } }\n';
+    for (let k = 1; k <= 30; k++) query += `fragment F${k} on Organisation { ...F${k - 1} ...F${k - 1} }\n`;
+    expect(estimate(query)).toBe(2);
+    expect(estimate('{ __schema { types { name fields { name } } } }')).toBe(0);
+  });
+});
+
+describe('actualCost', () => {
+  it('counts the objects that came back', () => {
+    const document = parse('{ persons(idNumbers: ["a", "b", "c"]) { name registration { status } } }');
+    const data = { persons: [{ name: 'a', registration: { status: 'X' } }, null, { name: 'c', registration: null }] };
+    expect(actualCost({ schema, model, document, operation: getOperationAST(document)!, data })).toBe(3);
+  });
+});
