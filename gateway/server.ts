@@ -22,6 +22,8 @@ import { createPipeline } from './pipeline/pipeline.js';
 import { useAccessGuard } from './plugins/access-guard.js';
 import { type AuditTrail, useAuditTrail } from './plugins/audit-trail.js';
 import { useAuthentication } from './plugins/authentication.js';
+import { useCors } from './plugins/cors.js';
+import { useCsrfPrevention } from './plugins/csrf-prevention.js';
 import { useMasking } from './plugins/masking.js';
 import { usePurpose } from './plugins/purpose.js';
 import { useRequestId } from './plugins/request-id.js';
@@ -93,6 +95,8 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     [
       useRequestId({ logger }), // ids on log lines and on every subgraph fetch
       auditTrail, // one record per request, durable before the answer leaves
+      useCors({ origins: config.corsOrigins }), // preflights answered before authentication; the allow headers on every answer (after the audit's)
+      useCsrfPrevention(), // a request a browser sends cross-site unasked must carry a preflighted header (400)
       useAuthentication({ authenticator }), // bearer token → caller (401)
       useAccessGuard({ guard: accessGuard }), // revocation (401, 503 fail-closed), budgets (429)
       useScopes({ guard, mode: config.authorizationMode }), // prune to the effective scopes; denied fields null
@@ -147,9 +151,10 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     await audit.close();
     throw error;
   }
+  const graphqlPath = '/graphql';
   const http = createGraphQLHttpServer<GatewayContext, RequestContext>({
     execute: engine.handle,
-    graphqlPath: '/graphql',
+    graphqlPath,
     maxRequestBytes: config.maxRequestBytes,
     logger,
     begin: pipeline.begin,

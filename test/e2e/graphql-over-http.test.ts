@@ -2,16 +2,18 @@ import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../common/audit/record.js';
 import { openAuditStore, type AuditStore } from '../../common/audit/store.js';
+import type { RunningGateway } from '../../gateway/server.js';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { auditRecordsOf } from '../support/audit-records.js';
 import { removeData, seedTemporaryData, startTestFederation, type GraphQLResponse, type TestFederation } from '../support/federation.js';
 
 /**
  * GraphQL over HTTP as clients expect it, against a real gateway: queries by
- * GET, content negotiation and the status codes of each response type, and
- * graphql-http's server audit.
+ * GET, content negotiation and the status codes of each response type, CSRF
+ * prevention, CORS for the listed origins, and graphql-http's server audit.
  */
 
+const PORTAL = 'https://portal.example.gov.cn';
 const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
 const PERSON = 'query Person($id: ID!) { person(idNumber: $id) { name } }';
 const person = DEMO_PERSONS[0];
@@ -19,10 +21,13 @@ const person = DEMO_PERSONS[0];
 let dataDir: string;
 let federation: TestFederation;
 let store: AuditStore;
+/** A gateway with the default settings: no CORS origin listed. */
+let plain: RunningGateway;
 
 beforeAll(async () => {
   dataDir = await seedTemporaryData(100);
-  federation = await startTestFederation({ dataDir });
+  federation = await startTestFederation({ dataDir, env: { CORS_ORIGINS: `${PORTAL}, http://localhost:5173` } });
+  plain = await federation.startGateway({ CORS_ORIGINS: '' });
   store = await openAuditStore({ dataDir });
 });
 
@@ -196,6 +201,142 @@ describe('GraphQL over HTTP', () => {
       const refused = await send({ method: 'POST', headers: { ...token(), 'content-type': 'application/xml' }, body: '<query/>' });
       expect(refused.status).toBe(415);
       expect(refused.body.errors![0].extensions!.code).toBe('BAD_REQUEST');
+    });
+  });
+
+  describe('CSRF prevention', () => {
+    const simple: [string, { method: string; headers: Record<string, string>; body?: string; search?: string }][] = [
+      ['a GET', { method: 'GET', headers: {}, search: searchOf({ query: '{ __typename }' }) }],
+      ['a POST of text/plain', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: json({ query: '{ __typename }' }) }],
+      ['a POST of a form', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=%7B__typename%7D' }],
+      ['a POST of multipart/form-data', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: '--x--' }],
+      ['a POST without a content type', { method: 'POST', headers: {}, body: json({ query: '{ __typename }' }) }],
+      [
+        'a GET with Basic credentials (a browser sends those by itself)',
+        { method: 'GET', headers: { authorization: 'Basic dTpw' }, search: '?query=%7B__typename%7D' },
+      ],
+      [
+        'a GET with only proxy and tracing headers',
+        {
+          method: 'GET',
+          headers: { 'x-forwarded-for': '10.1.2.3', 'x-request-id': 'r-1', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+          search: '?query=%7B__typename%7D',
+        },
+      ],
+    ];
+
+    it.each(simple)(
+      'refuses %s that carries no preflighted header with 400 CSRF_PREVENTED, before anything runs, audited as denied',
+      async (_case, request) => {
+        federation.resetStatements();
+        const refused = await send(request);
+        expect(refused.status).toBe(400);
+        expect(refused.body.errors![0].extensions!.code).toBe('CSRF_PREVENTED');
+        expect(statementCount()).toBe(0);
+        expect((await recordsOf(refused.requestId))[0]).toMatchObject({
+          outcome: 'DENIED',
+          httpStatus: 400,
+          errorCodes: ['CSRF_PREVENTED'],
+          caller: null,
+        });
+      },
+    );
+
+    it('lets the same requests through with a bearer token: the GET runs, the POST of text/plain reaches the engine (415)', async () => {
+      const [get, textPlain] = simple;
+      const passed = await send({ ...get[1], headers: { ...get[1].headers, ...token() } });
+      expect(passed.status).toBe(200);
+      expect(passed.body).toEqual({ data: { __typename: 'Query' } });
+      const unsupported = await send({ ...textPlain[1], headers: { ...textPlain[1].headers, ...token() } });
+      expect(unsupported.status).toBe(415);
+      expect(unsupported.body.errors![0].extensions!.code).toBe('BAD_REQUEST');
+    });
+
+    it.each([['apollo-require-preflight'], ['x-apollo-operation-name'], ['x-matter-code'], ['x-some-client-header']])(
+      'takes %s as proof of a preflight: the request goes on to authentication (401 without a token)',
+      async (name) => {
+        const passed = await send({ search: searchOf({ query: '{ __typename }' }), headers: { [name]: 'TB-HJ-004' } });
+        expect(passed.status).toBe(401);
+        expect(passed.body.errors![0].extensions!.code).toBe('UNAUTHENTICATED');
+      },
+    );
+
+    it('never refuses a POST of application/json (a browser preflights it)', async () => {
+      const passed = await send({ method: 'POST', headers: { 'content-type': 'application/json' }, body: json({ query: '{ __typename }' }) });
+      expect(passed.body.errors![0].extensions!.code).toBe('UNAUTHENTICATED');
+    });
+  });
+
+  describe('CORS', () => {
+    const preflight = (origin: string, url?: string) =>
+      send({
+        url,
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, x-matter-code' },
+      });
+
+    it('answers a preflight from a listed origin 204, before authentication, with the methods, headers and max-age, audited', async () => {
+      const answered = await preflight(PORTAL);
+      expect(answered.status).toBe(204);
+      expect(answered.text).toBe('');
+      expect(answered.headers.get('access-control-allow-origin')).toBe(PORTAL);
+      expect(answered.headers.get('access-control-allow-methods')).toBe('GET, POST');
+      const allowed = answered.headers.get('access-control-allow-headers')!.split(', ');
+      expect(allowed).toEqual(expect.arrayContaining(['authorization', 'content-type', 'x-matter-code', 'x-case-number', 'x-request-id']));
+      expect(Number(answered.headers.get('access-control-max-age'))).toBeGreaterThan(0);
+      expect(answered.headers.get('vary')).toMatch(/\bOrigin\b/);
+      expect(answered.headers.get('access-control-allow-credentials')).toBeNull();
+      expect((await recordsOf(answered.requestId))[0]).toMatchObject({ httpStatus: 204, caller: null, errorCodes: [] });
+    });
+
+    it('answers a preflight from another origin without any allow header', async () => {
+      const answered = await preflight('https://elsewhere.example');
+      expect(answered.status).toBe(204);
+      expect([...answered.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
+    });
+
+    it('gives every answer to a listed origin its Access-Control-Allow-Origin and Vary: Origin, refusals included', async () => {
+      const result = await send({
+        method: 'POST',
+        headers: { ...withMatter(), origin: 'http://localhost:5173', 'content-type': 'application/json' },
+        body: json({ query: '{ __typename }' }),
+      });
+      expect(result.status).toBe(200);
+      expect(result.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+      expect(result.headers.get('access-control-expose-headers')).toMatch(/\bx-request-id\b/);
+      expect(result.headers.get('vary')).toMatch(/\bOrigin\b/);
+      const refused = await send({
+        method: 'POST',
+        headers: { origin: PORTAL, 'content-type': 'application/json' },
+        body: json({ query: '{ __typename }' }),
+      });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('access-control-allow-origin')).toBe(PORTAL);
+    });
+
+    it('gives an answer to another origin no Access-Control-Allow-Origin, only Vary: Origin', async () => {
+      const result = await send({
+        method: 'POST',
+        headers: { ...withMatter(), origin: 'https://elsewhere.example', 'content-type': 'application/json' },
+        body: json({ query: '{ __typename }' }),
+      });
+      expect(result.status).toBe(200);
+      expect(result.headers.get('access-control-allow-origin')).toBeNull();
+      expect(result.headers.get('vary')).toMatch(/\bOrigin\b/);
+    });
+
+    it('sends no CORS header at all when no origin is listed (the default), and still does not ask a preflight for a token', async () => {
+      const answered = await preflight(PORTAL, plain.url);
+      expect(answered.status).toBe(204);
+      expect([...answered.headers.keys()].filter((name) => name.startsWith('access-control-') || name === 'vary')).toEqual([]);
+      const result = await send({
+        url: plain.url,
+        method: 'POST',
+        headers: { ...withMatter(), origin: PORTAL, 'content-type': 'application/json' },
+        body: json({ query: '{ __typename }' }),
+      });
+      expect(result.status).toBe(200);
+      expect([...result.headers.keys()].filter((name) => name.startsWith('access-control-') || name === 'vary')).toEqual([]);
     });
   });
 
