@@ -56,7 +56,7 @@ export interface GatewayConfig {
   authorizationMode: 'filter' | 'reject';
   /** GATEWAY_EXECUTOR, default native: this gateway's plan executor; `apollo` runs every plan on @apollo/gateway's (comparison, diagnosis). */
   executor: 'native' | 'apollo';
-  /** GATEWAY_INTROSPECTION, default on unless NODE_ENV=production: `__schema` and `__type` queries. */
+  /** GATEWAY_INTROSPECTION, default on unless NODE_ENV=production: `__schema` and `__type` queries, and the query IDE (GraphiQL) at GET /graphql for browsers. */
   introspection: boolean;
   /** CORS_ORIGINS, default none: the exact origins (comma-separated) whose pages may call the gateway from a browser. */
   corsOrigins: readonly string[];

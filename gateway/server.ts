@@ -24,6 +24,7 @@ import { type AuditTrail, useAuditTrail } from './plugins/audit-trail.js';
 import { useAuthentication } from './plugins/authentication.js';
 import { useCors } from './plugins/cors.js';
 import { useCsrfPrevention } from './plugins/csrf-prevention.js';
+import { graphiqlFiles } from './graphiql/page.js';
 import { useMasking } from './plugins/masking.js';
 import { usePurpose } from './plugins/purpose.js';
 import { useRequestId } from './plugins/request-id.js';
@@ -155,6 +156,8 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   const http = createGraphQLHttpServer<GatewayContext, RequestContext>({
     execute: engine.handle,
     graphqlPath,
+    // The query IDE goes with introspection: without it, GraphiQL has no schema to offer.
+    ...(config.introspection ? { staticFiles: graphiqlFiles({ graphqlPath }) } : {}),
     maxRequestBytes: config.maxRequestBytes,
     logger,
     begin: pipeline.begin,
