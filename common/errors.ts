@@ -81,8 +81,25 @@ export const ERRORS = {
   INVALID_GRAPHQL: { status: 200, message: 'A subgraph returned a value its schema does not allow.', ...failed },
 
   // How it was sent (the HTTP layer).
-  /** The body is not JSON, not one GraphQL request, or the target cannot be routed; GraphQL is POST only (405 for GET). */
+  /**
+   * The body is not JSON or not one GraphQL request, the target cannot be
+   * routed; 405 for a mutation by GET or another method than GET and POST,
+   * 415 for a body that is not application/json.
+   */
   BAD_REQUEST: { status: 400, message: 'Bad request.', ...failed },
+  /**
+   * A request a browser may send cross-site without asking first (a GET, or a
+   * form's POST) that carries no header proving it was preflighted: refused
+   * before it is run (cross-site request forgery).
+   */
+  CSRF_PREVENTED: {
+    status: 400,
+    message:
+      'This request could have been sent by a browser on behalf of another site: send a bearer token, a Content-Type of application/json, or an apollo-require-preflight header.',
+    ...refused,
+  },
+  /** The `Accept` header takes neither application/graphql-response+json nor application/json. */
+  NOT_ACCEPTABLE: { status: 406, message: 'Accept application/graphql-response+json or application/json.', ...failed },
   /** The HTTP parser refused the request: a malformed request line, header or chunked body. */
   MALFORMED_HTTP_REQUEST: { status: 400, message: 'Malformed HTTP request.', ...failed },
   /** `x-request-id` is not a correlation id a service keeps. */

@@ -21,6 +21,7 @@ import { MAX_REQUESTS_PER_SECOND, RATE_LIMIT_RANGES } from './access/rate-limit-
 import { OPERATION_LIMIT_RANGES, type OperationLimits } from './plugins/operation-limits.js';
 import { heapBoundError, MAX_HEAP_MB } from './plugins/memory-guard.js';
 import { DEMAND_CONTROL_RANGES } from './plugins/demand-control.js';
+import { normalizeOrigin } from './plugins/cors.js';
 
 export { ConfigError } from '../common/settings.js';
 
@@ -69,8 +70,10 @@ export interface GatewayConfig {
   authorizationMode: 'filter' | 'reject';
   /** GATEWAY_EXECUTOR, default native: this gateway's plan executor; `apollo` runs every plan on @apollo/gateway's (comparison, diagnosis). */
   executor: 'native' | 'apollo';
-  /** GATEWAY_INTROSPECTION, default on unless NODE_ENV=production: `__schema` and `__type` queries. */
+  /** GATEWAY_INTROSPECTION, default on unless NODE_ENV=production: `__schema` and `__type` queries, and the query IDE (GraphiQL) at GET /graphql for browsers. */
   introspection: boolean;
+  /** CORS_ORIGINS, default none: the exact origins (comma-separated) whose pages may call the gateway from a browser. */
+  corsOrigins: readonly string[];
   /** REDIS_URL, default none: revocation and rate limits in-process (one replica). Set it for several replicas. */
   redisUrl: string | undefined;
   /** REDIS_KEY_PREFIX, default kuasheng: — keys of revocations and budgets; replicas sharing a Redis must agree. */
@@ -121,6 +124,18 @@ function introspectionSetting(env: NodeJS.ProcessEnv): boolean {
   if (value === undefined || value === '') return env.NODE_ENV !== 'production';
   if (value !== 'on' && value !== 'off') throw new ConfigError('GATEWAY_INTROSPECTION', `must be on or off, got ${JSON.stringify(value)}`);
   return value === 'on';
+}
+
+function corsOriginsSetting(env: NodeJS.ProcessEnv): string[] {
+  const listed = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin.length > 0);
+  try {
+    return [...new Set(listed.map(normalizeOrigin))];
+  } catch (error) {
+    throw new ConfigError('CORS_ORIGINS', (error as Error).message);
+  }
 }
 
 function auditModeSetting(env: NodeJS.ProcessEnv): 'durable' | 'off' {
@@ -197,6 +212,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     authorizationMode: authorizationModeSetting(env),
     executor: executorSetting(env),
     introspection: introspectionSetting(env),
+    corsOrigins: corsOriginsSetting(env),
     redisUrl: env.REDIS_URL ? redisUrlSetting(env.REDIS_URL) : undefined,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'kuasheng:',
     auditDatabaseUrl: auditDatabaseUrlSetting(env),

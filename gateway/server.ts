@@ -24,6 +24,9 @@ import { type AuditTrail, useAuditTrail } from './plugins/audit-trail.js';
 import { useAuthentication } from './plugins/authentication.js';
 import { useDemandControl } from './plugins/demand-control.js';
 import { extractCostModel, type CostModel } from './limits/cost.js';
+import { useCors } from './plugins/cors.js';
+import { useCsrfPrevention } from './plugins/csrf-prevention.js';
+import { graphiqlFiles } from './graphiql/page.js';
 import { useMasking } from './plugins/masking.js';
 import { useMemoryGuard } from './plugins/memory-guard.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
@@ -99,6 +102,8 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
       useRequestId({ logger }), // ids on log lines and on every subgraph fetch
       auditTrail, // one record per request, durable before the answer leaves
       useMemoryGuard({ maxHeapBytes: config.maxHeapMb * 1_048_576 }), // heap over its bound: 503 at once
+      useCors({ origins: config.corsOrigins }), // preflights answered before authentication; the allow headers on every answer (after the audit's)
+      useCsrfPrevention(), // a request a browser sends cross-site unasked must carry a preflighted header (400)
       useAuthentication({ authenticator }), // bearer token → caller (401)
       useAccessGuard({ guard: accessGuard }), // revocation (401, 503 fail-closed), budgets (429)
       useOperationLimits(config.operationLimits), // depth, aliases, root fields, expanded fields, directives (400)
@@ -162,9 +167,12 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     await audit.close();
     throw error;
   }
+  const graphqlPath = '/graphql';
   const http = createGraphQLHttpServer<GatewayContext, RequestContext>({
     execute: engine.handle,
-    graphqlPath: '/graphql',
+    graphqlPath,
+    // The query IDE goes with introspection: without it, GraphiQL has no schema to offer.
+    ...(config.introspection ? { staticFiles: graphiqlFiles({ graphqlPath }) } : {}),
     maxRequestBytes: config.maxRequestBytes,
     logger,
     begin: pipeline.begin,

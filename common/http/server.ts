@@ -4,6 +4,7 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from 'pino';
 import { errorBody, HTTP_ERRORS, parserRefusal, REASON_PHRASES, type HttpErrorCode } from './errors.js';
 import { correlationIdOf, type CorrelationIdError, newRequestId, REQUEST_ID_HEADER, type RequestIds } from './request-id.js';
+import { APPLICATION_JSON, CONTENT_TYPE, graphQLResponseType, mediaTypeOf } from './media-types.js';
 import { parseRequestTarget } from './request-target.js';
 import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from '../settings.js';
 
@@ -21,6 +22,19 @@ export class Rejection {
   ) {}
 }
 
+/**
+ * An answer admission gives in place of GraphQL that is no refusal: a CORS
+ * preflight's 204. Like a rejection, it ends the request and passes
+ * `complete` (it is audited).
+ */
+export class AdmissionAnswer {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string> = {},
+    readonly body: string = '',
+  ) {}
+}
+
 /** A response about to be written; `complete` may inspect or replace it. */
 export interface HttpAnswer {
   status: number;
@@ -34,15 +48,27 @@ export interface HttpAnswer {
 export interface GraphQLHttpRequest {
   method: string;
   contentType: string | undefined;
-  /** The parsed JSON body (undefined when there was none). */
+  /** The parsed JSON body (undefined when there was none: a GET, or an empty POST). */
   body: unknown;
+  /** The query of the request target with its `?`, or '': the parameters of a GET. */
+  search: string;
+  /** The `Accept` header: which response types the client takes. */
+  accept: string | undefined;
 }
 
-/** What an `execute` handler answers: the status, the JSON body, and headers of its own (Retry-After). */
+/** What an `execute` handler answers: the status, the JSON body and its headers. */
 export interface GraphQLHttpResult {
   status: number;
   body: string;
+  /** The answer's headers, its `content-type` included; default `application/json`. */
   headers?: Record<string, string>;
+}
+
+/** A file served as it is (the gateway's query IDE and its scripts): public, carrying no data. */
+export interface StaticFile {
+  /** Its headers: `content-type`, and whatever else it needs (a Content-Security-Policy, caching). */
+  headers: Record<string, string>;
+  body: Buffer;
 }
 
 export interface GraphQLHttpOptions<Context extends BaseContext, State = undefined> {
@@ -54,7 +80,7 @@ export interface GraphQLHttpOptions<Context extends BaseContext, State = undefin
    * draft) — also for a request the HTTP parser refused, which has no
    * IncomingMessage.
    */
-  begin?: (ids: RequestIds) => State;
+  begin?: (ids: RequestIds, request: IncomingMessage | null) => State;
   /**
    * Called with every answer before it is written — refusals, errors and
    * results alike, the parser's refusals included. The gateway records its
@@ -65,10 +91,17 @@ export interface GraphQLHttpOptions<Context extends BaseContext, State = undefin
   /** Path of the GraphQL endpoint: `/graphql` at the gateway, `/` at subgraphs. */
   graphqlPath: string;
   /**
-   * Decides whether a request may proceed and builds its per-request
-   * context, or answers with a `Rejection` before the body is even read.
+   * Static files for GET and HEAD, served before anything else, like
+   * `/health`: neither admitted nor audited, so only what is public and
+   * carries no data (the query IDE). Undefined passes the request on.
    */
-  admit: (request: IncomingMessage, ids: RequestIds, state: State) => Promise<Context | Rejection>;
+  staticFiles?: (pathname: string, request: IncomingMessage) => StaticFile | undefined;
+  /**
+   * Decides whether a request may proceed and builds its per-request
+   * context, or answers before the body is even read: with a `Rejection`,
+   * or with an `AdmissionAnswer` that is no error (a CORS preflight).
+   */
+  admit: (request: IncomingMessage, ids: RequestIds, state: State) => Promise<Context | Rejection | AdmissionAnswer>;
   maxRequestBytes: number;
   /** How long a client may take to send its headers, its body, and its next request. Default {@link DEFAULT_HTTP_TIMEOUTS}. */
   timeouts?: HttpTimeouts;
@@ -81,7 +114,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-const JSON_CONTENT = { 'content-type': 'application/json; charset=utf-8' } as const;
+const JSON_CONTENT = { 'content-type': CONTENT_TYPE[APPLICATION_JSON] } as const;
+
+/** Statuses whose answers have no body, and so no Content-Length (RFC 9110, 8.6). */
+const BODILESS = new Set([204, 304]);
+
+function sendStatic(res: ServerResponse, method: string | undefined, file: StaticFile, headers: Record<string, string>): void {
+  res.writeHead(200, { ...file.headers, 'content-length': String(file.body.length), ...headers });
+  res.end(method === 'HEAD' ? undefined : file.body);
+}
 
 /** How long a connection closed with its request unread is still drained before it is cut. */
 const LINGER_MS = 1_000;
@@ -176,7 +217,8 @@ function checkingInterval(timeouts: HttpTimeouts): number {
 
 /**
  * A lean HTTP layer for Apollo Server, shared by the gateway and the
- * subgraphs: the GraphQL endpoint, `GET /health`, 404 elsewhere. It admits
+ * subgraphs: the GraphQL endpoint, `GET /health`, the static files it is
+ * given (the gateway's query IDE), 404 elsewhere. It admits
  * (or rejects) each request before reading its body, bounds the body and the
  * time a client may take to send it, makes its own id for every request
  * (echoed in `x-request-id`; a caller's `x-request-id` is kept beside it as
@@ -204,8 +246,13 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
     const { ids } = exchange;
     const idHeader = { [REQUEST_ID_HEADER]: ids.requestId };
     const target = parseRequestTarget(req.url);
-    if (target?.pathname === '/health' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, { status: 'ok' }, idHeader);
-    const state = options.begin ? options.begin(ids) : (undefined as State);
+    const readOnly = req.method === 'GET' || req.method === 'HEAD';
+    if (target?.pathname === '/health' && readOnly) return sendJson(res, 200, { status: 'ok' }, idHeader);
+    const file = target !== null && readOnly ? options.staticFiles?.(target.pathname, req) : undefined;
+    if (file) return sendStatic(res, req.method, file, idHeader);
+    const state = options.begin ? options.begin(ids, req) : (undefined as State);
+    // This layer's own answers take the response type the client prefers; one it cannot meet gets application/json.
+    const errorContent = { 'content-type': CONTENT_TYPE[graphQLResponseType(req.headers.accept) ?? APPLICATION_JSON] };
     const answer = async (status: number, headers: Record<string, string>, body: string, rejection?: Rejection) => {
       let final: HttpAnswer = { status, headers: { ...idHeader, ...headers }, body, rejection };
       if (options.complete) final = await options.complete(state, final);
@@ -221,8 +268,13 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
         req.resume();
         res.once('finish', () => setTimeout(() => req.socket.destroy(), LINGER_MS).unref());
       }
-      res.writeHead(final.status, { 'content-length': String(bytes.length), ...final.headers });
-      res.end(bytes);
+      if (BODILESS.has(final.status)) {
+        res.writeHead(final.status, final.headers);
+        res.end();
+      } else {
+        res.writeHead(final.status, { 'content-length': String(bytes.length), ...final.headers });
+        res.end(bytes);
+      }
     };
     const answerError = (
       status: number,
@@ -234,34 +286,42 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
     ) =>
       answer(
         status,
-        { ...JSON_CONTENT, ...headers },
+        { ...errorContent, ...headers },
         JSON.stringify(errorBody(code, message, extensions)),
         rejection ?? new Rejection(status, code, message, extensions, headers),
       );
     const refuse = (code: HttpErrorCode, message: string = HTTP_ERRORS[code].message) => answerError(HTTP_ERRORS[code].status, code, message);
     try {
       if (correlationError) return await refuse('INVALID_REQUEST_ID', correlationError.message);
-      if (target === null) return await refuse('BAD_REQUEST', `The request target cannot be routed: the GraphQL endpoint is POST ${graphqlPath}.`);
+      if (target === null) return await refuse('BAD_REQUEST', `The request target cannot be routed: the GraphQL endpoint is ${graphqlPath}.`);
       if (target.pathname !== graphqlPath) {
-        return await answerError(404, 'NOT_FOUND', `Not found: the GraphQL endpoint is POST ${graphqlPath}.`);
+        return await answerError(404, 'NOT_FOUND', `Not found: the GraphQL endpoint is ${graphqlPath}.`);
       }
       const admitted = await options.admit(req, ids, state);
       if (admitted instanceof Rejection) {
         req.resume(); // drain the unread body so the connection can be reused
         return await answerError(admitted.status, admitted.code, admitted.message, admitted.extensions, admitted.headers, admitted);
       }
+      if (admitted instanceof AdmissionAnswer) {
+        req.resume();
+        return await answer(admitted.status, admitted.headers, admitted.body);
+      }
+      const contentType = req.headers['content-type'];
       let body: unknown;
       if (req.method === 'POST') {
         const text = await readBody(req, maxRequestBytes, exchange);
-        try {
-          body = text.length > 0 ? JSON.parse(text) : undefined;
-        } catch {
-          return await refuse('BAD_REQUEST', 'Request body is not valid JSON.');
+        // An execute handler is given JSON only (it answers another type 415); Apollo Server reads whatever was sent.
+        if (text.length > 0 && (server || contentType === undefined || mediaTypeOf(contentType) === APPLICATION_JSON)) {
+          try {
+            body = JSON.parse(text);
+          } catch {
+            return await refuse('BAD_REQUEST', 'Request body is not valid JSON.');
+          }
         }
       }
       if (execute) {
-        const result = await execute({ method: req.method ?? 'GET', contentType: req.headers['content-type'], body }, admitted);
-        return await answer(result.status, result.headers ? { ...JSON_CONTENT, ...result.headers } : JSON_CONTENT, result.body);
+        const result = await execute({ method: req.method ?? 'GET', contentType, body, search: target.search, accept: req.headers.accept }, admitted);
+        return await answer(result.status, result.headers ?? JSON_CONTENT, result.body);
       }
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
@@ -313,7 +373,7 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
       rejection: new Rejection(status, code, message),
     };
     try {
-      if (options.complete) final = await options.complete(options.begin ? options.begin(ids) : (undefined as State), final);
+      if (options.complete) final = await options.complete(options.begin ? options.begin(ids, null) : (undefined as State), final);
     } catch (failure) {
       logger.error({ err: failure, requestId: ids.requestId }, 'could not record a refused request');
     }

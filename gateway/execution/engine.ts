@@ -20,6 +20,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import type { GraphQLHttpRequest, GraphQLHttpResult } from '../../common/http/server.js';
+import { APPLICATION_JSON, CONTENT_TYPE, GRAPHQL_RESPONSE_JSON, graphQLResponseType, mediaTypeOf } from '../../common/http/media-types.js';
 import { maskResponseData } from '../authorization/masking.js';
 import { CLIENT_ERROR_CODES, ERRORS } from '../../common/errors.js';
 import type { GatewayContext } from '../pipeline/context.js';
@@ -90,18 +91,77 @@ interface CachedDocument {
   queryHash: string;
 }
 
+/**
+ * A request refused before it runs. Either the HTTP request is not one
+ * GraphQL request the gateway serves (its status whatever the response
+ * type), or it is a GraphQL request error — parse, validation, operation,
+ * variables — which GraphQL over HTTP answers 400 in
+ * application/graphql-response+json and 200 in application/json (the
+ * legacy type, whose clients read errors only from a 200).
+ */
 class RequestError extends Error {
   constructor(
     readonly status: number,
     readonly errors: GraphQLFormattedError[],
+    readonly graphqlRequestError = false,
+    readonly headers: Record<string, string> = {},
   ) {
     super(errors[0]?.message ?? 'bad request');
   }
 }
 
-function requestError(status: number, code: string, message: string): RequestError {
-  return new RequestError(status, [{ message, extensions: { code } }]);
+function requestError(status: number, code: string, message: string, headers?: Record<string, string>): RequestError {
+  return new RequestError(status, [{ message, extensions: { code } }], false, headers);
 }
+
+function graphqlRequestError(errors: GraphQLFormattedError[]): RequestError {
+  return new RequestError(400, errors, true);
+}
+
+/** The parameters of a GraphQL request (GraphQL over HTTP), from a POST's JSON body or a GET's query string. */
+interface RequestParameters {
+  query: unknown;
+  variables: unknown;
+  operationName: unknown;
+  extensions: unknown;
+}
+
+/** A GET parameter that holds JSON (`variables`, `extensions`); absent is undefined. */
+function jsonParameter(search: URLSearchParams, name: string): unknown {
+  const text = search.get(name);
+  if (text === null || text.length === 0) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw requestError(400, 'BAD_REQUEST', `The "${name}" parameter is not valid JSON.`);
+  }
+}
+
+function requestParameters(request: GraphQLHttpRequest): RequestParameters {
+  if (request.method === 'GET') {
+    const search = new URLSearchParams(request.search);
+    return {
+      query: search.get('query') ?? undefined,
+      variables: jsonParameter(search, 'variables'),
+      operationName: search.get('operationName') ?? undefined,
+      extensions: jsonParameter(search, 'extensions'),
+    };
+  }
+  if (request.method !== 'POST')
+    throw requestError(405, 'BAD_REQUEST', 'Send GraphQL requests by POST with a JSON body, or queries by GET.', { allow: 'GET, POST' });
+  if (request.contentType === undefined) throw requestError(400, 'BAD_REQUEST', 'Content-Type must be application/json.');
+  if (mediaTypeOf(request.contentType) !== APPLICATION_JSON) throw requestError(415, 'BAD_REQUEST', 'Content-Type must be application/json.');
+  const body = request.body;
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw requestError(400, 'BAD_REQUEST', 'The body must be one GraphQL request object (batches are not accepted).');
+  const { query, variables, operationName, extensions } = body as Record<string, unknown>;
+  return { query, variables, operationName, extensions };
+}
+
+const isMap = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Answers hold personal data: no cache (a browser's, for a GET) may keep them. */
+const NOT_STORED = { 'cache-control': 'no-store' } as const;
 
 /**
  * Each cache keyed by a document (parsed documents, authorisation
@@ -160,6 +220,7 @@ export function createEngine(options: EngineOptions) {
       document = parse(query, { maxTokens });
     } catch (error) {
       const e = error as GraphQLError;
+      // A limit of the gateway's, like the operation limits' (the same status whatever the media type), not a GraphQL request error.
       if (TOKEN_LIMIT.test(e.message)) {
         throw new RequestError(ERRORS.OPERATION_LIMIT_EXCEEDED.status, [
           {
@@ -168,15 +229,13 @@ export function createEngine(options: EngineOptions) {
           },
         ]);
       }
-      throw new RequestError(400, [{ message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }]);
+      throw graphqlRequestError([{ message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }]);
     }
     const errors = validate(schema, document, rules);
-    if (errors.length > 0) {
-      throw new RequestError(
-        400,
+    if (errors.length > 0)
+      throw graphqlRequestError(
         errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
       );
-    }
     const cached = { document, queryHash: createHash('sha256').update(query).digest('hex') };
     documents.set(query, cached, query.length);
     return cached;
@@ -279,56 +338,60 @@ export function createEngine(options: EngineOptions) {
     return { data, errors, extensions: result.extensions };
   }
 
-  /** Handles one admitted GraphQL request, running the plugins' stages along the way. */
+  /** Handles one admitted GraphQL request (POST, or a query by GET), running the plugins' stages along the way. */
   async function handle(request: GraphQLHttpRequest, context: GatewayContext): Promise<GraphQLHttpResult> {
-    const answer = (status: number, payload: GraphQLPayload, headers?: Record<string, string>): GraphQLHttpResult => {
-      const given: GraphQLAnswer = { status, payload, headers };
+    // Content negotiation first: every answer below, refusals included, is of the type the client prefers.
+    const responseType = graphQLResponseType(request.accept);
+    const headers = { 'content-type': CONTENT_TYPE[responseType ?? APPLICATION_JSON], ...NOT_STORED };
+    const answer = (status: number, payload: GraphQLPayload, extra?: Record<string, string>): GraphQLHttpResult => {
+      const given: GraphQLAnswer = { status, payload };
       stages.response(given, context);
-      return { status: given.status, body: JSON.stringify(given.payload), ...(given.headers ? { headers: given.headers } : {}) };
+      return { status: given.status, body: JSON.stringify(given.payload), headers: extra ? { ...headers, ...extra } : headers };
     };
     const early = (given: GraphQLAnswer) => answer(given.status, given.payload, given.headers);
     try {
       const current = state;
       if (!current) throw requestError(503, 'INTERNAL_SERVER_ERROR', 'The gateway has no supergraph loaded yet.');
-      if (request.method !== 'POST') throw requestError(405, 'BAD_REQUEST', 'Send GraphQL requests as POST with a JSON body.');
-      // Like Apollo Server's CSRF prevention: only JSON bodies, which browsers cannot send cross-site without a preflight.
-      if (!request.contentType?.toLowerCase().startsWith('application/json'))
-        throw requestError(400, 'BAD_REQUEST', 'Content-Type must be application/json.');
-      const body = request.body;
-      if (body === null || typeof body !== 'object' || Array.isArray(body))
-        throw requestError(400, 'BAD_REQUEST', 'The body must be one GraphQL request object (batches are not accepted).');
-      const { query, variables: rawVariables, operationName: rawName, extensions } = body as Record<string, unknown>;
+      if (responseType === null) throw requestError(406, 'NOT_ACCEPTABLE', ERRORS.NOT_ACCEPTABLE.message);
+      const { query, variables: rawVariables, operationName: rawName, extensions } = requestParameters(request);
+      if (extensions !== undefined && extensions !== null && !isMap(extensions))
+        throw requestError(400, 'BAD_REQUEST', '"extensions" must be an object.');
       if (typeof query !== 'string' || query.length === 0) {
         if ((extensions as { persistedQuery?: unknown } | undefined)?.persistedQuery)
           throw requestError(400, 'PERSISTED_QUERY_NOT_SUPPORTED', 'Persisted queries are not supported: send the query text.');
-        throw requestError(400, 'BAD_REQUEST', 'The body must contain a non-empty "query" string.');
+        throw requestError(400, 'BAD_REQUEST', 'The request must contain a non-empty "query" string.');
       }
-      if (rawVariables !== undefined && rawVariables !== null && (typeof rawVariables !== 'object' || Array.isArray(rawVariables)))
+      if (rawVariables !== undefined && rawVariables !== null && !isMap(rawVariables))
         throw requestError(400, 'BAD_REQUEST', '"variables" must be an object.');
       if (rawName !== undefined && rawName !== null && typeof rawName !== 'string')
         throw requestError(400, 'BAD_REQUEST', '"operationName" must be a string.');
-      const operationName = (rawName as string | null | undefined) ?? null;
+      const operationName = (rawName as string | null | undefined) || null;
 
       // Parse/validate.
       const { document, queryHash } = parsedDocument(current.schema, query);
       const operation = getOperationAST(document, operationName);
       if (!operation) {
-        throw requestError(
-          400,
-          'OPERATION_RESOLUTION_FAILURE',
-          operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.',
-        );
+        throw graphqlRequestError([
+          {
+            message: operationName
+              ? `Unknown operation named "${operationName}".`
+              : 'Must provide operation name if query contains multiple operations.',
+            extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
+          },
+        ]);
       }
       const resolvedName = operation.name?.value ?? null;
       context.operation = { name: resolvedName, type: operation.operation, hash: queryHash };
+      // A GET must change nothing (a link, a prefetch, a cache may repeat it): mutations only by POST.
+      if (request.method === 'GET' && operation.operation !== 'query')
+        throw requestError(405, 'BAD_REQUEST', `A ${operation.operation} is sent by POST, never by GET.`, { allow: 'POST' });
       const provided = (rawVariables ?? {}) as Record<string, unknown>;
       let check = variableChecks.get(operation);
       if (check === undefined) variableChecks.set(operation, (check = variableCheck(current.schema, operation)));
       // Plainly valid variables skip graphql-js's coercion; anything else gets it, and its errors.
       const coerced = check?.(provided) ? null : getVariableValues(current.schema, operation.variableDefinitions ?? [], provided, { maxErrors: 50 });
       if (coerced?.errors)
-        throw new RequestError(
-          400,
+        throw graphqlRequestError(
           coerced.errors.map((e) => ({ message: e.message, locations: e.locations, extensions: { code: 'BAD_USER_INPUT' } })),
         );
       if (operation.operation === 'subscription') throw requestError(400, 'BAD_REQUEST', 'Subscriptions are not supported.');
@@ -377,7 +440,10 @@ export function createEngine(options: EngineOptions) {
         ...(result.extensions ? { extensions: result.extensions } : {}),
       });
     } catch (error) {
-      if (error instanceof RequestError) return answer(error.status, { errors: error.errors });
+      if (error instanceof RequestError) {
+        const status = error.graphqlRequestError && responseType !== GRAPHQL_RESPONSE_JSON ? 200 : error.status;
+        return answer(status, { errors: error.errors }, error.headers);
+      }
       throw error;
     }
   }

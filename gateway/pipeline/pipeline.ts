@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { QueryPlan } from '@apollo/query-planner';
 import type { Logger } from 'pino';
-import type { HttpAnswer, Rejection, RequestIds } from '../../common/http/server.js';
+import type { AdmissionAnswer, HttpAnswer, Rejection, RequestIds } from '../../common/http/server.js';
 import { rejection } from '../errors.js';
 import { type GatewayContext, NO_OPERATION, NO_PURPOSE, type RequestContext } from './context.js';
 import { type ExecutedOperation, type GatewayPlugin, type GraphQLAnswer, HOOKS, type OperationRequest } from './plugin.js';
@@ -10,10 +10,13 @@ import { type ExecutedOperation, type GatewayPlugin, type GraphQLAnswer, HOOKS, 
 export interface Pipeline {
   /** The plugins' names, in order. */
   readonly plugins: readonly string[];
-  /** Request received: a new context. */
-  begin(ids: RequestIds): RequestContext;
-  /** Admission: the first rejection, or the context of an admitted request (deny by default: no caller, no admission). */
-  admit(request: IncomingMessage, context: RequestContext): Promise<GatewayContext | Rejection>;
+  /** Request received: a new context (`request` is null for a request the HTTP parser refused). */
+  begin(ids: RequestIds, request?: IncomingMessage | null): RequestContext;
+  /**
+   * Admission: the first rejection or answer a hook gives, or the context of
+   * an admitted request (deny by default: no caller, no admission).
+   */
+  admit(request: IncomingMessage, context: RequestContext): Promise<GatewayContext | Rejection | AdmissionAnswer>;
   operation(operation: OperationRequest, context: GatewayContext): StageAnswer;
   authorise(operation: OperationRequest, context: GatewayContext): StageAnswer;
   plan(plan: QueryPlan, context: GatewayContext): StageAnswer;
@@ -108,7 +111,7 @@ export function createPipeline(plugins: readonly GatewayPlugin[], options: Pipel
 
   return {
     plugins: plugins.map((p) => p.name),
-    begin({ requestId, correlationId }) {
+    begin({ requestId, correlationId }, request = null) {
       const context: RequestContext = {
         requestId,
         correlationId,
@@ -120,13 +123,13 @@ export function createPipeline(plugins: readonly GatewayPlugin[], options: Pipel
         maskIdentifiers: true,
         cost: null,
       };
-      for (const hook of onRequest) hook(context);
+      for (const hook of onRequest) hook(context, request);
       return context;
     },
     async admit(request, context) {
       for (const hook of onAdmission) {
-        const refused = await hook(request, context);
-        if (refused) return refused;
+        const decided = await hook(request, context);
+        if (decided) return decided;
       }
       if (context.caller === null) return rejection('UNAUTHENTICATED', { reason: 'TOKEN_MISSING' }, { 'www-authenticate': 'Bearer' });
       return context as GatewayContext;

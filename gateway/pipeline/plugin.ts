@@ -1,8 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { QueryPlan } from '@apollo/query-planner';
 import type { DocumentNode, GraphQLFormattedError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
-import type { HttpAnswer, Rejection } from '../../common/http/server.js';
+import type { AdmissionAnswer, HttpAnswer, Rejection } from '../../common/http/server.js';
 import type { GatewayContext, RequestContext } from './context.js';
+
+/** What an admission hook decides: nothing (the request goes on), a refusal, or an answer that is no error. */
+export type AdmissionResult = Rejection | AdmissionAnswer | undefined;
 
 /** A GraphQL answer before it is serialised: its HTTP status, its payload, and headers of its own (Retry-After). */
 export interface GraphQLAnswer {
@@ -55,10 +58,17 @@ export interface GatewayPlugin {
   /** Plugins that must come earlier in the list when both are present (a same-stage dependency). */
   readonly after?: readonly string[];
 
-  /** Request received: ids known, nothing read yet. Runs also for a request the HTTP parser refused. */
-  onRequest?(context: RequestContext): void;
-  /** Admission, before the body is read: a rejection ends the request. */
-  onAdmission?(request: IncomingMessage, context: RequestContext): Rejection | undefined | Promise<Rejection | undefined>;
+  /**
+   * Request received: ids and headers known, nothing else read yet. Runs
+   * also for a request the HTTP parser refused, which has no IncomingMessage
+   * (`request` is null).
+   */
+  onRequest?(context: RequestContext, request: IncomingMessage | null): void;
+  /**
+   * Admission, before the body is read: a rejection ends the request, and so
+   * does an answer that is no error (a CORS preflight's 204).
+   */
+  onAdmission?(request: IncomingMessage, context: RequestContext): AdmissionResult | Promise<AdmissionResult>;
   /** Parse/validate: the operation is resolved and its variables coerced. An answer ends the request. */
   onOperation?(operation: OperationRequest, context: GatewayContext): GraphQLAnswer | undefined | Promise<GraphQLAnswer | undefined>;
   /** Authorise: what the caller may have of the operation. An answer ends the request. */

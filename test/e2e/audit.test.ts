@@ -55,18 +55,23 @@ describe('the audit trail (embedded SQLite store)', () => {
       ['a partly allowed one', { scopes: ['household:read'] }, DOSSIER, 'PARTIAL', 200],
       ['one without a token', { noToken: true }, DOSSIER, 'DENIED', 401],
       ['one without a matter', { matter: '' }, DOSSIER, 'DENIED', 400],
-      ['a syntax error', {}, '{ person(', 'FAILED', 400],
-    ] as const)('%s', async (_case, how: { scopes?: readonly string[]; noToken?: boolean; matter?: string }, query, outcome, status) => {
-      const headers: Record<string, string> = {};
-      if (how.scopes) headers.authorization = `Bearer ${await testToken(dataDir, { scopes: how.scopes })}`;
-      if (how.noToken) headers.authorization = '';
-      if (how.matter !== undefined) headers['x-matter-code'] = how.matter;
-      const response = await federation.query(query, { id: PERSON.idNumber }, headers);
-      expect(response.status).toBe(status);
-      const records = await recordsOf(store, response.headers.get('x-request-id')!);
-      expect(records).toHaveLength(1);
-      expect(records[0]).toMatchObject({ outcome, httpStatus: status, replica: REPLICA, chainId: REPLICA });
-    });
+      ['a syntax error', { accept: 'application/graphql-response+json' }, '{ person(', 'FAILED', 400],
+      ['a syntax error answered in application/json', {}, '{ person(', 'FAILED', 200],
+    ] as const)(
+      '%s',
+      async (_case, how: { scopes?: readonly string[]; noToken?: boolean; matter?: string; accept?: string }, query, outcome, status) => {
+        const headers: Record<string, string> = {};
+        if (how.accept) headers.accept = how.accept;
+        if (how.scopes) headers.authorization = `Bearer ${await testToken(dataDir, { scopes: how.scopes })}`;
+        if (how.noToken) headers.authorization = '';
+        if (how.matter !== undefined) headers['x-matter-code'] = how.matter;
+        const response = await federation.query(query, { id: PERSON.idNumber }, headers);
+        expect(response.status).toBe(status);
+        const records = await recordsOf(store, response.headers.get('x-request-id')!);
+        expect(records).toHaveLength(1);
+        expect(records[0]).toMatchObject({ outcome, httpStatus: status, replica: REPLICA, chainId: REPLICA });
+      },
+    );
 
     it('a refused body (bad JSON) and an unknown path too', async () => {
       for (const [path, body, status] of [

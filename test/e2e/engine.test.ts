@@ -48,14 +48,22 @@ interface RawRequest {
   /** Appended to the endpoint URL (GET). */
   search?: string;
   contentType?: string;
+  /** Default application/graphql-response+json: the status codes follow the outcome. */
+  accept?: string;
   body?: unknown;
 }
 
 /** A request as a client library might send it, with the default token and matter. */
-async function send({ method = 'POST', search = '', contentType = 'application/json', body }: RawRequest) {
+async function send({
+  method = 'POST',
+  search = '',
+  contentType = 'application/json',
+  accept = 'application/graphql-response+json',
+  body,
+}: RawRequest) {
   const response = await fetch(federation.gatewayUrl + search, {
     method,
-    headers: { ...federation.defaultHeaders, 'content-type': contentType },
+    headers: { ...federation.defaultHeaders, 'content-type': contentType, accept },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: response.status, requestId: response.headers.get('x-request-id')!, body: (await response.json()) as GraphQLResponse['body'] };
@@ -66,8 +74,9 @@ const PERSON_BY_ID = 'query Person($id: ID!) { person(idNumber: $id) { name } }'
 describe('the engine', () => {
   describe('when the request is not one GraphQL request it can serve', () => {
     it.each<[string, RawRequest, number, string]>([
-      ['a GET', { method: 'GET', search: `?query=${encodeURIComponent('{ __typename }')}` }, 405, 'BAD_REQUEST'],
-      ['a text/plain body (CSRF prevention)', { contentType: 'text/plain', body: { query: '{ __typename }' } }, 400, 'BAD_REQUEST'],
+      ['a mutation by GET', { method: 'GET', search: `?query=${encodeURIComponent('mutation { __typename }')}` }, 405, 'BAD_REQUEST'],
+      ['a PUT', { method: 'PUT', body: { query: '{ __typename }' } }, 405, 'BAD_REQUEST'],
+      ['a text/plain body', { contentType: 'text/plain', body: { query: '{ __typename }' } }, 415, 'BAD_REQUEST'],
       ['a batch (JSON array)', { body: [{ query: '{ __typename }' }, { query: '{ __typename }' }] }, 400, 'BAD_REQUEST'],
       ['a body without a query', { body: { variables: {} } }, 400, 'BAD_REQUEST'],
       ['variables that are not an object', { body: { query: PERSON_BY_ID, variables: ['x'] } }, 400, 'BAD_REQUEST'],
@@ -109,6 +118,20 @@ describe('the engine', () => {
       const records = await recordsOf(response.requestId);
       expect(records).toHaveLength(1);
       expect(records[0]).toMatchObject({ outcome: 'FAILED', httpStatus: status, errorCodes: [code] });
+    });
+
+    it.each<[string, RawRequest, string]>([
+      ['a document that does not parse', { body: { query: '{ person(' } }, 'GRAPHQL_PARSE_FAILED'],
+      ['a document the schema does not allow', { body: { query: '{ salary }' } }, 'GRAPHQL_VALIDATION_FAILED'],
+      ['two operations and no operationName', { body: { query: 'query A { __typename } query B { __typename }' } }, 'OPERATION_RESOLUTION_FAILURE'],
+      ['a variable of the wrong type', { body: { query: PERSON_BY_ID, variables: { id: { nested: true } } } }, 'BAD_USER_INPUT'],
+    ])('answers %s 200 to a client of application/json (its errors come only with a 200), the body alike', async (_case, request, code) => {
+      const modern = await send(request);
+      const legacy = await send({ ...request, accept: 'application/json' });
+      expect([modern.status, legacy.status]).toEqual([400, 200]);
+      expect(legacy.body).toEqual(modern.body);
+      expect(legacy.body.errors![0].extensions!.code).toBe(code);
+      expect((await recordsOf(legacy.requestId))[0]).toMatchObject({ outcome: 'FAILED', httpStatus: 200, errorCodes: [code] });
     });
 
     it('records the operation of a refused request once it is known', async () => {
@@ -159,7 +182,15 @@ describe('the engine', () => {
 
     it('is refused with GRAPHQL_VALIDATION_FAILED when switched off, and __typename still works', async () => {
       const closed = await federation.startGateway({ GATEWAY_INTROSPECTION: 'off' });
-      const refused = await postGraphQL(closed.url, '{ __schema { queryType { name } } }', {}, federation.defaultHeaders);
+      const refused = await postGraphQL(
+        closed.url,
+        '{ __schema { queryType { name } } }',
+        {},
+        {
+          ...federation.defaultHeaders,
+          accept: 'application/graphql-response+json',
+        },
+      );
       expect(refused.status).toBe(400);
       expect(refused.body.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
       const typename = await postGraphQL(closed.url, '{ __typename }', {}, federation.defaultHeaders);

@@ -192,7 +192,7 @@ describe('bad input', () => {
   });
 
   it('rejects a variable of the wrong type before any subgraph is asked', async () => {
-    const { status, body } = await federation.query(FULL_DOSSIER, { id: { nested: true } });
+    const { status, body } = await federation.query(FULL_DOSSIER, { id: { nested: true } }, { accept: 'application/graphql-response+json' });
     expect(status).toBe(400);
     expect(body.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
   });

@@ -271,7 +271,7 @@ describe('documents the fuzz run found answered 500', () => {
   );
 
   it('the gateway refuses subscription { __typename } with 400 GRAPHQL_VALIDATION_FAILED', async () => {
-    const { status, body } = await federation.query('subscription { __typename }');
+    const { status, body } = await federation.query('subscription { __typename }', {}, { accept: 'application/graphql-response+json' });
     expect(status).toBe(400);
     expect(body.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });

@@ -27,6 +27,16 @@ describe('gateway configuration', () => {
     expect(loadGatewayConfig({ SHUTDOWN_GRACE_MS: '0' }).shutdownGraceMs).toBe(0);
     expect(config.httpTimeouts).toEqual({ headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 });
     expect(loadGatewayConfig({ HTTP_REQUEST_TIMEOUT_MS: '30000' }).httpTimeouts.requestTimeoutMs).toBe(30_000);
+    expect(config.corsOrigins).toEqual([]);
+  });
+
+  it('reads CORS_ORIGINS as exact origins, comma-separated, and refuses a wildcard or a path naming the variable', () => {
+    expect(loadGatewayConfig({ CORS_ORIGINS: ' https://portal.example.gov.cn, http://localhost:5173/ ,' }).corsOrigins).toEqual([
+      'https://portal.example.gov.cn',
+      'http://localhost:5173',
+    ]);
+    for (const value of ['*', 'https://portal.example.gov.cn/app'])
+      expect(configErrorOf(() => loadGatewayConfig({ CORS_ORIGINS: value })).variable).toBe('CORS_ORIGINS');
   });
 
   describe('when a value is bad', () => {

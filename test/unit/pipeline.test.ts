@@ -142,7 +142,7 @@ describe('the subgraph-fetch stage', () => {
 describe('the engine runs the plugins’ stages', () => {
   const supergraph = stripSecurityFeatures(readFileSync('schema/supergraph.graphql', 'utf8'));
   const query = '{ person(idNumber: "110101199003074518") { name } }';
-  const post = { method: 'POST', contentType: 'application/json', body: { query } };
+  const post = { method: 'POST', contentType: 'application/json', body: { query }, search: '', accept: undefined };
 
   function engineWith(plugins: GatewayPlugin[]) {
     const pipeline = createPipeline([admitAnyone, ...plugins], { logger });
