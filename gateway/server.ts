@@ -96,6 +96,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   const guard = createOperationGuard({ policy: () => current, cacheCharacters: CACHE_QUERY_CHARACTERS });
   auditTrail = useAuditTrail({ writer: audit.writer, subjectKey: audit.subjectKey, replica: config.replicaId, logger });
 
+  const access = useAccessGuard({ guard: accessGuard });
   // The request path. Within a stage, plugins run in this order (see each plugin's `after`).
   const pipeline = createPipeline(
     [
@@ -105,13 +106,13 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
       useCors({ origins: config.corsOrigins }), // preflights answered before authentication; the allow headers on every answer (after the audit's)
       useCsrfPrevention(), // a request a browser sends cross-site unasked must carry a preflighted header (400)
       useAuthentication({ authenticator }), // bearer token → caller (401)
-      useAccessGuard({ guard: accessGuard }), // revocation (401, 503 fail-closed), budgets (429)
+      access, // revocation (401, 503 fail-closed), budgets (429)
       useOperationLimits(config.operationLimits), // depth, aliases, root fields, expanded fields, directives (400)
       useDemandControl({
         model: () => costModel,
         maxCost: config.maxOperationCost,
         defaultListSize: config.costDefaultListSize,
-        budgets: accessGuard,
+        budgets: access,
       }), // estimated cost (400), budgets charged in cost (429)
       useScopes({ guard, mode: config.authorizationMode }), // prune to the effective scopes; denied fields null
       usePurpose({ matters }), // declared matter → effective scopes; MATTER_REQUIRED for personal data

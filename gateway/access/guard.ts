@@ -43,18 +43,19 @@ export interface AccessGuard {
   /**
    * Spends `units` more of the client's and the province's budgets (an
    * operation that costs more than the one unit `check` spent), or neither
-   * when either lacks room. Fails open while Redis is unavailable, as rate
-   * limits do (revocation was already checked).
+   * when they lack room; `remaining` is what the request's `check` said was
+   * left. Embedded, the units are spent at once. With Redis they are spent
+   * with the client's next check (one round trip per request still) or
+   * within a second, whichever comes first; until then a request from the
+   * same client may see a little more room than there is.
    */
-  charge(clientKey: string, province: string, units: number): Promise<RateLimitDecision>;
+  charge(clientKey: string, province: string, units: number, remaining: number): RateLimitDecision;
   /** Revokes a token id until its `exp` (epoch seconds) plus the leeway. See `RevocationList.revoke`. */
   revoke(tokenId: string, expiresAt: number, reason?: string): Promise<void>;
   close(): Promise<void>;
 }
 
-const CHARGE_WARNING = 'Redis did not answer a cost charge: the operation is let through uncharged (rate limits fail open)';
-/** A charge Redis could not take: allowed (fail open), nothing known of what remains. */
-const CHARGE_UNAVAILABLE: RateLimitDecision = Object.freeze({ allowed: true, retryAfterSeconds: 0, remaining: 0 });
+const CHARGE_WARNING = 'Redis did not take the units charged to a budget: they are dropped (rate limits fail open)';
 
 const TIMEOUT_WARNING = 'Redis did not answer the access check: refusing requests until it does (fail closed)';
 
@@ -80,7 +81,7 @@ export function createAccessGuard(options: AccessGuardOptions = {}): AccessGuard
         if (revocations.isRevokedNow(tokenId)) return { revoked: true, rate: NOT_EVALUATED };
         return { revoked: false, rate: limiter.decide(clientKey, province) };
       },
-      charge: async (clientKey, province, units) => limiter.decide(clientKey, province, units),
+      charge: (clientKey, province, units) => limiter.decide(clientKey, province, units),
       revoke: (tokenId, expiresAt, reason) => revocations.revoke(tokenId, expiresAt, reason),
       async close() {
         await Promise.all([revocations.close(), limiter.close()]);
@@ -97,7 +98,28 @@ export function createAccessGuard(options: AccessGuardOptions = {}): AccessGuard
     leewaySeconds: settings.revocationLeewaySeconds,
   });
   const keys = accessKeys(settings.keyPrefix);
-  const args = accessScriptArgs(gcraBudgetOf(settings.rateLimits.perClient), gcraBudgetOf(settings.rateLimits.perProvince));
+  const clientBudget = gcraBudgetOf(settings.rateLimits.perClient);
+  const args = accessScriptArgs(clientBudget, gcraBudgetOf(settings.rateLimits.perProvince));
+  // Units charged (an operation's cost beyond its first unit), per client and province, not yet spent in Redis:
+  // spent with the client's next check, or by the flush each second. A Redis outage loses them (rate limits fail open).
+  const debts = new Map<string, number>();
+  const flush = async () => {
+    const pending = [...debts];
+    debts.clear();
+    await Promise.all(
+      pending.map(async ([key, units]) => {
+        const [clientKey, province] = key.split('\u0000');
+        if (!connection.isReady()) return;
+        try {
+          await runAccessScript(connection.client, keys.clientBudget(clientKey), keys.provinceBudget(province), undefined, args, units);
+        } catch (error) {
+          warn({ err: error }, CHARGE_WARNING);
+        }
+      }),
+    );
+  };
+  const flushing = setInterval(() => void flush(), 1000);
+  flushing.unref();
 
   return {
     mode: 'redis',
@@ -105,23 +127,41 @@ export function createAccessGuard(options: AccessGuardOptions = {}): AccessGuard
       if (!connection.settled) await connection.firstAttempt;
       // Fail closed without building a command that cannot be sent.
       if (!connection.isReady()) throw new RevocationUnavailableError();
+      const key = `${clientKey}\u0000${province}`;
+      const debt = debts.get(key);
+      if (debt !== undefined) debts.delete(key);
       try {
-        return await runAccessScript(connection.client, keys.clientBudget(clientKey), keys.provinceBudget(province), keys.revoked(tokenId), args);
+        return await runAccessScript(
+          connection.client,
+          keys.clientBudget(clientKey),
+          keys.provinceBudget(province),
+          keys.revoked(tokenId),
+          args,
+          1 + (debt ?? 0),
+        );
       } catch (error) {
         warn({ err: error }, TIMEOUT_WARNING);
         throw new RevocationUnavailableError({ cause: error });
       }
     },
-    async charge(clientKey, province, units) {
-      if (!connection.isReady()) return CHARGE_UNAVAILABLE;
-      try {
-        return (await runAccessScript(connection.client, keys.clientBudget(clientKey), keys.provinceBudget(province), undefined, args, units)).rate;
-      } catch (error) {
-        warn({ err: error }, CHARGE_WARNING);
-        return CHARGE_UNAVAILABLE;
-      }
+    charge(clientKey, province, units, remaining) {
+      // More than the check said was left (of the smaller of the two budgets, so which one is not known):
+      // refused, to retry once the client's budget could have refilled that much.
+      if (units > remaining)
+        return {
+          allowed: false,
+          retryAfterSeconds: Math.max(1, Math.ceil(((units - remaining) * clientBudget.intervalUs) / 1_000_000)),
+          remaining: 0,
+        };
+      const key = `${clientKey}\u0000${province}`;
+      debts.set(key, (debts.get(key) ?? 0) + units);
+      return { allowed: true, retryAfterSeconds: 0, remaining: remaining - units };
     },
     revoke: (tokenId, expiresAt, reason) => revocations.revoke(tokenId, expiresAt, reason),
-    close: () => connection.close(),
+    async close() {
+      clearInterval(flushing);
+      await flush();
+      await connection.close();
+    },
   };
 }

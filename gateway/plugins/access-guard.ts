@@ -1,7 +1,15 @@
 import { RevocationUnavailableError } from '../access/errors.js';
 import type { AccessGuard } from '../access/guard.js';
 import { rejection } from '../errors.js';
+import type { RateLimitDecision } from '../access/rate-limit-options.js';
+import type { GatewayContext, RequestContext } from '../pipeline/context.js';
 import type { GatewayPlugin } from '../pipeline/plugin.js';
+
+/** The access guard plugin, and the budgets' charge for what an operation costs beyond its first unit. */
+export interface AccessGuardPlugin extends GatewayPlugin {
+  /** Spends `units` more of the request's client and province budgets (demand control), or refuses. */
+  charge(context: GatewayContext, units: number): RateLimitDecision;
+}
 
 export interface AccessGuardPluginOptions {
   /** Revocation list and rate budgets (access/guard.ts: embedded, or Redis). */
@@ -13,10 +21,16 @@ export interface AccessGuardPluginOptions {
  * client or province over its budget 429 with Retry-After, and when
  * revocation cannot be checked the gateway fails closed (503).
  */
-export function useAccessGuard(options: AccessGuardPluginOptions): GatewayPlugin {
+export function useAccessGuard(options: AccessGuardPluginOptions): AccessGuardPlugin {
   const { guard } = options;
+  // What each admitted request's check said was left of its budgets.
+  const remaining = new WeakMap<RequestContext, number>();
   return {
     name: 'access-guard',
+    charge(context, units) {
+      const { caller } = context;
+      return guard.charge(`${caller.issuer} ${caller.subject}`, caller.province, units, remaining.get(context) ?? 0);
+    },
     after: ['authentication'],
     async onAdmission(_request, context) {
       const caller = context.caller;
@@ -35,6 +49,7 @@ export function useAccessGuard(options: AccessGuardPluginOptions): GatewayPlugin
             { 'retry-after': retryAfter },
           );
         }
+        remaining.set(context, access.rate.remaining);
         return undefined;
       } catch (error) {
         if (!(error instanceof RevocationUnavailableError)) throw error;

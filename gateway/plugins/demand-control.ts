@@ -1,6 +1,6 @@
 import { ERRORS } from '../../common/errors.js';
 import type { IntegerRange } from '../../common/settings.js';
-import type { AccessGuard } from '../access/guard.js';
+import type { AccessGuardPlugin } from './access-guard.js';
 import { actualCost, type CostModel, estimateCost } from '../limits/cost.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { GatewayPlugin, GraphQLAnswer, OperationRequest } from '../pipeline/plugin.js';
@@ -13,7 +13,7 @@ export interface DemandControlOptions {
   /** Size of a list with nothing to go by. Default 10. */
   defaultListSize?: number;
   /** The budgets: an operation spends its estimated cost (admission spent its first unit). Without it, nothing is charged. */
-  budgets?: Pick<AccessGuard, 'charge'>;
+  budgets?: Pick<AccessGuardPlugin, 'charge'>;
 }
 
 /** MAX_OPERATION_COST and COST_DEFAULT_LIST_SIZE: the defaults and bounds. */
@@ -73,10 +73,8 @@ export function useDemandControl(options: DemandControlOptions): GatewayPlugin {
       }
       const more = estimated - 1;
       if (!budgets || more <= 0) return undefined;
-      const { caller } = context;
-      return budgets
-        .charge(`${caller.issuer} ${caller.subject}`, caller.province, more)
-        .then((decision) => (decision.allowed ? undefined : rateLimited(decision.limitedBy, decision.retryAfterSeconds)));
+      const decision = budgets.charge(context, more);
+      return decision.allowed ? undefined : rateLimited(decision.limitedBy, decision.retryAfterSeconds);
     },
     onResult(result, context) {
       const resolved = operations.get(context);

@@ -113,8 +113,10 @@ export function gatewayEnvironment(dataDir: string, subgraphs: Map<SubgraphName,
     GATEWAY_PORT: '0',
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     REDIS_KEY_PREFIX: `${keyPrefix}-${process.pid}:`,
-    RATE_LIMIT_CLIENT: '1000000',
-    RATE_LIMIT_PROVINCE: '1000000',
+    // Budgets in cost units that no run exhausts (a batch of 50 costs 250), still spent on every request.
+    RATE_LIMIT_WINDOW_SECONDS: '86400',
+    RATE_LIMIT_CLIENT: '1000000000',
+    RATE_LIMIT_PROVINCE: '1000000000',
     ...subgraphUrls(subgraphs),
   };
 }

@@ -203,3 +203,25 @@ describe('demand control', () => {
     expect((await post('query One($ids: [ID!]!) { persons(idNumbers: $ids) { name } }', { ids: ids(1) })).status).toBe(200);
   });
 });
+
+describe('demand control with the budgets in Redis (several replicas)', () => {
+  it('charges the cost with the next check: a second batch of 60 persons does not fit a budget of 100', async () => {
+    const env = { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `kuasheng-test-${process.pid}-${Date.now()}:`, RATE_LIMIT_CLIENT: '100' };
+    const [a, b] = [await federation.startGateway(env), await federation.startGateway(env)];
+    const post = (url: string, n: number) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...federation.defaultHeaders },
+        body: JSON.stringify({
+          query: 'query Names($ids: [ID!]!) { persons(idNumbers: $ids) { name } }',
+          variables: { ids: Array.from({ length: n }, (_, i) => DEMO_PERSONS[i % DEMO_PERSONS.length].idNumber) },
+        }),
+      });
+    expect((await post(a.url, 60)).status).toBe(200);
+    // The 59 units beyond the first reach Redis with replica a's next check of this client, or within a second.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const second = await post(b.url, 60);
+    expect(second.status).toBe(429);
+    expect(((await second.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('RATE_LIMITED');
+  });
+});
