@@ -106,13 +106,22 @@ export interface CostOptions {
  * estimate, so the work is linear in the document.
  */
 export function estimateCost(options: CostOptions): number {
+  return estimateWithDependence(options).cost;
+}
+
+/** The estimate, and whether it read any variable (when not, it holds for every request of the operation). */
+export function estimateWithDependence(options: CostOptions): { cost: number; readsVariables: boolean } {
   const { schema, model, variables, defaultListSize } = options;
+  let readsVariables = false;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of options.document.definitions)
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const fragmentCosts = new Map<string, number>();
 
-  const value = (node: ValueNode): unknown => valueFromASTUntyped(node, variables as Record<string, unknown>);
+  const value = (node: ValueNode): unknown => {
+    if (node.kind === Kind.VARIABLE || (node.kind === Kind.LIST && node.values.some((v) => v.kind === Kind.VARIABLE))) readsVariables = true;
+    return valueFromASTUntyped(node, variables as Record<string, unknown>);
+  };
 
   /** How many items a list field is expected to hold. */
   const listSize = (coordinate: string, definition: GraphQLField<unknown, unknown>, field: FieldNode, sized?: number): number => {
@@ -190,7 +199,83 @@ export function estimateCost(options: CostOptions): number {
   };
 
   const root = schema.getRootType(options.operation.operation);
-  return root ? selectionCost(options.operation.selectionSet, root) : 0;
+  const cost = root ? selectionCost(options.operation.selectionSet, root) : 0;
+  return { cost, readsVariables };
+}
+
+/** One field of an operation as the actual cost reads it: its response key, weight, per-item cost and children. */
+interface CostNode {
+  key: string;
+  weight: number;
+  /** Per object returned (0 for a leaf: then only `weight` counts). */
+  itemCost: number;
+  children: CostNode[] | null;
+}
+
+/**
+ * The fields of an operation that the actual cost looks at, compiled once
+ * per operation: fragments flattened into their selection sets (a field
+ * selected twice under one key counted once), leaves without a weight left
+ * out. Walking an answer along it costs a property read per object field.
+ */
+export function compileCostShape(options: Omit<CostOptions, 'variables' | 'defaultListSize'>): CostNode[] {
+  const { schema, model } = options;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of options.document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const collect = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType, into: Map<string, CostNode>, seen: Set<string>): void => {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const name = selection.name.value;
+        if (name.startsWith('__')) continue;
+        const definition = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
+        if (!definition) continue;
+        const named = getNamedType(definition.type);
+        const weight = model.weights.get(`${parent.name}.${name}`) ?? 0;
+        const composite = isCompositeType(named);
+        if (!composite && weight === 0) continue;
+        const key = selection.alias?.value ?? name;
+        let node = into.get(key);
+        if (!node) into.set(key, (node = { key, weight, itemCost: composite ? (model.weights.get(named.name) ?? 1) : 0, children: null }));
+        if (composite && selection.selectionSet) {
+          const children = new Map((node.children ?? []).map((c) => [c.key, c] as const));
+          collect(selection.selectionSet, named as GraphQLCompositeType, children, new Set());
+          node.children = [...children.values()];
+        }
+      } else {
+        if (selection.kind === Kind.FRAGMENT_SPREAD) {
+          if (seen.has(selection.name.value)) continue;
+          seen.add(selection.name.value);
+        }
+        const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
+        if (!fragment) continue;
+        const type = fragment.typeCondition ? (schema.getType(fragment.typeCondition.name.value) as GraphQLCompositeType | undefined) : parent;
+        collect(fragment.selectionSet, type ?? parent, into, seen);
+      }
+    }
+  };
+  const root = schema.getRootType(options.operation.operation);
+  const nodes = new Map<string, CostNode>();
+  if (root) collect(options.operation.selectionSet, root, nodes, new Set());
+  return [...nodes.values()];
+}
+
+/** What an answer actually cost along a compiled shape ({@link compileCostShape}). */
+export function costOfAnswer(shape: readonly CostNode[], data: Record<string, unknown> | null): number {
+  if (!data) return 0;
+  let total = 0;
+  for (const node of shape) {
+    total += node.weight;
+    if (node.itemCost === 0 && node.children === null) continue;
+    const value = data[node.key];
+    if (Array.isArray(value)) {
+      for (const item of value)
+        if (item !== null && typeof item === 'object') total += node.itemCost + (node.children ? costOfAnswer(node.children, item) : 0);
+    } else if (value !== null && typeof value === 'object') {
+      total += node.itemCost + (node.children ? costOfAnswer(node.children, value as Record<string, unknown>) : 0);
+    }
+  }
+  return total;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { ERRORS } from '../../common/errors.js';
 import type { IntegerRange } from '../../common/settings.js';
 import type { AccessGuardPlugin } from './access-guard.js';
-import { actualCost, type CostModel, estimateCost } from '../limits/cost.js';
+import { compileCostShape, type CostModel, costOfAnswer, estimateWithDependence } from '../limits/cost.js';
+import type { OperationDefinitionNode } from 'graphql';
 import type { RequestContext } from '../pipeline/context.js';
 import type { GatewayPlugin, GraphQLAnswer, OperationRequest } from '../pipeline/plugin.js';
 
@@ -50,12 +51,22 @@ export function useDemandControl(options: DemandControlOptions): GatewayPlugin {
   const { budgets } = options;
   // What the answer is costed against: the operation as the engine resolved it.
   const operations = new WeakMap<RequestContext, OperationRequest>();
+  // Per parsed operation (the engine keeps documents parsed, and parses them anew for a new supergraph):
+  // its estimate when no variable sizes it, and its cost shape.
+  const fixedEstimates = new WeakMap<OperationDefinitionNode, number>();
+  const shapes = new WeakMap<OperationDefinitionNode, ReturnType<typeof compileCostShape>>();
   return {
     name: 'demand-control',
     after: ['operation-limits', 'authentication'],
     onOperation(resolved, context) {
       const { schema, document, operation, variables } = resolved;
-      const estimated = Math.ceil(estimateCost({ schema, model: options.model(), document, operation, variables, defaultListSize }));
+      const model = options.model();
+      let estimated = fixedEstimates.get(operation);
+      if (estimated === undefined) {
+        const { cost, readsVariables } = estimateWithDependence({ schema, model, document, operation, variables, defaultListSize });
+        estimated = Math.ceil(cost);
+        if (!readsVariables) fixedEstimates.set(operation, estimated);
+      }
       context.cost = { estimated, actual: null };
       operations.set(context, resolved);
       if (estimated > maxCost) {
@@ -80,7 +91,9 @@ export function useDemandControl(options: DemandControlOptions): GatewayPlugin {
       const resolved = operations.get(context);
       if (!context.cost || !resolved) return;
       const { schema, document, operation } = resolved;
-      context.cost.actual = actualCost({ schema, model: options.model(), document, operation, data: result.data });
+      let shape = shapes.get(operation);
+      if (shape === undefined) shapes.set(operation, (shape = compileCostShape({ schema, model: options.model(), document, operation })));
+      context.cost.actual = costOfAnswer(shape, result.data);
     },
   };
 }
