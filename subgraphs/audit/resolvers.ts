@@ -54,6 +54,12 @@ function subjectOf(
   throw badUserInput(`${argument} needs an ID number or a credit code.`, argument);
 }
 
+/** A cost the gateway noted in the record's detail (`detail.cost`), when it is a whole number. */
+function costOf(record: AuditRecord, which: 'estimated' | 'actual'): number | null {
+  const value = (record.detail?.cost as Record<string, unknown> | undefined)?.[which];
+  return Number.isSafeInteger(value) ? (value as number) : null;
+}
+
 function recordId(record: AuditRecord): string {
   return `${record.chainId}:${record.seq}`;
 }
@@ -137,6 +143,8 @@ export const auditReviewDomain: OpenableDomain = {
     AuditRecord: {
       id: recordId,
       clientRequestId: (r: AuditRecord) => (typeof r.detail?.clientRequestId === 'string' ? r.detail.clientRequestId : null),
+      estimatedCost: (r: AuditRecord) => costOf(r, 'estimated'),
+      actualCost: (r: AuditRecord) => costOf(r, 'actual'),
       operationName: (r: AuditRecord) => r.operation.name,
       operationType: (r: AuditRecord) => r.operation.type,
       operationHash: (r: AuditRecord) => r.operation.hash,

@@ -5,6 +5,7 @@ import { loadGatewaySigningKey } from '../../common/gateway-keys.js';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 import { auditRecordsOf } from '../support/audit-records.js';
+import { testToken } from '../support/identity.js';
 import { FULL_DOSSIER } from '../support/queries.js';
 
 const PERSON = DEMO_PERSONS[0].idNumber;
@@ -192,6 +193,14 @@ describe('demand control', () => {
     const [record] = await auditRecordsOf(store, first.headers.get('x-request-id')!);
     // 60 persons, each an object: estimated 60; as many came back.
     expect(record.detail).toMatchObject({ cost: { estimated: 60, actual: 60 } });
+    // Auditors read both through the API.
+    const auditor = { authorization: `Bearer ${await testToken(dataDir, { scopes: ['audit:read'], subject: 'auditor-cost' })}`, 'x-matter-code': '' };
+    const review = await federation.query(
+      'query($id: ID!) { auditRecord(id: $id) { estimatedCost actualCost } }',
+      { id: `${record.chainId}:${record.seq}` },
+      auditor,
+    );
+    expect(review.body.data!.auditRecord).toEqual({ estimatedCost: 60, actualCost: 60 });
     const second = await post(BATCH, { ids: ids(60) });
     expect(second.status).toBe(429);
     expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0);
