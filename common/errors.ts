@@ -75,8 +75,18 @@ export const ERRORS = {
   GRAPHQL_VALIDATION_FAILED: { status: 400, message: 'The document is not valid against the schema.', ...failed },
   /** Several operations and no (or an unknown) `operationName`. */
   OPERATION_RESOLUTION_FAILURE: { status: 400, message: 'Name the operation to run.', ...failed },
-  /** A persisted-query hash without the query text. */
+  /** A persisted-query hash without the query text, at a service that keeps no documents (a subgraph). */
   PERSISTED_QUERY_NOT_SUPPORTED: { status: 400, message: 'Persisted queries are not supported: send the query text.', ...failed },
+  /** A document id (`extensions.persistedQuery.sha256Hash`, `documentId`) that is no registered document of the caller's. */
+  PERSISTED_QUERY_NOT_FOUND: { status: 400, message: 'PersistedQueryNotFound: no registered document of this client has this id.', ...failed },
+  /** A document id sent with a query text whose SHA-256 is another. */
+  PERSISTED_QUERY_HASH_MISMATCH: { status: 400, message: 'The query text does not hash to the document id sent with it.', ...failed },
+  /** A client that must send registered documents (`trustedDocuments: "require"`) sent another text. */
+  PERSISTED_QUERY_REQUIRED: {
+    status: 400,
+    message: 'This client may run only its registered documents: send a registered document or its id.',
+    ...refused,
+  },
   /** In `extensions.valueCompletion` of an answer: a subgraph returned a value its schema does not allow; the value is null. */
   INVALID_GRAPHQL: { status: 200, message: 'A subgraph returned a value its schema does not allow.', ...failed },
 

@@ -11,9 +11,16 @@
  *     "provinces": ["430000"],
  *     "jwksFile": "hunan.jwks.json",            // or "jwksUrl": "https://…"
  *     "algorithms": ["ES256", "EdDSA"],
- *     "demo": false                            // optional: a development issuer
+ *     "demo": false,                           // optional: a development issuer
+ *     "clients": {                             // optional: settings per calling system (token subject)
+ *       "hn-talent-office-01": { "trustedDocuments": "require" }
+ *     }
  * } ] }
  * ```
+ *
+ * `trustedDocuments` is `allow` (the default: any query text, registered
+ * documents too) or `require` (only the client's registered documents; see
+ * `common/trusted-documents/manifest.ts`).
  *
  * `"$comment"` members are allowed anywhere for documentation; any other
  * unknown member is refused, so a misspelt field cannot silently drop a rule.
@@ -51,6 +58,17 @@ export interface TrustedIssuer {
   keys: IssuerKeySource;
   /** A development issuer whose private keys sit in the data folder; never in production. */
   demo: boolean;
+  /** Settings per calling system, by token subject; a subject not named has the defaults. */
+  clients: ReadonlyMap<string, TrustedClient>;
+}
+
+/** Whether a client may send any query text (`allow`) or only its registered documents (`require`). */
+export type TrustedDocumentsMode = 'allow' | 'require';
+
+/** A calling system's settings in the trust list. */
+export interface TrustedClient {
+  /** Default `allow`. */
+  trustedDocuments: TrustedDocumentsMode;
 }
 
 export interface TrustList {
@@ -83,7 +101,8 @@ export class TrustListError extends ConfigError {
 }
 
 const PROVINCE_CODES: ReadonlySet<string> = new Set(PROVINCES.map((p) => p.code));
-const ISSUER_FIELDS = new Set(['issuer', 'name', 'provinces', 'jwksFile', 'jwksUrl', 'algorithms', 'demo', '$comment']);
+const ISSUER_FIELDS = new Set(['issuer', 'name', 'provinces', 'jwksFile', 'jwksUrl', 'algorithms', 'demo', 'clients', '$comment']);
+const CLIENT_FIELDS = new Set(['trustedDocuments', '$comment']);
 /** JWK members that only private or symmetric keys have. */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
@@ -206,7 +225,27 @@ async function validateIssuer(entry: unknown, at: string, baseDir: string, optio
     algorithms: Object.freeze([...algorithms] as AllowedAlgorithm[]),
     keys,
     demo: demo as boolean,
+    clients: validateClients(entry.clients, `${at}.clients`, fail),
   };
+}
+
+function validateClients(clients: unknown, at: string, fail: Fail): ReadonlyMap<string, TrustedClient> {
+  const map = new Map<string, TrustedClient>();
+  if (clients === undefined) return map;
+  if (!isRecord(clients)) return fail(at, 'must be an object of settings by token subject');
+  for (const [subject, settings] of Object.entries(clients)) {
+    if (subject === '$comment') continue;
+    const here = `${at}.${subject}`;
+    if (subject.trim() === '') fail(here, 'must be named by a non-empty subject');
+    if (!isRecord(settings)) return fail(here, 'must be an object');
+    for (const key of Object.keys(settings)) {
+      if (!CLIENT_FIELDS.has(key)) fail(`${here}.${key}`, `is not a client field (expected one of ${[...CLIENT_FIELDS].join(', ')})`);
+    }
+    const mode = settings.trustedDocuments ?? 'allow';
+    if (mode !== 'allow' && mode !== 'require') fail(`${here}.trustedDocuments`, `must be "allow" or "require", got ${JSON.stringify(mode)}`);
+    map.set(subject, { trustedDocuments: mode as TrustedDocumentsMode });
+  }
+  return map;
 }
 
 /**

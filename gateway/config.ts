@@ -62,6 +62,8 @@ export interface GatewayConfig {
   trustListFile: string;
   /** MATTER_CATALOG_FILE, default config/matters.json: the cross-province matters and their scopes. */
   matterCatalogFile: string;
+  /** TRUSTED_DOCUMENTS_DIR, default config/trusted-documents: the clients' registered operations (manifests), reloaded when they change. */
+  trustedDocumentsDir: string;
   /** TOKEN_AUDIENCE, default kuasheng-gateway: the `aud` tokens must carry. */
   tokenAudience: string;
   /** CLOCK_TOLERANCE_SECONDS, default 30 (at most 300): skew allowed on exp, nbf, iat. */
@@ -101,6 +103,7 @@ export interface GatewayConfig {
 export const DEFAULT_SUPERGRAPH_FILE = fileURLToPath(new URL('../schema/supergraph.graphql', import.meta.url));
 export const DEFAULT_TRUST_LIST_FILE = fileURLToPath(new URL('../config/trust-list.json', import.meta.url));
 export const DEFAULT_MATTER_CATALOG_FILE = fileURLToPath(new URL('../config/matters.json', import.meta.url));
+export const DEFAULT_TRUSTED_DOCUMENTS_DIR = fileURLToPath(new URL('../config/trusted-documents', import.meta.url));
 
 /** Environment variable that overrides a subgraph's URL. */
 export function subgraphUrlVariable(name: SubgraphName): string {
@@ -207,6 +210,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     dataDir: dataDirSetting(env),
     trustListFile: env.TRUST_LIST_FILE || DEFAULT_TRUST_LIST_FILE,
     matterCatalogFile: env.MATTER_CATALOG_FILE || DEFAULT_MATTER_CATALOG_FILE,
+    trustedDocumentsDir: env.TRUSTED_DOCUMENTS_DIR || DEFAULT_TRUSTED_DOCUMENTS_DIR,
     tokenAudience: env.TOKEN_AUDIENCE || 'kuasheng-gateway',
     clockToleranceSeconds: rangeSetting(env, 'CLOCK_TOLERANCE_SECONDS', AUTHENTICATOR_RANGES.clockToleranceSeconds),
     authorizationMode: authorizationModeSetting(env),

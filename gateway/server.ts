@@ -34,6 +34,8 @@ import { usePurpose } from './plugins/purpose.js';
 import { useRequestId } from './plugins/request-id.js';
 import { useScopes } from './plugins/scopes.js';
 import { useSubgraphAssertion } from './plugins/subgraph-assertion.js';
+import { useTrustedDocuments } from './plugins/trusted-documents.js';
+import { openDocumentRegistry, type DocumentRegistryOptions } from './trusted-documents/registry.js';
 import { ensureAuditKey, loadAuditKey } from '../common/audit/record.js';
 import { openAuditStore } from '../common/audit/store.js';
 import { createAuditWriter, type AuditWriter } from './audit/writer.js';
@@ -52,6 +54,8 @@ export interface StartGatewayOptions {
   config: GatewayConfig;
   logger: Logger;
   onSupergraphReload?: SupergraphFileOptions['onReload'];
+  /** Called after the trusted-documents manifests have been reloaded (or a change refused). */
+  onTrustedDocumentsReload?: DocumentRegistryOptions['onReload'];
 }
 
 /**
@@ -63,7 +67,7 @@ export interface StartGatewayOptions {
  * else is a plugin. No response data is cached: every query reads the
  * subgraphs.
  */
-export async function startGateway({ config, logger, onSupergraphReload }: StartGatewayOptions): Promise<RunningGateway> {
+export async function startGateway({ config, logger, onSupergraphReload, onTrustedDocumentsReload }: StartGatewayOptions): Promise<RunningGateway> {
   // The committed trust list names the local demo identity providers, whose keys live in the data folder.
   const demoTrustList = config.trustListFile === DEFAULT_TRUST_LIST_FILE;
   if (demoTrustList) await ensureDevIdentityProviders(config.dataDir);
@@ -74,6 +78,8 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     ...(demoTrustList ? { jwksDir: join(config.dataDir, 'dev-idp') } : {}),
   });
   const matters = loadMatterCatalog(config.matterCatalogFile, new Set(Object.keys(SCOPES)));
+  // Before anything is opened: a bad manifest stops start-up, naming its file and operation.
+  const documents = openDocumentRegistry({ dir: config.trustedDocumentsDir, logger, onReload: onTrustedDocumentsReload });
   const signing = await loadGatewaySigningKey(config.dataDir);
   const signAssertion = createAssertionSigner(signing);
   // The audit chain first: a replica that cannot write its own chain must not start at all.
@@ -107,6 +113,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
       useCsrfPrevention(), // a request a browser sends cross-site unasked must carry a preflighted header (400)
       useAuthentication({ authenticator }), // bearer token → caller (401)
       access, // revocation (401, 503 fail-closed), budgets (429)
+      useTrustedDocuments({ registry: documents, trustList: authenticator.trustList }), // registered documents by id; only those where required (400)
       useOperationLimits(config.operationLimits), // depth, aliases, root fields, expanded fields, directives (400)
       useDemandControl({
         model: () => costModel,
@@ -163,6 +170,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     engine.setApolloExecutor(loaded.executor!);
   } catch (error) {
     // A supergraph the gateway cannot load, for instance: release what was opened.
+    documents.close();
     await engine.close();
     await accessGuard.close();
     await audit.close();
@@ -185,6 +193,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
   try {
     port = await listen(http, config.port, config.host);
   } catch (error) {
+    documents.close();
     await gateway.stop();
     await engine.close();
     await accessGuard.close();
@@ -198,6 +207,7 @@ export async function startGateway({ config, logger, onSupergraphReload }: Start
     async stop() {
       // Requests in flight finish, and are audited, before the subgraph clients and the audit writer close.
       await close(http, config.shutdownGraceMs);
+      documents.close();
       await gateway.stop();
       await engine.close();
       await accessGuard.close();

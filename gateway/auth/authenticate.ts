@@ -18,7 +18,7 @@ import { ConfigError, type IntegerRange } from '../../common/settings.js';
 import { isMatterCodeSyntax, parseScopeClaim, type Caller } from './caller.js';
 import { AuthenticationError } from './authentication-error.js';
 import { createIssuerKeys, KeySetUnavailableError, type IssuerKeys } from './issuer-keys.js';
-import { ALLOWED_ALGORITHMS, loadTrustList, type TrustedIssuer } from '../../common/trust-list.js';
+import { ALLOWED_ALGORITHMS, loadTrustList, type TrustedIssuer, type TrustList } from '../../common/trust-list.js';
 import { VerificationCache } from './verification-cache.js';
 
 export { AuthenticationError, AUTHENTICATION_REASONS, type AuthenticationReason } from './authentication-error.js';
@@ -82,6 +82,8 @@ export interface Authenticator {
   stats(): AuthenticatorStats;
   /** The options in force, defaults filled. */
   readonly options: Readonly<NormalizedAuthenticatorOptions>;
+  /** The trust list it verifies tokens against (its per-client settings are read by other concerns). */
+  readonly trustList: TrustList;
 }
 
 const REQUIRED_CLAIMS = ['sub', 'org', 'province', 'scope', 'jti', 'exp', 'iat'];
@@ -267,6 +269,7 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
 
   return {
     options: Object.freeze({ ...settings }),
+    trustList,
 
     async authenticate(authorization) {
       if (authorization === undefined || authorization === '') throw new AuthenticationError('TOKEN_MISSING');

@@ -25,7 +25,7 @@ import { maskResponseData } from '../authorization/masking.js';
 import { CLIENT_ERROR_CODES, ERRORS } from '../../common/errors.js';
 import type { GatewayContext } from '../pipeline/context.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
-import type { ExecutedOperation, GraphQLAnswer, GraphQLPayload, OperationRequest } from '../pipeline/plugin.js';
+import type { DocumentRequest, ExecutedOperation, GraphQLAnswer, GraphQLPayload, OperationRequest } from '../pipeline/plugin.js';
 import type { OperationAuthorization } from '../authorization/operation-guard.js';
 import { executePlan, isSupportedPlan, type PlanError } from './plan-executor.js';
 import { Lru } from './lru.js';
@@ -55,8 +55,8 @@ export interface EngineOptions {
   subgraphTimeoutMs: number;
   /** Subgraph URLs by name; a subgraph not named here is reached at its supergraph URL. */
   subgraphUrls: Partial<Record<string, string>>;
-  /** The plugins' stages the engine runs: operation, authorise, plan, result, response. */
-  pipeline: Pick<Pipeline, 'operation' | 'authorise' | 'plan' | 'result' | 'response'>;
+  /** The plugins' stages the engine runs: document, operation, authorise, plan, result, response. */
+  pipeline: Pick<Pipeline, 'document' | 'operation' | 'authorise' | 'plan' | 'result' | 'response'>;
   /** `native` (default): this gateway's executor, @apollo/gateway's for what it does not cover. `apollo`: always @apollo/gateway's. */
   executor: 'native' | 'apollo';
   /** The subgraph-fetch stage both executors use: headers, disclosures, unavailability. */
@@ -119,12 +119,7 @@ function graphqlRequestError(errors: GraphQLFormattedError[]): RequestError {
 }
 
 /** The parameters of a GraphQL request (GraphQL over HTTP), from a POST's JSON body or a GET's query string. */
-interface RequestParameters {
-  query: unknown;
-  variables: unknown;
-  operationName: unknown;
-  extensions: unknown;
-}
+type RequestParameters = DocumentRequest;
 
 /** A GET parameter that holds JSON (`variables`, `extensions`); absent is undefined. */
 function jsonParameter(search: URLSearchParams, name: string): unknown {
@@ -145,6 +140,7 @@ function requestParameters(request: GraphQLHttpRequest): RequestParameters {
       variables: jsonParameter(search, 'variables'),
       operationName: search.get('operationName') ?? undefined,
       extensions: jsonParameter(search, 'extensions'),
+      documentId: search.get('documentId') ?? undefined,
     };
   }
   if (request.method !== 'POST')
@@ -154,8 +150,8 @@ function requestParameters(request: GraphQLHttpRequest): RequestParameters {
   const body = request.body;
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw requestError(400, 'BAD_REQUEST', 'The body must be one GraphQL request object (batches are not accepted).');
-  const { query, variables, operationName, extensions } = body as Record<string, unknown>;
-  return { query, variables, operationName, extensions };
+  const { query, variables, operationName, extensions, documentId } = body as Record<string, unknown>;
+  return { query, variables, operationName, extensions, documentId };
 }
 
 const isMap = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -353,11 +349,20 @@ export function createEngine(options: EngineOptions) {
       const current = state;
       if (!current) throw requestError(503, 'INTERNAL_SERVER_ERROR', 'The gateway has no supergraph loaded yet.');
       if (responseType === null) throw requestError(406, 'NOT_ACCEPTABLE', ERRORS.NOT_ACCEPTABLE.message);
-      const { query, variables: rawVariables, operationName: rawName, extensions } = requestParameters(request);
-      if (extensions !== undefined && extensions !== null && !isMap(extensions))
+      const parameters = requestParameters(request);
+      if (parameters.extensions !== undefined && parameters.extensions !== null && !isMap(parameters.extensions))
         throw requestError(400, 'BAD_REQUEST', '"extensions" must be an object.');
+      // Document: a plugin may supply the query text (a registered document named by id), or refuse.
+      let supplied = stages.document(parameters, context);
+      if (supplied instanceof Promise) supplied = await supplied;
+      if (supplied) return early(supplied);
+      const { query, variables: rawVariables, operationName: rawName, extensions } = parameters;
       if (typeof query !== 'string' || query.length === 0) {
-        if ((extensions as { persistedQuery?: unknown } | undefined)?.persistedQuery)
+        // A document id no plugin resolved (a gateway without trusted documents).
+        if (
+          (extensions as { persistedQuery?: unknown } | undefined)?.persistedQuery ||
+          (parameters.documentId !== undefined && parameters.documentId !== null)
+        )
           throw requestError(400, 'PERSISTED_QUERY_NOT_SUPPORTED', 'Persisted queries are not supported: send the query text.');
         throw requestError(400, 'BAD_REQUEST', 'The request must contain a non-empty "query" string.');
       }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { AdmissionAnswer, HttpAnswer, Rejection, RequestIds } from '../../common/http/server.js';
 import { rejection } from '../errors.js';
 import { type GatewayContext, NO_OPERATION, NO_PURPOSE, type RequestContext } from './context.js';
-import { type ExecutedOperation, type GatewayPlugin, type GraphQLAnswer, HOOKS, type OperationRequest } from './plugin.js';
+import { type DocumentRequest, type ExecutedOperation, type GatewayPlugin, type GraphQLAnswer, HOOKS, type OperationRequest } from './plugin.js';
 
 /** The stages of the request path, each running the plugins' hooks for it in list order. */
 export interface Pipeline {
@@ -17,6 +17,8 @@ export interface Pipeline {
    * an admitted request (deny by default: no caller, no admission).
    */
   admit(request: IncomingMessage, context: RequestContext): Promise<GatewayContext | Rejection | AdmissionAnswer>;
+  /** The request's parameters before parsing: a hook may supply the query text, or answer. */
+  document(request: DocumentRequest, context: GatewayContext): StageAnswer;
   operation(operation: OperationRequest, context: GatewayContext): StageAnswer;
   authorise(operation: OperationRequest, context: GatewayContext): StageAnswer;
   plan(plan: QueryPlan, context: GatewayContext): StageAnswer;
@@ -99,6 +101,7 @@ export function createPipeline(plugins: readonly GatewayPlugin[], options: Pipel
     plugins.flatMap((plugin) => (plugin[key] ? [(plugin[key] as (...args: unknown[]) => unknown).bind(plugin) as Hook<K>] : []));
   const onRequest = hooks('onRequest');
   const onAdmission = hooks('onAdmission');
+  const onDocument = hooks('onDocument');
   const onOperation = hooks('onOperation');
   const onAuthorise = hooks('onAuthorise');
   const onPlan = hooks('onPlan');
@@ -134,6 +137,7 @@ export function createPipeline(plugins: readonly GatewayPlugin[], options: Pipel
       if (context.caller === null) return rejection('UNAUTHENTICATED', { reason: 'TOKEN_MISSING' }, { 'www-authenticate': 'Bearer' });
       return context as GatewayContext;
     },
+    document: firstAnswer(onDocument),
     operation: firstAnswer(onOperation),
     authorise: firstAnswer(onAuthorise),
     plan: firstAnswer(onPlan),

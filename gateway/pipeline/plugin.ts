@@ -20,6 +20,21 @@ export interface GraphQLPayload {
   extensions?: Record<string, unknown>;
 }
 
+/**
+ * A request's GraphQL parameters as sent (a POST's body or a GET's query
+ * string), before the query text is parsed. A document hook may supply the
+ * text by setting `query` (a registered document the request names by id).
+ */
+export interface DocumentRequest {
+  query: unknown;
+  readonly variables: unknown;
+  readonly operationName: unknown;
+  /** An object, or undefined/null (the engine has refused anything else). */
+  readonly extensions: unknown;
+  /** GraphQL over HTTP's persisted documents: the id of a document the server knows. */
+  readonly documentId: unknown;
+}
+
 /** A parsed, validated operation with its variables coerced: what the operation and authorise stages see. */
 export interface OperationRequest {
   /** The API schema the document was validated against. */
@@ -69,6 +84,13 @@ export interface GatewayPlugin {
    * does an answer that is no error (a CORS preflight's 204).
    */
   onAdmission?(request: IncomingMessage, context: RequestContext): AdmissionResult | Promise<AdmissionResult>;
+  /**
+   * Document: the request's parameters, before the query text is parsed. A
+   * hook may supply the text (`request.query`) or answer. Runs on every
+   * request: a request without a document id should cost a hook a property
+   * check.
+   */
+  onDocument?(request: DocumentRequest, context: GatewayContext): GraphQLAnswer | undefined | Promise<GraphQLAnswer | undefined>;
   /** Parse/validate: the operation is resolved and its variables coerced. An answer ends the request. */
   onOperation?(operation: OperationRequest, context: GatewayContext): GraphQLAnswer | undefined | Promise<GraphQLAnswer | undefined>;
   /** Authorise: what the caller may have of the operation. An answer ends the request. */
@@ -94,6 +116,7 @@ export interface GatewayPlugin {
 export const HOOKS = [
   'onRequest',
   'onAdmission',
+  'onDocument',
   'onOperation',
   'onAuthorise',
   'onPlan',

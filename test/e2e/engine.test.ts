@@ -82,10 +82,10 @@ describe('the engine', () => {
       ['variables that are not an object', { body: { query: PERSON_BY_ID, variables: ['x'] } }, 400, 'BAD_REQUEST'],
       ['an operationName that is not a string', { body: { query: PERSON_BY_ID, operationName: 7 } }, 400, 'BAD_REQUEST'],
       [
-        'only a persisted-query hash',
+        'only the hash of a document nobody registered',
         { body: { extensions: { persistedQuery: { version: 1, sha256Hash: 'ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38' } } } },
         400,
-        'PERSISTED_QUERY_NOT_SUPPORTED',
+        'PERSISTED_QUERY_NOT_FOUND',
       ],
       [
         'two operations and no operationName',

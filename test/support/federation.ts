@@ -66,6 +66,7 @@ export interface TestFederationOptions {
   dataDir: string;
   supergraphFile?: string;
   onSupergraphReload?: Parameters<typeof startGateway>[0]['onSupergraphReload'];
+  onTrustedDocumentsReload?: Parameters<typeof startGateway>[0]['onTrustedDocumentsReload'];
   /** Extra gateway settings (environment variables), e.g. REDIS_URL or AUTHORIZATION_MODE. */
   env?: NodeJS.ProcessEnv;
 }
@@ -117,7 +118,12 @@ export async function startTestFederation(options: TestFederationOptions): Promi
     const env = gatewayEnvironment({ dataDir: options.dataDir, subgraphs }, options.env);
     if (options.supergraphFile) env.SUPERGRAPH_FILE = options.supergraphFile;
     gatewayEnv = env;
-    gateway = await startGateway({ config: loadGatewayConfig(env), logger, onSupergraphReload: options.onSupergraphReload });
+    gateway = await startGateway({
+      config: loadGatewayConfig(env),
+      logger,
+      onSupergraphReload: options.onSupergraphReload,
+      onTrustedDocumentsReload: options.onTrustedDocumentsReload,
+    });
   } catch (error) {
     await stop();
     throw error;

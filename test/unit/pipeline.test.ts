@@ -194,4 +194,28 @@ describe('the engine runs the plugins’ stages', () => {
     expect(stages).toEqual(['operation query 64']);
     expect(responses).toEqual(['BAD_REQUEST']);
   });
+
+  it('lets a document hook supply the query text before it is parsed, or answer; without one, a document id is not supported', async () => {
+    const byId = { ...post, body: { documentId: 'sha256:abc' } };
+    const supplying: GatewayPlugin = {
+      name: 'documents',
+      onDocument: (request) => {
+        if (request.documentId === 'sha256:abc') request.query = 'query Named { __typename }';
+        else return { status: 400, payload: { errors: [{ message: 'no', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] } };
+        return undefined;
+      },
+    };
+    const supplied = engineWith([supplying]);
+    const context = (await supplied.pipeline.admit(request, supplied.pipeline.begin(ids()))) as GatewayContext;
+    await supplied.engine.handle(byId, context);
+    expect(context.operation).toMatchObject({ name: 'Named', type: 'query' });
+    const refused = await supplied.engine.handle({ ...post, body: { documentId: 'other' } }, context);
+    expect([refused.status, JSON.parse(refused.body).errors[0].extensions.code]).toEqual([400, 'PERSISTED_QUERY_NOT_FOUND']);
+    await supplied.engine.close();
+
+    const plain = engineWith([]);
+    const result = await plain.engine.handle(byId, (await plain.pipeline.admit(request, plain.pipeline.begin(ids()))) as GatewayContext);
+    expect(JSON.parse(result.body).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
+    await plain.engine.close();
+  });
 });
