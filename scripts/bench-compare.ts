@@ -17,7 +17,8 @@
  * Options: --variant 'NAME:VAR=VALUE,VAR=VALUE' (two or more), --workload W2
  * (W1–W5), --rounds R (10), --duration S (5), --warmup S (10, per variant),
  * --connections C (16),
- * --persons N (100000).
+ * --persons N (100000), --cpu-prof DIR (a V8 CPU profile of each gateway,
+ * written to DIR/<variant> when it stops; open it in Chrome DevTools).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,6 +76,8 @@ const duration = option('duration', 5);
 const warmup = option('warmup', 10);
 const connections = option('connections', 16);
 const persons = option('persons', 100_000);
+const profileIndex = argv.indexOf('--cpu-prof');
+const cpuProfileDir = profileIndex < 0 ? undefined : resolve(argv[profileIndex + 1] ?? fail('--cpu-prof needs a folder'));
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-compare-'));
@@ -95,7 +98,8 @@ try {
       'gateway/main.ts',
       [],
       { ...common, GATEWAY_REPLICA_ID: `compare-${i}`, ...variant.env },
-      [],
+      // Node refuses --cpu-prof in NODE_OPTIONS: a profile of each gateway goes to --cpu-prof DIR/<variant>.
+      cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDir, variant.name.replace(/[^\w.-]+/g, '_'))}`],
       variant.root,
     );
     services.push(gateway);

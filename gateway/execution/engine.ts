@@ -8,9 +8,12 @@ import {
   getVariableValues,
   GraphQLError,
   Kind,
+  Lexer,
   NoSchemaIntrospectionCustomRule,
   parse,
+  Source,
   specifiedRules,
+  TokenKind,
   validate,
   valueFromASTUntyped,
   type DocumentNode,
@@ -168,8 +171,29 @@ const NOT_STORED = { 'cache-control': 'no-store' } as const;
  */
 export const CACHE_QUERY_CHARACTERS = 8 * 1024 * 1024;
 
-/** graphql-js's message when a document has more tokens than `maxTokens` (16.x writes "more that"). */
-const TOKEN_LIMIT = /^Syntax Error: Document contains more (?:than|that) \d+ tokens\. Parsing aborted\.$/;
+/**
+ * Whether `parse(query, { maxTokens })` failed with `error` because of the
+ * token limit rather than a syntax error: the parser stops at the first token
+ * past the limit, so the limit is what stopped it when the error stands where
+ * that token starts. Counted with graphql-js's own lexer (which skips comments
+ * as the parser does), never read from the message's wording.
+ */
+export function stoppedByTokenLimit(query: string, maxTokens: number, error: GraphQLError): boolean {
+  const at = error.positions?.[0];
+  if (at === undefined) return false;
+  const lexer = new Lexer(new Source(query));
+  try {
+    for (let count = 0; ; ) {
+      const token = lexer.advance();
+      if (token.kind === TokenKind.EOF) return false;
+      count += 1;
+      if (count > maxTokens) return token.start === at;
+      if (token.start >= at) return false;
+    }
+  } catch {
+    return false; // a lexical error before the limit
+  }
+}
 
 export function createEngine(options: EngineOptions) {
   const stages = options.pipeline;
@@ -217,7 +241,7 @@ export function createEngine(options: EngineOptions) {
     } catch (error) {
       const e = error as GraphQLError;
       // A limit of the gateway's, like the operation limits' (the same status whatever the media type), not a GraphQL request error.
-      if (TOKEN_LIMIT.test(e.message)) {
+      if (stoppedByTokenLimit(query, maxTokens, e)) {
         throw new RequestError(ERRORS.OPERATION_LIMIT_EXCEEDED.status, [
           {
             message: `${ERRORS.OPERATION_LIMIT_EXCEEDED.message} Its tokens: more than ${maxTokens}.`,

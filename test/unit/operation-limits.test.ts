@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { getIntrospectionQuery, getOperationAST, parse } from 'graphql';
+import { getIntrospectionQuery, getOperationAST, parse, type GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { buildSchema, print, validate } from 'graphql';
 import { extractSecurityPolicy } from '../../common/scopes/security-policy.js';
 import { createOperationGuard } from '../../gateway/authorization/operation-guard.js';
+import { stoppedByTokenLimit } from '../../gateway/execution/engine.js';
 import { measureOperation } from '../../gateway/limits/measure.js';
 import { limitErrors, OPERATION_LIMIT_RANGES, useOperationLimits } from '../../gateway/plugins/operation-limits.js';
 import { WORKLOAD_QUERIES } from '../../scripts/bench/workloads.js';
@@ -110,5 +111,33 @@ describe('the authorisation cache', () => {
     const small = parse('{ item(id: 1) { a } }');
     const kept = guard.authorise(schema, small, 's', null, new Set(), 20);
     expect(guard.authorise(schema, small, 's', null, new Set(), 20)).toBe(kept);
+  });
+});
+
+describe('the token limit, told from a syntax error by position', () => {
+  const parseError = (query: string, maxTokens: number) => {
+    try {
+      parse(query, { maxTokens });
+    } catch (error) {
+      return error as GraphQLError;
+    }
+    throw new Error('parsed');
+  };
+
+  it('is the limit when the parser stopped at the first token past it', () => {
+    const query = `{ ${'a '.repeat(50)}}`; // 52 tokens
+    expect(stoppedByTokenLimit(query, 20, parseError(query, 20))).toBe(true);
+    // Comments are not tokens, for the parser as for the count.
+    const commented = `# a comment\n{ ${'a # note\n'.repeat(50)}}`;
+    expect(stoppedByTokenLimit(commented, 20, parseError(commented, 20))).toBe(true);
+  });
+
+  it('is a syntax error when the document breaks before the limit, however long it is', () => {
+    const query = `{ a ) ${'b '.repeat(100)}}`; // the ")" is token 3; the document has over 100
+    const error = parseError(query, 20);
+    expect(error.message).toMatch(/^Syntax Error: Expected Name, found "\)"/);
+    expect(stoppedByTokenLimit(query, 20, error)).toBe(false);
+    const lexical = '{ a "unterminated';
+    expect(stoppedByTokenLimit(lexical, 20, parseError(lexical, 20))).toBe(false);
   });
 });
