@@ -205,6 +205,9 @@ function latency(value: unknown): number {
 
 function detail(value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || Array.isArray(value)) throw new AuditEntryError('detail', 'must be a JSON object');
+  // Every request's detail is a few plain strings and numbers: copied and cleaned in one walk.
+  const plain = plainCopy(value, 0);
+  if (plain !== undefined) return plain as Record<string, unknown>;
   let copy: unknown;
   try {
     copy = JSON.parse(JSON.stringify(value));
@@ -212,6 +215,38 @@ function detail(value: unknown): Record<string, unknown> {
     throw new AuditEntryError('detail', `must be JSON-serialisable: ${(error as Error).message}`);
   }
   return cleanJson(copy) as Record<string, unknown>;
+}
+
+/**
+ * A cleaned copy of a tree of plain objects, arrays, strings, finite numbers,
+ * booleans and nulls — what `JSON.parse(JSON.stringify(…))` would give — or
+ * undefined at the first thing JSON would change or refuse (undefined, a
+ * non-finite number, a class instance, `toJSON`, a cycle), which then takes
+ * the JSON path.
+ */
+function plainCopy(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return clean(value);
+  if (typeof value === 'boolean' || value === null) return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== 'object' || depth > 8) return undefined;
+  if (Array.isArray(value)) {
+    const items: unknown[] = [];
+    for (const item of value) {
+      const copy = plainCopy(item, depth + 1);
+      if (copy === undefined) return undefined;
+      items.push(copy);
+    }
+    return items;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  const copy: Record<string, unknown> = {};
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const item = plainCopy((value as Record<string, unknown>)[key], depth + 1);
+    if (item === undefined) return undefined;
+    copy[clean(key)] = item;
+  }
+  return copy;
 }
 
 function cleanJson(value: unknown): unknown {

@@ -214,6 +214,31 @@ describe('audit record', () => {
       expect(normalized.detail).toEqual({ 'k\uFFFD': 'v\uFFFD' });
     });
 
+    it('stores a detail as JSON would give it back, whatever it holds', () => {
+      class Box {
+        constructor(readonly n: number) {}
+      }
+      const cyclic: Record<string, unknown> = { a: 1 };
+      cyclic.self = cyclic;
+      const details: Record<string, unknown>[] = [
+        { clientRequestId: 'r-1', cost: { estimated: 12, actual: 7 }, tags: ['a', true, null, 0] },
+        { when: new Date('2026-01-02T03:04:05Z'), box: new Box(3), nested: { x: [1, { y: 'z' }] } },
+        { gone: undefined, inArray: [undefined, Number.NaN, Number.POSITIVE_INFINITY], fn: () => 1 },
+        { '2': 'b', '1': 'a', z: 'last', own: Object.create(null) },
+        { custom: { toJSON: () => 'as text' } },
+        { deep: { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: 'ten levels' } } } } } } } } } } },
+      ];
+      for (const detail of details) {
+        const normalized = normalizeAuditEntry(requestEntry(1, { detail }));
+        expect(JSON.stringify(normalized.detail)).toBe(JSON.stringify(detail));
+        expect(normalized.detail).not.toBe(detail); // a copy: later changes to the draft do not reach the record
+      }
+      expect(() => normalizeAuditEntry(requestEntry(1, { detail: cyclic }))).toThrow(
+        expect.objectContaining({ code: 'INVALID_AUDIT_ENTRY', field: 'detail' }),
+      );
+      expect(() => normalizeAuditEntry(requestEntry(1, { detail: { n: 10n } }))).toThrow(expect.objectContaining({ field: 'detail' }));
+    });
+
     it.each([
       ['disclosed[0].subject', { disclosed: [{ subgraph: 'household', type: 'Person', subject: '110101199003071234' }] }],
       // A raw identifier after an accepted hash is still refused.
