@@ -77,7 +77,9 @@ const warmup = option('warmup', 10);
 const connections = option('connections', 16);
 const persons = option('persons', 100_000);
 const profileIndex = argv.indexOf('--cpu-prof');
-const cpuProfileDir = profileIndex < 0 ? undefined : resolve(argv[profileIndex + 1] ?? fail('--cpu-prof needs a folder'));
+const profileFolder = profileIndex < 0 ? undefined : argv[profileIndex + 1];
+if (profileIndex >= 0 && (profileFolder === undefined || profileFolder.startsWith('--'))) fail('--cpu-prof needs a folder');
+const cpuProfileDir = profileFolder === undefined ? undefined : resolve(profileFolder);
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-compare-'));

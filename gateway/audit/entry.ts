@@ -206,7 +206,7 @@ function latency(value: unknown): number {
 function detail(value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || Array.isArray(value)) throw new AuditEntryError('detail', 'must be a JSON object');
   // Every request's detail is a few plain strings and numbers: copied and cleaned in one walk.
-  const plain = plainCopy(value, 0);
+  const plain = plainCopy(value, 0, PLAIN_DEPTH);
   if (plain !== undefined) return plain as Record<string, unknown>;
   let copy: unknown;
   try {
@@ -214,8 +214,12 @@ function detail(value: unknown): Record<string, unknown> {
   } catch (error) {
     throw new AuditEntryError('detail', `must be JSON-serialisable: ${(error as Error).message}`);
   }
-  return cleanJson(copy) as Record<string, unknown>;
+  // What JSON gives back is plain and acyclic, however deep.
+  return plainCopy(copy, 0, Number.POSITIVE_INFINITY) as Record<string, unknown>;
 }
+
+/** How deep the one-walk copy goes before it leaves a tree (perhaps a cycle) to JSON. */
+const PLAIN_DEPTH = 8;
 
 /**
  * A cleaned copy of a tree of plain objects, arrays, strings, finite numbers,
@@ -224,15 +228,15 @@ function detail(value: unknown): Record<string, unknown> {
  * non-finite number, a class instance, `toJSON`, a cycle), which then takes
  * the JSON path.
  */
-function plainCopy(value: unknown, depth: number): unknown {
+function plainCopy(value: unknown, depth: number, maxDepth: number): unknown {
   if (typeof value === 'string') return clean(value);
   if (typeof value === 'boolean' || value === null) return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value !== 'object' || depth > 8) return undefined;
+  if (typeof value !== 'object' || depth > maxDepth) return undefined;
   if (Array.isArray(value)) {
     const items: unknown[] = [];
     for (const item of value) {
-      const copy = plainCopy(item, depth + 1);
+      const copy = plainCopy(item, depth + 1, maxDepth);
       if (copy === undefined) return undefined;
       items.push(copy);
     }
@@ -242,18 +246,9 @@ function plainCopy(value: unknown, depth: number): unknown {
   const copy: Record<string, unknown> = {};
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
-    const item = plainCopy((value as Record<string, unknown>)[key], depth + 1);
+    const item = plainCopy((value as Record<string, unknown>)[key], depth + 1, maxDepth);
     if (item === undefined) return undefined;
     copy[clean(key)] = item;
   }
   return copy;
-}
-
-function cleanJson(value: unknown): unknown {
-  if (typeof value === 'string') return clean(value);
-  if (Array.isArray(value)) return value.map(cleanJson);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [clean(key), cleanJson(item)]));
-  }
-  return value;
 }
