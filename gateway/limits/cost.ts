@@ -109,17 +109,23 @@ export function estimateCost(options: CostOptions): number {
   return estimateWithDependence(options).cost;
 }
 
-/** The estimate, and whether it read any variable (when not, it holds for every request of the operation). */
-export function estimateWithDependence(options: CostOptions): { cost: number; readsVariables: boolean } {
+/**
+ * The estimate, and the variables it read (none: it holds for every request
+ * of the operation). It reads a variable only as a size — a list's length or
+ * a number — so requests whose variables have the same {@link sizesKey} have
+ * the same estimate.
+ */
+export function estimateWithDependence(options: CostOptions): { cost: number; readsVariables: readonly string[] } {
   const { schema, model, variables, defaultListSize } = options;
-  let readsVariables = false;
+  const readsVariables = new Set<string>();
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of options.document.definitions)
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const fragmentCosts = new Map<string, number>();
 
   const value = (node: ValueNode): unknown => {
-    if (node.kind === Kind.VARIABLE || (node.kind === Kind.LIST && node.values.some((v) => v.kind === Kind.VARIABLE))) readsVariables = true;
+    // A list written out keeps its length whatever its variables hold: only a variable as the whole value is read.
+    if (node.kind === Kind.VARIABLE) readsVariables.add(node.name.value);
     return valueFromASTUntyped(node, variables as Record<string, unknown>);
   };
 
@@ -200,7 +206,20 @@ export function estimateWithDependence(options: CostOptions): { cost: number; re
 
   const root = schema.getRootType(options.operation.operation);
   const cost = root ? selectionCost(options.operation.selectionSet, root) : 0;
-  return { cost, readsVariables };
+  return { cost, readsVariables: [...readsVariables] };
+}
+
+/**
+ * What an estimate reads of the named variables: a list's length, a number's
+ * value, and of anything else only its kind. Equal keys, equal estimates.
+ */
+export function sizesKey(names: readonly string[], variables: Readonly<Record<string, unknown>>): string {
+  let key = '';
+  for (const name of names) {
+    const value = variables[name];
+    key += Array.isArray(value) ? `[${value.length}]` : typeof value === 'number' ? `#${value}` : `:${value === null ? 'null' : typeof value}`;
+  }
+  return key;
 }
 
 /** One field of an operation as the actual cost reads it: its response key, weight, per-item cost and children. */

@@ -1,7 +1,7 @@
 import { ERRORS } from '../../common/errors.js';
 import type { IntegerRange } from '../../common/settings.js';
 import type { AccessGuardPlugin } from './access-guard.js';
-import { compileCostShape, type CostModel, costOfAnswer, estimateWithDependence } from '../limits/cost.js';
+import { compileCostShape, type CostModel, costOfAnswer, estimateWithDependence, sizesKey } from '../limits/cost.js';
 import type { OperationDefinitionNode } from 'graphql';
 import type { RequestContext } from '../pipeline/context.js';
 import type { GatewayPlugin, GraphQLAnswer, OperationRequest } from '../pipeline/plugin.js';
@@ -22,6 +22,9 @@ export const DEMAND_CONTROL_RANGES = Object.freeze({
   maxCost: { default: 10_000, min: 1, max: 100_000_000 },
   defaultListSize: { default: 10, min: 0, max: 10_000 },
 } satisfies Record<string, IntegerRange>);
+
+/** Estimates kept per operation for the different sizes its variables give (batch sizes, page sizes). */
+const SIZINGS_KEPT = 64;
 
 function rateLimited(limitedBy: string | undefined, retryAfterSeconds: number): GraphQLAnswer {
   const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
@@ -52,8 +55,8 @@ export function useDemandControl(options: DemandControlOptions): GatewayPlugin {
   // What the answer is costed against: the operation as the engine resolved it.
   const operations = new WeakMap<RequestContext, OperationRequest>();
   // Per parsed operation (the engine keeps documents parsed, and parses them anew for a new supergraph):
-  // its estimate when no variable sizes it, and its cost shape.
-  const fixedEstimates = new WeakMap<OperationDefinitionNode, number>();
+  // the variables that size it and its estimate for each sizing seen, and its cost shape.
+  const estimates = new WeakMap<OperationDefinitionNode, { sizedBy: readonly string[]; bySizes: Map<string, number> }>();
   const shapes = new WeakMap<OperationDefinitionNode, ReturnType<typeof compileCostShape>>();
   return {
     name: 'demand-control',
@@ -61,11 +64,20 @@ export function useDemandControl(options: DemandControlOptions): GatewayPlugin {
     onOperation(resolved, context) {
       const { schema, document, operation, variables } = resolved;
       const model = options.model();
-      let estimated = fixedEstimates.get(operation);
+      const known = estimates.get(operation);
+      const key = known ? sizesKey(known.sizedBy, variables) : '';
+      let estimated = known?.bySizes.get(key);
       if (estimated === undefined) {
         const { cost, readsVariables } = estimateWithDependence({ schema, model, document, operation, variables, defaultListSize });
         estimated = Math.ceil(cost);
-        if (!readsVariables) fixedEstimates.set(operation, estimated);
+        if (!known || readsVariables.some((name) => !known.sizedBy.includes(name))) {
+          // Which variables are read can depend on their values (a page size given or null): keyed by every one ever read.
+          const sizedBy = known ? [...new Set([...known.sizedBy, ...readsVariables])] : readsVariables;
+          estimates.set(operation, { sizedBy, bySizes: new Map([[sizesKey(sizedBy, variables), estimated]]) });
+        } else if (known.bySizes.size < SIZINGS_KEPT) {
+          // A batch sized by its keys has one estimate per batch size: a few dozen kept, the rest estimated each time.
+          known.bySizes.set(key, estimated);
+        }
       }
       context.cost = { estimated, actual: null };
       operations.set(context, resolved);

@@ -4,6 +4,9 @@ import { getOperationAST, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { stripSecurityFeatures } from '../../common/scopes/security-policy.js';
 import { compileCostShape, costOfAnswer, estimateCost, estimateWithDependence, extractCostModel } from '../../gateway/limits/cost.js';
+import type { GatewayContext } from '../../gateway/pipeline/context.js';
+import type { OperationRequest } from '../../gateway/pipeline/plugin.js';
+import { useDemandControl } from '../../gateway/plugins/demand-control.js';
 import { WORKLOAD_QUERIES } from '../../scripts/bench/workloads.js';
 
 const sdl = readFileSync(new URL('../../schema/supergraph.graphql', import.meta.url), 'utf8');
@@ -76,8 +79,48 @@ describe('whether an estimate depends on the variables', () => {
       return estimateWithDependence({ schema, model, document, operation: getOperationAST(document)!, variables, defaultListSize: 10 })
         .readsVariables;
     };
-    expect(of(WORKLOAD_QUERIES.DOSSIER, { id: 'x' })).toBe(false);
-    expect(of(WORKLOAD_QUERIES.BATCH, { ids: ['x'] })).toBe(true);
-    expect(of('query($n: Int) { person(idNumber: "x") { providentFundAccounts { deposits(last: $n) { month } } } }', { n: 2 })).toBe(true);
+    expect(of(WORKLOAD_QUERIES.DOSSIER, { id: 'x' })).toEqual([]);
+    expect(of(WORKLOAD_QUERIES.BATCH, { ids: ['x'] })).toEqual(['ids']);
+    expect(of('query($n: Int) { person(idNumber: "x") { providentFundAccounts { deposits(last: $n) { month } } } }', { n: 2 })).toEqual(['n']);
+    // A list written out has its length whatever its variables hold.
+    expect(of('query($a: ID!) { persons(idNumbers: [$a, "b"]) { name } }', { a: 'x' })).toEqual([]);
+  });
+});
+
+describe('the demand-control plugin', () => {
+  // One parsed operation asked again and again with other variables, as the engine's document cache hands it out.
+  const run = (query: string) => {
+    const plugin = useDemandControl({ model: () => model, maxCost: 100_000 });
+    const document = parse(query);
+    const operation = getOperationAST(document)!;
+    return (variables: Record<string, unknown>) => {
+      const context = { cost: null } as unknown as GatewayContext;
+      const resolved: OperationRequest = { schema, document, queryHash: '', operation, operationName: null, query, variables };
+      expect(plugin.onOperation!(resolved, context)).toBeUndefined();
+      return context.cost!.estimated;
+    };
+  };
+
+  it('estimates each batch size anew, whatever it estimated for the operation before', () => {
+    const batch = run(WORKLOAD_QUERIES.BATCH);
+    const sizes = [50, 3, 50, 5000, 3, 0];
+    expect(sizes.map((n) => batch({ ids: Array(n).fill('x') }))).toEqual(
+      sizes.map((n) => estimate(WORKLOAD_QUERIES.BATCH, { ids: Array(n).fill('x') })),
+    );
+    expect(batch({ ids: Array(5000).fill('x') })).toBe(5 * 5000);
+  });
+
+  it('keeps apart estimates of one operation sized by two variables, a page size given or null', () => {
+    const query = 'query($n: Int, $ids: [ID!]!) { persons(idNumbers: $ids) { providentFundAccounts { deposits(last: $n) { month } } } }';
+    const paged = run(query);
+    const cases: Record<string, unknown>[] = [
+      { n: 2, ids: ['a'] },
+      { n: null, ids: ['a'] },
+      { n: null, ids: ['a', 'b', 'c'] },
+      { n: 2, ids: ['a', 'b'] },
+      { n: 7, ids: ['a'] },
+      { n: null, ids: ['a'] },
+    ];
+    expect(cases.map((variables) => paged(variables))).toEqual(cases.map((variables) => estimate(query, variables)));
   });
 });
