@@ -13,7 +13,8 @@
  *
  * Exit status: 0 valid (and the holder's, when a holder was given); 1 not
  * valid or not the given holder's; 2 bad arguments, an unreadable file or
- * trust list.
+ * trust list; 3 valid, but the ID number given could not be checked offline
+ * (a format-2 document: only its issuer can, online).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import {
@@ -110,7 +111,8 @@ async function main(): Promise<number> {
     process.stdout.write(describeDocumentVerification(result));
     if (result.verdict === 'VALID' && holderRefused) process.stdout.write("The document is genuine but NOT the given holder's.\n");
   }
-  return result.verdict === 'VALID' && !holderRefused ? 0 : 1;
+  if (result.verdict !== 'VALID' || holderRefused) return 1;
+  return match.idNumberNeedsIssuer ? 3 : 0;
 }
 
 process.exitCode = await main();

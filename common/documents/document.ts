@@ -29,7 +29,7 @@ import {
   type DocumentPayload,
   type DocumentType,
 } from './types.js';
-import { holderBinding, newBindingSalt } from './holder-binding.js';
+import { newBindingSalt } from './holder-binding.js';
 import { compressPayload, PAYLOAD_COMPRESSION } from './payload-compression.js';
 import { toInstant } from './iso-instant.js';
 import type { SealSigner } from './seal-keys.js';
@@ -112,12 +112,17 @@ function holderIdentity(type: DocumentType, holder: DocumentDraft['holder']): { 
 }
 
 /**
- * Checks a draft and builds the payload, with a fresh salt for the holder
- * binding.
+ * Checks a draft and builds the payload (format 2), with a fresh salt for
+ * the holder binding, which `bindHolder` makes under the authority's key.
  *
  * @throws {DocumentDraftError} naming the bad field.
  */
-export function buildDocumentPayload(issuer: DocumentPayload['issuer'], draft: DocumentDraft, now: Date = new Date()): DocumentPayload {
+export async function buildDocumentPayload(
+  issuer: DocumentPayload['issuer'],
+  draft: DocumentDraft,
+  bindHolder: SealSigner['bindHolder'],
+  now: Date = new Date(),
+): Promise<DocumentPayload> {
   if (!isRecord(draft)) throw new DocumentDraftError('(draft)', 'must be an object');
   if (!isDocumentType(draft.type)) throw new DocumentDraftError('type', `must be one of ${DOCUMENT_TYPES.join(', ')}`);
   if (typeof draft.serial !== 'string' || !DOCUMENT_SERIAL.test(draft.serial)) {
@@ -154,7 +159,7 @@ export function buildDocumentPayload(issuer: DocumentPayload['issuer'], draft: D
     type: draft.type,
     serial: draft.serial,
     issuer: { id: issuer.id, name: issuer.name, province: issuer.province },
-    holder: { name, idMasked, binding: holderBinding(salt, identifier), salt },
+    holder: { name, idMasked, binding: await bindHolder(salt, identifier), salt },
     issuedAt,
     validFrom,
     validUntil,
@@ -176,7 +181,7 @@ export function buildDocumentPayload(issuer: DocumentPayload['issuer'], draft: D
  * @throws {SealKeyError} when the signer's key cannot be read.
  */
 export async function sealDocument(signer: SealSigner, draft: DocumentDraft, options: { now?: Date } = {}): Promise<SealedDocument> {
-  const payload = buildDocumentPayload(signer.authority, draft, options.now);
+  const payload = await buildDocumentPayload(signer.authority, draft, (salt, identifier) => signer.bindHolder(salt, identifier), options.now);
   const bytes = compressPayload(payload);
   const { kid, alg, key } = await signer.currentKey();
   const header: DocumentHeader = { alg, kid, typ: DOCUMENT_JWS_TYPE, zip: PAYLOAD_COMPRESSION, dig: payloadDigest(bytes) };

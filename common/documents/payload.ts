@@ -4,7 +4,7 @@
  * reads it through this check: a seal on a malformed payload (a buggy
  * issuer, a future format) must give a verdict, not a crash further down.
  */
-import { isDocumentType, type DocumentPayload } from './types.js';
+import { DOCUMENT_FORMATS, isDocumentType, type DocumentPayload } from './types.js';
 import { instantMillis } from './iso-instant.js';
 import { SEAL_AUTHORITY_ID } from './seal-authority.js';
 
@@ -29,13 +29,14 @@ function nonEmpty(value: unknown, max: number): value is string {
 }
 
 /**
- * Checks that a parsed JSON value is a format-1 payload. Returns the payload
+ * Checks that a parsed JSON value is a payload of format 2 or 1 (the same
+ * fields; only the binding is made another way). Returns the payload
  * or the name of the first field at fault (never its value: it may be
  * personal data).
  */
 export function readDocumentPayload(value: unknown): { payload: DocumentPayload } | { problem: string } {
   if (!isRecord(value)) return { problem: 'payload is not a JSON object' };
-  if (value.v !== 1) return { problem: 'payload.v is not 1 (an unknown format version)' };
+  if (!(DOCUMENT_FORMATS as readonly unknown[]).includes(value.v)) return { problem: 'payload.v is not 1 or 2 (an unknown format version)' };
   if (!exactly(value, PAYLOAD_FIELDS)) return { problem: `payload must have exactly the fields ${PAYLOAD_FIELDS.join(', ')}` };
   if (!isDocumentType(value.type)) return { problem: 'payload.type is not a known document type' };
   if (typeof value.serial !== 'string' || !DOCUMENT_SERIAL.test(value.serial)) return { problem: 'payload.serial is not a serial number' };
@@ -48,7 +49,7 @@ export function readDocumentPayload(value: unknown): { payload: DocumentPayload 
   if (!isRecord(holder) || !exactly(holder, HOLDER_FIELDS)) return { problem: `payload.holder must have exactly ${HOLDER_FIELDS.join(', ')}` };
   if (!nonEmpty(holder.name, 200)) return { problem: 'payload.holder.name is empty' };
   if (!nonEmpty(holder.idMasked, 64)) return { problem: 'payload.holder.idMasked is empty' };
-  // SHA-256 is 32 bytes (43 base64url characters), the salt 16 bytes (22).
+  // SHA-256 and HMAC-SHA256 are 32 bytes (43 base64url characters), the salt 16 bytes (22).
   if (typeof holder.binding !== 'string' || holder.binding.length !== 43 || !BASE64URL.test(holder.binding))
     return { problem: 'payload.holder.binding is not a base64url SHA-256 digest' };
   if (typeof holder.salt !== 'string' || holder.salt.length !== 22 || !BASE64URL.test(holder.salt))

@@ -6,6 +6,10 @@
  * - `seal.private.jwk.json` (mode 0600): the current private key, the only
  *   one kept — after a rotation the old private key is gone, so nobody can
  *   seal with it any more;
+ * - `holder-binding.key` (mode 0600): 32 random bytes, base64url, the secret
+ *   the authority binds holders' ID numbers with (format-2 documents); never
+ *   rotated, since every document it bound stays checkable only with it, and
+ *   never in the trust list;
  * - `seal.jwks.json`: every public key the authority ever sealed with, each
  *   with `activatedAt` and, once rotated out, `retiredAt`. Old keys stay so
  *   that documents issued before a rotation still verify, and the two times
@@ -18,6 +22,7 @@
  * create a key and leave one of them out of the public set.
  */
 import { randomBytes } from 'node:crypto';
+import { HOLDER_BINDING_KEY_BYTES, keyedBindingMatches, keyedHolderBinding } from './holder-binding.js';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,6 +44,7 @@ export interface SealKeyFiles {
   authority: string;
   privateKey: string;
   jwks: string;
+  holderBindingKey: string;
 }
 
 /** Folder holding every authority's seal files and the trust list. */
@@ -59,6 +65,7 @@ export function sealKeyFiles(dataDir: string, authorityId: string): SealKeyFiles
     authority: join(folder, 'authority.json'),
     privateKey: join(folder, 'seal.private.jwk.json'),
     jwks: join(folder, 'seal.jwks.json'),
+    holderBindingKey: join(folder, 'holder-binding.key'),
   };
 }
 
@@ -188,8 +195,10 @@ export async function ensureSealKey(dataDir: string, authorityInput: SealAuthori
     if (recorded.name !== authority.name) writeAuthority(files, authority);
     return { authority, kid, created, files };
   };
-  if (complete()) return reconcile(false, currentKid(files, authority.id));
+  if (complete() && existsSync(files.holderBindingKey)) return reconcile(false, currentKid(files, authority.id));
   return withLockFile(files.folder, authority.id, async () => {
+    // An authority from before keyed bindings gets its holder-binding key now (its seal key stays).
+    if (!existsSync(files.holderBindingKey)) writeFileAtomically(files.holderBindingKey, `${newHolderBindingKey()}\n`, 0o600);
     // Another process may have finished while we waited for the lock.
     if (complete()) return reconcile(false, currentKid(files, authority.id));
     const { privateJwk, publicJwk } = await newSealKey(authority.id, options.now ?? new Date());
@@ -199,6 +208,31 @@ export async function ensureSealKey(dataDir: string, authorityInput: SealAuthori
     writeFileAtomically(files.privateKey, `${JSON.stringify(privateJwk)}\n`, 0o600);
     return { authority, kid: privateJwk.kid!, created: true, files };
   });
+}
+
+function newHolderBindingKey(): string {
+  return randomBytes(HOLDER_BINDING_KEY_BYTES).toString('base64url');
+}
+
+/**
+ * The authority's holder-binding key, as the issuing domain checks a
+ * candidate ID number against a format-2 document with it.
+ *
+ * @throws {SealKeyError} `SEAL_KEY_NOT_FOUND` or `SEAL_KEY_INVALID`.
+ */
+export function loadHolderBindingKey(dataDir: string, authorityId: string): Uint8Array {
+  const files = sealKeyFiles(dataDir, authorityId);
+  let text: string;
+  try {
+    text = readFileSync(files.holderBindingKey, 'utf8').trim();
+  } catch {
+    throw new SealKeyError('SEAL_KEY_NOT_FOUND', authorityId, `has no holder-binding key in ${files.folder}`);
+  }
+  const key = Buffer.from(text, 'base64url');
+  if (key.length !== HOLDER_BINDING_KEY_BYTES || key.toString('base64url') !== text) {
+    throw new SealKeyError('SEAL_KEY_INVALID', authorityId, `${files.holderBindingKey} is not ${HOLDER_BINDING_KEY_BYTES} bytes of base64url`);
+  }
+  return new Uint8Array(key);
 }
 
 /** Outcome of a rotation. */
@@ -260,6 +294,10 @@ export interface SealSigner {
   readonly authority: SealAuthority;
   /** The current signing key; after a rotation, the new one. */
   currentKey(): Promise<SealSigningKey>;
+  /** The format-2 holder binding of `identifier` under `salt`, made with the authority's secret holder-binding key. */
+  bindHolder(salt: string, identifier: string): Promise<string>;
+  /** Whether `candidate` is the identifier a format-2 binding was made from (the issuing domain's online check). */
+  holderMatches(binding: string, salt: string, candidate: string): Promise<boolean>;
 }
 
 /**
@@ -300,7 +338,13 @@ export async function loadSealSigner(dataDir: string, authorityId: string): Prom
     return loaded.key;
   };
   await load();
-  return { authority, currentKey: load };
+  const holderKey = loadHolderBindingKey(dataDir, authorityId);
+  return {
+    authority,
+    currentKey: load,
+    bindHolder: async (salt, identifier) => keyedHolderBinding(holderKey, salt, identifier),
+    holderMatches: async (binding, salt, candidate) => keyedBindingMatches(holderKey, binding, salt, candidate),
+  };
 }
 
 /** Authorities that have seal files under `<dataDir>/seals/`, sorted by id. */

@@ -56,15 +56,19 @@ export interface DocumentHolder {
    * on every business licence.
    */
   idMasked: string;
-  /** base64url(SHA-256(UTF-8(salt + ':' + identifier))), identifier upper-cased. */
+  /**
+   * Format 2: base64url(HMAC-SHA256(the issuing authority's holder-binding
+   * key, 'kstb-holder-binding-v2:' + salt + ':' + identifier)); format 1:
+   * base64url(SHA-256(salt + ':' + identifier)). Identifier upper-cased.
+   */
   binding: string;
   /** 16 random bytes, base64url, fresh for every document. */
   salt: string;
 }
 
-/** The signed payload of a document, format version 1. */
+/** The signed payload of a document, format version 2 (or 1, sealed before; the same fields, another binding). */
 export interface DocumentPayload {
-  v: 1;
+  v: DocumentFormat;
   type: DocumentType;
   /** Unique per issuer, e.g. `SB-430100-2026-000123`. */
   serial: string;
@@ -80,8 +84,14 @@ export interface DocumentPayload {
   content: Record<string, unknown>;
 }
 
-/** Current payload format version. */
-export const DOCUMENT_FORMAT_VERSION = 1;
+/** Payload format versions a verifier reads: 2, and 1 for documents handed out before. */
+export const DOCUMENT_FORMATS = Object.freeze([1, 2] as const);
+
+/** One of {@link DOCUMENT_FORMATS}. */
+export type DocumentFormat = (typeof DOCUMENT_FORMATS)[number];
+
+/** The format documents are sealed in: a keyed holder binding. */
+export const DOCUMENT_FORMAT_VERSION: DocumentFormat = 2;
 
 /** JWS `typ` of a sealed document; anything else is not a document of this format. */
 export const DOCUMENT_JWS_TYPE = 'kuasheng-document+jws';

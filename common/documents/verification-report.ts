@@ -6,6 +6,9 @@
  */
 import type { DocumentVerification } from './verify.js';
 
+/** Printed when an ID number was given for a format-2 document: offline, nobody but its issuer can test it. */
+export const ID_NUMBER_NOT_CHECKED = 'NOT checked offline: only the issuing authority can test it against this document (verify online)';
+
 /** Printed by every offline verification; tests and notaries look for it verbatim. */
 export const LIVE_STATUS_NOT_CHECKED = 'Live status (revoked/superseded) was NOT checked: this is an offline verification.';
 
@@ -57,6 +60,11 @@ export function describeDocumentVerification(result: DocumentVerification): stri
   if (result.document) {
     const d = result.document;
     lines.push(`Document:     ${d.typeName} (${d.type}), serial ${d.serial}, sealed ${d.issuedAt} with key ${d.sealKid}`);
+    lines.push(
+      d.exposesIdNumber
+        ? `Format:       ${d.format} (old): its holder binding lets anyone holding the document recover the full ID number`
+        : `Format:       ${d.format}: the holder's ID number is bound with the issuing authority's secret key`,
+    );
   }
   if (result.validity) {
     const v = result.validity;
@@ -66,7 +74,9 @@ export function describeDocumentVerification(result: DocumentVerification): stri
   const match = result.holderMatch;
   lines.push(
     match.checked
-      ? `Holder match: name ${yesNo(match.nameMatches, 'matches', 'DOES NOT match', 'not given')}; ID number ${yesNo(match.idNumberMatches, 'matches', 'DOES NOT match', 'not given')}`
+      ? `Holder match: name ${yesNo(match.nameMatches, 'matches', 'DOES NOT match', 'not given')}; ID number ${
+          match.idNumberNeedsIssuer ? ID_NUMBER_NOT_CHECKED : yesNo(match.idNumberMatches, 'matches', 'DOES NOT match', 'not given')
+        }`
       : `Holder match: not checked${result.holder ? ' (give --holder-name and --holder-id to check)' : ''}`,
   );
   if (result.content) {

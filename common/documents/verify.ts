@@ -9,11 +9,18 @@
  * are outcomes. Only a programming error (bad options, no trust list) does.
  */
 import { compactVerify } from 'jose';
-import { DOCUMENT_TYPE_NAMES, isDocumentType, type DocumentPayload, type DocumentType } from './types.js';
+import {
+  DOCUMENT_TYPE_NAMES,
+  isDocumentType,
+  ORGANISATION_DOCUMENT_TYPES,
+  type DocumentFormat,
+  type DocumentPayload,
+  type DocumentType,
+} from './types.js';
 import { payloadDigest } from './document.js';
 import { readDocumentPayload } from './payload.js';
 import { parseDocumentToken } from './token.js';
-import { bindingMatches, holderNamesMatch } from './holder-binding.js';
+import { bindingMatches, holderNamesMatch, normaliseHolderIdentifier } from './holder-binding.js';
 import { instantMillis } from './iso-instant.js';
 import { decompressPayload } from './payload-compression.js';
 import { provinceNameOf } from './seal-authority.js';
@@ -99,8 +106,21 @@ export interface DocumentVerification {
   validity: { from: string; until: string | null; status: 'CURRENT' | 'EXPIRED' | 'NOT_YET_VALID' } | null;
   /** The certified content; null unless the seal verified (altered content is never shown). */
   content: Record<string, unknown> | null;
-  /** null unless the seal verified. `sealKid`: the seal key used, for tracing the sealing. */
-  document: { type: DocumentType; typeName: string; serial: string; issuedAt: string; sealKid: string } | null;
+  /**
+   * null unless the seal verified. `sealKid`: the seal key used, for tracing
+   * the sealing. `format`: 2, or 1 for a document sealed before keyed
+   * holder bindings, whose binding `exposesIdNumber` (anyone holding the
+   * document can recover the masked digits).
+   */
+  document: {
+    type: DocumentType;
+    typeName: string;
+    serial: string;
+    issuedAt: string;
+    sealKid: string;
+    format: DocumentFormat;
+    exposesIdNumber: boolean;
+  } | null;
   /** The holder as the document shows them (masked ID number); null unless the seal verified. */
   holder: { name: string; idMasked: string } | null;
   /**
@@ -108,10 +128,20 @@ export interface DocumentVerification {
    * holder was given or the seal did not verify; a match value is null
    * when that field was not given.
    */
-  holderMatch: { checked: boolean; nameMatches: boolean | null; idNumberMatches: boolean | null };
+  holderMatch: {
+    checked: boolean;
+    nameMatches: boolean | null;
+    idNumberMatches: boolean | null;
+    /**
+     * An ID number was given, but the document's binding is keyed (format 2):
+     * only the issuing authority can check it, online. `idNumberMatches` is
+     * then null here; the gateway's verification asks the issuer.
+     */
+    idNumberNeedsIssuer: boolean;
+  };
 }
 
-const NOT_CHECKED = Object.freeze({ checked: false, nameMatches: null, idNumberMatches: null });
+const NOT_CHECKED = Object.freeze({ checked: false, nameMatches: null, idNumberMatches: null, idNumberNeedsIssuer: false });
 
 type Parts = Partial<Omit<DocumentVerification, 'verdict' | 'code' | 'message'>>;
 
@@ -155,10 +185,20 @@ function sealInForce(key: TrustedSealKey, issuedAt: number, toleranceMs: number)
 
 function matchHolder(payload: DocumentPayload, given: NormalizedVerifyDocumentOptions['holder']): DocumentVerification['holderMatch'] {
   if (given === null) return { ...NOT_CHECKED };
+  const nameMatches = given.name === null ? null : holderNamesMatch(given.name, payload.holder.name);
+  if (given.idNumber === null) return { checked: true, nameMatches, idNumberMatches: null, idNumberNeedsIssuer: false };
+  // An organisation's credit code is public and printed whole: compared as shown.
+  if (ORGANISATION_DOCUMENT_TYPES.has(payload.type)) {
+    const idNumberMatches = normaliseHolderIdentifier(given.idNumber) === normaliseHolderIdentifier(payload.holder.idMasked);
+    return { checked: true, nameMatches, idNumberMatches, idNumberNeedsIssuer: false };
+  }
+  // A keyed binding (format 2) says nothing to whoever lacks the issuer's key: only the issuer checks it.
+  if (payload.v !== 1) return { checked: true, nameMatches, idNumberMatches: null, idNumberNeedsIssuer: true };
   return {
     checked: true,
-    nameMatches: given.name === null ? null : holderNamesMatch(given.name, payload.holder.name),
-    idNumberMatches: given.idNumber === null ? null : bindingMatches(payload.holder.binding, payload.holder.salt, given.idNumber),
+    nameMatches,
+    idNumberMatches: bindingMatches(payload.holder.binding, payload.holder.salt, given.idNumber),
+    idNumberNeedsIssuer: false,
   };
 }
 
@@ -238,6 +278,8 @@ export async function verifyDocument(input: unknown, trustList: SealTrustList, o
       serial: payload.serial,
       issuedAt: payload.issuedAt,
       sealKid: key.kid,
+      format: payload.v,
+      exposesIdNumber: payload.v === 1,
     },
     holder: { name: payload.holder.name, idMasked: payload.holder.idMasked },
     holderMatch: matchHolder(payload, settings.holder),

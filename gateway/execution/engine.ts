@@ -31,6 +31,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { DocumentRequest, ExecutedOperation, GraphQLAnswer, GraphQLPayload, OperationRequest } from '../pipeline/plugin.js';
 import type { OperationAuthorization } from '../authorization/operation-guard.js';
 import { executePlan, isSupportedPlan, type PlanError } from './plan-executor.js';
+import { applyLiveChecks, type LiveChecks, withLiveChecks } from './live-verdict.js';
 import { Lru } from './lru.js';
 import { compileResponseShape, shapeResponse, type ResponseShape } from './response-shape.js';
 import { SubgraphClient, SubgraphFetchError } from './subgraph-client.js';
@@ -86,7 +87,11 @@ interface PreparedOperation {
   plan: QueryPlan;
   shape: ResponseShape;
   native: boolean;
+  /** The authorised document as planned: with the live checks of its verifications added. */
+  document: DocumentNode;
   operation: OperationDefinitionNode;
+  /** What the live checks added, to fold in and remove after execution. */
+  liveChecks: LiveChecks | null;
 }
 
 interface CachedDocument {
@@ -265,10 +270,12 @@ export function createEngine(options: EngineOptions) {
     const key = `${current.version}\u0000${authorization.queryHash}\u0000${operationName ?? ''}`;
     const hit = operations.get(key);
     if (hit) return hit;
-    const document = authorization.document!;
+    // A verification's verdict includes the live status: the issuing domain is asked in the same plan.
+    const { document, checks: liveChecks } = withLiveChecks(current.schema, authorization.document!);
     const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
     const plan = current.planner.buildQueryPlan(operationFromDocument(current.apiSchema, document, { operationName: operationName ?? undefined }));
-    const entry: PreparedOperation = { plan, shape: compileResponseShape(current.schema, operation), native: isSupportedPlan(plan), operation };
+    const shape = compileResponseShape(current.schema, operation);
+    const entry: PreparedOperation = { plan, shape, native: isSupportedPlan(plan), document, operation, liveChecks };
     // A plan and its shape grow with the pruned document: weighed as the decision is.
     operations.set(key, entry, authorization.weight);
     return entry;
@@ -339,7 +346,7 @@ export function createEngine(options: EngineOptions) {
     if (!apolloExecutor) throw new Error('the @apollo/gateway executor is not loaded');
     const result = await apolloExecutor({
       request: { query, variables, operationName: operationName ?? undefined },
-      document: authorization.document!,
+      document: entry.document,
       queryHash: authorization.queryHash,
       operationName,
       operation: entry.operation,
@@ -353,7 +360,7 @@ export function createEngine(options: EngineOptions) {
       requestIsBatched: false,
     } as never);
     const data = (result.data ?? null) as Record<string, unknown> | null;
-    if (context.maskIdentifiers) maskResponseData(current.schema, authorization.document!, data);
+    if (context.maskIdentifiers) maskResponseData(current.schema, entry.document, data);
     const errors = (result.errors ?? []).map((e) => (e instanceof GraphQLError ? e.toJSON() : (e as GraphQLFormattedError)));
     return { data, errors, extensions: result.extensions };
   }
@@ -460,7 +467,12 @@ export function createEngine(options: EngineOptions) {
           entry.native && options.executor === 'native'
             ? await runNative(current, entry, context, variables)
             : await runApollo(current, entry, authorization, context, query, provided, operationName);
-        result = { data: executed.data, errors: executed.errors.map((e) => formatError(e, context)), extensions: executed.extensions };
+        const errors = executed.errors.map((e) => formatError(e, context));
+        result = {
+          data: executed.data,
+          errors: entry.liveChecks ? applyLiveChecks(entry.liveChecks, executed.data, errors) : errors,
+          extensions: executed.extensions,
+        };
       }
       stages.result(result, context);
       return answer(200, {

@@ -162,6 +162,8 @@ export const licencesDomain: SubgraphDomain<Context> = {
           holderIdMasked: result.holder?.idMasked ?? null,
           holderNameMatches: result.holderMatch.nameMatches,
           holderIdNumberMatches: result.holderMatch.idNumberMatches,
+          format: result.document?.format ?? null,
+          bindingExposesIdNumber: result.document?.exposesIdNumber ?? null,
           // Live status from the domain that issued it: the gateway routes by type.
           record: recordType ? statusRecord(recordType, result.document!.serial, ctx) : null,
         };

@@ -2,14 +2,25 @@ import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
 import type { SqliteDatabase } from './database.js';
-import { badUserInput } from './errors.js';
+import { badUserInput, requireIdNumber } from './errors.js';
 import type { GatewayAssertion } from '../../common/gateway-assertion.js';
 import type { DisclosureLog } from '../../common/disclosure.js';
 import { sealDocument, type DocumentDraft } from '../../common/documents/document.js';
 import { renderQr } from '../../common/documents/qr.js';
 import type { SealAuthorityInput } from '../../common/documents/seal-authority.js';
-import { buildSealTrustList, ensureSealKey, loadSealSigner, sealTrustListPath, type SealSigner } from '../../common/documents/seal-keys.js';
+import {
+  buildSealTrustList,
+  ensureSealKey,
+  loadHolderBindingKey,
+  loadSealSigner,
+  sealTrustListPath,
+  type SealSigner,
+} from '../../common/documents/seal-keys.js';
 import { loadSealTrustList, type SealTrustList } from '../../common/documents/seal-trust-list.js';
+import { bindingMatches, keyedBindingMatches } from '../../common/documents/holder-binding.js';
+import { readDocumentPayload } from '../../common/documents/payload.js';
+import { decompressPayload } from '../../common/documents/payload-compression.js';
+import { parseDocumentToken } from '../../common/documents/token.js';
 import { provinceCodeOf } from '../../common/regions.js';
 
 /**
@@ -104,17 +115,48 @@ export function createSealRegistry(dataDir: string) {
 
 export type SealRegistry = ReturnType<typeof createSealRegistry>;
 
+/**
+ * The issuing domain's check of a candidate ID number against one of its
+ * documents: format 2 with the authority's secret holder-binding key (which
+ * only this domain holds), format 1 as anyone could. Null when the stored
+ * document cannot be read or its authority has no key.
+ */
+export function createHolderCheck(dataDir: string) {
+  const keys = new Map<string, Uint8Array>();
+  return (row: IssuedDocumentRow, candidate: string): boolean | null => {
+    const parsed = parseDocumentToken(row.token);
+    if ('code' in parsed) return null;
+    const read = readDocumentPayload(decompressPayload(parsed.payloadBytes));
+    if ('problem' in read) return null;
+    const { binding, salt } = read.payload.holder;
+    if (read.payload.v === 1) return bindingMatches(binding, salt, candidate);
+    let key = keys.get(row.authority_id);
+    if (!key) {
+      try {
+        key = loadHolderBindingKey(dataDir, row.authority_id);
+      } catch {
+        return null;
+      }
+      keys.set(row.authority_id, key);
+    }
+    return keyedBindingMatches(key, binding, salt, candidate);
+  };
+}
+
+export type HolderCheck = ReturnType<typeof createHolderCheck>;
+
 /** What an issuing subgraph's request context carries for documents (the server adds assertion and disclosures). */
 export interface IssuingContext {
   issued: IssuedDocumentStore;
   seals: SealRegistry;
+  holders: HolderCheck;
   assertion: GatewayAssertion;
   disclosed: DisclosureLog;
 }
 
 /** The per-process parts of an issuing context: the documents table and the seal keys of the data folder. */
-export function openIssuing(db: SqliteDatabase, dataDir: string): Pick<IssuingContext, 'issued' | 'seals'> {
-  return { issued: createIssuedDocumentStore(db), seals: createSealRegistry(dataDir) };
+export function openIssuing(db: SqliteDatabase, dataDir: string): Pick<IssuingContext, 'issued' | 'seals' | 'holders'> {
+  return { issued: createIssuedDocumentStore(db), seals: createSealRegistry(dataDir), holders: createHolderCheck(dataDir) };
 }
 
 /** Seals a document with its authority's key and records it as the holder's valid one. */
@@ -201,6 +243,13 @@ export function documentStatusResolvers(...types: string[]) {
     __resolveReference: async (ref: { serial: string }, ctx: { issued: IssuedDocumentStore }) => {
       const [row] = ctx.issued.bySerials([ref.serial]);
       return row && types.includes(row.type) ? row : null;
+    },
+    // The online holder check: an ID number a notary read off an ID card, tested by the one domain that can.
+    holderIdNumberMatches: (row: IssuedDocumentRow, args: { idNumber?: string | null }, ctx: Pick<IssuingContext, 'holders' | 'disclosed'>) => {
+      if (args.idNumber === undefined || args.idNumber === null) return null;
+      const candidate = requireIdNumber(args.idNumber, 'idNumber');
+      ctx.disclosed.set(`Person:${candidate}`, { type: 'Person', key: candidate });
+      return ctx.holders(row, candidate);
     },
     revokedAt: (row: IssuedDocumentRow) => row.revoked_at,
     revocationReason: (row: IssuedDocumentRow) => row.revocation_reason,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asFormat1 } from '../support/format-1-documents.js';
 import { idNumberCheckChar } from '../../common/identifiers.js';
 import {
   buildSealTrustList,
@@ -15,6 +16,7 @@ import {
   parseSealKeysArguments,
   sealDocument,
   type SealedDocument,
+  type SealSigner,
 } from '../../common/documents/index.js';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,6 +39,7 @@ async function script(name: string, args: string[]): Promise<{ status: number; s
 const CIREN = { name: '次仁卓玛', idNumber: `54010219850615204${idNumberCheckChar('54010219850615204')}` };
 const LHASA = { id: '540100-provident-fund', name: '拉萨市住房公积金管理中心' };
 
+let signer: SealSigner;
 let dataDir: string;
 let current: SealedDocument;
 let expired: SealedDocument;
@@ -46,7 +49,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-documents-cli-'));
   await ensureSealKey(dataDir, LHASA, { now: new Date('2020-01-01T00:00:00Z') });
   await buildSealTrustList(dataDir);
-  const signer = await loadSealSigner(dataDir, LHASA.id);
+  signer = await loadSealSigner(dataDir, LHASA.id);
   const draft = {
     type: 'PROVIDENT_FUND_DEPOSIT' as const,
     serial: 'GJJ-540100-2026-000007',
@@ -77,7 +80,26 @@ describe('npm run certificate:verify', () => {
     expect(stdout).toContain(LIVE_STATUS_NOT_CHECKED);
   });
 
-  it('exits 0 for a token on the command line whose holder matches, printing only the masked ID number', async () => {
+  it('exits 0 for a format-1 token on the command line whose holder matches, printing only the masked ID number', async () => {
+    const trustList = join(dataDir, 'seals', 'trust-list.json');
+    const legacy = await asFormat1(signer, current, CIREN.idNumber, 'GJJ-540100-2026-000008');
+    const { status, stdout } = await script('certificate-verify', [
+      legacy,
+      '--trust-list',
+      trustList,
+      '--holder-name',
+      '次仁卓玛',
+      '--holder-id',
+      CIREN.idNumber,
+    ]);
+    expect(status).toBe(0);
+    expect(stdout).toContain('Holder match: name matches; ID number matches');
+    expect(stdout).toContain('Format:       1 (old)');
+    expect(stdout).toContain(`5401**********${CIREN.idNumber.slice(14)}`);
+    expect(stdout).not.toContain(CIREN.idNumber);
+  });
+
+  it('exits 3 when the ID number of a format-2 document cannot be checked offline, and says so', async () => {
     const trustList = join(dataDir, 'seals', 'trust-list.json');
     const { status, stdout } = await script('certificate-verify', [
       current.token,
@@ -88,18 +110,22 @@ describe('npm run certificate:verify', () => {
       '--holder-id',
       CIREN.idNumber,
     ]);
-    expect(status).toBe(0);
-    expect(stdout).toContain('Holder match: name matches; ID number matches');
-    expect(stdout).toContain(`5401**********${CIREN.idNumber.slice(14)}`);
+    expect(status).toBe(3);
+    expect(stdout).toContain('Holder match: name matches; ID number NOT checked offline');
     expect(stdout).not.toContain(CIREN.idNumber);
   });
 
   it("exits 1 when the document is genuine but not the given holder's", async () => {
     const other = `43010219880512911${idNumberCheckChar('43010219880512911')}`;
-    const { status, stdout } = await script('certificate-verify', [documentFile, '--data-dir', dataDir, '--holder-id', other]);
-    expect(status).toBe(1);
-    expect(stdout).toContain('ID number DOES NOT match');
-    expect(stdout).not.toContain(other);
+    const legacyFile = join(dataDir, 'legacy.txt');
+    writeFileSync(legacyFile, await asFormat1(signer, current, CIREN.idNumber, 'GJJ-540100-2026-000009'));
+    const byId = await script('certificate-verify', [legacyFile, '--data-dir', dataDir, '--holder-id', other]);
+    expect(byId.status).toBe(1);
+    expect(byId.stdout).toContain('ID number DOES NOT match');
+    expect(byId.stdout).not.toContain(other);
+    const byName = await script('certificate-verify', [documentFile, '--data-dir', dataDir, '--holder-name', '次仁', '--holder-id', other]);
+    expect(byName.status).toBe(1);
+    expect(byName.stdout).toContain('name DOES NOT match');
   });
 
   it('exits 1 for an altered document, still saying live status was not checked', async () => {

@@ -20,6 +20,7 @@ import {
   type SealTrustList,
   type SealTrustListFile,
 } from '../../common/documents/index.js';
+import { asFormat1 } from '../support/format-1-documents.js';
 
 const withCheck = (first17: string) => `${first17}${idNumberCheckChar(first17)}`;
 /** 阿依古丽·买买提, born in 莎车县 in 1990, insured in Changsha. */
@@ -157,7 +158,7 @@ describe('verifyDocument', () => {
       });
       const result = await verifyDocument(licence.qrText, list, { holder: { idNumber: '91350100m000100y43' } });
       expect(result).toMatchObject({ code: 'OK', validity: { until: null, status: 'CURRENT' }, holder: { idMasked: '91350100M000100Y43' } });
-      expect(result.holderMatch).toEqual({ checked: true, nameMatches: null, idNumberMatches: true });
+      expect(result.holderMatch).toEqual({ checked: true, nameMatches: null, idNumberMatches: true, idNumberNeedsIssuer: false });
     });
   });
 
@@ -285,7 +286,7 @@ describe('verifyDocument', () => {
     });
 
     it('answers ISSUER_MISMATCH when a trusted authority seals a document naming another authority', async () => {
-      const impostor: SealSigner = { authority: lhasa.authority, currentKey: () => changsha.currentKey() };
+      const impostor: SealSigner = { ...changsha, authority: lhasa.authority };
       const forged = await sealDocument(impostor, deposit());
       expect(await verifyDocument(forged.token, trustList)).toMatchObject({
         verdict: 'UNTRUSTED_ISSUER',
@@ -330,9 +331,22 @@ describe('verifyDocument', () => {
   });
 
   describe('when a holder is given', () => {
-    it('matches the name and the ID number read off the ID card', async () => {
+    // Offline, only a format-1 document's ID number can be checked (a format-2 binding needs its issuer's key).
+    let legacy: string;
+    let legacyDeposit: string;
+    beforeAll(async () => {
+      legacy = await asFormat1(changsha, certificate, AYIGULI.idNumber, 'SB-430100-2026-100123');
+      legacyDeposit = await asFormat1(lhasa, depositCertificate, CIREN.idNumber, 'GJJ-540100-2026-100007');
+    });
+
+    it('matches the name, and says that only the issuer can check the ID number of a format-2 document', async () => {
       const result = await verifyDocument(certificate.token, trustList, { now: DURING, holder: AYIGULI });
-      expect(result.holderMatch).toEqual({ checked: true, nameMatches: true, idNumberMatches: true });
+      expect(result.holderMatch).toEqual({ checked: true, nameMatches: true, idNumberMatches: null, idNumberNeedsIssuer: true });
+    });
+
+    it('matches the name and the ID number of a format-1 document', async () => {
+      const result = await verifyDocument(legacy, trustList, { now: DURING, holder: AYIGULI });
+      expect(result.holderMatch).toEqual({ checked: true, nameMatches: true, idNumberMatches: true, idNumberNeedsIssuer: false });
     });
 
     it.each([
@@ -345,31 +359,33 @@ describe('verifyDocument', () => {
       ' 阿依古丽 · 买买提\u3000',
     ])('matches the name written %s (middle-dot variants, spaces, NFKC)', async (name) => {
       const result = await verifyDocument(certificate.token, trustList, { now: DURING, holder: { name } });
-      expect(result.holderMatch).toEqual({ checked: true, nameMatches: true, idNumberMatches: null });
+      expect(result.holderMatch).toEqual({ checked: true, nameMatches: true, idNumberMatches: null, idNumberNeedsIssuer: false });
     });
 
     it('matches an ID number typed with a lower-case x, full-width digits or spaces', async () => {
       const id = CIREN.idNumber;
       const typed = `${id.slice(0, 6)} ${id.slice(6, 14)} ${id.slice(14)}`.replace('0', '０').toLowerCase();
-      const result = await verifyDocument(depositCertificate.token, trustList, { now: DURING, holder: { idNumber: typed } });
+      const result = await verifyDocument(legacyDeposit, trustList, { now: DURING, holder: { idNumber: typed } });
       expect(result.holderMatch.idNumberMatches).toBe(true);
+      const binding = depositCertificate.payload.holder;
+      expect(await lhasa.holderMatches(binding.binding, binding.salt, typed)).toBe(true);
     });
 
     it('reports a different name or ID number as not matching, without changing the verdict', async () => {
-      const result = await verifyDocument(certificate.token, trustList, { now: DURING, holder: { name: '阿依古丽·买买', idNumber: OTHER_ID } });
+      const result = await verifyDocument(legacy, trustList, { now: DURING, holder: { name: '阿依古丽·买买', idNumber: OTHER_ID } });
       expect(result).toMatchObject({ verdict: 'VALID', holderMatch: { checked: true, nameMatches: false, idNumberMatches: false } });
     });
 
     it('leaves blank fields unchecked', async () => {
-      const result = await verifyDocument(certificate.token, trustList, { now: DURING, holder: { name: ' ', idNumber: AYIGULI.idNumber } });
-      expect(result.holderMatch).toEqual({ checked: true, nameMatches: null, idNumberMatches: true });
+      const result = await verifyDocument(legacy, trustList, { now: DURING, holder: { name: ' ', idNumber: AYIGULI.idNumber } });
+      expect(result.holderMatch).toEqual({ checked: true, nameMatches: null, idNumberMatches: true, idNumberNeedsIssuer: false });
     });
 
     it('does not check a holder against a document whose seal failed', async () => {
       const { payload, segments } = partsOf(certificate.token);
       payload.serial = 'SB-430100-2026-999999';
       const result = await verifyDocument(`${segments.header}.${encodePayload(payload)}.${segments.signature}`, trustList, { holder: AYIGULI });
-      expect(result.holderMatch).toEqual({ checked: false, nameMatches: null, idNumberMatches: null });
+      expect(result.holderMatch).toEqual({ checked: false, nameMatches: null, idNumberMatches: null, idNumberNeedsIssuer: false });
     });
 
     it('never discloses the raw ID number: not in the token, the QR text, the payload, the result or the report', async () => {
