@@ -64,6 +64,12 @@ export const ERRORS = {
   },
   /** A subgraph's own refusal: its scopes do not cover the operation (defence in depth), or an action on another province's document. */
   FORBIDDEN: { status: 403, message: 'Forbidden.', ...refused },
+  /** Too many wrong ID numbers were tried against one document today: its issuing domain no longer tests more (a brute force of the masked digits). */
+  HOLDER_CHECK_LIMITED: {
+    status: 200,
+    message: 'Too many wrong ID numbers were tried against this document today; its issuer checks no more of them until tomorrow (UTC).',
+    ...withheld,
+  },
   /** A domain could not be reached; `extensions.domain` names it and its fields are null. */
   SUBGRAPH_UNAVAILABLE: { status: 200, message: 'A domain is unavailable.', ...withheld },
 

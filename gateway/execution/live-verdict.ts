@@ -206,8 +206,15 @@ export function applyLiveChecks(checks: LiveChecks, data: Record<string, unknown
     const hidden = [v.key, v.hiddenRecord];
     const recordErrors = kept.filter((e) => startsWith(e.path, hidden));
     // An unreachable domain: its fetch failed (an error at the record, or one naming no path at all).
-    const unreachable = recordErrors.length > 0 || kept.some((e) => e.path === undefined && e.extensions?.code === 'SUBGRAPH_UNAVAILABLE');
-    if (recordErrors.length > 0) kept = kept.filter((e) => !startsWith(e.path, hidden));
+    const unreachable =
+      recordErrors.some((e) => e.extensions?.code !== 'HOLDER_CHECK_LIMITED') ||
+      kept.some((e) => e.path === undefined && e.extensions?.code === 'SUBGRAPH_UNAVAILABLE');
+    if (recordErrors.length > 0) {
+      kept = kept.filter((e) => !startsWith(e.path, hidden));
+      // The issuer's refusal to test more ID numbers is the client's to read, where it asked for the match.
+      const limited = recordErrors.find((e) => e.extensions?.code === 'HOLDER_CHECK_LIMITED');
+      if (limited) for (const key of v.holderIdNumberMatches) kept.push({ ...limited, path: [v.key, key] });
+    }
     const decided = liveVerdict(ownCode, record, unreachable);
     if (decided) {
       for (const key of v.verdict) result[key] = decided.verdict;

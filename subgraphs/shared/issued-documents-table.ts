@@ -20,4 +20,11 @@ CREATE TABLE IF NOT EXISTS issued_documents (
   token             TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS issued_documents_by_holder ON issued_documents (holder_key, type, issued_at);
+-- Wrong ID numbers tried against a document, per UTC day: the online holder check is no oracle to brute-force.
+CREATE TABLE IF NOT EXISTS holder_check_failures (
+  serial   TEXT NOT NULL,
+  day      TEXT NOT NULL,
+  failures INTEGER NOT NULL,
+  PRIMARY KEY (serial, day)
+) WITHOUT ROWID;
 `;

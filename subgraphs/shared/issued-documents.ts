@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
+import { ERRORS } from '../../common/errors.js';
 import type { SqliteDatabase } from './database.js';
 import { badUserInput, requireIdNumber } from './errors.js';
 import type { GatewayAssertion } from '../../common/gateway-assertion.js';
@@ -71,6 +72,11 @@ export function createIssuedDocumentStore(db: SqliteDatabase) {
   const revoke = db.prepare(
     "UPDATE issued_documents SET status = 'REVOKED', revoked_at = @at, revocation_reason = @reason WHERE serial = @serial AND status <> 'REVOKED'",
   );
+  const failuresOn = db.prepare<[string, string], { failures: number }>('SELECT failures FROM holder_check_failures WHERE serial = ? AND day = ?');
+  const failed = db.prepare(
+    `INSERT INTO holder_check_failures (serial, day, failures) VALUES (?, ?, 1)
+     ON CONFLICT (serial, day) DO UPDATE SET failures = failures + 1`,
+  );
   // Issuing and superseding are one transaction: never two VALID issues of one document.
   const record = db.transaction((row: Omit<IssuedDocumentRow, 'status' | 'revoked_at' | 'revocation_reason' | 'superseded_by'>) => {
     insert.run(row);
@@ -81,6 +87,9 @@ export function createIssuedDocumentStore(db: SqliteDatabase) {
     currentFor: (holderKey: string, type: string) => byHolder.get(holderKey, type) ?? null,
     bySerials: (serials: string[]) => bySerials.all(JSON.stringify(serials)),
     revoke: (serial: string, reason: string, at: string) => revoke.run({ serial, reason, at }).changes > 0,
+    /** Wrong ID numbers tried against the document on `day` (YYYY-MM-DD, UTC). */
+    holderCheckFailures: (serial: string, day: string) => failuresOn.get(serial, day)?.failures ?? 0,
+    holderCheckFailed: (serial: string, day: string) => void failed.run(serial, day),
   };
 }
 
@@ -237,6 +246,9 @@ export const issuedDocumentResolvers = {
   },
 };
 
+/** Wrong ID numbers the issuing domain tests against one document in a UTC day before it stops answering. */
+export const HOLDER_CHECK_FAILURES_PER_DAY = 5;
+
 /** The live-status entity of document types, resolved from the domain's own table. */
 export function documentStatusResolvers(...types: string[]) {
   return {
@@ -245,11 +257,22 @@ export function documentStatusResolvers(...types: string[]) {
       return row && types.includes(row.type) ? row : null;
     },
     // The online holder check: an ID number a notary read off an ID card, tested by the one domain that can.
-    holderIdNumberMatches: (row: IssuedDocumentRow, args: { idNumber?: string | null }, ctx: Pick<IssuingContext, 'holders' | 'disclosed'>) => {
+    holderIdNumberMatches: (
+      row: IssuedDocumentRow,
+      args: { idNumber?: string | null },
+      ctx: Pick<IssuingContext, 'holders' | 'disclosed' | 'issued'>,
+    ) => {
       if (args.idNumber === undefined || args.idNumber === null) return null;
       const candidate = requireIdNumber(args.idNumber, 'idNumber');
       ctx.disclosed.set(`Person:${candidate}`, { type: 'Person', key: candidate });
-      return ctx.holders(row, candidate);
+      // A few wrong numbers a day are mistakes at a counter; more are someone guessing the masked digits.
+      const day = new Date().toISOString().slice(0, 10);
+      if (ctx.issued.holderCheckFailures(row.serial, day) >= HOLDER_CHECK_FAILURES_PER_DAY) {
+        throw new GraphQLError(ERRORS.HOLDER_CHECK_LIMITED.message, { extensions: { code: 'HOLDER_CHECK_LIMITED' } });
+      }
+      const matches = ctx.holders(row, candidate);
+      if (matches === false) ctx.issued.holderCheckFailed(row.serial, day);
+      return matches;
     },
     revokedAt: (row: IssuedDocumentRow) => row.revoked_at,
     revocationReason: (row: IssuedDocumentRow) => row.revocation_reason,

@@ -144,6 +144,27 @@ describe('the holder binding of a document', () => {
   });
 });
 
+describe('guessing the masked digits through the online check', () => {
+  it('stops after five wrong ID numbers a day for one document, and says so', async () => {
+    const certificate = await issueCertificate();
+    const wrong = DEMO_PERSONS.slice(1, 8).map((p) => p.idNumber);
+    const answers = [];
+    for (const id of wrong) answers.push(await verdictOf(certificate.token, id));
+    expect(answers.slice(0, 5).map((a) => a.data!.verifyDocument.holderIdNumberMatches)).toEqual([false, false, false, false, false]);
+    for (const limited of answers.slice(5)) {
+      expect(limited.data!.verifyDocument).toMatchObject({ verdict: 'VALID', holderIdNumberMatches: null });
+      expect(limited.errors).toEqual([
+        expect.objectContaining({
+          path: ['verifyDocument', 'holderIdNumberMatches'],
+          extensions: expect.objectContaining({ code: 'HOLDER_CHECK_LIMITED' }),
+        }),
+      ]);
+    }
+    // The right number is not tested either: the limit does not tell right from wrong.
+    expect((await verdictOf(certificate.token, HOLDER.idNumber)).data!.verifyDocument.holderIdNumberMatches).toBeNull();
+  });
+});
+
 describe('when the issuing domain cannot be reached', () => {
   it('is STATUS_UNAVAILABLE, never VALID, and the ID number stays unchecked', async () => {
     const certificate = await issueCertificate();
