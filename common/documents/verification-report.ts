@@ -46,7 +46,9 @@ function yesNo(value: boolean | null, yes: string, no: string, absent: string): 
 
 /** The plain-text report of an offline verification. */
 export function describeDocumentVerification(result: DocumentVerification): string {
-  const lines = [`Verdict:      ${result.verdict} (${result.code})`, `              ${result.message}`];
+  // Offline, VALID never means "in force": the verdict line itself says what was not asked.
+  const verdict = `${result.verdict} (${result.code})${result.verdict === 'VALID' ? ' — live status NOT checked (offline)' : ''}`;
+  const lines = [`Verdict:      ${verdict}`, `              ${result.message}`];
   const { signatureValid, contentIntact } = result.integrity;
   lines.push(
     `Integrity:    seal signature ${signatureValid ? 'valid' : 'NOT valid'}; content ${contentIntact ? 'matches its sealed digest' : 'ALTERED or unreadable'}`,

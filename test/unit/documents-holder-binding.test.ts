@@ -118,6 +118,7 @@ describe('offline verification', () => {
     const report = describeDocumentVerification(result);
     expect(report).toContain('ID number NOT checked offline');
     expect(report).toContain('Format:       2');
+    expect(report).toContain('Verdict:      VALID (OK) — live status NOT checked (offline)');
   });
 
   it('still verifies a format-1 document, checks its ID number and reports that its binding exposes it', async () => {
