@@ -1,6 +1,8 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
+import { databaseFileOf } from '../../subgraphs/catalog.js';
+import { openDatabase } from '../../subgraphs/shared/database.js';
 import { testToken } from '../support/identity.js';
 import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 
@@ -176,5 +178,50 @@ describe('issue → verify → revoke → verify, with authorities of two provin
     const noIssue = { authorization: `Bearer ${await testToken(dataDir, { scopes: ['social-insurance:read'] })}`, 'x-matter-code': 'TB-SB-001' };
     const { body } = await federation.query(ISSUE_SI, { id: HUNAN_PERSON.idNumber }, noIssue);
     expect(body.errors![0].extensions!.code).toBe('UNAUTHORIZED_FIELD_OR_TYPE');
+  });
+});
+
+describe('superseding, per issuing authority', () => {
+  const VERIFY_STATUS = /* GraphQL */ `
+    query($doc: String!) {
+      verifyDocument(document: $doc) {
+        verdict issuer { id }
+        record { ... on ParticipationCertificate { status supersededBy } }
+      }
+    }
+  `;
+  const statusOf = async (token: string) => (await federation.query(VERIFY_STATUS, { doc: token }, notary)).body.data!.verifyDocument;
+
+  it('supersedes only the same agency’s earlier certificate: one another province’s agency issued stays in force', async () => {
+    // 周志强 was insured in Changsha until his move to Lhasa in 2019. The Changsha agency issued him a certificate
+    // then: his record is set back to that agency for one issue, as it stood before the transfer.
+    const db = openDatabase(databaseFileOf(dataDir, 'social-insurance'));
+    const agencyOf = db.prepare<[string], { agency_name: string; agency_region: string }>(
+      'SELECT agency_name, agency_region FROM insured_persons WHERE id_number = ?',
+    );
+    const setAgency = db.prepare('UPDATE insured_persons SET agency_name = ?, agency_region = ? WHERE id_number = ?');
+    const lhasa = agencyOf.get(HUNAN_PERSON.idNumber)!;
+    expect(lhasa.agency_region).toBe('540100');
+    let changsha: Awaited<ReturnType<typeof issue>>;
+    try {
+      setAgency.run('长沙市社会保险服务中心', '430100', HUNAN_PERSON.idNumber);
+      changsha = await issue(ISSUE_SI, HUNAN_PERSON.idNumber, '430000', 'TB-SB-005');
+    } finally {
+      setAgency.run(lhasa.agency_name, lhasa.agency_region, HUNAN_PERSON.idNumber);
+      db.close();
+    }
+    const first = await issue(ISSUE_SI, HUNAN_PERSON.idNumber, '540000', 'TB-SB-005');
+    const second = await issue(ISSUE_SI, HUNAN_PERSON.idNumber, '540000', 'TB-SB-005');
+
+    expect(await statusOf(changsha.token)).toMatchObject({
+      verdict: 'VALID',
+      issuer: { id: '430100-social-insurance' },
+      record: { status: 'VALID', supersededBy: null },
+    });
+    expect(await statusOf(first.token)).toMatchObject({
+      issuer: { id: '540100-social-insurance' },
+      record: { status: 'SUPERSEDED', supersededBy: second.serial },
+    });
+    expect(await statusOf(second.token)).toMatchObject({ issuer: { id: '540100-social-insurance' }, record: { status: 'VALID' } });
   });
 });
