@@ -1,10 +1,12 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
+import { ASSERTION_HEADER, createAssertionSigner } from '../../common/gateway-assertion.js';
+import { loadGatewaySigningKey } from '../../common/gateway-keys.js';
 import { databaseFileOf } from '../../subgraphs/catalog.js';
 import { openDatabase } from '../../subgraphs/shared/database.js';
-import { testToken } from '../support/identity.js';
-import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
+import { ALL_READ_SCOPES, testToken } from '../support/identity.js';
+import { postGraphQL, removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 
 const HUNAN_PERSON = DEMO_PERSONS[0]; // 周志强: contributes in Lhasa (西藏), insured history in Hunan
 const QINGHAI_PERSON = DEMO_PERSONS.find((p) => p.idNumber.startsWith('63'))!; // 马海燕: fund accounts in Xining and Lanzhou
@@ -178,6 +180,141 @@ describe('issue → verify → revoke → verify, with authorities of two provin
     const noIssue = { authorization: `Bearer ${await testToken(dataDir, { scopes: ['social-insurance:read'] })}`, 'x-matter-code': 'TB-SB-001' };
     const { body } = await federation.query(ISSUE_SI, { id: HUNAN_PERSON.idNumber }, noIssue);
     expect(body.errors![0].extensions!.code).toBe('UNAUTHORIZED_FIELD_OR_TYPE');
+  });
+});
+
+describe('issuing needs the domain as well as certificate:issue, both effective under the matter', () => {
+  const headers = async (scopes: readonly string[], matter: string) => ({
+    authorization: `Bearer ${await testToken(dataDir, { province: '540000', scopes })}`,
+    'x-matter-code': matter,
+  });
+
+  /**
+   * Asks as `asking` and expects exactly one field refused by scope, at `coordinate`, and the subgraph that
+   * would have issued or sealed it never reached: not one statement ran there.
+   */
+  async function expectRefused(
+    query: string,
+    variables: Record<string, unknown>,
+    asking: Record<string, string>,
+    coordinate: string,
+    issuing: 'social-insurance' | 'provident-fund' | 'licences',
+  ) {
+    federation.resetStatements();
+    const { status, body } = await federation.query(query, variables, asking);
+    expect(status).toBe(200);
+    expect(body.errors!.map((e) => [e.extensions!.code, e.extensions!.coordinate])).toEqual([['UNAUTHORIZED_FIELD_OR_TYPE', coordinate]]);
+    expect(federation.statements[issuing]).toEqual([]);
+    return body.data!;
+  }
+
+  describe('when the matter grants no social-insurance read', () => {
+    it.each([
+      ['only certificate:issue', ['certificate:issue']],
+      ['certificate:issue and every read scope', ['certificate:issue', ...ALL_READ_SCOPES]],
+    ])('refuses a participation certificate under TB-GJJ-003 to a token with %s, and issues nothing', async (_case, scopes) => {
+      const data = await expectRefused(
+        ISSUE_SI,
+        { id: HUNAN_PERSON.idNumber },
+        await headers(scopes, 'TB-GJJ-003'),
+        'Mutation.issueParticipationCertificate',
+        'social-insurance',
+      );
+      expect(data).toEqual({ issueParticipationCertificate: null });
+    });
+  });
+
+  describe('when the matter grants no provident-fund read', () => {
+    it.each([
+      ['only certificate:issue', ['certificate:issue']],
+      ['certificate:issue and every read scope', ['certificate:issue', ...ALL_READ_SCOPES]],
+    ])('refuses a deposit certificate under TB-SB-005 to a token with %s, and issues nothing', async (_case, scopes) => {
+      const data = await expectRefused(
+        ISSUE_PF,
+        { id: QINGHAI_PERSON.idNumber },
+        await headers(scopes, 'TB-SB-005'),
+        'Mutation.issueDepositCertificate',
+        'provident-fund',
+      );
+      expect(data).toEqual({ issueDepositCertificate: null });
+    });
+  });
+
+  describe('when the token holds no licence:read', () => {
+    it('refuses a licence’s sealed document under a licence matter (TB-ZZ-002), and seals nothing', async () => {
+      const data = await expectRefused(
+        'query($id: ID!) { person(idNumber: $id) { name licences { document { serial token } } } }',
+        { id: HUNAN_PERSON.idNumber },
+        await headers(['household:read', 'certificate:issue'], 'TB-ZZ-002'),
+        'Person.licences',
+        'licences',
+      );
+      expect(data.person).toEqual({ name: HUNAN_PERSON.name, licences: null });
+    });
+  });
+
+  describe('when the token and the matter grant both', () => {
+    it('issues a participation certificate under TB-SB-005 with certificate:issue and social-insurance:read alone', async () => {
+      const { status, body } = await federation.query(
+        ISSUE_SI,
+        { id: HUNAN_PERSON.idNumber },
+        await headers(['certificate:issue', 'social-insurance:read'], 'TB-SB-005'),
+      );
+      expect([status, body.errors]).toEqual([200, undefined]);
+      expect(body.data!.issueParticipationCertificate).toMatchObject({
+        type: 'SOCIAL_INSURANCE_PARTICIPATION',
+        issuer: expect.stringMatching(/拉萨/),
+      });
+    });
+
+    it('issues a deposit certificate under TB-GJJ-003 with certificate:issue and provident-fund:read alone', async () => {
+      const { status, body } = await federation.query(
+        ISSUE_PF,
+        { id: QINGHAI_PERSON.idNumber },
+        await headers(['certificate:issue', 'provident-fund:read'], 'TB-GJJ-003'),
+      );
+      expect([status, body.errors]).toEqual([200, undefined]);
+      expect(body.data!.issueDepositCertificate).toMatchObject({ type: 'PROVIDENT_FUND_DEPOSIT', issuer: expect.stringMatching(/西宁/) });
+    });
+
+    it('seals a licence’s document with licence:read under TB-ZZ-002', async () => {
+      const { body } = await federation.query(
+        'query($id: ID!) { person(idNumber: $id) { licences { status document { serial } } } }',
+        { id: HUNAN_PERSON.idNumber },
+        await headers(['household:read', 'licence:read'], 'TB-ZZ-002'),
+      );
+      expect(body.errors).toBeUndefined();
+      expect(body.data!.person.licences.find((l: { status: string }) => l.status === 'VALID').document.serial).toMatch(/^ZZ-/);
+    });
+  });
+
+  describe('at the issuing subgraph itself (defence in depth)', () => {
+    it('refuses a genuine gateway assertion that carries certificate:issue without social-insurance:read', async () => {
+      const sign = createAssertionSigner(await loadGatewaySigningKey(dataDir));
+      const assertion = {
+        caller: {
+          subject: 'lasa-social-insurance-01',
+          organisation: '拉萨市社会保险事业管理局',
+          province: '540000',
+          issuer: 'https://idp',
+          tokenId: 't',
+        },
+        scopes: ['certificate:issue', 'household:read', 'provident-fund:read'],
+        matter: 'TB-GJJ-003',
+        caseNumber: null,
+        requestId: 'test-request-issue-0001',
+      };
+      federation.resetStatements();
+      const { status, body } = await postGraphQL(
+        federation.subgraphs.get('social-insurance')!.url,
+        ISSUE_SI,
+        { id: HUNAN_PERSON.idNumber },
+        { [ASSERTION_HEADER]: await sign('social-insurance', assertion) },
+      );
+      expect(status).toBe(403);
+      expect(body.errors![0].extensions!.code).toBe('FORBIDDEN');
+      expect(federation.statements['social-insurance']).toEqual([]);
+    });
   });
 });
 
