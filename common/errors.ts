@@ -44,7 +44,15 @@ export const ERRORS = {
   MATTER_REQUIRED: { status: 400, message: 'Declare the matter this request serves.', ...refused },
   MATTER_UNKNOWN: { status: 400, message: 'Unknown matter.', ...refused },
   MATTER_NOT_ALLOWED: { status: 403, message: 'This token may not act under the declared matter.', ...refused },
-  CASE_NUMBER_INVALID: { status: 400, message: 'Malformed case number.', ...refused },
+  /**
+   * `x-case-number` is malformed, or holds a personal identifier (a citizen ID number or anything shaped like
+   * one, a mobile number, a credit code): it is kept in the audit trail as it is, where identifiers never are.
+   */
+  CASE_NUMBER_INVALID: {
+    status: 400,
+    message: 'Invalid case number: it must be 1-64 letters, digits or case-number punctuation, and hold no personal identifier.',
+    ...refused,
+  },
 
   // How much may be asked.
   /** The gateway's heap is over MAX_HEAP_MB: new requests wait until it is not (Retry-After). */

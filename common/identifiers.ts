@@ -90,6 +90,60 @@ export function checkCreditCode(input: string): IdentifierCheck {
   return { valid: true, value };
 }
 
+/** A personal identifier that `personalIdentifierIn` finds in free text. */
+export type IdentifierKind = 'ID_NUMBER' | 'MOBILE_NUMBER' | 'CREDIT_CODE';
+
+/**
+ * Fifteen digits in a row: a first-generation ID number (15 digits), or the
+ * first 17 digits of an 18-character one whatever its check character — a
+ * mistyped number still points at one person, so what looks like an ID
+ * number counts as one. Bank-card numbers are caught alike.
+ */
+const ID_NUMBER_DIGITS = /\d{15}/;
+/** A mainland mobile number, written as one run of digits; also inside a longer run (with 86 in front, say). */
+const MOBILE_NUMBER = /1[3-9]\d{9}/;
+/** Runs of letters and digits long enough to hold a credit code. */
+const LETTER_DIGIT_RUN = /[0-9A-Z]{18,}/g;
+/** The shape of a credit code: authority and type, a six-digit area code, organisation code and check, all from its charset. */
+const CREDIT_CODE_SHAPE = /^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/;
+
+function holdsCreditCode(text: string): boolean {
+  for (const [run] of text.matchAll(LETTER_DIGIT_RUN)) {
+    for (let start = 0; start + 18 <= run.length; start++) {
+      const candidate = run.slice(start, start + 18);
+      if (CREDIT_CODE_SHAPE.test(candidate) && checkCreditCode(candidate).valid) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The first personal identifier held in a piece of free text (a case
+ * number), or null. Full-width digits and letters count as
+ * their ASCII forms (NFKC), letters in either case.
+ *
+ * - `ID_NUMBER`: 15 or more digits in a row, with or without a right check
+ *   character (GB 11643's 18 characters, or the 15-digit first generation).
+ *   Refusing anything shaped like one is the safe side: free text has no
+ *   need of 15 digits in a row.
+ * - `CREDIT_CODE`: 18 letters and digits, anywhere in a longer run, shaped
+ *   like a unified social credit code and with its GB 32100 check character
+ *   right. The check is required here: 18 letters and digits is also the
+ *   shape of many ordinary reference numbers, and all but one in 31 of
+ *   those fail it.
+ * - `MOBILE_NUMBER`: `1[3-9]` and nine more digits, in one run.
+ *
+ * It guards against identifiers put in by habit or by mistake; it cannot
+ * catch one deliberately split up (`4301-0219-…`).
+ */
+export function personalIdentifierIn(text: string): IdentifierKind | null {
+  const normalised = text.normalize('NFKC').toUpperCase();
+  if (ID_NUMBER_DIGITS.test(normalised)) return 'ID_NUMBER';
+  if (holdsCreditCode(normalised)) return 'CREDIT_CODE';
+  if (MOBILE_NUMBER.test(normalised)) return 'MOBILE_NUMBER';
+  return null;
+}
+
 /** Facts encoded in a valid ID number. */
 export interface IdNumberFacts {
   areaCode: string;

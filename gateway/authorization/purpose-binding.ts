@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../common/errors.js';
+import { type IdentifierKind, personalIdentifierIn } from '../../common/identifiers.js';
 import type { Matter, MatterCatalog } from './matter-catalog.js';
 import type { ScopeRequirement } from '../../common/scopes/security-policy.js';
 
@@ -30,6 +31,34 @@ export class PurposeError extends Error {
   }
 }
 
+/** What the refusal of a case number holding a personal identifier names (never the identifier itself). */
+const IDENTIFIER_NAMES: Record<IdentifierKind, string> = {
+  ID_NUMBER: 'a citizen ID number (15 or more digits in a row)',
+  MOBILE_NUMBER: 'a mobile phone number',
+  CREDIT_CODE: 'a unified social credit code',
+};
+
+/**
+ * Checks a declared case number. Its form: 1-64 letters, digits or
+ * case-number punctuation. Its content: no personal identifier, because the
+ * case number is kept in the audit trail and shown to auditors as it is —
+ * where the subjects of a request appear only as keyed hashes. Please keep
+ * this check before anything stores or forwards the case number: a refused
+ * one must appear nowhere, not even in the refusal's message.
+ */
+function checkCaseNumber(caseNumber: string): void {
+  if (!CASE_NUMBER.test(caseNumber)) {
+    throw new PurposeError('CASE_NUMBER_INVALID', `Header ${CASE_NUMBER_HEADER} must be 1-64 letters, digits or case-number punctuation.`);
+  }
+  const identifier = personalIdentifierIn(caseNumber);
+  if (identifier !== null) {
+    throw new PurposeError(
+      'CASE_NUMBER_INVALID',
+      `Header ${CASE_NUMBER_HEADER} may not hold ${IDENTIFIER_NAMES[identifier]}: the case number is kept in the audit trail as it is, and personal identifiers never are.`,
+    );
+  }
+}
+
 /** The declared purpose of one request and what it lets the caller see. */
 export interface Purpose {
   matter: Matter | null;
@@ -50,15 +79,15 @@ export interface BindPurposeInput {
 /**
  * Binds a request to its declared matter (PIPL Art. 6 and 34: minimum
  * necessary, within statutory duty). Throws PurposeError for an unknown
- * matter, a matter the token may not act under, or a malformed case number.
+ * matter, a matter the token may not act under, or a case number that is
+ * malformed or holds a personal identifier (ID number, mobile number,
+ * credit code).
  * Whether a matter was required at all is decided once the operation is
  * known (`requireMatter`).
  */
 export function bindPurpose(input: BindPurposeInput): Purpose {
   const caseNumber = input.caseNumber?.trim() || null;
-  if (caseNumber !== null && !CASE_NUMBER.test(caseNumber)) {
-    throw new PurposeError('CASE_NUMBER_INVALID', `Header ${CASE_NUMBER_HEADER} must be 1-64 letters, digits or case-number punctuation.`);
-  }
+  if (caseNumber !== null) checkCaseNumber(caseNumber);
   const code = input.matterCode?.trim();
   const effective = new Set<string>();
   if (!code) {

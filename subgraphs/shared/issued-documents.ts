@@ -61,9 +61,11 @@ export function createIssuedDocumentStore(db: SqliteDatabase) {
     `INSERT INTO issued_documents (serial, type, authority_id, authority_province, holder_key, issued_at, valid_until, status, token)
      VALUES (@serial, @type, @authority_id, @authority_province, @holder_key, @issued_at, @valid_until, 'VALID', @token)`,
   );
+  // A new issue replaces only what the same authority issued before: a certificate another authority sealed
+  // (the agency of the province the holder left, say) is that authority's to revoke, and stays in force.
   const supersede = db.prepare(
     `UPDATE issued_documents SET status = 'SUPERSEDED', superseded_by = @serial
-      WHERE holder_key = @holder_key AND type = @type AND status = 'VALID' AND serial <> @serial`,
+      WHERE holder_key = @holder_key AND type = @type AND authority_id = @authority_id AND status = 'VALID' AND serial <> @serial`,
   );
   const byHolder = db.prepare<[string, string], IssuedDocumentRow>(
     "SELECT * FROM issued_documents WHERE holder_key = ? AND type = ? AND status = 'VALID' ORDER BY issued_at DESC LIMIT 1",
@@ -77,10 +79,10 @@ export function createIssuedDocumentStore(db: SqliteDatabase) {
     `INSERT INTO holder_check_failures (serial, day, failures) VALUES (?, ?, 1)
      ON CONFLICT (serial, day) DO UPDATE SET failures = failures + 1`,
   );
-  // Issuing and superseding are one transaction: never two VALID issues of one document.
+  // Issuing and superseding are one transaction: never two VALID issues of one document by one authority.
   const record = db.transaction((row: Omit<IssuedDocumentRow, 'status' | 'revoked_at' | 'revocation_reason' | 'superseded_by'>) => {
     insert.run(row);
-    supersede.run({ serial: row.serial, holder_key: row.holder_key, type: row.type });
+    supersede.run({ serial: row.serial, holder_key: row.holder_key, type: row.type, authority_id: row.authority_id });
   });
   return {
     record,
@@ -168,7 +170,12 @@ export function openIssuing(db: SqliteDatabase, dataDir: string): Pick<IssuingCo
   return { issued: createIssuedDocumentStore(db), seals: createSealRegistry(dataDir), holders: createHolderCheck(dataDir) };
 }
 
-/** Seals a document with its authority's key and records it as the holder's valid one. */
+/**
+ * Seals a document with its authority's key and records it as the holder's
+ * valid one of that authority: earlier documents of the same type the same
+ * authority issued to the holder become SUPERSEDED; other authorities' are
+ * left as they are.
+ */
 export async function issueSealedDocument(options: {
   store: IssuedDocumentStore;
   seals: SealRegistry;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkCreditCode, checkIdNumber, creditCodeCheckChar, idNumberCheckChar, idNumberFacts } from '../../common/identifiers.js';
+import {
+  checkCreditCode,
+  checkIdNumber,
+  creditCodeCheckChar,
+  idNumberCheckChar,
+  idNumberFacts,
+  personalIdentifierIn,
+} from '../../common/identifiers.js';
 
 describe('citizen ID numbers (GB 11643)', () => {
   it('computes the ISO 7064 MOD 11-2 check character of the DOMAIN.md example', () => {
@@ -61,6 +68,39 @@ describe('unified social credit codes (GB 32100)', () => {
       const result = checkCreditCode(input);
       expect(result.valid).toBe(false);
       if (!result.valid) expect(result.reason).toMatch(reason);
+    });
+  });
+});
+
+describe('personal identifiers in free text (personalIdentifierIn)', () => {
+  describe('when the text holds one', () => {
+    it.each([
+      ['a valid 18-character ID number', '湘社保〔2026〕11010519491231002X号', 'ID_NUMBER'],
+      ['an 18-character ID number with a wrong check character', '湘社保〔2026〕110105194912310021号', 'ID_NUMBER'],
+      ['an ID number with a lower-case x', 'LS-11010519491231002x', 'ID_NUMBER'],
+      ['a first-generation ID number (15 digits)', '藏人社430102900101123', 'ID_NUMBER'],
+      ['an ID number in full-width digits', '湘社保１１０１０５１９４９１２３１００２Ｘ', 'ID_NUMBER'],
+      ['a mobile number', '藏人社引进13812345678', 'MOBILE_NUMBER'],
+      ['a mobile number after the country code', 'LS-8619912345678', 'MOBILE_NUMBER'],
+      ['a credit code', '湘市监〔2026〕91350100M000100Y43号', 'CREDIT_CODE'],
+      ['a credit code in lower case', 'sc-91350100m000100y43', 'CREDIT_CODE'],
+      ['a credit code inside a longer run of letters and digits', 'SC91350100M000100Y43A', 'CREDIT_CODE'],
+    ])('finds %s', (_case, text, kind) => {
+      expect(personalIdentifierIn(text)).toBe(kind);
+    });
+  });
+
+  describe('when it holds none', () => {
+    it.each([
+      ['a case number of the tour', '藏人社引进2026-031'],
+      ['one with brackets', '（2026）藏人社转字第0012号'],
+      ['a long serial with separators', 'LS-2026-1201-5401-0012'],
+      ['14 digits in a row, no mobile number among them', '湘社保20261201000123'],
+      ['a mobile-like number of 10 digits', 'LS-1381234567'],
+      ['18 letters and digits that fail the credit-code check', '91350100M000100Y44'],
+      ['a mobile number split up (not caught: deliberately out of reach)', '138-1234-5678'],
+    ])('finds nothing in %s', (_case, text) => {
+      expect(personalIdentifierIn(text)).toBeNull();
     });
   });
 });

@@ -82,9 +82,27 @@ describe('bindPurpose', () => {
     ['MATTER_NOT_ALLOWED', { matterCode: 'TB-SB-001', tokenMatters: ['TB-HJ-001'] }],
     ['CASE_NUMBER_INVALID', { matterCode: 'TB-SB-001', caseNumber: 'x'.repeat(65) }],
     ['CASE_NUMBER_INVALID', { matterCode: 'TB-SB-001', caseNumber: '<script>' }],
+    ['CASE_NUMBER_INVALID', { matterCode: 'TB-SB-001', caseNumber: '湘社保〔2026〕430102199001011234号' }],
+    ['CASE_NUMBER_INVALID', { matterCode: 'TB-SB-001', caseNumber: '藏人社引进2026-13812345678' }],
+    ['CASE_NUMBER_INVALID', { matterCode: 'TB-SB-001', caseNumber: '湘市监〔2026〕91350100M000100Y43号' }],
   ])('refuses with %s', (code, overrides) => {
     const input = { catalog, tokenScopes, matterCode: undefined as string | undefined, caseNumber: undefined as string | undefined };
     expect(codeOf(() => bindPurpose({ ...input, ...overrides }))).toBe(code);
+  });
+
+  it('names the kind of identifier a refused case number holds, never the identifier', () => {
+    const refusal = (caseNumber: string) => {
+      try {
+        bindPurpose({ catalog, tokenScopes, matterCode: 'TB-SB-001', caseNumber });
+      } catch (error) {
+        return (error as PurposeError).message;
+      }
+      return 'NO_ERROR';
+    };
+    expect(refusal('湘社保〔2026〕430102199001011234号')).toMatch(/citizen ID number/);
+    expect(refusal('湘社保〔2026〕430102199001011234号')).not.toMatch(/4301/);
+    expect(refusal('藏人社引进2026-13812345678')).toMatch(/mobile phone number/);
+    expect(refusal('湘市监〔2026〕91350100M000100Y43号')).toMatch(/credit code/);
   });
 
   it('requires a matter once the operation asks for personal data, not for purpose-free work', () => {
