@@ -66,6 +66,11 @@ export interface GatewayConfig {
   trustedDocumentsDir: string;
   /** TOKEN_AUDIENCE, default kuasheng-gateway: the `aud` tokens must carry. */
   tokenAudience: string;
+  /**
+   * The longest token lifetime (`exp - iat`) accepted, seconds; longer tokens are refused (LIFETIME_TOO_LONG).
+   * Not an environment setting: the authenticator's default, 3600.
+   */
+  maxTokenLifetimeSeconds: number;
   /** CLOCK_TOLERANCE_SECONDS, default 30 (at most 300): skew allowed on exp, nbf, iat. */
   clockToleranceSeconds: number;
   /** AUTHORIZATION_MODE, default filter: unauthorised fields come back null with an error; `reject` refuses the whole operation. */
@@ -104,6 +109,39 @@ export const DEFAULT_SUPERGRAPH_FILE = fileURLToPath(new URL('../schema/supergra
 export const DEFAULT_TRUST_LIST_FILE = fileURLToPath(new URL('../config/trust-list.json', import.meta.url));
 export const DEFAULT_MATTER_CATALOG_FILE = fileURLToPath(new URL('../config/matters.json', import.meta.url));
 export const DEFAULT_TRUSTED_DOCUMENTS_DIR = fileURLToPath(new URL('../config/trusted-documents', import.meta.url));
+
+/** What a bearer token must be for the gateway to accept it, and the matters it is bound to. */
+export type TokenSettings = Pick<GatewayConfig, 'trustListFile' | 'matterCatalogFile' | 'tokenAudience' | 'maxTokenLifetimeSeconds'>;
+
+/**
+ * The gateway's token settings, read from the environment here once for
+ * the gateway and for `npm run token`, which must never mint a token this
+ * gateway would refuse (another issuer, audience or a longer lifetime).
+ */
+export function tokenSettings(env: NodeJS.ProcessEnv = process.env): TokenSettings {
+  return {
+    trustListFile: env.TRUST_LIST_FILE || DEFAULT_TRUST_LIST_FILE,
+    matterCatalogFile: env.MATTER_CATALOG_FILE || DEFAULT_MATTER_CATALOG_FILE,
+    tokenAudience: env.TOKEN_AUDIENCE || 'kuasheng-gateway',
+    maxTokenLifetimeSeconds: AUTHENTICATOR_RANGES.maxLifetimeSeconds.default,
+  };
+}
+
+/** Where the gateway keeps revoked token ids: Redis (under a key prefix) when REDIS_URL is set, else `<dataDir>/revocations.db`. */
+export type RevocationSettings = Pick<GatewayConfig, 'redisUrl' | 'redisKeyPrefix' | 'dataDir'>;
+
+/**
+ * The gateway's revocation settings, read here once for the gateway and for
+ * `npm run token:revoke`, which must write where the gateway reads.
+ * @throws {ConfigError} for a REDIS_URL that is not a redis:// or rediss:// URL.
+ */
+export function revocationSettings(env: NodeJS.ProcessEnv = process.env): RevocationSettings {
+  return {
+    redisUrl: env.REDIS_URL ? redisUrlSetting(env.REDIS_URL) : undefined,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX || 'kuasheng:',
+    dataDir: dataDirSetting(env),
+  };
+}
 
 /** Environment variable that overrides a subgraph's URL. */
 export function subgraphUrlVariable(name: SubgraphName): string {
@@ -207,18 +245,14 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     httpTimeouts: httpTimeoutSettings(env),
     shutdownGraceMs: shutdownGraceSetting(env),
     logLevel,
-    dataDir: dataDirSetting(env),
-    trustListFile: env.TRUST_LIST_FILE || DEFAULT_TRUST_LIST_FILE,
-    matterCatalogFile: env.MATTER_CATALOG_FILE || DEFAULT_MATTER_CATALOG_FILE,
+    ...revocationSettings(env),
+    ...tokenSettings(env),
     trustedDocumentsDir: env.TRUSTED_DOCUMENTS_DIR || DEFAULT_TRUSTED_DOCUMENTS_DIR,
-    tokenAudience: env.TOKEN_AUDIENCE || 'kuasheng-gateway',
     clockToleranceSeconds: rangeSetting(env, 'CLOCK_TOLERANCE_SECONDS', AUTHENTICATOR_RANGES.clockToleranceSeconds),
     authorizationMode: authorizationModeSetting(env),
     executor: executorSetting(env),
     introspection: introspectionSetting(env),
     corsOrigins: corsOriginsSetting(env),
-    redisUrl: env.REDIS_URL ? redisUrlSetting(env.REDIS_URL) : undefined,
-    redisKeyPrefix: env.REDIS_KEY_PREFIX || 'kuasheng:',
     auditDatabaseUrl: auditDatabaseUrlSetting(env),
     auditMode: auditModeSetting(env),
     auditRetention: auditRetentionFromEnv(env),

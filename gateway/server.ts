@@ -74,6 +74,7 @@ export async function startGateway({ config, logger, onSupergraphReload, onTrust
   const authenticator = await createAuthenticator({
     trustListFile: config.trustListFile,
     audience: config.tokenAudience,
+    maxLifetimeSeconds: config.maxTokenLifetimeSeconds,
     clockToleranceSeconds: config.clockToleranceSeconds,
     ...(demoTrustList ? { jwksDir: join(config.dataDir, 'dev-idp') } : {}),
   });

@@ -14,35 +14,33 @@
  *   git worktree add ../base main~3 && ln -s "$PWD/node_modules" ../base/node_modules
  *   npm run bench:compare -- --variant 'base@../base:' --variant 'change:'
  *
- * Options: --variant 'NAME:VAR=VALUE,VAR=VALUE' (two or more), --workload W2
- * (W1–W5), --rounds R (10), --duration S (5), --warmup S (10, per variant),
- * --connections C (16),
- * --persons N (100000), --cpu-prof DIR (a V8 CPU profile of each gateway,
- * written to DIR/<variant> when it stops; open it in Chrome DevTools).
+ * Options: see USAGE below. Ctrl-C (or SIGTERM) stops every process the run
+ * started and removes its temporary data folder.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { integerOption, readCommandLine, UsageError } from '../common/command-line.js';
 import { seedDatabases } from './seed/index.js';
 import { ensureGatewayKeys } from '../common/gateway-keys.js';
 import { writeTestTrustList } from '../test/support/identity.js';
 import { certificateIssuer, readerHeaders } from './bench/callers.js';
+import { type BenchInterrupted, interruption, throwIfInterrupted, watchInterrupts } from './bench/interruption.js';
 import { median, runLoad } from './bench/load.js';
 import { gatewayEnvironment, startService, startSubgraphs, stopAll, type Service } from './bench/stack.js';
 import { buildWorkloads, type Workload } from './bench/workloads.js';
 
-const argv = process.argv.slice(2);
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(2);
-}
-function option(name: string, fallback: number): number {
-  const index = argv.indexOf(`--${name}`);
-  if (index < 0) return fallback;
-  const value = Number(argv[index + 1]);
-  if (!Number.isInteger(value) || value < 1) fail(`--${name} must be a positive whole number`);
-  return value;
-}
+const USAGE = [
+  "usage: npm run bench:compare -- --variant 'NAME[@DIR]:VAR=VALUE,…' --variant … [--workload W2] [--rounds R] [--duration S]",
+  '                                [--warmup S] [--connections C] [--persons N] [--cpu-prof DIR]',
+  '  runs two or more variants of this gateway side by side on the same six subgraphs and seeded data',
+  '  --variant      a name, optionally @DIR (the gateway of another checkout), and its environment; two or more',
+  '  --workload     one of W1–W5 (default W2)',
+  '  --rounds R     measured rounds (default 10); --duration S seconds each (default 5); --warmup S per variant (default 10)',
+  '  --connections  concurrent connections (default 16); --persons N persons to seed (default 100000)',
+  '  --cpu-prof DIR a V8 CPU profile of each gateway, written to DIR/<variant> when it stops',
+  'Ctrl-C stops every process the run started and removes its temporary data folder.',
+].join('\n');
 
 interface Variant {
   name: string;
@@ -51,42 +49,65 @@ interface Variant {
   root?: string;
 }
 
-function parseVariant(text: string | undefined): Variant {
-  const match = /^([^:@]+)(?:@([^:]+))?:(.*)$/.exec(text ?? '');
-  if (!match) fail(`--variant must be NAME[@DIR]:VAR=VALUE,…, got ${JSON.stringify(text)}`);
+function parseVariant(text: string): Variant {
+  const match = /^([^:@]+)(?:@([^:]+))?:(.*)$/.exec(text);
+  if (!match) throw new UsageError(`--variant must be NAME[@DIR]:VAR=VALUE,…, got ${JSON.stringify(text)}`);
   const env: Record<string, string> = {};
   for (const pair of match[3].split(',').filter(Boolean)) {
     const [variable, ...value] = pair.split('=');
-    if (!/^[A-Z][A-Z0-9_]*$/.test(variable) || value.length === 0) fail(`--variant ${match[1]}: ${JSON.stringify(pair)} is not VAR=VALUE`);
+    if (!/^[A-Z][A-Z0-9_]*$/.test(variable) || value.length === 0)
+      throw new UsageError(`--variant ${match[1]}: ${JSON.stringify(pair)} is not VAR=VALUE`);
     env[variable] = value.join('=');
   }
   const root = match[2] === undefined ? undefined : resolve(match[2]);
-  if (root !== undefined && !existsSync(join(root, 'gateway/main.ts'))) fail(`--variant ${match[1]}: ${root} is not a checkout (no gateway/main.ts)`);
+  if (root !== undefined && !existsSync(join(root, 'gateway/main.ts')))
+    throw new UsageError(`--variant ${match[1]}: ${root} is not a checkout (no gateway/main.ts)`);
   return { name: match[1], env, root };
 }
 
-const variants = argv.flatMap((arg, i) => (arg === '--variant' ? [parseVariant(argv[i + 1])] : []));
-if (variants.length < 2) fail('give two or more --variant NAME:VAR=VALUE,…');
-if (new Set(variants.map((v) => v.name)).size !== variants.length) fail('variant names must differ');
-const workloadIndex = argv.indexOf('--workload');
-const workloadId = (workloadIndex < 0 ? 'W2' : argv[workloadIndex + 1]) as Workload['id'];
-if (!['W1', 'W2', 'W3', 'W4', 'W5'].includes(workloadId)) fail('--workload must be one of W1–W5');
-const rounds = option('rounds', 10);
-const duration = option('duration', 5);
-const warmup = option('warmup', 10);
-const connections = option('connections', 16);
-const persons = option('persons', 100_000);
-const profileIndex = argv.indexOf('--cpu-prof');
-const profileFolder = profileIndex < 0 ? undefined : argv[profileIndex + 1];
-if (profileIndex >= 0 && (profileFolder === undefined || profileFolder.startsWith('--'))) fail('--cpu-prof needs a folder');
-const cpuProfileDir = profileFolder === undefined ? undefined : resolve(profileFolder);
+const { variants, workloadId, rounds, duration, warmup, connections, persons, cpuProfileDir } = readCommandLine(
+  {
+    name: 'bench:compare',
+    usage: USAGE,
+    options: {
+      variant: { type: 'string', multiple: true },
+      workload: { type: 'string' },
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      persons: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+    },
+  },
+  ({ values }) => {
+    const variants = (values.variant ?? []).map(parseVariant);
+    if (variants.length < 2) throw new UsageError('give two or more --variant NAME:VAR=VALUE,…');
+    if (new Set(variants.map((v) => v.name)).size !== variants.length) throw new UsageError('variant names must differ');
+    const workloadId = (values.workload ?? 'W2') as Workload['id'];
+    if (!['W1', 'W2', 'W3', 'W4', 'W5'].includes(workloadId)) throw new UsageError('--workload must be one of W1–W5');
+    if (values['cpu-prof'] !== undefined && values['cpu-prof'].trim() === '') throw new UsageError('--cpu-prof needs a folder');
+    return {
+      variants,
+      workloadId,
+      rounds: integerOption(values.rounds, 'rounds', 10),
+      duration: integerOption(values.duration, 'duration', 5),
+      warmup: integerOption(values.warmup, 'warmup', 10),
+      connections: integerOption(values.connections, 'connections', 16),
+      persons: integerOption(values.persons, 'persons', 100_000),
+      cpuProfileDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
+    };
+  },
+);
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-compare-'));
+watchInterrupts(() => rmSync(dataDir, { recursive: true, force: true }));
 const services: Service[] = [];
 try {
-  say(`Seeding ${persons} persons…`);
-  await seedDatabases({ dataDir, persons });
+  say(`Seeding ${persons} persons into ${dataDir}…`);
+  await seedDatabases({ dataDir, persons, signal: interruption });
+  throwIfInterrupted();
   await ensureGatewayKeys(dataDir);
   await writeTestTrustList(dataDir);
   const subgraphs = await startSubgraphs(dataDir);
@@ -112,6 +133,7 @@ try {
   const workload = (await buildWorkloads(dataDir, issue)).find((w) => w.id === workloadId)!;
 
   const measure = async (gateway: Service, seconds: number) => {
+    throwIfInterrupted();
     const cpu0 = gateway.cpuMs();
     const main0 = gateway.mainThreadCpuMs();
     const result = await runLoad({ url: gateway.url, bodies: workload.bodies, headers, connections, durationSeconds: seconds });
@@ -145,7 +167,14 @@ try {
       `| ${variant.name} | ${median(rs.map((x) => x.requestsPerSecond)).toFixed(0)} | ${median(rs.map((x) => x.p50))} | ${median(rs.map((x) => x.p99))} | ${median(rs.map((x) => x.cpuMs)).toFixed(3)} | ${median(rs.map((x) => x.mainMs)).toFixed(3)} | ${spread} |`,
     );
   }
+} catch (error) {
+  // Interrupted, the run fails in whatever step it was: that failure is no news.
+  if (!interruption.aborted) throw error;
 } finally {
   await stopAll([...services].reverse());
   rmSync(dataDir, { recursive: true, force: true });
+}
+if (interruption.aborted) {
+  process.stderr.write(`Interrupted: the processes are stopped and ${dataDir} is removed.\n`);
+  process.exit((interruption.reason as BenchInterrupted).exitCode);
 }

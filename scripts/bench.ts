@@ -14,9 +14,8 @@
  * Load: autocannon in its own process at a fixed number of connections.
  * Also: durable audit appends/s and offline document verifications/s.
  *
- * Options: --persons N (100000) --rounds R (9) --duration S (5)
- * --warmup S (10, per configuration and workload) --connections C (16) --workloads W1,W3 (all) --json FILE --no-micro
- * --profile DIR (writes a V8 CPU profile of gateway (a) into DIR on exit).
+ * Options: see USAGE below. Ctrl-C (or SIGTERM) stops every process the run
+ * started and removes its temporary data folder.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -24,12 +23,14 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { integerOption, readCommandLine, UsageError } from '../common/command-line.js';
 import { subjectIndexFile } from '../common/audit/store-sqlite.js';
 import { seedDatabases } from './seed/index.js';
 import { ensureGatewayKeys } from '../common/gateway-keys.js';
 import { writeTestTrustList } from '../test/support/identity.js';
 import { measureAppends, scratchPostgres } from './bench/audit-appends.js';
 import { measureVerifications } from './bench/document-verifications.js';
+import { type BenchInterrupted, interruption, throwIfInterrupted, watchInterrupts } from './bench/interruption.js';
 import { median, runLoad, type LoadResult } from './bench/load.js';
 import { gatewayEnvironment, serverCpuSince, serverCpuSnapshot, startService, startSubgraphs, stopAll, type Service } from './bench/stack.js';
 import { certificateIssuer, readerHeaders } from './bench/callers.js';
@@ -38,33 +39,62 @@ import { recordPlans, runDirectLoad, type Stage } from './bench/direct.js';
 import { buildWorkloads, type Workload } from './bench/workloads.js';
 import { SERVICES } from '../subgraphs/catalog.js';
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index < 0) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isInteger(value) || value < 1) {
-    process.stderr.write(`--${name} must be a positive whole number\n`);
-    process.exit(2);
-  }
-  return value;
-}
-function stringOption(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? process.argv[index + 1] : undefined;
-}
+const WORKLOAD_IDS = ['W1', 'W2', 'W3', 'W4', 'W5'] as const;
 
-const persons = option('persons', 100_000);
-// Nine, not five: on this shared machine one configuration's CPU per request moves by up to 2× between
-// rounds, and the median of nine moves less than the median of five.
-const rounds = option('rounds', 9);
-const duration = option('duration', 5);
-// Steady state, not V8's first seconds: right after 2 s of W2, gateway (a) spent up to twice the CPU per request it spent later.
-const warmup = option('warmup', 10);
-const connections = option('connections', 16);
-const jsonFile = stringOption('json');
-const onlyWorkloads = stringOption('workloads')?.split(',');
-const micro = !process.argv.includes('--no-micro');
-const profileDir = stringOption('profile');
+const USAGE = [
+  'usage: npm run bench -- [--persons N] [--rounds R] [--duration S] [--warmup S] [--connections C]',
+  '                        [--workloads W1,W3] [--json FILE] [--no-micro] [--profile DIR]',
+  '  runs gateways (a) (p) (b) (c) and the floor (d) side by side on seeded data in a temporary folder (about',
+  '  30 minutes with the defaults; needs Redis on 127.0.0.1:6379 and PostgreSQL at postgres://postgres@127.0.0.1:5432/test)',
+  '  --persons N      persons to seed (default 100000)',
+  '  --rounds R       measured rounds (default 9); --duration S seconds each (default 5)',
+  '  --warmup S       warm-up seconds per configuration and workload (default 10)',
+  '  --connections C  concurrent connections of the load generator (default 16)',
+  '  --workloads      a comma-separated subset of W1–W5 (default all)',
+  '  --json FILE      writes the whole report as JSON',
+  '  --no-micro       skips the audit-append and document-verification measurements',
+  '  --profile DIR    writes a V8 CPU profile of gateway (a) into DIR when it stops',
+  'Ctrl-C stops every process the run started and removes its temporary data folder.',
+].join('\n');
+
+const options = readCommandLine(
+  {
+    name: 'bench',
+    usage: USAGE,
+    options: {
+      persons: { type: 'string' },
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      workloads: { type: 'string' },
+      json: { type: 'string' },
+      'no-micro': { type: 'boolean', default: false },
+      profile: { type: 'string' },
+    },
+  },
+  ({ values }) => {
+    const workloads = values.workloads?.split(',').map((w) => w.trim());
+    const unknown = workloads?.find((w) => !(WORKLOAD_IDS as readonly string[]).includes(w));
+    if (unknown !== undefined)
+      throw new UsageError(`--workloads must be a comma-separated subset of ${WORKLOAD_IDS.join(', ')}, got ${JSON.stringify(unknown)}`);
+    return {
+      persons: integerOption(values.persons, 'persons', 100_000),
+      // Nine, not five: on this shared machine one configuration's CPU per request moves by up to 2× between
+      // rounds, and the median of nine moves less than the median of five.
+      rounds: integerOption(values.rounds, 'rounds', 9),
+      duration: integerOption(values.duration, 'duration', 5),
+      // Steady state, not V8's first seconds: right after 2 s of W2, gateway (a) spent up to twice the CPU per request it spent later.
+      warmup: integerOption(values.warmup, 'warmup', 10),
+      connections: integerOption(values.connections, 'connections', 16),
+      jsonFile: values.json,
+      onlyWorkloads: workloads,
+      micro: !values['no-micro'],
+      profileDir: values.profile,
+    };
+  },
+);
+const { persons, rounds, duration, warmup, connections, jsonFile, onlyWorkloads, micro, profileDir } = options;
 
 type ConfigId = 'a' | 'p' | 'b' | 'c' | 'd';
 const CONFIGS: Record<ConfigId, string> = {
@@ -90,6 +120,7 @@ interface Round extends LoadResult {
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-bench-'));
+watchInterrupts(() => rmSync(dataDir, { recursive: true, force: true }));
 const services: Service[] = [];
 let dropAuditDatabase: (() => Promise<void>) | undefined;
 
@@ -115,8 +146,9 @@ async function post(
 }
 
 try {
-  say(`Seeding ${persons} persons…`);
-  await seedDatabases({ dataDir, persons });
+  say(`Seeding ${persons} persons into ${dataDir}…`);
+  await seedDatabases({ dataDir, persons, signal: interruption });
+  throwIfInterrupted();
   await ensureGatewayKeys(dataDir);
   await writeTestTrustList(dataDir);
 
@@ -127,6 +159,7 @@ try {
     const postgresRates: number[] = [];
     const verificationRates: number[] = [];
     for (let r = 0; r < rounds; r++) {
+      throwIfInterrupted();
       sqliteRates.push(await measureAppends({ dataDir: mkdtempSync(join(dataDir, 'appends-')), concurrency: 64, seconds: 3 }));
       const scratch = await scratchPostgres();
       try {
@@ -222,6 +255,7 @@ try {
   const subgraphCpu = () => [...subgraphs.values()].reduce((sum, s) => sum + s.cpuMs(), 0);
 
   const run = async (config: ConfigId, workload: Workload, seconds: number): Promise<Round> => {
+    throwIfInterrupted();
     const gateway = config === 'd' ? null : gateways[config];
     const audits = config === 'a' || config === 'p';
     const beforeAudit = audits ? await audited(config) : 0;
@@ -440,6 +474,9 @@ try {
     );
   }
   if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+} catch (error) {
+  // Interrupted, the run fails in whatever step it was: that failure is no news.
+  if (!interruption.aborted) throw error;
 } finally {
   // Gateways before the subgraphs: a gateway still answering the last requests must not find its subgraphs gone (Hive Gateway logs each such failure).
   const subgraphNames = new Set<string>(SERVICES.map((s) => s.name));
@@ -447,4 +484,8 @@ try {
   await stopAll(services.filter((s) => subgraphNames.has(s.name)));
   await dropAuditDatabase?.();
   rmSync(dataDir, { recursive: true, force: true });
+}
+if (interruption.aborted) {
+  process.stderr.write(`Interrupted: the processes are stopped and ${dataDir} is removed.\n`);
+  process.exit((interruption.reason as BenchInterrupted).exitCode);
 }

@@ -1,12 +1,22 @@
 /**
  * `npm run compose`: writes schema/supergraph.graphql from the subgraph SDLs.
  * `npm run compose -- --check` only reports whether the committed file is current.
- * Exit codes: 0 done (or current), 1 composition failed (or file stale with --check).
+ * Exit codes: 0 done (or current), 1 composition failed (or file stale with --check), 2 bad arguments.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readCommandLine } from '../common/command-line.js';
 import { composeSupergraph, SUPERGRAPH_FILE } from './compose-supergraph.js';
 
-const check = process.argv.includes('--check');
+const { values } = readCommandLine({
+  name: 'compose',
+  usage: [
+    'usage: npm run compose -- [--check]',
+    '  composes schema/<subgraph>.graphql into schema/supergraph.graphql (written only when it changed)',
+    '  --check  writes nothing: exit 0 when the committed supergraph is current, 1 when it is stale',
+  ].join('\n'),
+  options: { check: { type: 'boolean', default: false } },
+});
+const check = values.check;
 const result = composeSupergraph();
 if (!result.ok) {
   process.stderr.write(`Composition failed with ${result.errors.length} error(s):\n`);

@@ -1,94 +1,101 @@
 /**
- * Revokes a token id (jti): every gateway replica refuses the token from its
- * next request on.
+ * Revokes a token: every gateway replica refuses it from its next request on.
  *
- *   npx tsx scripts/revoke-token.ts <jti> --expires-at <epoch seconds | ISO 8601> [--reason "..."]
+ *   npm run token:revoke -- <token> [--reason "..."]
+ *   npm run token:revoke -- --jti <jti> --expires-at <epoch seconds | ISO 8601> [--reason "..."]
  *
- * --expires-at is the token's `exp`: the revocation is kept until then (plus
- * the leeway), after which the token is refused as expired anyway.
+ * Given the token, its jti and exp are read from it (decoded, no key
+ * needed); a token already expired (beyond the leeway) is reported as such
+ * and nothing is stored. Given a jti, --expires-at is the token's exp, and a
+ * time already past is refused. The revocation is kept until exp plus the
+ * gateway's leeway, after which the token is refused as expired anyway.
  *
- * Where: Redis when REDIS_URL is set (keys under REDIS_KEY_PREFIX, default
- * `kuasheng:`), else the embedded list in DATA_DIR (default `data`), which a
- * running single-replica gateway reads. REVOCATION_LEEWAY_SECONDS (default
- * 300) must match the gateway's. Exit codes: 0 revoked, 1 the revocation list
- * is unavailable, 2 bad arguments.
+ * Where: as the gateway of the same environment reads it (see
+ * `revocationSettings` in gateway/config.ts): Redis when REDIS_URL is set
+ * (keys under REDIS_KEY_PREFIX, default `kuasheng:`), else the embedded list
+ * <DATA_DIR>/revocations.db (DATA_DIR default `data`), which a running
+ * single-replica gateway reads on every request.
+ * Exit codes: 0 revoked (or expired), 1 the revocation list is unavailable, 2 bad arguments.
  */
 import { join } from 'node:path';
+import { exitWithHelp, exitWithUsage } from '../common/command-line.js';
+import { ConfigError } from '../common/settings.js';
 import {
   AccessOptionError,
-  DEFAULT_DATA_DIR,
-  DEFAULT_KEY_PREFIX,
   DEFAULT_REVOCATION_LEEWAY_SECONDS,
   RevocationUnavailableError,
   createRevocationList,
-} from '../gateway/access/index.js';
-import {
   parseRevokeTokenArguments,
   REVOKE_TOKEN_USAGE as USAGE,
   RevokeTokenUsageError,
-  type RevokeTokenArguments,
-} from '../gateway/access/revoke-token-arguments.js';
-import { ConfigError, integerSetting } from '../common/settings.js';
+} from '../gateway/access/index.js';
+import { revocationSettings, type RevocationSettings } from '../gateway/config.js';
+
+const COMMAND = { name: 'token:revoke', usage: USAGE, options: {} } as const;
+
+function usageError(message: string): never {
+  exitWithUsage(COMMAND, message);
+}
+
+let cli: Exclude<ReturnType<typeof parseRevokeTokenArguments>, 'help'>;
+try {
+  const parsed = parseRevokeTokenArguments(process.argv.slice(2));
+  if (parsed === 'help') exitWithHelp(COMMAND);
+  cli = parsed;
+} catch (error) {
+  if (!(error instanceof RevokeTokenUsageError)) throw error;
+  usageError(error.message);
+}
+
+let where: RevocationSettings;
+try {
+  where = revocationSettings(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  usageError(error.message);
+}
+
+// The gateway keeps revocations for its default leeway (it has no setting for it): so does this.
+const leeway = DEFAULT_REVOCATION_LEEWAY_SECONDS;
 
 async function main(): Promise<number> {
-  let cli: RevokeTokenArguments | 'help';
-  let leeway: number;
-  try {
-    cli = parseRevokeTokenArguments(process.argv.slice(2));
-    leeway = integerSetting(process.env, 'REVOCATION_LEEWAY_SECONDS', DEFAULT_REVOCATION_LEEWAY_SECONDS, 0, 86_400);
-  } catch (error) {
-    if (!(error instanceof RevokeTokenUsageError || error instanceof ConfigError)) throw error;
-    process.stderr.write(`revoke-token: ${error.message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (cli === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+  const keptUntil = new Date((cli.expiresAt + leeway) * 1000);
+  if (keptUntil.getTime() <= Date.now()) {
+    // Only for a token given whole (a past --expires-at is refused above): its exp is what it says.
+    process.stdout.write(
+      `Token ${cli.tokenId} expired at ${new Date(cli.expiresAt * 1000).toISOString()}: the gateway refuses it anyway, nothing stored.\n`,
+    );
     return 0;
   }
-
-  const redis = process.env.REDIS_URL || undefined;
-  const dataDir = process.env.DATA_DIR || DEFAULT_DATA_DIR;
   let list: ReturnType<typeof createRevocationList>;
   try {
-    list = createRevocationList({
-      redis,
-      dataDir,
-      keyPrefix: process.env.REDIS_KEY_PREFIX ?? DEFAULT_KEY_PREFIX,
-      revocationLeewaySeconds: leeway,
-    });
+    list = createRevocationList({ redis: where.redisUrl, dataDir: where.dataDir, keyPrefix: where.redisKeyPrefix, revocationLeewaySeconds: leeway });
   } catch (error) {
     if (!(error instanceof AccessOptionError)) throw error;
     const variable = { redis: 'REDIS_URL', keyPrefix: 'REDIS_KEY_PREFIX', dataDir: 'DATA_DIR' }[error.option] ?? error.option;
-    process.stderr.write(`revoke-token: ${variable} is invalid: ${error.message}\n`);
+    process.stderr.write(`token:revoke: ${variable} is invalid: ${error.message}\n`);
     return 2;
   }
 
   // Never print REDIS_URL: it may carry a password.
-  const where = redis ? 'Redis' : join(dataDir, 'revocations.db');
+  const store = where.redisUrl ? 'Redis' : join(where.dataDir, 'revocations.db');
   try {
     await list.revoke(cli.tokenId, cli.expiresAt, cli.reason);
   } catch (error) {
     if (error instanceof AccessOptionError) {
       const argument = { tokenId: '<jti>', expiresAt: '--expires-at', reason: '--reason' }[error.option] ?? error.option;
-      process.stderr.write(`revoke-token: ${argument} is invalid: ${error.message}\n${USAGE}\n`);
-      return 2;
+      usageError(`${argument} is invalid: ${error.message}`);
     }
     if (error instanceof RevocationUnavailableError) {
       const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      process.stderr.write(`revoke-token: the revocation list in ${where} is unavailable${cause}\n`);
+      process.stderr.write(`token:revoke: the revocation list in ${store} is unavailable${cause}\n`);
       return 1;
     }
     throw error;
   } finally {
     await list.close();
   }
-
-  const keptUntil = new Date((cli.expiresAt + leeway) * 1000);
-  if (keptUntil.getTime() <= Date.now()) {
-    process.stdout.write(`Token ${cli.tokenId} expired at ${new Date(cli.expiresAt * 1000).toISOString()}: it is refused anyway, nothing stored.\n`);
-  } else {
-    process.stdout.write(`Revoked token ${cli.tokenId} in ${where} until ${keptUntil.toISOString()} (exp + ${leeway} s).\n`);
-  }
+  process.stdout.write(`Revoked token ${cli.tokenId} in ${store} until ${keptUntil.toISOString()} (exp + ${leeway} s).\n`);
   return 0;
 }
 
@@ -97,7 +104,7 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`revoke-token: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(`token:revoke: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   },
 );

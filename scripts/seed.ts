@@ -9,12 +9,20 @@
  * arguments, 3 already seeded, 130 interrupted.
  */
 import { SingleBar } from 'cli-progress';
-import { parseArgs } from 'node:util';
+import { readCommandLine, UsageError, type ParsedCommandLine } from '../common/command-line.js';
 import { DEMO_ORGANISATIONS, DEMO_PERSONS, SeedError, seedDatabases, type SeedSummary } from './seed/index.js';
 
-const USAGE = 'usage: npm run seed -- [--persons N] [--organisations N] [--seed S] [--data-dir DIR] [--force]';
-
-class UsageError extends Error {}
+const COMMAND = {
+  name: 'seed',
+  usage: 'usage: npm run seed -- [--persons N] [--organisations N] [--seed S] [--data-dir DIR] [--force]',
+  options: {
+    persons: { type: 'string' },
+    organisations: { type: 'string' },
+    seed: { type: 'string' },
+    'data-dir': { type: 'string' },
+    force: { type: 'boolean', default: false },
+  },
+} as const;
 
 function positiveInteger(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -33,28 +41,7 @@ interface CliOptions {
   force: boolean;
 }
 
-function parseCli(argv: string[]): CliOptions | 'help' {
-  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the parseArgs call assigned to it below
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        persons: { type: 'string' },
-        organisations: { type: 'string' },
-        seed: { type: 'string' },
-        'data-dir': { type: 'string' },
-        force: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values } = parsed;
-  if (values.help) return 'help';
+function interpret({ values }: ParsedCommandLine<typeof COMMAND.options>): CliOptions {
   if (values.seed !== undefined && values.seed.trim() === '') throw new UsageError('--seed must not be empty');
   if (values['data-dir'] !== undefined && values['data-dir'].trim() === '') throw new UsageError('--data-dir must not be empty');
   return {
@@ -62,7 +49,7 @@ function parseCli(argv: string[]): CliOptions | 'help' {
     organisations: positiveInteger(values.organisations, '--organisations'),
     seed: values.seed,
     dataDir: values['data-dir'] ?? (process.env.DATA_DIR || './data'),
-    force: values.force ?? false,
+    force: values.force,
   };
 }
 
@@ -109,19 +96,7 @@ function printSummary(summary: SeedSummary, dataDir: string): void {
 }
 
 async function main(): Promise<number> {
-  let cli: CliOptions | 'help';
-  try {
-    cli = parseCli(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`seed: ${error.message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (cli === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-
+  const cli = readCommandLine(COMMAND, interpret);
   const abort = new AbortController();
   const interrupt = (): void => abort.abort(new Error('interrupted'));
   process.once('SIGINT', interrupt);

@@ -12,12 +12,25 @@ import { SERVICES, type SubgraphName } from '../subgraphs/catalog.js';
 import { loadGatewayConfig, subgraphUrlVariable } from '../gateway/config.js';
 import { loadSubgraphConfig, subgraphPortVariable } from '../subgraphs/config.js';
 import { ConfigError, integerSetting } from '../common/settings.js';
+import { readCommandLine } from '../common/command-line.js';
 import { DEMO_ORGANISATIONS, DEMO_PERSONS, isSeeded, seedDatabases } from './seed/index.js';
 import { ensureGatewayKeys } from '../common/gateway-keys.js';
 import { ensureDevIdentityProviders, mintDevToken } from '../gateway/auth/dev-identity-provider.js';
 import { createSupervisor, type Supervisor } from './start/supervisor.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+// Before anything starts: `npm start -- --help` prints this and does nothing else.
+readCommandLine({
+  name: 'start',
+  usage: [
+    'usage: npm start',
+    '  runs the whole federation locally: seeds <DATA_DIR> on first start (SEED_PERSONS persons, default 10000), creates',
+    '  its keys, starts the six subgraphs and the gateway (GATEWAY_PORT, default 4000) and restarts a service that exits',
+    '  (RESTART_BACKOFF_MS, RESTART_LIMIT). Ctrl-C stops everything. Settings: the environment variables in the README.',
+  ].join('\n'),
+  options: {},
+});
 
 function say(line = ''): void {
   process.stdout.write(`${line}\n`);

@@ -10,10 +10,10 @@
  * 1 a file cannot be read or parsed, 2 bad arguments.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { readCommandLine, UsageError, type ParsedCommandLine } from '../common/command-line.js';
 import { buildManifest, ManifestError, parseManifest } from '../common/trusted-documents/manifest.js';
 
-export const USAGE = `usage: npm run trusted-documents -- build --issuer <iss> --subject <sub> [--subject <sub>…] --out <manifest.json> <file.graphql>…
+const USAGE = `usage: npm run trusted-documents -- build --issuer <iss> --subject <sub> [--subject <sub>…] --out <manifest.json> <file.graphql>…
 
 Builds the manifest of a calling system (token issuer and subject) from its .graphql files:
 one registered operation per named operation, its id the SHA-256 of its body.
@@ -21,17 +21,18 @@ one registered operation per named operation, its id the SHA-256 of its body.
   --subject  the token subject (sub) of the client; repeat to share the manifest
   --out      the manifest file to write (in TRUSTED_DOCUMENTS_DIR for the gateway to load it)`;
 
-class UsageError extends Error {}
+const COMMAND = {
+  name: 'trusted-documents',
+  usage: USAGE,
+  options: {
+    issuer: { type: 'string' },
+    subject: { type: 'string', multiple: true },
+    out: { type: 'string' },
+  },
+  allowPositionals: true,
+} as const;
 
-function parse(argv: string[]) {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help' as const;
+function interpret({ values, positionals }: ParsedCommandLine<typeof COMMAND.options, true>) {
   const [command, ...files] = positionals;
   if (command !== 'build')
     throw new UsageError(command === undefined ? 'a command is required (build)' : `unknown command ${JSON.stringify(command)}`);
@@ -46,26 +47,8 @@ function parse(argv: string[]) {
   return { issuer, subjects, out: values.out, files };
 }
 
-const OPTIONS = {
-  issuer: { type: 'string' },
-  subject: { type: 'string', multiple: true },
-  out: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
 function main(argv: string[]): number {
-  let cli: ReturnType<typeof parse>;
-  try {
-    cli = parse(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`trusted-documents: ${error.message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (cli === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const cli = readCommandLine(COMMAND, interpret, argv);
   try {
     const sources = cli.files.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
     const manifest = buildManifest(

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trackChild } from './interruption.js';
 
 const RUNNER = fileURLToPath(new URL('./load-runner.ts', import.meta.url));
 
@@ -36,7 +37,7 @@ export function runLoadProcess(script: string, options: unknown): Promise<LoadRe
   const input = join(folder, 'input.json');
   writeFileSync(input, JSON.stringify(options));
   return new Promise<LoadResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, input], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = trackChild(spawn(process.execPath, ['--import', 'tsx', script, input], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { SERVICES, type SubgraphName } from '../../subgraphs/catalog.js';
 import { subgraphUrlVariable } from '../../gateway/config.js';
 import { subgraphPortVariable } from '../../subgraphs/config.js';
+import { trackChild } from './interruption.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -68,12 +69,14 @@ export function startService(
   root = ROOT,
 ): Promise<Service> {
   return new Promise((resolve, reject) => {
-    const child = fork(join(root, entry), args, {
-      cwd: root,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-      execArgv: [...nodeOptions, '--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = trackChild(
+      fork(join(root, entry), args, {
+        cwd: root,
+        env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+        execArgv: [...nodeOptions, '--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
     child.once('message', (m: { ready?: string }) => {
       if (!m.ready) return reject(new Error(`${name}: unexpected message`));
       resolve({

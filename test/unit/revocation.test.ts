@@ -270,7 +270,70 @@ describe('revocation', () => {
       ['2030-01-01', 1_893_456_000],
       ['2030-01-01T08:00:00+08:00', 1_893_456_000],
     ])('reads --expires-at %s as epoch seconds', (raw, seconds) => {
-      expect(parseRevokeTokenArguments(['jti-1', '--expires-at', raw])).toEqual({ tokenId: 'jti-1', expiresAt: seconds, reason: undefined });
+      expect(parseRevokeTokenArguments(['jti-1', '--expires-at', raw])).toEqual({
+        tokenId: 'jti-1',
+        expiresAt: seconds,
+        reason: undefined,
+        source: 'arguments',
+      });
+      expect(parseRevokeTokenArguments(['--jti', 'jti-1', '--expires-at', raw])).toMatchObject({ tokenId: 'jti-1', expiresAt: seconds });
+    });
+
+    describe('when given the token itself', () => {
+      const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const jwt = (claims: Record<string, unknown>) => `${part({ alg: 'EdDSA', typ: 'JWT' })}.${part(claims)}.c2lnbmF0dXJl`;
+
+      it('reads jti and exp from it, without its key', () => {
+        expect(parseRevokeTokenArguments([jwt({ jti: 'jti-7', exp: 1_893_456_000 }), '--reason', 'leaked'])).toEqual({
+          tokenId: 'jti-7',
+          expiresAt: 1_893_456_000,
+          reason: 'leaked',
+          source: 'token',
+        });
+      });
+
+      it('takes an expired token (the script reports it and stores nothing)', () => {
+        expect(parseRevokeTokenArguments([jwt({ jti: 'jti-8', exp: 1_000_000_000 })])).toMatchObject({ expiresAt: 1_000_000_000, source: 'token' });
+      });
+
+      it.each([
+        ['without jti', [jwt({ exp: 1_893_456_000 })], '<token>'],
+        ['without exp', [jwt({ jti: 'jti-9' })], '<token>'],
+        ['with exp in milliseconds', [jwt({ jti: 'jti-9', exp: 1_893_456_000_000 })], '<token>'],
+        ['whose parts are not base64url JSON', ['abc.def.ghi'], '<token>'],
+        ['with --expires-at besides', [jwt({ jti: 'jti-9', exp: 1_893_456_000 }), '--expires-at', '2030-01-01'], '--expires-at'],
+      ])('refuses a token %s, naming %s', (_case, argv, argument) => {
+        let error: unknown;
+        try {
+          parseRevokeTokenArguments(argv);
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error).toBeInstanceOf(RevokeTokenUsageError);
+        expect((error as RevokeTokenUsageError).argument).toBe(argument);
+      });
+    });
+
+    describe('when given a jti and --expires-at', () => {
+      it.each([
+        ['an hour ago', () => new Date(Date.now() - 3_600_000).toISOString()],
+        ['a second ago, in epoch seconds', () => String(Math.floor(Date.now() / 1000) - 1)],
+        ['a date already past', () => '2020-01-01'],
+      ])('refuses an expiry %s: the token may well still be accepted', (_case, expiresAt) => {
+        let error: unknown;
+        try {
+          parseRevokeTokenArguments(['--jti', 'jti-1', '--expires-at', expiresAt()]);
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error).toBeInstanceOf(RevokeTokenUsageError);
+        expect((error as RevokeTokenUsageError).argument).toBe('--expires-at');
+        expect((error as Error).message).toContain('in the past');
+      });
+
+      it('refuses --jti together with a positional token or jti', () => {
+        expect(() => parseRevokeTokenArguments(['jti-1', '--jti', 'jti-2', '--expires-at', '2030-01-01'])).toThrow(RevokeTokenUsageError);
+      });
     });
   });
 });
