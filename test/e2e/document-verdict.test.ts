@@ -5,6 +5,7 @@ import { DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { databaseFileOf } from '../../subgraphs/catalog.js';
 import { openDatabase } from '../../subgraphs/shared/database.js';
 import { asFormat1, payloadOf } from '../support/format-1-documents.js';
+import { bruteForce } from '../support/masked-id-search.js';
 import { removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 import { testToken } from '../support/identity.js';
 
@@ -104,6 +105,32 @@ describe('the verdict of an online verification', () => {
 });
 
 describe('the holder binding of a document', () => {
+  it("lets nobody recover a licence holder's ID number from the document an API request hands out", async () => {
+    const db = openDatabase(databaseFileOf(dataDir, 'licences'), { readonly: true });
+    let licence: { identifier: string; holder_id: string };
+    try {
+      licence = db
+        .prepare("SELECT identifier, holder_id FROM licences WHERE holder_kind = 'PERSON' AND status = 'VALID' LIMIT 1")
+        .get() as typeof licence;
+    } finally {
+      db.close();
+    }
+    // A matter without pii:unmasked: the number is masked everywhere in the answer.
+    const caller = {
+      authorization: `Bearer ${await testToken(dataDir, { province: '430000', scopes: ['credit:read', 'licence:read'] })}`,
+      'x-matter-code': 'TB-SC-002',
+    };
+    const { body } = await federation.query('query($i: ID!) { licence(identifier: $i) { document { token } } }', { i: licence.identifier }, caller);
+    expect(body.errors).toBeUndefined();
+    expect(JSON.stringify(body)).not.toContain(licence.holder_id);
+    const { holder } = payloadOf(body.data!.licence.document.token);
+    expect(holder.idMasked).toBe(`${licence.holder_id.slice(0, 4)}**********${licence.holder_id.slice(14)}`);
+    // Every number the masked form allows in the holder's birth year, the holder's among them: none fits the binding.
+    const search = bruteForce(holder.idMasked, holder.salt, holder.binding, licence.holder_id.slice(6, 10));
+    expect(search.candidates).toContain(licence.holder_id);
+    expect(search.found).toEqual([]);
+  });
+
   it('is checked by the issuing domain for a format-2 document: the right ID number matches, another does not', async () => {
     const certificate = await issueCertificate();
     expect(payloadOf(certificate.token).v).toBe(2);
