@@ -1,18 +1,21 @@
 /**
  * Seeds the five subgraph databases with synthetic data.
  *
- *   npm run seed -- [--persons N] [--organisations N] [--seed S] [--data-dir DIR] [--force]
+ *   npm run seed -- [--persons N] [--organisations N] [--seed S] [--data-dir DIR] [--force [--discard-issued-documents]]
  *
  * Defaults: SEED_PERSONS or 10 000 persons, max(50, persons / 10)
- * organisations, seed 'kuasheng', DATA_DIR or ./data. Refuses to replace
- * seeded databases without --force. Exit codes: 0 done, 1 failed, 2 bad
- * arguments, 3 already seeded, 130 interrupted.
+ * organisations, seed 'kuasheng', DATA_DIR or ./data. Writes the five
+ * domain databases only (never the audit trail, the token revocation list
+ * or any key). Refuses to replace a domain database without --force, and
+ * documents issued from them (with their revocations) without
+ * --discard-issued-documents as well. Exit codes: 0 done, 1 failed, 2 bad
+ * arguments, 3 refused (something would be replaced), 130 interrupted.
  */
 import { SingleBar } from 'cli-progress';
 import { parseArgs } from 'node:util';
 import { DEMO_ORGANISATIONS, DEMO_PERSONS, SeedError, seedDatabases, type SeedSummary } from './seed/index.js';
 
-const USAGE = 'usage: npm run seed -- [--persons N] [--organisations N] [--seed S] [--data-dir DIR] [--force]';
+const USAGE = 'usage: npm run seed -- [--persons N] [--organisations N] [--seed S] [--data-dir DIR] [--force [--discard-issued-documents]]';
 
 class UsageError extends Error {}
 
@@ -31,6 +34,7 @@ interface CliOptions {
   seed?: string;
   dataDir: string;
   force: boolean;
+  discardIssuedDocuments: boolean;
 }
 
 function parseCli(argv: string[]): CliOptions | 'help' {
@@ -45,6 +49,7 @@ function parseCli(argv: string[]): CliOptions | 'help' {
         seed: { type: 'string' },
         'data-dir': { type: 'string' },
         force: { type: 'boolean', default: false },
+        'discard-issued-documents': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -57,12 +62,14 @@ function parseCli(argv: string[]): CliOptions | 'help' {
   if (values.help) return 'help';
   if (values.seed !== undefined && values.seed.trim() === '') throw new UsageError('--seed must not be empty');
   if (values['data-dir'] !== undefined && values['data-dir'].trim() === '') throw new UsageError('--data-dir must not be empty');
+  if (values['discard-issued-documents'] && !values.force) throw new UsageError('--discard-issued-documents goes only with --force');
   return {
     persons: positiveInteger(values.persons, '--persons') ?? positiveInteger(process.env.SEED_PERSONS || undefined, 'SEED_PERSONS'),
     organisations: positiveInteger(values.organisations, '--organisations'),
     seed: values.seed,
     dataDir: values['data-dir'] ?? (process.env.DATA_DIR || './data'),
     force: values.force ?? false,
+    discardIssuedDocuments: values['discard-issued-documents'] ?? false,
   };
 }
 
@@ -134,6 +141,7 @@ async function main(): Promise<number> {
       organisations: cli.organisations,
       seed: cli.seed,
       overwrite: cli.force,
+      discardIssuedDocuments: cli.discardIssuedDocuments,
       signal: abort.signal,
       onProgress: progress.update,
     });
@@ -144,7 +152,7 @@ async function main(): Promise<number> {
     progress.stop();
     if (error instanceof SeedError) {
       process.stderr.write(`seed: ${error.message}\n`);
-      if (error.code === 'ALREADY_SEEDED') return 3;
+      if (error.code === 'ALREADY_SEEDED' || error.code === 'ISSUED_DOCUMENTS_PRESENT') return 3;
       if (error.code === 'ABORTED') return 130;
       if (error.code === 'INVALID_OPTION') return 2;
     }
