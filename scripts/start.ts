@@ -1,18 +1,22 @@
 /**
  * `npm start`: runs the whole federation locally on embedded defaults.
- * Seeds the SQLite databases when they are empty, starts the five subgraphs,
- * the audit-review subgraph and the gateway as separate processes, prints
- * the URLs and an example query, and stops everything cleanly on Ctrl-C.
- * A service that exits unexpectedly is restarted (after 1 s, doubling up to
- * 30 s for restarts in a row) while the others go on; one that does not stay
- * up after five restarts in a row stops the federation (exit 1).
+ * Checks the data folder first (scripts/start/data-folder.ts): seeds it only
+ * when it holds no database, and refuses (exit 1, naming each file and what
+ * to do) a folder with a database missing, empty, damaged or of an unknown
+ * schema version. Then starts the five subgraphs, the audit-review subgraph
+ * and the gateway as separate processes, prints the URLs and an example
+ * query, and stops everything cleanly on Ctrl-C. A service that exits
+ * unexpectedly is restarted (after 1 s, doubling up to 30 s for restarts in
+ * a row) while the others go on; one that does not stay up after five
+ * restarts in a row stops the federation (exit 1).
  */
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type SubgraphName } from '../subgraphs/catalog.js';
 import { loadGatewayConfig, subgraphUrlVariable } from '../gateway/config.js';
 import { loadSubgraphConfig, subgraphPortVariable } from '../subgraphs/config.js';
 import { ConfigError, integerSetting } from '../common/settings.js';
-import { DEMO_ORGANISATIONS, DEMO_PERSONS, isSeeded, seedDatabases } from './seed/index.js';
+import { DEMO_ORGANISATIONS, DEMO_PERSONS, seedDatabases } from './seed/index.js';
+import { checkDataFolder, DataFolderError } from './start/data-folder.js';
 import { ensureGatewayKeys } from '../common/gateway-keys.js';
 import { ensureDevIdentityProviders, mintDevToken } from '../gateway/auth/dev-identity-provider.js';
 import { createSupervisor, type Supervisor } from './start/supervisor.js';
@@ -37,7 +41,7 @@ async function stopAll(exitCode: number): Promise<never> {
 
 async function main(): Promise<void> {
   // Validate every setting before anything starts: the children read the same variables.
-  loadGatewayConfig();
+  const gatewayConfig = loadGatewayConfig();
   const subgraphConfigs = SERVICES.map((s) => loadSubgraphConfig(s.name));
   const dataDir = subgraphConfigs[0].dataDir;
   const seedPersons = integerSetting(process.env, 'SEED_PERSONS', 10_000, 1, 10_000_000);
@@ -50,10 +54,15 @@ async function main(): Promise<void> {
   });
   supervisor = restarts;
 
-  if (!isSeeded(dataDir)) {
-    say(`Seeding ${seedPersons} persons into ${dataDir}/ (first start only)…`);
+  // Stored state is never replaced behind the user's back: only a folder without any database is seeded.
+  const folder = checkDataFolder(dataDir, { auditFiles: !gatewayConfig.auditDatabaseUrl, revocationFile: !gatewayConfig.redisUrl });
+  if (folder.kind === 'empty') {
+    say(`Seeding ${seedPersons} persons into ${dataDir}/ (it holds no database yet)…`);
     const summary = await seedDatabases({ dataDir, persons: seedPersons });
     say(`Seeded in ${summary.seconds.toFixed(1)} s.`);
+  }
+  for (const migration of folder.kind === 'ready' ? folder.migrations : []) {
+    say(`Migrated ${migration.file} from schema version ${migration.from} to ${migration.to}: ${migration.applied.join('; ')}.`);
   }
 
   // Keys: the gateway's own (assertions to subgraphs) and the local demo identity providers'.
@@ -118,6 +127,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `Start-up failed: ${error.message}\n`);
+  process.stderr.write(
+    error instanceof ConfigError || error instanceof DataFolderError ? `${error.message}\n` : `Start-up failed: ${error.message}\n`,
+  );
   void stopAll(1);
 });

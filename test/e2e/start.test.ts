@@ -1,13 +1,17 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import { SERVICES, SUBGRAPHS } from '../../subgraphs/catalog.js';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVICES, SUBGRAPHS, databaseFileOf } from '../../subgraphs/catalog.js';
 import { subgraphPortVariable } from '../../subgraphs/config.js';
-import { DEMO_PERSONS } from '../../scripts/seed/index.js';
+import { openDatabase } from '../../subgraphs/shared/database.js';
+import { createIssuedDocumentStore } from '../../subgraphs/shared/issued-documents.js';
+import { DEMO_PERSONS, seedDatabases } from '../../scripts/seed/index.js';
 import { postGraphQL } from '../support/federation.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -33,6 +37,22 @@ function startScript(env: NodeJS.ProcessEnv): { child: ChildProcessWithoutNullSt
   child.stderr.on('data', (chunk) => (text += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => text, exited };
+}
+
+type StartRun = ReturnType<typeof startScript>;
+
+/** Stops a run the test left running (an assertion failed): Ctrl-C first, which lets the script stop its children, then SIGKILL. */
+async function stopLeftover(run: StartRun): Promise<void> {
+  if (run.child.exitCode !== null || run.child.signalCode !== null) return;
+  run.child.kill('SIGINT');
+  await Promise.race([run.exited, new Promise((r) => setTimeout(r, 15_000))]);
+  run.child.kill('SIGKILL');
+}
+
+async function freshEnv(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
+  const env: NodeJS.ProcessEnv = { DATA_DIR: dataDir, SEED_PERSONS: '200', GATEWAY_PORT: String(await freePort()), ...extra };
+  for (const s of SERVICES) env[subgraphPortVariable(s.name)] = String(await freePort());
+  return env;
 }
 
 async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
@@ -165,5 +185,107 @@ describe('npm start', () => {
     const run = startScript({ GATEWAY_PORT: 'eighty', DATA_DIR: join(tmpdir(), 'kuasheng-never-created') });
     expect(await run.exited).not.toBe(0);
     expect(run.output()).toMatch(/GATEWAY_PORT/);
+  });
+});
+
+describe('npm start on a data folder that holds stored state', () => {
+  let template: string;
+
+  beforeAll(async () => {
+    template = mkdtempSync(join(tmpdir(), 'kuasheng-start-state-'));
+    folders.push(template);
+    await seedDatabases({ dataDir: template, persons: 40 });
+    // A certificate issued and revoked: what a silent re-seed used to lose (and the revoked one would verify VALID again).
+    const db = openDatabase(databaseFileOf(template, 'social-insurance'));
+    const store = createIssuedDocumentStore(db);
+    store.record({
+      serial: 'SB-540100-2026-0000BB01',
+      type: 'SOCIAL_INSURANCE_PARTICIPATION',
+      authority_id: '540100-social-insurance',
+      authority_province: '540000',
+      holder_key: DEMO_PERSONS[0].idNumber,
+      issued_at: '2026-12-01T08:00:00.000Z',
+      valid_until: '2027-03-01T08:00:00.000Z',
+      token: 'sealed-SB-540100-2026-0000BB01',
+    });
+    store.revoke('SB-540100-2026-0000BB01', 'issued in error', '2026-12-02T08:00:00.000Z');
+    db.close();
+  });
+
+  /** A copy of the template, damaged by `damage`; the content and mtime of each domain database afterwards. */
+  function damagedCopy(damage: (dataDir: string) => void): { dataDir: string; files: Record<string, { sha256: string; mtimeMs: number } | null> } {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-start-state-'));
+    folders.push(dataDir);
+    cpSync(template, dataDir, { recursive: true });
+    damage(dataDir);
+    return { dataDir, files: databaseFiles(dataDir) };
+  }
+
+  function databaseFiles(dataDir: string): Record<string, { sha256: string; mtimeMs: number } | null> {
+    return Object.fromEntries(
+      SUBGRAPHS.map((s) => {
+        const file = databaseFileOf(dataDir, s.name);
+        try {
+          return [s.name, { sha256: createHash('sha256').update(readFileSync(file)).digest('hex'), mtimeMs: statSync(file).mtimeMs }];
+        } catch {
+          return [s.name, null];
+        }
+      }),
+    );
+  }
+
+  /** Starts npm start on the folder, which must refuse at once: exit 1, the file named, no stack trace, nothing seeded or changed. */
+  async function expectRefusal(dataDir: string, before: ReturnType<typeof databaseFiles>, file: string, reason: RegExp): Promise<string> {
+    const run = startScript(await freshEnv(dataDir));
+    try {
+      expect(await Promise.race([run.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000))])).toBe(1);
+      const output = run.output();
+      expect(output).toContain(file);
+      expect(output).toMatch(reason);
+      expect(output).toMatch(/npm run seed -- --force|backup/);
+      expect(output).not.toContain('Seeding');
+      expect(output).not.toMatch(/^\s+at /m);
+      expect(databaseFiles(dataDir)).toEqual(before);
+      const documents = new Database(databaseFileOf(dataDir, 'social-insurance'), { readonly: true });
+      try {
+        expect(documents.prepare("SELECT status FROM issued_documents WHERE serial = 'SB-540100-2026-0000BB01'").pluck().get()).toBe('REVOKED');
+      } finally {
+        documents.close();
+      }
+      return output;
+    } finally {
+      await stopLeftover(run);
+    }
+  }
+
+  it('refuses a household database truncated to 0 bytes, naming it, and leaves the other databases as they were', async () => {
+    const { dataDir, files } = damagedCopy((d) => truncateSync(databaseFileOf(d, 'household'), 0));
+    await expectRefusal(dataDir, files, databaseFileOf(dataDir, 'household'), /empty \(0 bytes\)/);
+  });
+
+  it('refuses a database missing while the others are there', async () => {
+    const { dataDir, files } = damagedCopy((d) => rmSync(databaseFileOf(d, 'credit')));
+    await expectRefusal(dataDir, files, databaseFileOf(dataDir, 'credit'), /is missing, while/);
+  });
+
+  it('refuses a corrupt database: another kind of file, or damaged pages', async () => {
+    const { dataDir, files } = damagedCopy((d) => {
+      writeFileSync(databaseFileOf(d, 'provident-fund'), 'PK\u0003\u0004 a zip archive, perhaps'.repeat(200));
+      const licences = readFileSync(databaseFileOf(d, 'licences'));
+      for (let i = 16_384; i < licences.length; i += 7) licences[i] = (licences[i] + 101) % 256;
+      writeFileSync(databaseFileOf(d, 'licences'), licences);
+    });
+    const output = await expectRefusal(dataDir, files, databaseFileOf(dataDir, 'provident-fund'), /not a SQLite database/);
+    expect(output).toContain(databaseFileOf(dataDir, 'licences'));
+    expect(output).toMatch(/licences\.db (is damaged|cannot be read)/);
+  });
+
+  it('refuses a database of a newer schema version, naming the file and both versions', async () => {
+    const { dataDir, files } = damagedCopy((d) => {
+      const db = new Database(databaseFileOf(d, 'credit'));
+      db.pragma('user_version = 42');
+      db.close();
+    });
+    await expectRefusal(dataDir, files, databaseFileOf(dataDir, 'credit'), /schema version 42, newer than version 1/);
   });
 });
