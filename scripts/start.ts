@@ -4,11 +4,15 @@
  * when it holds no database, and refuses (exit 1, naming each file and what
  * to do) a folder with a database missing, empty, damaged or of an unknown
  * schema version. Then starts the five subgraphs, the audit-review subgraph
- * and the gateway as separate processes, prints the URLs and an example
- * query, and stops everything cleanly on Ctrl-C. A service that exits
- * unexpectedly is restarted (after 1 s, doubling up to 30 s for restarts in
- * a row) while the others go on; one that does not stay up after five
- * restarts in a row stops the federation (exit 1).
+ * and the gateway as separate processes, and prints the URLs and an example
+ * query. A service that exits unexpectedly is restarted (after 1 s, doubling
+ * up to 30 s for restarts in a row) while the others go on; one that does
+ * not stay up after five restarts in a row stops the federation (exit 1).
+ *
+ * Ctrl-C (SIGINT, which a terminal sends to every process of the group) and
+ * SIGTERM stop everything in order and exit 0: the gateway first, letting
+ * the requests in flight finish (SHUTDOWN_GRACE_MS), then the subgraphs
+ * they were calling. The services leave a SIGINT to this supervisor.
  */
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type SubgraphName } from '../subgraphs/catalog.js';
@@ -30,13 +34,23 @@ function say(line = ''): void {
 const portOf = (url: string) => new URL(url).port;
 
 let supervisor: Supervisor | null = null;
-let stopping = false;
-async function stopAll(exitCode: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+let stopping: Promise<never> | null = null;
+/** Stops every service, then exits with `exitCode`; a second call (a second Ctrl-C, a start-up failure it caused) waits for the first. */
+function stopAll(exitCode: number): Promise<never> {
+  stopping ??= (async () => {
     await supervisor?.stopAll();
+    process.exit(exitCode);
+  })();
+  return stopping;
+}
+
+/** Ctrl-C and SIGTERM: a clean stop, exit 0. A repeated signal while stopping only says what is being waited for. */
+function onStopSignal(): void {
+  if (stopping) {
+    process.stderr.write('Still stopping: the gateway lets the requests in flight finish (at most SHUTDOWN_GRACE_MS).\n');
+    return;
   }
-  process.exit(exitCode);
+  void stopAll(0);
 }
 
 async function main(): Promise<void> {
@@ -51,6 +65,8 @@ async function main(): Promise<void> {
     backoffMs: integerSetting(process.env, 'RESTART_BACKOFF_MS', 1_000, 10, 60_000),
     maxRestarts: integerSetting(process.env, 'RESTART_LIMIT', 5, 0, 1_000),
     onGiveUp: () => process.exit(1),
+    // A service lets its requests in flight finish for up to SHUTDOWN_GRACE_MS before it exits: it is killed only after that.
+    killAfterMs: gatewayConfig.shutdownGraceMs + 5_000,
   });
   supervisor = restarts;
 
@@ -69,8 +85,8 @@ async function main(): Promise<void> {
   await ensureGatewayKeys(dataDir);
   await ensureDevIdentityProviders(dataDir);
 
-  process.once('SIGINT', () => void stopAll(0));
-  process.once('SIGTERM', () => void stopAll(0));
+  process.on('SIGINT', onStopSignal);
+  process.on('SIGTERM', onStopSignal);
 
   const subgraphEnv: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
   // Each restart binds the port the service first bound (which matters when a port setting is 0): the gateway finds it there.
@@ -94,6 +110,8 @@ async function main(): Promise<void> {
     args: [],
     env: gatewayEnv,
     pin: (url) => ({ GATEWAY_PORT: portOf(url) }),
+    // Stopped before the subgraphs: its requests in flight still reach them.
+    calls: started.map((s) => s.name),
   });
 
   const person = DEMO_PERSONS[0];
@@ -127,6 +145,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
+  // Stopping already (Ctrl-C while the services were starting): their failing to start is that stop, not an error.
+  if (stopping) return;
   process.stderr.write(
     error instanceof ConfigError || error instanceof DataFolderError ? `${error.message}\n` : `Start-up failed: ${error.message}\n`,
   );

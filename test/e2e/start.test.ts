@@ -27,10 +27,25 @@ async function freePort(): Promise<number> {
   });
 }
 
-function startScript(env: NodeJS.ProcessEnv): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+interface StartRun {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Runs `node --import tsx scripts/start.ts`; with `group`, `tsx scripts/start.ts`
+ * (what `npm start` runs) as the leader of its own process group, which a
+ * terminal's Ctrl-C reaches as a whole: tsx, the supervisor and every service.
+ */
+function startScript(env: NodeJS.ProcessEnv, options: { group?: boolean } = {}): StartRun {
+  const command: [string, string[]] = options.group
+    ? [join(ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/start.ts']]
+    : [process.execPath, ['--import', 'tsx', 'scripts/start.ts']];
+  const child = spawn(command[0], command[1], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    detached: options.group ?? false,
   });
   let text = '';
   child.stdout.on('data', (chunk) => (text += chunk));
@@ -39,14 +54,76 @@ function startScript(env: NodeJS.ProcessEnv): { child: ChildProcessWithoutNullSt
   return { child, output: () => text, exited };
 }
 
-type StartRun = ReturnType<typeof startScript>;
+/** Every pid `npm start` printed for its services. */
+function servicePids(output: string): number[] {
+  return [...output.matchAll(/^\s+\S+\s+http\S+\s+\(pid (\d+)\)/gm)].map((match) => Number(match[1]));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Stops a run the test left running (an assertion failed): Ctrl-C first, which lets the script stop its children, then SIGKILL. */
-async function stopLeftover(run: StartRun): Promise<void> {
+async function stopLeftover(run: StartRun, group: boolean): Promise<void> {
   if (run.child.exitCode !== null || run.child.signalCode !== null) return;
-  run.child.kill('SIGINT');
+  const target = group ? -run.child.pid! : run.child.pid!;
+  process.kill(target, 'SIGINT');
   await Promise.race([run.exited, new Promise((r) => setTimeout(r, 15_000))]);
-  run.child.kill('SIGKILL');
+  try {
+    process.kill(target, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
+/** Lines of a stack trace or an error: a clean stop prints none. */
+const ERROR_LINES = /Error|^\s+at /m;
+
+/**
+ * Keeps `loops` requests in flight to the gateway, one after another each,
+ * until `stop`: then resolves with every answer received (status, and
+ * whether the body had errors) and whether one came after `mark` was called.
+ */
+function keepBusy(url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string>, loops = 6) {
+  const answers: { status: number; errors: boolean; at: number }[] = [];
+  let running = true;
+  let markedAt = Number.POSITIVE_INFINITY;
+  const loop = async () => {
+    while (running) {
+      try {
+        const { status, body } = await postGraphQL(url, query, variables, headers);
+        answers.push({ status, errors: body.errors !== undefined, at: Date.now() });
+      } catch {
+        return; // the gateway no longer takes connections
+      }
+    }
+  };
+  const all = Promise.all(Array.from({ length: loops }, loop));
+  return {
+    mark: () => {
+      markedAt = Date.now();
+    },
+    async stop() {
+      running = false;
+      await all;
+      return { answers, answeredAfterMark: answers.filter((a) => a.at > markedAt).length };
+    },
+  };
+}
+
+/** The example query and headers `npm start` printed. */
+function printedExample(output: string) {
+  const { query, variables } = JSON.parse(/-d '(.+)'$/m.exec(output)![1]);
+  const headers = {
+    authorization: `Bearer ${/-H 'authorization: Bearer ([\w.-]+)'/.exec(output)![1]}`,
+    'x-matter-code': /-H 'x-matter-code: ([\w-]+)'/.exec(output)![1],
+  };
+  return { query, variables, headers };
 }
 
 async function freshEnv(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
@@ -69,51 +146,80 @@ afterAll(() => {
 });
 
 describe('npm start', () => {
-  it('seeds empty databases, starts five subgraphs and the gateway, serves the example query and stops cleanly on Ctrl-C', async () => {
+  it('seeds empty databases, starts five subgraphs and the gateway, serves the example query, and stops every process cleanly on Ctrl-C with requests in flight', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-start-'));
     folders.push(dataDir);
-    const env: NodeJS.ProcessEnv = { DATA_DIR: dataDir, SEED_PERSONS: '200', GATEWAY_PORT: String(await freePort()) };
+    // At the default log level: a clean stop logs no error and no stack trace, not even as a warning.
+    const env = await freshEnv(dataDir, { LOG_LEVEL: 'info' });
     // Every service on a free port, the audit subgraph too: a default port may be taken by anything else running.
-    for (const s of SERVICES) env[subgraphPortVariable(s.name)] = String(await freePort());
-    const run = startScript(env);
+    const run = startScript(env, { group: true });
     try {
       // The last line printed: the output may arrive in several chunks, and the example comes after 'Ctrl-C stops it'.
       await waitFor(() => run.output().includes('the profile of'), 90_000);
       const output = run.output();
       expect(output).toContain(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`);
+      expect(output).toContain('(it holds no database yet)');
       for (const s of SUBGRAPHS) expect(output).toContain(s.name);
 
       // The example printed is the one a newcomer will paste: it must work.
-      const example = /-d '(.+)'$/m.exec(output);
-      expect(example).not.toBeNull();
-      const { query, variables } = JSON.parse(example![1]);
-      const token = /-H 'authorization: Bearer ([\w.-]+)'/.exec(output);
-      const matter = /-H 'x-matter-code: ([\w-]+)'/.exec(output);
-      expect(token).not.toBeNull();
-      const { status, body } = await postGraphQL(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`, query, variables, {
-        authorization: `Bearer ${token![1]}`,
-        'x-matter-code': matter![1],
-      });
+      const { query, variables, headers } = printedExample(output);
+      const gatewayUrl = `http://127.0.0.1:${env.GATEWAY_PORT}/graphql`;
+      const { status, body } = await postGraphQL(gatewayUrl, query, variables, headers);
       expect(status).toBe(200);
       expect(body.errors).toBeUndefined();
       expect(body.data!.person.name).toBe(DEMO_PERSONS[0].name);
       // Without the token, the same query is refused: deny by default.
-      const anonymous = await postGraphQL(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`, query, variables);
+      const anonymous = await postGraphQL(gatewayUrl, query, variables);
       expect(anonymous.status).toBe(401);
 
-      run.child.kill('SIGINT');
+      // Ctrl-C as a terminal sends it: SIGINT to every process of the group at once, while requests are in flight.
+      const pids = servicePids(output);
+      expect(pids).toHaveLength(SERVICES.length + 1);
+      const busy = keepBusy(gatewayUrl, query, variables, headers);
+      await new Promise((r) => setTimeout(r, 500));
+      busy.mark();
+      process.kill(-run.child.pid!, 'SIGINT');
       expect(await run.exited).toBe(0);
+      const { answers, answeredAfterMark } = await busy.stop();
+      // The requests in flight were answered in full: the subgraphs they called were stopped only after the gateway.
+      expect(answeredAfterMark).toBeGreaterThan(0);
+      expect(answers.filter((a) => a.status !== 200 || a.errors)).toEqual([]);
+      for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+      expect(alive(-run.child.pid!), 'a process of the group').toBe(false);
+      expect(run.output()).not.toMatch(ERROR_LINES);
       await expect(fetch(`http://127.0.0.1:${env.GATEWAY_PORT}/health`)).rejects.toThrow();
     } finally {
-      // When an assertion failed the federation still runs: Ctrl-C lets the script stop its children,
-      // which SIGKILL alone would leave behind holding their ports.
-      if (run.child.exitCode === null) {
-        run.child.kill('SIGINT');
-        await Promise.race([run.exited, new Promise((r) => setTimeout(r, 10_000))]);
-        run.child.kill('SIGKILL');
+      await stopLeftover(run, true);
+    }
+  }, 120_000);
+
+  it('stops every process cleanly on SIGTERM (a service manager) with requests in flight, and starts again on the same data without seeding', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-start-'));
+    folders.push(dataDir);
+    const env = await freshEnv(dataDir, { LOG_LEVEL: 'info' });
+    for (const round of ['first', 'second']) {
+      const run = startScript(env);
+      try {
+        await waitFor(() => run.output().includes('the profile of'), 90_000);
+        if (round === 'second') expect(run.output()).not.toContain('Seeding');
+        const { query, variables, headers } = printedExample(run.output());
+        const pids = servicePids(run.output());
+        expect(pids).toHaveLength(SERVICES.length + 1);
+        const busy = keepBusy(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`, query, variables, headers);
+        await new Promise((r) => setTimeout(r, 500));
+        busy.mark();
+        run.child.kill('SIGTERM');
+        expect(await run.exited).toBe(0);
+        const { answers, answeredAfterMark } = await busy.stop();
+        expect(answeredAfterMark).toBeGreaterThan(0);
+        expect(answers.filter((a) => a.status !== 200 || a.errors)).toEqual([]);
+        for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+        expect(run.output()).not.toMatch(ERROR_LINES);
+      } finally {
+        await stopLeftover(run, false);
       }
     }
-  });
+  }, 180_000);
 
   it('restarts a service that exits unexpectedly while the others go on serving, and stops the federation when one will not stay up', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-start-'));
@@ -129,14 +235,6 @@ describe('npm start', () => {
     const gatewayUrl = `http://127.0.0.1:${env.GATEWAY_PORT}/graphql`;
     const run = startScript(env);
     const pidOf = (name: string) => Number(new RegExp(`^\\s+${name}\\s+http\\S+\\s+\\(pid (\\d+)\\)`, 'm').exec(run.output())![1]);
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     try {
       await waitFor(() => run.output().includes('the profile of'), 90_000);
       const { query, variables } = JSON.parse(/-d '(.+)'$/m.exec(run.output())![1]);
@@ -254,7 +352,7 @@ describe('npm start on a data folder that holds stored state', () => {
       }
       return output;
     } finally {
-      await stopLeftover(run);
+      await stopLeftover(run, false);
     }
   }
 
