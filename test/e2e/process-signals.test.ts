@@ -76,18 +76,26 @@ describe('a service under a supervisor (forked with an IPC channel)', () => {
   it('leaves SIGINT to the supervisor: it goes on serving until the SIGTERM that stops it in order (exit 0)', async () => {
     // The terminal's SIGINT reaches every process at once; a subgraph that stopped on it would cut the gateway's requests in flight.
     const run = await forkService('subgraphs/main.ts', ['credit'], { [subgraphPortVariable('credit')]: '0' });
-    run.child.kill('SIGINT');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect((await fetch(new URL('/health', run.url))).status).toBe(200);
-    run.child.kill('SIGTERM');
-    expect(await run.exited, run.output()).toBe(0);
-    expect(run.output()).not.toMatch(/Error/);
+    try {
+      run.child.kill('SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await fetch(new URL('/health', run.url))).status).toBe(200);
+      run.child.kill('SIGTERM');
+      expect(await run.exited, run.output()).toBe(0);
+      expect(run.output()).not.toMatch(/Error/);
+    } finally {
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+    }
   });
 
   it('stops when its supervisor is gone (the IPC channel closes), rather than run on holding its port', async () => {
     const run = await forkService('subgraphs/main.ts', ['credit'], { [subgraphPortVariable('credit')]: '0' });
-    run.child.disconnect();
-    expect(await run.exited, run.output()).toBe(0);
-    await expect(fetch(new URL('/health', run.url))).rejects.toThrow();
+    try {
+      run.child.disconnect();
+      expect(await Promise.race([run.exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]), run.output()).toBe(0);
+      await expect(fetch(new URL('/health', run.url))).rejects.toThrow();
+    } finally {
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+    }
   });
 });
