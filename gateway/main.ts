@@ -7,6 +7,7 @@ import pino from 'pino';
 import { loadGatewayConfig } from './config.js';
 import { createLogger } from '../common/logger.js';
 import { stopOnSignals } from '../common/stop-signals.js';
+import { DatabaseFileError } from '../common/sqlite/errors.js';
 import { startGateway } from './server.js';
 
 async function main(): Promise<void> {
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  pino({ name: 'gateway' }).fatal({ err: error }, `gateway failed to start: ${error.message}`);
+  // A data file that cannot be used is the operator's to fix, not a bug: the message says what is wrong, without a stack trace.
+  const detail = error instanceof DatabaseFileError ? { file: error.file, code: error.code } : { err: error };
+  pino({ name: 'gateway' }).fatal(detail, `gateway failed to start: ${error.message}`);
   process.exit(1);
 });

@@ -1,12 +1,15 @@
 /**
  * Seeds the five subgraph databases with synthetic data.
  *
- *   npm run seed -- [--persons N] [--organisations N] [--seed S] [--data-dir DIR] [--force]
+ *   npm run seed -- [--persons N] [--organisations N] [--seed S] [--data-dir DIR] [--force [--discard-issued-documents]]
  *
  * Defaults: SEED_PERSONS or 10 000 persons, max(50, persons / 10)
- * organisations, seed 'kuasheng', DATA_DIR or ./data. Refuses to replace
- * seeded databases without --force. Exit codes: 0 done, 1 failed, 2 bad
- * arguments, 3 already seeded, 130 interrupted.
+ * organisations, seed 'kuasheng', DATA_DIR or ./data. Writes the five
+ * domain databases only (never the audit trail, the token revocation list
+ * or any key). Refuses to replace a domain database without --force, and
+ * documents issued from them (with their revocations) without
+ * --discard-issued-documents as well. Exit codes: 0 done, 1 failed, 2 bad
+ * arguments, 3 refused (something would be replaced), 130 interrupted.
  */
 import { SingleBar } from 'cli-progress';
 import { readCommandLine, UsageError, type ParsedCommandLine } from '../common/command-line.js';
@@ -14,13 +17,14 @@ import { DEMO_ORGANISATIONS, DEMO_PERSONS, SeedError, seedDatabases, type SeedSu
 
 const COMMAND = {
   name: 'seed',
-  usage: 'usage: npm run seed -- [--persons N] [--organisations N] [--seed S] [--data-dir DIR] [--force]',
+  usage: 'usage: npm run seed -- [--persons N] [--organisations N] [--seed S] [--data-dir DIR] [--force [--discard-issued-documents]]',
   options: {
     persons: { type: 'string' },
     organisations: { type: 'string' },
     seed: { type: 'string' },
     'data-dir': { type: 'string' },
     force: { type: 'boolean', default: false },
+    'discard-issued-documents': { type: 'boolean', default: false },
   },
 } as const;
 
@@ -39,17 +43,20 @@ interface CliOptions {
   seed?: string;
   dataDir: string;
   force: boolean;
+  discardIssuedDocuments: boolean;
 }
 
 function interpret({ values }: ParsedCommandLine<typeof COMMAND.options>): CliOptions {
   if (values.seed !== undefined && values.seed.trim() === '') throw new UsageError('--seed must not be empty');
   if (values['data-dir'] !== undefined && values['data-dir'].trim() === '') throw new UsageError('--data-dir must not be empty');
+  if (values['discard-issued-documents'] && !values.force) throw new UsageError('--discard-issued-documents goes only with --force');
   return {
     persons: positiveInteger(values.persons, '--persons') ?? positiveInteger(process.env.SEED_PERSONS || undefined, 'SEED_PERSONS'),
     organisations: positiveInteger(values.organisations, '--organisations'),
     seed: values.seed,
     dataDir: values['data-dir'] ?? (process.env.DATA_DIR || './data'),
     force: values.force,
+    discardIssuedDocuments: values['discard-issued-documents'],
   };
 }
 
@@ -109,6 +116,7 @@ async function main(): Promise<number> {
       organisations: cli.organisations,
       seed: cli.seed,
       overwrite: cli.force,
+      discardIssuedDocuments: cli.discardIssuedDocuments,
       signal: abort.signal,
       onProgress: progress.update,
     });
@@ -119,7 +127,7 @@ async function main(): Promise<number> {
     progress.stop();
     if (error instanceof SeedError) {
       process.stderr.write(`seed: ${error.message}\n`);
-      if (error.code === 'ALREADY_SEEDED') return 3;
+      if (error.code === 'ALREADY_SEEDED' || error.code === 'ISSUED_DOCUMENTS_PRESENT') return 3;
       if (error.code === 'ABORTED') return 130;
       if (error.code === 'INVALID_OPTION') return 2;
     }

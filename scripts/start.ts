@@ -1,11 +1,18 @@
 /**
  * `npm start`: runs the whole federation locally on embedded defaults.
- * Seeds the SQLite databases when they are empty, starts the five subgraphs,
- * the audit-review subgraph and the gateway as separate processes, prints
- * the URLs and an example query, and stops everything cleanly on Ctrl-C.
- * A service that exits unexpectedly is restarted (after 1 s, doubling up to
- * 30 s for restarts in a row) while the others go on; one that does not stay
- * up after five restarts in a row stops the federation (exit 1).
+ * Checks the data folder first (scripts/start/data-folder.ts): seeds it only
+ * when it holds no database, and refuses (exit 1, naming each file and what
+ * to do) a folder with a database missing, empty, damaged or of an unknown
+ * schema version. Then starts the five subgraphs, the audit-review subgraph
+ * and the gateway as separate processes, and prints the URLs and an example
+ * query. A service that exits unexpectedly is restarted (after 1 s, doubling
+ * up to 30 s for restarts in a row) while the others go on; one that does
+ * not stay up after five restarts in a row stops the federation (exit 1).
+ *
+ * Ctrl-C (SIGINT, which a terminal sends to every process of the group) and
+ * SIGTERM stop everything in order and exit 0: the gateway first, letting
+ * the requests in flight finish (SHUTDOWN_GRACE_MS), then the subgraphs
+ * they were calling. The services leave a SIGINT to this supervisor.
  */
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type SubgraphName } from '../subgraphs/catalog.js';
@@ -13,7 +20,8 @@ import { loadGatewayConfig, subgraphUrlVariable } from '../gateway/config.js';
 import { loadSubgraphConfig, subgraphPortVariable } from '../subgraphs/config.js';
 import { ConfigError, integerSetting } from '../common/settings.js';
 import { readCommandLine } from '../common/command-line.js';
-import { DEMO_ORGANISATIONS, DEMO_PERSONS, isSeeded, seedDatabases } from './seed/index.js';
+import { DEMO_ORGANISATIONS, DEMO_PERSONS, seedDatabases } from './seed/index.js';
+import { checkDataFolder, DataFolderError } from './start/data-folder.js';
 import { ensureGatewayKeys } from '../common/gateway-keys.js';
 import { ensureDevIdentityProviders, mintDevToken } from '../gateway/auth/dev-identity-provider.js';
 import { createSupervisor, type Supervisor } from './start/supervisor.js';
@@ -39,18 +47,28 @@ function say(line = ''): void {
 const portOf = (url: string) => new URL(url).port;
 
 let supervisor: Supervisor | null = null;
-let stopping = false;
-async function stopAll(exitCode: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+let stopping: Promise<never> | null = null;
+/** Stops every service, then exits with `exitCode`; a second call (a second Ctrl-C, a start-up failure it caused) waits for the first. */
+function stopAll(exitCode: number): Promise<never> {
+  stopping ??= (async () => {
     await supervisor?.stopAll();
+    process.exit(exitCode);
+  })();
+  return stopping;
+}
+
+/** Ctrl-C and SIGTERM: a clean stop, exit 0. A repeated signal while stopping only says what is being waited for. */
+function onStopSignal(): void {
+  if (stopping) {
+    process.stderr.write('Still stopping: the gateway lets the requests in flight finish (at most SHUTDOWN_GRACE_MS).\n');
+    return;
   }
-  process.exit(exitCode);
+  void stopAll(0);
 }
 
 async function main(): Promise<void> {
   // Validate every setting before anything starts: the children read the same variables.
-  loadGatewayConfig();
+  const gatewayConfig = loadGatewayConfig();
   const subgraphConfigs = SERVICES.map((s) => loadSubgraphConfig(s.name));
   const dataDir = subgraphConfigs[0].dataDir;
   const seedPersons = integerSetting(process.env, 'SEED_PERSONS', 10_000, 1, 10_000_000);
@@ -60,21 +78,28 @@ async function main(): Promise<void> {
     backoffMs: integerSetting(process.env, 'RESTART_BACKOFF_MS', 1_000, 10, 60_000),
     maxRestarts: integerSetting(process.env, 'RESTART_LIMIT', 5, 0, 1_000),
     onGiveUp: () => process.exit(1),
+    // A service lets its requests in flight finish for up to SHUTDOWN_GRACE_MS before it exits: it is killed only after that.
+    killAfterMs: gatewayConfig.shutdownGraceMs + 5_000,
   });
   supervisor = restarts;
 
-  if (!isSeeded(dataDir)) {
-    say(`Seeding ${seedPersons} persons into ${dataDir}/ (first start only)…`);
+  // Stored state is never replaced behind the user's back: only a folder without any database is seeded.
+  const folder = checkDataFolder(dataDir, { auditFiles: !gatewayConfig.auditDatabaseUrl, revocationFile: !gatewayConfig.redisUrl });
+  if (folder.kind === 'empty') {
+    say(`Seeding ${seedPersons} persons into ${dataDir}/ (it holds no database yet)…`);
     const summary = await seedDatabases({ dataDir, persons: seedPersons });
     say(`Seeded in ${summary.seconds.toFixed(1)} s.`);
+  }
+  for (const migration of folder.kind === 'ready' ? folder.migrations : []) {
+    say(`Migrated ${migration.file} from schema version ${migration.from} to ${migration.to}: ${migration.applied.join('; ')}.`);
   }
 
   // Keys: the gateway's own (assertions to subgraphs) and the local demo identity providers'.
   await ensureGatewayKeys(dataDir);
   await ensureDevIdentityProviders(dataDir);
 
-  process.once('SIGINT', () => void stopAll(0));
-  process.once('SIGTERM', () => void stopAll(0));
+  process.on('SIGINT', onStopSignal);
+  process.on('SIGTERM', onStopSignal);
 
   const subgraphEnv: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
   // Each restart binds the port the service first bound (which matters when a port setting is 0): the gateway finds it there.
@@ -98,6 +123,8 @@ async function main(): Promise<void> {
     args: [],
     env: gatewayEnv,
     pin: (url) => ({ GATEWAY_PORT: portOf(url) }),
+    // Stopped before the subgraphs: its requests in flight still reach them.
+    calls: started.map((s) => s.name),
   });
 
   const person = DEMO_PERSONS[0];
@@ -131,6 +158,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `Start-up failed: ${error.message}\n`);
+  // Stopping already (Ctrl-C while the services were starting): their failing to start is that stop, not an error.
+  if (stopping) return;
+  process.stderr.write(
+    error instanceof ConfigError || error instanceof DataFolderError ? `${error.message}\n` : `Start-up failed: ${error.message}\n`,
+  );
   void stopAll(1);
 });

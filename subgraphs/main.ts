@@ -7,6 +7,7 @@ import { databaseFileOf } from './catalog.js';
 import { loadSubgraphConfig } from './config.js';
 import { createLogger } from '../common/logger.js';
 import { stopOnSignals } from '../common/stop-signals.js';
+import { DatabaseFileError } from '../common/sqlite/errors.js';
 import { startSubgraphServer } from './server.js';
 
 // Until the settings are read (a bad one is reported at the default level).
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  logger.fatal({ err: error }, `subgraph failed to start: ${error.message}`);
+  // A database that cannot be served is the operator's to fix, not a bug: the message says what is wrong, without a stack trace.
+  if (error instanceof DatabaseFileError) logger.fatal({ file: error.file, code: error.code }, `subgraph failed to start: ${error.message}`);
+  else logger.fatal({ err: error }, `subgraph failed to start: ${error.message}`);
   process.exit(1);
 });

@@ -4,8 +4,9 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
-import { SUBGRAPHS, type DomainSubgraphName, type SubgraphName } from './catalog.js';
-import { openDatabase, type SqliteDatabase } from './shared/database.js';
+import type { DomainSubgraphName, SubgraphName } from './catalog.js';
+import type { SqliteDatabase } from './shared/database.js';
+import { openDomainDatabase } from './shared/domain-database.js';
 import type { OpenableDomain, SubgraphDomain } from './shared/domain.js';
 
 export type { OpenableDomain, SubgraphResources } from './shared/domain.js';
@@ -32,9 +33,11 @@ function sqliteDomain(domain: SubgraphDomain<any>): OpenableDomain {
     resolvers: domain.resolvers,
     async open(resources) {
       if (!resources.databaseFile) throw new Error(`${domain.name}: no database file`);
-      const db = openDatabase(resources.databaseFile, { readonly: !domain.writable, onStatement: resources.onStatement });
-      // Databases seeded before a table was added get it here (every statement is IF NOT EXISTS).
-      if (domain.writable) db.exec(SUBGRAPHS.find((s) => s.name === domain.name)!.tables);
+      // Refuses a file that is missing, empty, not SQLite, of a newer schema version or without the domain's tables; migrates an older one.
+      const db = openDomainDatabase(resources.databaseFile, domain.name as DomainSubgraphName, {
+        readonly: !domain.writable,
+        onStatement: resources.onStatement,
+      });
       return {
         createContext: domain.createContext(db, { dataDir: resources.dataDir }),
         close: async () => {

@@ -29,6 +29,8 @@ import Database from 'better-sqlite3';
 import { errorFields, openWalDatabase, report, serve, statementCache, type Statements } from './sqlite-worker-kit.js';
 import { disclosedSubjects } from './disclosed-column.js';
 import { blockLength, blocksOfSorted, keyAt, packBlocks, seqAt, subjectKey } from './subject-runs.js';
+import { defineSchema, migrateSchema } from '../sqlite/schema-version.js';
+import { SUBJECT_INDEX_SCHEMA_VERSION } from './sqlite-versions.js';
 
 const INDEX_SCHEMA = `
   CREATE TABLE IF NOT EXISTS subject_chains (
@@ -102,9 +104,20 @@ const waiting = new Map<string, Item[]>();
 let waitingEntries = 0;
 let flushSoon = false;
 
+const INDEX_FILE_SCHEMA = defineSchema({
+  version: SUBJECT_INDEX_SCHEMA_VERSION,
+  migrations: [{ to: 1, description: 'creates the person-search index tables; records the schema version', migrate: (d) => d.exec(INDEX_SCHEMA) }],
+});
+
 function open(file: string, indexFile: string): null {
-  db = openWalDatabase(indexFile, 'NORMAL');
-  db.exec(INDEX_SCHEMA);
+  const opened = openWalDatabase(indexFile, 'NORMAL');
+  try {
+    migrateSchema(opened, indexFile, INDEX_FILE_SCHEMA);
+  } catch (error) {
+    opened.close();
+    throw error;
+  }
+  db = opened;
   indexStatement = statementCache(db);
   // The records are only read here; the writer thread has created the file.
   records = new Database(file, { fileMustExist: true });

@@ -12,6 +12,8 @@
 // A reply is { id, ok: true, result } or { id, ok: false, error: { message, code } }.
 import type Database from 'better-sqlite3';
 import { openWalDatabase, serve, statementCache, type Statements } from './sqlite-worker-kit.js';
+import { defineSchema, migrateSchema } from '../sqlite/schema-version.js';
+import { AUDIT_FILE_SCHEMA_VERSION } from './sqlite-versions.js';
 
 /** One statement of a write, run once per row (each row its bound parameters). */
 export interface WriteStep {
@@ -28,9 +30,29 @@ let statement: Statements | null = null;
 function open(file: string, schema: string): null {
   // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power
   // loss, and an acknowledged audit record must never be lost. Please leave it.
-  db = openWalDatabase(file, 'FULL');
+  const opened = openWalDatabase(file, 'FULL');
+  try {
+    // A file of a newer release is refused (naming both versions): the writer never starts, and requests are refused, not half-recorded.
+    migrateSchema(
+      opened,
+      file,
+      defineSchema({
+        version: AUDIT_FILE_SCHEMA_VERSION,
+        migrations: [
+          {
+            to: 1,
+            description: 'creates the audit tables (dropping the old in-file person index); records the schema version',
+            migrate: (d) => d.exec(schema),
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    opened.close();
+    throw error;
+  }
+  db = opened;
   statement = statementCache(db);
-  db.exec(schema);
   return null;
 }
 

@@ -124,6 +124,9 @@ function sendStatic(res: ServerResponse, method: string | undefined, file: Stati
   res.end(method === 'HEAD' ? undefined : file.body);
 }
 
+/** The handlers still running, per server: `close` waits for them (their clients may have gone). */
+const runningHandlers = new WeakMap<Server, Set<Promise<void>>>();
+
 /** How long a connection closed with its request unread is still drained before it is cut. */
 const LINGER_MS = 1_000;
 
@@ -381,6 +384,7 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
     else socket.destroy();
   }
 
+  const running = new Set<Promise<void>>();
   const http = createServer(
     {
       headersTimeout: timeouts.headersTimeoutMs,
@@ -411,7 +415,7 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
         });
       });
       // The last line of defence: whatever escapes is logged and answered 500; the process goes on.
-      handle(req, res, exchange, correlationError).catch((error: unknown) => {
+      const handling = handle(req, res, exchange, correlationError).catch((error: unknown) => {
         logger.error({ err: error, ...exchange.ids }, 'request handler failed');
         try {
           if (!res.headersSent)
@@ -423,8 +427,12 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
           res.destroy();
         }
       });
+      // Until its handler is done, whether or not its client is still there (see close).
+      running.add(handling);
+      void handling.finally(() => running.delete(handling));
     },
   );
+  runningHandlers.set(http, running);
   http.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
   http.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const code = parserRefusal(error.code);
@@ -471,18 +479,34 @@ export async function listen(server: Server, port: number, host: string): Promis
  * closed at once, and each request in flight allowed to finish (its answer
  * goes out with `Connection: close`, and its connection is closed once it is
  * idle) for up to `graceMs`; then every connection left is closed. Resolves
- * when no connection is left. `graceMs` 0 cuts requests in flight at once.
+ * when no connection is left and no handler of a server made by
+ * `createGraphQLHttpServer` still runs (a request whose client went away
+ * still runs to its end, audit included), or at the end of the grace.
+ * `graceMs` 0 cuts requests in flight at once.
  */
-export function close(server: Server, graceMs: number): Promise<void> {
-  return new Promise<void>((resolve) => {
+export async function close(server: Server, graceMs: number): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  await new Promise<void>((resolve) => {
     // Idle keep-alive connections are closed by server.close; the ones busy now become idle after their answer.
     const sweep = setInterval(() => server.closeIdleConnections(), 25);
-    const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
     server.close(() => {
       clearInterval(sweep);
-      clearTimeout(deadline);
+      clearTimeout(cut);
       resolve();
     });
     server.closeIdleConnections();
   });
+  // A request whose client has gone (or was cut at the deadline) has no connection left, but its handler may still run:
+  // what the server's owner closes next (the subgraph clients, the audit writer) must wait for it, within the grace.
+  const handlers = runningHandlers.get(server);
+  if (!handlers || handlers.size === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled([...handlers]),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { inspectDatabaseFile } from '../../common/sqlite/database-file.js';
+import { defineSchema, migrateSchema } from '../../common/sqlite/schema-version.js';
 import { RevocationUnavailableError } from './errors.js';
 import { checkRevocation, keepUntilMs, type RevocationList } from './revocation-list.js';
 
@@ -29,6 +31,12 @@ const TABLES = `
   CREATE INDEX IF NOT EXISTS revoked_tokens_keep_until ON revoked_tokens (keep_until);
 `;
 
+/** The schema version of the revocation file (`PRAGMA user_version`): 0 unversioned, 1 version recorded. */
+export const REVOCATION_SCHEMA = defineSchema({
+  version: 1,
+  migrations: [{ to: 1, description: 'creates the revocation table; records the schema version', migrate: (db) => db.exec(TABLES) }],
+});
+
 /**
  * Revocations in a small SQLite file, for the single-replica setup without
  * Redis. WAL lets the revoke-token CLI write from another process while the
@@ -41,13 +49,22 @@ const TABLES = `
  */
 export function createEmbeddedRevocationList(options: EmbeddedRevocationListOptions): EmbeddedRevocationList {
   mkdirSync(dirname(options.file), { recursive: true });
+  // A file that is there must be a revocation list: an empty (truncated) or damaged one is refused (DatabaseFileError),
+  // never silently started afresh, which would accept revoked tokens again. Please leave it.
+  if (existsSync(options.file)) inspectDatabaseFile(options.file, { integrity: false });
   const db = new Database(options.file);
-  db.pragma('journal_mode = WAL');
-  // FULL, not NORMAL: a revocation must survive a power cut; writes are rare.
-  db.pragma('synchronous = FULL');
-  // Short: better-sqlite3 is synchronous, so waiting on a lock stalls every request.
-  db.pragma('busy_timeout = 250');
-  db.exec(TABLES);
+  try {
+    db.pragma('journal_mode = WAL');
+    // FULL, not NORMAL: a revocation must survive a power cut; writes are rare.
+    db.pragma('synchronous = FULL');
+    // Short: better-sqlite3 is synchronous, so waiting on a lock stalls every request.
+    db.pragma('busy_timeout = 250');
+    // Refuses a file of a newer release, naming both versions.
+    migrateSchema(db, options.file, REVOCATION_SCHEMA);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 
   const lookup = db.prepare<[string, number], number>('SELECT 1 FROM revoked_tokens WHERE jti = ? AND keep_until > ?').pluck();
   const insert = db.prepare<[string, number, number, string | null, number]>(`

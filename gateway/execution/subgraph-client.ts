@@ -9,9 +9,12 @@ export interface SubgraphResponse {
 
 /** The subgraph could not be reached, timed out, or did not answer with GraphQL over a 2xx. */
 export class SubgraphFetchError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** True when the request was not sent because the gateway is stopping (its client is closed): expected, not a fault. */
+  readonly stopping: boolean;
+  constructor(message: string, options?: { cause?: unknown; stopping?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SubgraphFetchError';
+    this.stopping = options?.stopping ?? false;
   }
 }
 
@@ -42,6 +45,7 @@ export class SubgraphClient {
   private readonly path: string;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
+  private closing: Promise<void> | null = null;
   readonly url: string;
 
   constructor(options: SubgraphClientOptions) {
@@ -60,6 +64,8 @@ export class SubgraphClient {
 
   post(body: string, headers: Record<string, string>): Promise<SubgraphResponse> {
     const { timeoutMs, maxResponseBytes } = this;
+    // Closed (the gateway is stopping): undici would answer ClientClosedError, or ClientDestroyedError once the pool is gone.
+    if (this.closing) return Promise.reject(new SubgraphFetchError('subgraph request not sent: the gateway is stopping', { stopping: true }));
     return new Promise<SubgraphResponse>((resolve, reject) => {
       let status = 0;
       let received = 0;
@@ -70,7 +76,7 @@ export class SubgraphClient {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        reject(new SubgraphFetchError(message, cause === undefined ? undefined : { cause }));
+        reject(new SubgraphFetchError(message, { cause, stopping: this.closing !== null }));
       };
       // One deadline for the whole exchange (headers and body), like the fallback executor's; cleared with the answer.
       const timer = setTimeout(() => {
@@ -125,7 +131,14 @@ export class SubgraphClient {
     });
   }
 
+  /**
+   * Lets the requests in flight finish, then closes the connections. Once
+   * called, `post` rejects at once (SubgraphFetchError, `stopping`). Safe to
+   * call again: undici's own `close` rejects with ClientDestroyedError on a
+   * pool already closed.
+   */
   close(): Promise<void> {
-    return this.pool.close();
+    this.closing ??= this.pool.close();
+    return this.closing;
   }
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { DISCLOSURE_EXTENSION } from '../../common/disclosure.js';
 import type { GatewayContext } from '../pipeline/context.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
+import { SubgraphFetchError } from './subgraph-client.js';
 
 export interface SubgraphFetchOptions {
   /** The request pipeline: its plugins' subgraph-request and subgraph-response hooks. */
@@ -44,7 +45,10 @@ export function createSubgraphFetch(options: SubgraphFetchOptions): SubgraphFetc
       return undefined;
     },
     unavailable(subgraph, context, error) {
-      logger.warn({ subgraph, err: error, requestId: context.requestId }, 'subgraph unavailable');
+      // Past the shutdown grace, a request still running finds its subgraph clients closed: expected, and no fault to trace.
+      if (error instanceof SubgraphFetchError && error.stopping)
+        logger.info({ subgraph, requestId: context.requestId }, 'subgraph call not sent: the gateway is stopping');
+      else logger.warn({ subgraph, err: error, requestId: context.requestId }, 'subgraph unavailable');
       return {
         message: `The ${subgraph} domain is unavailable; its fields are null in this response.`,
         extensions: { code: 'SUBGRAPH_UNAVAILABLE', domain: subgraph },

@@ -20,6 +20,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { SUBGRAPHS, databaseFileOf, type DomainSubgraphName as SubgraphName } from '../../subgraphs/catalog.js';
 import { openDatabase, type SqliteDatabase } from '../../subgraphs/shared/database.js';
+import { DOMAIN_SCHEMA_VERSION, tablesOf } from '../../subgraphs/shared/domain-database.js';
 
 const TEMPORARY_SUFFIX = '.seeding';
 const STAGING_SUFFIX = '-staging';
@@ -63,10 +64,6 @@ export function isStaged(database: SeedDatabase, table: string): boolean {
   return database.stagedTables.includes(table);
 }
 
-function tableNames(ddl: string): string[] {
-  return [...ddl.matchAll(/CREATE TABLE IF NOT EXISTS (\w+)/gi)].map((match) => match[1]);
-}
-
 function removeWithCompanions(file: string): void {
   for (const path of [file, ...COMPANION_SUFFIXES.map((suffix) => file + suffix)]) rmSync(path, { force: true });
 }
@@ -97,7 +94,9 @@ export function openSeedDatabases(dataDir: string): SeedDatabases {
       db.pragma('threads = 2');
       const { tables, indexes } = splitDdl(subgraph.tables);
       for (const statement of tables) db.exec(statement);
-      const stagedTables = tableNames(subgraph.tables).filter((table) => STAGED_TABLES.has(table));
+      // The file says which version of the tables it holds: the subgraphs migrate an older one and refuse a newer one.
+      db.pragma(`user_version = ${DOMAIN_SCHEMA_VERSION}`);
+      const stagedTables = tablesOf(subgraph.tables).filter((table) => STAGED_TABLES.has(table));
       opened[subgraph.name] = { name: subgraph.name, file, temporaryFile, db, deferredIndexes: indexes, stagedTables, stagingFile };
       if (stagedTables.length > 0) {
         db.prepare('ATTACH DATABASE ? AS staging').run(stagingFile);

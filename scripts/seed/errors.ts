@@ -5,8 +5,10 @@
 export type SeedErrorCode =
   /** An option is missing, of the wrong type or out of range. */
   | 'INVALID_OPTION'
-  /** The data folder already holds seeded databases and overwriting was not allowed. */
+  /** The data folder already holds domain databases and overwriting was not allowed. */
   | 'ALREADY_SEEDED'
+  /** Overwriting would discard issued documents (or databases that may keep some), and discarding them was not allowed. */
+  | 'ISSUED_DOCUMENTS_PRESENT'
   /** The run was aborted through its signal; nothing was installed. */
   | 'ABORTED';
 

@@ -18,6 +18,7 @@
  * counter, every date from the fixed reference date 2026-11-01.
  */
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { SUBGRAPHS, databaseFileOf } from '../../subgraphs/catalog.js';
 import { openDatabase } from '../../subgraphs/shared/database.js';
@@ -36,6 +37,7 @@ import {
   type PersonRecords,
 } from './demo.js';
 import { SeedError } from './errors.js';
+import { describeIssuedDocuments, existingDomainDatabases, issuedDocumentsIn } from './existing-data.js';
 import { writeHousehold } from './household-register.js';
 import { IdNumberAllocator, Serials } from './identifiers.js';
 import { planDrivingLicence, planQualification, writeDrivingLicence, writeOrganisation, writeQualification } from './licences.js';
@@ -68,7 +70,8 @@ const BATCH_PERSONS = 20_000;
 
 /**
  * True when all five database files exist in `dataDir` and the household
- * register has persons: the folder has been seeded.
+ * register has persons: the folder has been seeded. (Whether a run may
+ * replace what is there is `seedDatabases`' decision: see `overwrite`.)
  */
 export function isSeeded(dataDir: string): boolean {
   if (!SUBGRAPHS.every((subgraph) => existsSync(databaseFileOf(dataDir, subgraph.name)))) return false;
@@ -182,18 +185,44 @@ async function writePersons(run: SeedRun): Promise<number> {
 }
 
 /**
+ * Refuses a run that would replace what it may not: any domain database
+ * without `overwrite`, and issued documents (or a database that may keep
+ * some) without `discardIssuedDocuments` as well.
+ */
+function checkReplaceable(options: NormalizedSeedOptions): void {
+  const existing = existingDomainDatabases(options.dataDir);
+  if (existing.length === 0) return;
+  if (!options.overwrite) {
+    throw new SeedError(
+      'ALREADY_SEEDED',
+      `${options.dataDir} already holds ${existing.map((file) => basename(file)).join(', ')}; pass overwrite (--force) to replace the five domain databases with demo data`,
+    );
+  }
+  if (options.discardIssuedDocuments) return;
+  const issued = issuedDocumentsIn(options.dataDir);
+  if (issued.length > 0) {
+    throw new SeedError(
+      'ISSUED_DOCUMENTS_PRESENT',
+      `${describeIssuedDocuments(issued)}. Seeding replaces these files: the records of the documents issued there and their revocations would be lost ` +
+        '(a revoked document would no longer show as revoked). Back the folder up; to discard them, pass discardIssuedDocuments (--discard-issued-documents) as well',
+    );
+  }
+}
+
+/**
  * Seeds the five subgraph databases of `options.dataDir`.
  *
  * The databases are written under temporary names and installed together
  * only once all five are complete; a failed or aborted run leaves the
  * existing files as they were. Refuses (SeedError ALREADY_SEEDED) to replace
- * seeded databases unless `overwrite` is set.
+ * any domain database unless `overwrite` is set, and (ISSUED_DOCUMENTS_PRESENT)
+ * to replace issued documents unless `discardIssuedDocuments` is set too.
+ * Nothing else in the folder is touched: the audit trail, the revocation
+ * list of tokens, seal and gateway keys.
  */
 export async function seedDatabases(options: SeedOptions): Promise<SeedSummary> {
   const normalized = normalizeSeedOptions(options);
-  if (!normalized.overwrite && isSeeded(normalized.dataDir)) {
-    throw new SeedError('ALREADY_SEEDED', `${normalized.dataDir} already holds seeded databases; pass overwrite (--force) to replace them`);
-  }
+  checkReplaceable(normalized);
   checkAborted(normalized);
   const started = performance.now();
   const databases = openSeedDatabases(normalized.dataDir);

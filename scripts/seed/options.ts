@@ -16,11 +16,18 @@ export interface SeedOptions {
   /** Called with (persons written, persons to write) every ~1 % and at the end. */
   onProgress?: (done: number, total: number) => void;
   /**
-   * Replace databases that are already seeded. Default false: seeding a
-   * folder that `isSeeded` reports as seeded throws SeedError ALREADY_SEEDED
-   * and leaves it untouched.
+   * Replace the domain databases already in the folder (any of the five,
+   * damaged or empty ones included). Default false: seeding a folder that
+   * holds one throws SeedError ALREADY_SEEDED and leaves it untouched.
    */
   overwrite?: boolean;
+  /**
+   * With `overwrite`: also when the databases replaced keep issued
+   * documents (their records and revocations are lost), or cannot be read.
+   * Default false: such a run throws SeedError ISSUED_DOCUMENTS_PRESENT and
+   * leaves the folder untouched.
+   */
+  discardIssuedDocuments?: boolean;
   /** Aborts the run (between batches); the temporary files are deleted and nothing is installed. */
   signal?: AbortSignal;
 }
@@ -32,6 +39,7 @@ export interface NormalizedSeedOptions {
   seed: string;
   onProgress: (done: number, total: number) => void;
   overwrite: boolean;
+  discardIssuedDocuments: boolean;
   signal: AbortSignal | undefined;
 }
 
@@ -61,6 +69,9 @@ export function normalizeSeedOptions(options: SeedOptions): NormalizedSeedOption
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new SeedError('INVALID_OPTION', 'onProgress must be a function', { option: 'onProgress' });
   }
+  if (options.discardIssuedDocuments && !options.overwrite) {
+    throw new SeedError('INVALID_OPTION', 'discardIssuedDocuments goes only with overwrite', { option: 'discardIssuedDocuments' });
+  }
   return {
     dataDir: options.dataDir,
     persons,
@@ -68,6 +79,7 @@ export function normalizeSeedOptions(options: SeedOptions): NormalizedSeedOption
     seed,
     onProgress: options.onProgress ?? (() => {}),
     overwrite: options.overwrite ?? false,
+    discardIssuedDocuments: options.discardIssuedDocuments ?? false,
     signal: options.signal,
   };
 }

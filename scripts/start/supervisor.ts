@@ -13,6 +13,8 @@ export interface ServiceSpec {
   env: NodeJS.ProcessEnv;
   /** Settings that pin the service to the address it first bound (its port), so that a restart is found where it was. */
   pin?: (url: string) => NodeJS.ProcessEnv;
+  /** The services this one sends requests to: `stopAll` stops it before them, so that its requests in flight still reach them. */
+  calls?: readonly string[];
 }
 
 export interface SupervisorOptions {
@@ -30,6 +32,8 @@ export interface SupervisorOptions {
   readyTimeoutMs?: number;
   /** Called once when a service cannot be kept running: the supervisor has stopped every service. */
   onGiveUp?: (name: string) => void;
+  /** How long `stopAll` waits for a service to exit after SIGTERM before it kills it (SIGKILL). Default 5 s; give its shutdown grace and some. */
+  killAfterMs?: number;
 }
 
 interface Supervised {
@@ -49,7 +53,10 @@ export interface Supervisor {
   start(spec: ServiceSpec): Promise<{ name: string; url: string; pid: number }>;
   /** The pid of a service's current process (null while it is down). */
   pid(name: string): number | null;
-  /** Stops every service (SIGTERM, SIGKILL after 5 s) and cancels pending restarts. */
+  /**
+   * Stops every service (SIGTERM, SIGKILL after `killAfterMs`) and cancels
+   * pending restarts: a service after those that call it. Idempotent.
+   */
   stopAll(): Promise<void>;
 }
 
@@ -58,8 +65,10 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const maxRestarts = options.maxRestarts ?? 5;
   const stableMs = options.stableMs ?? 60_000;
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const killAfterMs = options.killAfterMs ?? 5_000;
   const services = new Map<string, Supervised>();
   let stopping = false;
+  let stoppedAll: Promise<void> | null = null;
 
   /** Forks the service's process; resolves with its URL once it reports ready, rejects when it exits or times out first. */
   function launch(service: Supervised): Promise<string> {
@@ -123,24 +132,39 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     }, delay);
   }
 
-  async function stopAll(): Promise<void> {
+  /** SIGTERM, and SIGKILL if it has not exited after `killAfterMs`; resolves once it has exited. */
+  function terminate(service: Supervised): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (service.retry) clearTimeout(service.retry);
+      const child = service.child;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+      const force = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      child.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  }
+
+  function stopAll(): Promise<void> {
     stopping = true;
-    await Promise.all(
-      [...services.values()].map(
-        (service) =>
-          new Promise<void>((resolve) => {
-            if (service.retry) clearTimeout(service.retry);
-            const child = service.child;
-            if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
-            const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-            child.once('exit', () => {
-              clearTimeout(force);
-              resolve();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    stoppedAll ??= (async () => {
+      const stops = new Map<string, Promise<void>>();
+      const stop = (service: Supervised, path: ReadonlySet<string>): Promise<void> => {
+        const name = service.spec.name;
+        let stopped = stops.get(name);
+        if (stopped) return stopped;
+        // Its callers first (a cycle of calls is broken where it closes).
+        const callers = [...services.values()].filter((s) => s.spec.calls?.includes(name) && !path.has(s.spec.name));
+        const within = new Set([...path, name]);
+        stopped = Promise.all(callers.map((caller) => stop(caller, within))).then(() => terminate(service));
+        stops.set(name, stopped);
+        return stopped;
+      };
+      await Promise.all([...services.values()].map((service) => stop(service, new Set())));
+    })();
+    return stoppedAll;
   }
 
   return {

@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,8 +17,15 @@ afterAll(() => {
   if (dataDir) removeData(dataDir);
 });
 
-/** Starts a service's process, waits until it is ready, sends it SIGINT and SIGTERM at once (Ctrl-C under npm start), and reports how it ended. */
-async function stopTwice(entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+interface ServiceRun {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Forks a service's process as `npm start` does (with an IPC channel) and waits until it reports ready. */
+async function forkService(entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<ServiceRun> {
   const child = fork(join(ROOT, entry), args, {
     cwd: ROOT,
     execArgv: ['--import', 'tsx'],
@@ -34,13 +41,19 @@ async function stopTwice(entry: string, args: string[], env: NodeJS.ProcessEnv):
       resolve(code);
     }),
   );
-  await new Promise<void>((resolve, reject) => {
-    child.on('message', (m: { ready?: string }) => m.ready && resolve());
+  const url = await new Promise<string>((resolve, reject) => {
+    child.on('message', (m: { ready?: string }) => m.ready && resolve(m.ready));
     void exited.then(() => reject(new Error(`exited before it was ready: ${output}`)));
   });
-  child.kill('SIGINT');
-  child.kill('SIGTERM');
-  return { code: await exited, output };
+  return { child, url, output: () => output, exited };
+}
+
+/** Starts a service, sends it SIGINT and SIGTERM at once (Ctrl-C under npm start), and reports how it ended. */
+async function stopTwice(entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  const run = await forkService(entry, args, env);
+  run.child.kill('SIGINT');
+  run.child.kill('SIGTERM');
+  return { code: await run.exited, output: run.output() };
 }
 
 describe('a service that Ctrl-C reaches twice (SIGINT from the terminal, SIGTERM from the supervisor)', () => {
@@ -56,5 +69,33 @@ describe('a service that Ctrl-C reaches twice (SIGINT from the terminal, SIGTERM
     const { code, output } = await stopTwice('subgraphs/main.ts', ['credit'], { [subgraphPortVariable('credit')]: '0' });
     expect(output).not.toMatch(/Error/);
     expect(code, output).toBe(0);
+  });
+});
+
+describe('a service under a supervisor (forked with an IPC channel)', () => {
+  it('leaves SIGINT to the supervisor: it goes on serving until the SIGTERM that stops it in order (exit 0)', async () => {
+    // The terminal's SIGINT reaches every process at once; a subgraph that stopped on it would cut the gateway's requests in flight.
+    const run = await forkService('subgraphs/main.ts', ['credit'], { [subgraphPortVariable('credit')]: '0' });
+    try {
+      run.child.kill('SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await fetch(new URL('/health', run.url))).status).toBe(200);
+      run.child.kill('SIGTERM');
+      expect(await run.exited, run.output()).toBe(0);
+      expect(run.output()).not.toMatch(/Error/);
+    } finally {
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+    }
+  });
+
+  it('stops when its supervisor is gone (the IPC channel closes), rather than run on holding its port', async () => {
+    const run = await forkService('subgraphs/main.ts', ['credit'], { [subgraphPortVariable('credit')]: '0' });
+    try {
+      run.child.disconnect();
+      expect(await Promise.race([run.exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]), run.output()).toBe(0);
+      await expect(fetch(new URL('/health', run.url))).rejects.toThrow();
+    } finally {
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+    }
   });
 });

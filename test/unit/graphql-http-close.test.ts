@@ -64,6 +64,19 @@ describe('close (graceful stop)', () => {
     expect(await reply).toEqual({ status: 200, connection: 'close', body: '{"data":{"ok":true}}' });
   });
 
+  it('waits for the handler of a request whose client has gone before it resolves, within the grace', async () => {
+    // What its owner closes next (the gateway's subgraph clients, its audit writer) must outlive every handler still running.
+    const { server, port, answered } = await slowServer(300);
+    const req = request({ port, host: '127.0.0.1', path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.on('error', () => {});
+    req.end(JSON.stringify({ query: '{ ok }' }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    req.destroy(); // the client gives up (a Ctrl-C of the terminal it ran in, say)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await close(server, 60_000);
+    expect(answered()).toBe(1);
+  });
+
   it('does not wait for idle keep-alive connections', async () => {
     const { server, port } = await slowServer(0);
     const agent = keepAlive();
@@ -77,7 +90,9 @@ describe('close (graceful stop)', () => {
     const { server, port } = await slowServer(5_000);
     const reply = post(port, keepAlive());
     await new Promise((resolve) => setTimeout(resolve, 50));
+    // Expected before close resolves: the cut and the end of the grace come together.
+    const cut = expect(reply).rejects.toThrow(/socket hang up|ECONNRESET/);
     await close(server, 100);
-    await expect(reply).rejects.toThrow(/socket hang up|ECONNRESET/);
+    await cut;
   });
 });

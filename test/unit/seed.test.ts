@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,8 @@ import { SUBGRAPHS, databaseFileOf, type DomainSubgraphName as SubgraphName } fr
 import { openDatabase, type SqliteDatabase } from '../../subgraphs/shared/database.js';
 import { checkCreditCode, checkIdNumber } from '../../common/identifiers.js';
 import { DEMO_ORGANISATIONS, DEMO_PERSONS, REFERENCE_DATE, SeedError, isSeeded, seedDatabases } from '../../scripts/seed/index.js';
+import { DOMAIN_SCHEMA_VERSION } from '../../subgraphs/shared/domain-database.js';
+import { createIssuedDocumentStore } from '../../subgraphs/shared/issued-documents.js';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 /** The seeder's "today": ID numbers are checked against it, not against the clock. */
@@ -38,10 +40,10 @@ function column(dataDir: string, name: SubgraphName, sql: string): string[] {
   return withDatabase(dataDir, name, (db) => db.prepare(sql).pluck().all() as string[]);
 }
 
-/** SHA-256 of every table's rows in primary-key order, per table. */
-function tableDigests(dataDir: string): Record<string, string> {
+/** SHA-256 of every table's rows in primary-key order, per table (of every database but those left out). */
+function tableDigests(dataDir: string, except: readonly SubgraphName[] = []): Record<string, string> {
   const digests: Record<string, string> = {};
-  for (const subgraph of SUBGRAPHS) {
+  for (const subgraph of SUBGRAPHS.filter((s) => !except.includes(s.name))) {
     withDatabase(dataDir, subgraph.name, (db) => {
       const tables = db
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
@@ -62,6 +64,39 @@ function tableDigests(dataDir: string): Record<string, string> {
     });
   }
   return digests;
+}
+
+/**
+ * Records two participation certificates in the social-insurance database,
+ * as its subgraph does when it issues them, and revokes the first.
+ */
+function issueDocuments(dataDir: string): void {
+  const db = openDatabase(databaseFileOf(dataDir, 'social-insurance'));
+  try {
+    const store = createIssuedDocumentStore(db);
+    for (const [serial, holder] of [
+      ['SB-540100-2026-0000AA01', DEMO_PERSONS[0].idNumber],
+      ['SB-540100-2026-0000AA02', DEMO_PERSONS[1].idNumber],
+    ]) {
+      store.record({
+        serial,
+        type: 'SOCIAL_INSURANCE_PARTICIPATION',
+        authority_id: '540100-social-insurance',
+        authority_province: '540000',
+        holder_key: holder,
+        issued_at: '2026-12-01T08:00:00.000Z',
+        valid_until: '2027-03-01T08:00:00.000Z',
+        token: `sealed-${serial}`,
+      });
+    }
+    expect(store.revoke('SB-540100-2026-0000AA01', 'issued in error', '2026-12-02T08:00:00.000Z')).toBe(true);
+  } finally {
+    db.close();
+  }
+}
+
+function issuedDocuments(dataDir: string): number {
+  return Number(column(dataDir, 'social-insurance', 'SELECT count(*) FROM issued_documents')[0]);
 }
 
 function leftovers(dataDir: string): string[] {
@@ -252,6 +287,15 @@ describe('seedDatabases', () => {
       expect(leftovers(first)).toEqual([]);
     });
 
+    it('records the schema version of its tables in every database', () => {
+      for (const subgraph of SUBGRAPHS) {
+        expect(
+          withDatabase(first, subgraph.name, (db) => db.pragma('user_version', { simple: true })),
+          subgraph.name,
+        ).toBe(DOMAIN_SCHEMA_VERSION);
+      }
+    });
+
     it('is reported as seeded, and an empty folder is not', () => {
       expect(isSeeded(first)).toBe(true);
       expect(isSeeded(temporaryFolder())).toBe(false);
@@ -313,6 +357,63 @@ describe('seedDatabases', () => {
     });
   });
 
+  describe('when the folder keeps issued documents', () => {
+    let folder: string;
+    let before: Record<string, string>;
+
+    beforeAll(async () => {
+      folder = temporaryFolder();
+      await seedDatabases({ dataDir: folder, persons: 120 });
+      issueDocuments(folder);
+      before = tableDigests(folder);
+    });
+
+    it('refuses to replace them with overwrite alone, naming the file and the documents, and changes nothing', async () => {
+      const error = await seedDatabases({ dataDir: folder, persons: 120, overwrite: true }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ISSUED_DOCUMENTS_PRESENT' });
+      expect((error as Error).message).toContain(`${databaseFileOf(folder, 'social-insurance')} keeps 2 issued documents (1 revoked)`);
+      expect(tableDigests(folder)).toEqual(before);
+    });
+
+    it('rejects discardIssuedDocuments without overwrite', async () => {
+      await expect(seedDatabases({ dataDir: folder, persons: 120, discardIssuedDocuments: true })).rejects.toMatchObject({
+        code: 'INVALID_OPTION',
+        option: 'discardIssuedDocuments',
+      });
+      expect(tableDigests(folder)).toEqual(before);
+    });
+
+    it('replaces them with overwrite and discardIssuedDocuments', async () => {
+      await seedDatabases({ dataDir: folder, persons: 100, overwrite: true, discardIssuedDocuments: true });
+      expect(issuedDocuments(folder)).toBe(0);
+      expect(column(folder, 'household', 'SELECT count(*) FROM persons')[0]).toBe(100);
+    });
+  });
+
+  describe('when a domain database is damaged and the others are there', () => {
+    it('refuses to seed without overwrite, where it used to seed all five afresh, and changes none of the others', async () => {
+      const folder = temporaryFolder();
+      await seedDatabases({ dataDir: folder, persons: 120 });
+      issueDocuments(folder);
+      truncateSync(databaseFileOf(folder, 'household'), 0);
+      const others = tableDigests(folder, ['household']);
+      await expect(seedDatabases({ dataDir: folder, persons: 120 })).rejects.toMatchObject({ code: 'ALREADY_SEEDED' });
+      expect(tableDigests(folder, ['household'])).toEqual(others);
+      expect(issuedDocuments(folder)).toBe(2);
+    });
+
+    it('refuses to replace an issuing database it cannot read (it may keep documents) unless they may be discarded', async () => {
+      const folder = temporaryFolder();
+      await seedDatabases({ dataDir: folder, persons: 120 });
+      writeFileSync(databaseFileOf(folder, 'licences'), 'not a database'.repeat(100));
+      const error = await seedDatabases({ dataDir: folder, persons: 120, overwrite: true }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ISSUED_DOCUMENTS_PRESENT' });
+      expect((error as Error).message).toContain(`${databaseFileOf(folder, 'licences')} is not a SQLite database`);
+      await seedDatabases({ dataDir: folder, persons: 120, overwrite: true, discardIssuedDocuments: true });
+      expect(isSeeded(folder)).toBe(true);
+    });
+  });
+
   describe('when options are invalid', () => {
     it('rejects a count that is not a positive integer, naming the option', async () => {
       const error = await seedDatabases({ dataDir: temporaryFolder(), persons: 2.5 }).catch((e: unknown) => e);
@@ -345,5 +446,25 @@ describe('npm run seed', () => {
     const forced = runCli('--persons', '150', '--data-dir', folder, '--force');
     expect(forced.status).toBe(0);
     expect(forced.stdout).toMatch(/persons\s+150/);
+  }, 60_000);
+
+  it('refuses --force over issued documents (exit 3, nothing changed), and replaces them with --discard-issued-documents', async () => {
+    const folder = temporaryFolder();
+    await seedDatabases({ dataDir: folder, persons: 120 });
+    issueDocuments(folder);
+    const before = tableDigests(folder);
+    const refused = runCli('--persons', '120', '--data-dir', folder, '--force');
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toContain(databaseFileOf(folder, 'social-insurance'));
+    expect(refused.stderr).toContain('--discard-issued-documents');
+    expect(refused.stderr).not.toMatch(/^\s+at /m);
+    expect(tableDigests(folder)).toEqual(before);
+
+    expect(runCli('--data-dir', folder, '--discard-issued-documents').status).toBe(2);
+    expect(tableDigests(folder)).toEqual(before);
+
+    const discarded = runCli('--persons', '120', '--data-dir', folder, '--force', '--discard-issued-documents');
+    expect(discarded.status, discarded.stderr).toBe(0);
+    expect(issuedDocuments(folder)).toBe(0);
   }, 60_000);
 });

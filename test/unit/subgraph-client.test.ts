@@ -119,6 +119,28 @@ describe('SubgraphClient', () => {
     await client.close();
   });
 
+  describe('when the gateway is stopping (its client closed)', () => {
+    it('closes once however often it is asked, and refuses a request sent after as expected, not as a fault', async () => {
+      const client = new SubgraphClient({ url: `${origin}/ok`, timeoutMs: 2000 });
+      await client.post('{"query":"{ a }"}', { 'content-type': 'application/json' });
+      await client.close();
+      // undici's own close rejects with ClientDestroyedError on a pool already closed.
+      await expect(client.close()).resolves.toBeUndefined();
+      const late = await client.post('{"query":"{ a }"}', { 'content-type': 'application/json' }).catch((error: unknown) => error);
+      expect(late).toBeInstanceOf(SubgraphFetchError);
+      expect(late).toMatchObject({ stopping: true });
+      expect((late as Error).cause).toBeUndefined();
+    });
+
+    it('lets a request in flight finish before the connections close', async () => {
+      const client = new SubgraphClient({ url: `${origin}/ok`, timeoutMs: 2000 });
+      const inFlight = client.post('{"query":"{ b }"}', { 'content-type': 'application/json' });
+      const closed = client.close();
+      expect((await inFlight).data).toMatchObject({ echo: { query: '{ b }' } });
+      await closed;
+    });
+  });
+
   it('reports an unreachable subgraph as unavailable', async () => {
     const client = new SubgraphClient({ url: 'http://127.0.0.1:1/', timeoutMs: 1000 });
     await expect(client.post('{}', { 'content-type': 'application/json' })).rejects.toBeInstanceOf(SubgraphFetchError);
