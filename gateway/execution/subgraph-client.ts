@@ -138,7 +138,8 @@ export class SubgraphClient {
    * pool already closed.
    */
   close(): Promise<void> {
-    this.closing ??= this.pool.close();
+    // undici resolves its close with null; callers are promised nothing.
+    this.closing ??= this.pool.close().then(() => undefined);
     return this.closing;
   }
 }

@@ -327,8 +327,10 @@ describe('the SQLite person-search index (runs of sorted keys)', () => {
       await (await writer(store)).append(entry(1, [[OTHER]]));
       await Promise.all(writers.splice(0).map((w) => w.close()));
       await store.close();
+      // A store of a release before schema versions: the in-file person index, and no version recorded.
       const legacy = new Database(file);
       legacy.exec('CREATE TABLE audit_subjects (subject_hash TEXT, chain_id TEXT, seq INTEGER)');
+      legacy.pragma('user_version = 0');
       legacy.close();
 
       store = await open(file);
