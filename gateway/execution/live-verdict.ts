@@ -39,9 +39,15 @@ interface VerificationKeys {
   verdict: string[];
   code: string[];
   holderIdNumberMatches: string[];
-  /** The response keys of the added selections: the record, the licences domain's own code. */
-  hiddenRecord: string;
+  /** The licences domain's own code, under a key the gateway added. */
   hiddenCode: string;
+  /** The record's response key: the client's own `record` when it selected one (the hidden fields go inside it), else one the gateway added. */
+  record: string;
+  /** True when `record` is the gateway's: all of it is removed afterwards. */
+  hiddenRecord: boolean;
+  /** The keys, inside the record, of the status and the holder check the gateway added. */
+  status: string;
+  holder: string;
 }
 
 /** What the gateway added to an operation, to read and remove after execution; null when it has no `verifyDocument`. */
@@ -95,19 +101,15 @@ function freeAlias(base: string, used: Set<string>): string {
   return alias;
 }
 
-/** The selections added under one `verifyDocument`: the issuing domain's record, and the licences domain's own code. */
-function hiddenSelections(
-  recordTypes: readonly string[],
-  recordAlias: string,
-  codeAlias: string,
-  holderId: ArgumentNode | undefined,
-): SelectionNode[] {
-  const holderCheck = holderId ? ` holderIdNumberMatches(idNumber: ${print(holderId.value)})` : '';
-  const members = recordTypes.map((type) => `... on ${type} { status${holderCheck} }`).join(' ');
-  const text = `{ ${codeAlias}: code ${recordAlias}: record { __typename ${members} } }`;
-  const operation = parse(text).definitions[0] as OperationDefinitionNode;
-  return [...operation.selectionSet.selections];
+/** Inline fragments on every record type, selecting its status and (given a holder ID) the issuer's holder check under the given keys. */
+function recordChecks(recordTypes: readonly string[], statusKey: string, holderKey: string, holderId: ArgumentNode | undefined): SelectionNode[] {
+  const holderCheck = holderId ? ` ${holderKey}: holderIdNumberMatches(idNumber: ${print(holderId.value)})` : '';
+  const members = recordTypes.map((type) => `... on ${type} { ${statusKey}: status${holderCheck} }`).join(' ');
+  return [...(parse(`{ ${members} }`).definitions[0] as OperationDefinitionNode).selectionSet.selections];
 }
+
+/** A field of `parse`d text `{ … }`. */
+const fieldOf = (text: string) => (parse(text).definitions[0] as OperationDefinitionNode).selectionSet.selections[0] as FieldNode;
 
 /**
  * The operation with the live checks added under each root `verifyDocument`
@@ -126,19 +128,42 @@ export function withLiveChecks(schema: GraphQLSchema, document: DocumentNode): {
   const rewriteField = (field: FieldNode): FieldNode => {
     if (field.name.value !== ROOT_FIELD || !field.selectionSet) return field;
     const used = usedKeys(field.selectionSet, fragments);
-    const hiddenRecord = freeAlias('_liveRecord', used);
     const hiddenCode = freeAlias('_liveCode', used);
+    const holderId = field.arguments?.find((a) => a.name.value === 'holderIdNumber');
+    // The client's own `record`, when it has one: the added fields go inside it, so that the issuing domain is asked once.
+    const own = field.selectionSet.selections.find(
+      (s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === 'record' && !s.directives?.length && s.selectionSet !== undefined,
+    );
+    const inRecord = own?.selectionSet ? usedKeys(own.selectionSet, fragments) : new Set<string>();
+    const status = freeAlias('_liveStatus', inRecord);
+    const holder = freeAlias('_liveHolder', inRecord);
+    const checks = recordChecks(recordTypes, status, holder, holderId);
+    let selections: readonly SelectionNode[];
+    let record: string;
+    if (own?.selectionSet) {
+      record = responseKey(own);
+      const widened: FieldNode = { ...own, selectionSet: { ...own.selectionSet, selections: [...own.selectionSet.selections, ...checks] } };
+      selections = field.selectionSet.selections.map((s) => (s === own ? widened : s));
+    } else {
+      record = freeAlias('_liveRecord', used);
+      const added = fieldOf(`{ ${record}: record { __typename } }`);
+      selections = [
+        ...field.selectionSet.selections,
+        { ...added, selectionSet: { ...added.selectionSet!, selections: [...added.selectionSet!.selections, ...checks] } },
+      ];
+    }
     verifications.push({
       key: responseKey(field),
       verdict: keysOf(field.selectionSet, 'verdict', fragments),
       code: keysOf(field.selectionSet, 'code', fragments),
       holderIdNumberMatches: keysOf(field.selectionSet, 'holderIdNumberMatches', fragments),
-      hiddenRecord,
       hiddenCode,
+      record,
+      hiddenRecord: !own?.selectionSet,
+      status,
+      holder,
     });
-    const holderId = field.arguments?.find((a) => a.name.value === 'holderIdNumber');
-    const added = hiddenSelections(recordTypes, hiddenRecord, hiddenCode, holderId);
-    return { ...field, selectionSet: { ...field.selectionSet, selections: [...field.selectionSet.selections, ...added] } };
+    return { ...field, selectionSet: { ...field.selectionSet, selections: [...selections, fieldOf(`{ ${hiddenCode}: code }`)] } };
   };
   const rewriteRoot = (selectionSet: SelectionSetNode): SelectionSetNode => ({
     ...selectionSet,
@@ -173,12 +198,11 @@ export function withLiveChecks(schema: GraphQLSchema, document: DocumentNode): {
 type Verdict = { verdict: string; code: string };
 
 /** The verdict once the issuing domain's answer is in: the licences domain's unless it said OK. */
-function liveVerdict(ownCode: unknown, record: unknown, unreachable: boolean): Verdict | null {
+function liveVerdict(ownCode: unknown, status: unknown, hasRecord: boolean, unreachable: boolean): Verdict | null {
   if (ownCode !== 'OK') return null; // not genuine, expired, …: that verdict stands
-  if (record === null || typeof record !== 'object') {
+  if (!hasRecord || status === undefined || status === null) {
     return unreachable ? { verdict: 'STATUS_UNAVAILABLE', code: 'STATUS_UNREACHABLE' } : { verdict: 'STATUS_UNAVAILABLE', code: 'STATUS_NOT_FOUND' };
   }
-  const status = (record as { status?: unknown }).status;
   if (status === 'REVOKED') return { verdict: 'REVOKED', code: 'REVOKED' };
   if (status === 'SUPERSEDED') return { verdict: 'SUPERSEDED', code: 'SUPERSEDED' };
   if (status === 'VALID') return null;
@@ -199,29 +223,31 @@ export function applyLiveChecks(checks: LiveChecks, data: Record<string, unknown
   for (const v of checks.verifications) {
     const result = data[v.key] as Record<string, unknown> | null | undefined;
     if (result === null || typeof result !== 'object') continue;
-    const record = result[v.hiddenRecord];
     const ownCode = result[v.hiddenCode];
-    delete result[v.hiddenRecord];
     delete result[v.hiddenCode];
-    const hidden = [v.key, v.hiddenRecord];
-    const recordErrors = kept.filter((e) => startsWith(e.path, hidden));
+    const record = result[v.record] as Record<string, unknown> | null | undefined;
+    const live = record !== null && typeof record === 'object' ? { status: record[v.status], holder: record[v.holder] } : null;
+    if (record !== null && typeof record === 'object') {
+      delete record[v.status];
+      delete record[v.holder];
+    }
+    if (v.hiddenRecord) delete result[v.record];
+    const recordPath = [v.key, v.record];
+    const atRecord = kept.filter((e) => startsWith(e.path, recordPath));
+    const limited = atRecord.find((e) => e.extensions?.code === 'HOLDER_CHECK_LIMITED');
     // An unreachable domain: its fetch failed (an error at the record, or one naming no path at all).
     const unreachable =
-      recordErrors.some((e) => e.extensions?.code !== 'HOLDER_CHECK_LIMITED') ||
+      atRecord.some((e) => e.extensions?.code !== 'HOLDER_CHECK_LIMITED') ||
       kept.some((e) => e.path === undefined && e.extensions?.code === 'SUBGRAPH_UNAVAILABLE');
-    if (recordErrors.length > 0) {
-      kept = kept.filter((e) => !startsWith(e.path, hidden));
-      // The issuer's refusal to test more ID numbers is the client's to read, where it asked for the match.
-      const limited = recordErrors.find((e) => e.extensions?.code === 'HOLDER_CHECK_LIMITED');
-      if (limited) for (const key of v.holderIdNumberMatches) kept.push({ ...limited, path: [v.key, key] });
-    }
-    const decided = liveVerdict(ownCode, record, unreachable);
+    // Errors under what the gateway added are not the client's: dropped (the issuer's refusal to test more ID numbers moves to where the client asked).
+    kept = kept.filter((e) => !(v.hiddenRecord ? startsWith(e.path, recordPath) : e.path?.[2] === v.status || e.path?.[2] === v.holder));
+    if (limited) for (const key of v.holderIdNumberMatches) kept.push({ ...limited, path: [v.key, key] });
+    const decided = liveVerdict(ownCode, live?.status, live !== null, unreachable);
     if (decided) {
       for (const key of v.verdict) result[key] = decided.verdict;
       for (const key of v.code) result[key] = decided.code;
     }
-    const matches = record && typeof record === 'object' ? (record as { holderIdNumberMatches?: unknown }).holderIdNumberMatches : undefined;
-    if (typeof matches === 'boolean') for (const key of v.holderIdNumberMatches) result[key] = matches;
+    if (typeof live?.holder === 'boolean') for (const key of v.holderIdNumberMatches) result[key] = live.holder;
   }
   return kept;
 }

@@ -68,6 +68,14 @@ describe('the verdict of an online verification', () => {
     expect(body.data!.verifyDocument).toMatchObject({ verdict: 'REVOKED', code: 'REVOKED' });
     // Nothing the gateway added to ask the issuer reaches the client.
     expect(Object.keys(body.data!.verifyDocument).sort()).toEqual(['bindingExposesIdNumber', 'code', 'format', 'holderIdNumberMatches', 'verdict']);
+    // Asked with the record, the added fields go inside the client's own record (one fetch from the issuer), and leave it as asked.
+    const withRecord = await federation.query(
+      'query($doc: String!, $id: ID) { verifyDocument(document: $doc, holderIdNumber: $id) { verdict holderIdNumberMatches r: record { ... on ParticipationCertificate { status } } } }',
+      { doc: certificate.token, id: HOLDER.idNumber },
+      notary,
+    );
+    expect(withRecord.body.errors).toBeUndefined();
+    expect(withRecord.body.data!.verifyDocument).toEqual({ verdict: 'REVOKED', holderIdNumberMatches: true, r: { status: 'REVOKED' } });
   });
 
   it('is SUPERSEDED for a certificate replaced by a newer one, under whatever aliases the client gave', async () => {
