@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { RevocationUnavailableError } from '../access/errors.js';
 import type { AccessGuard } from '../access/guard.js';
 import { rejection } from '../errors.js';
@@ -14,7 +15,14 @@ export interface AccessGuardPlugin extends GatewayPlugin {
 export interface AccessGuardPluginOptions {
   /** Revocation list and rate budgets (access/guard.ts: embedded, or Redis). */
   guard: AccessGuard;
+  /** While the revocation list is unavailable, one warning per this many ms. Default 30000. */
+  warnIntervalMs?: number;
+  /** Clock, for tests. Default Date.now. */
+  now?: () => number;
 }
+
+/** How often an outage of the revocation list is logged while it lasts. */
+export const OUTAGE_WARNING_INTERVAL_MS = 30_000;
 
 /**
  * Access checks of an authenticated caller: a revoked token is 401, a
@@ -23,6 +31,21 @@ export interface AccessGuardPluginOptions {
  */
 export function useAccessGuard(options: AccessGuardPluginOptions): AccessGuardPlugin {
   const { guard } = options;
+  const now = options.now ?? Date.now;
+  const intervalMs = options.warnIntervalMs ?? OUTAGE_WARNING_INTERVAL_MS;
+  let lastWarnedAt = Number.NEGATIVE_INFINITY;
+  let refusedSince = 0;
+  const refusedDuringOutage = (logger: Pick<Logger, 'warn'>, error: Error) => {
+    refusedSince += 1;
+    const at = now();
+    if (at - lastWarnedAt < intervalMs) return;
+    lastWarnedAt = at;
+    logger.warn(
+      { reason: error.message, refusedSinceLastWarning: refusedSince },
+      'requests refused: the revocation list is unavailable (fail closed, 503)',
+    );
+    refusedSince = 0;
+  };
   // What each admitted request's check said was left of its budgets.
   const remaining = new WeakMap<RequestContext, number>();
   return {
@@ -53,7 +76,8 @@ export function useAccessGuard(options: AccessGuardPluginOptions): AccessGuardPl
         return undefined;
       } catch (error) {
         if (!(error instanceof RevocationUnavailableError)) throw error;
-        context.logger.error({ err: error }, 'request refused: revocation list unavailable (fail closed)');
+        // Every request of an outage is refused alike: one warning per interval (with how many were refused since), no stack trace.
+        refusedDuringOutage(context.logger, error);
         return rejection('REVOCATION_UNAVAILABLE', {}, { 'retry-after': '5' });
       }
     },

@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { loadGatewayConfig } from '../../gateway/config.js';
+import { startGateway } from '../../gateway/server.js';
 import { createServer } from 'node:http';
 import { generateKeyPair, SignJWT, decodeJwt } from 'jose';
 import { Redis } from 'ioredis';
@@ -9,7 +13,7 @@ import { DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { ASSERTION_HEADER, ASSERTION_ISSUER, createAssertionSigner, type GatewayAssertion } from '../../common/gateway-assertion.js';
 import { loadGatewaySigningKey } from '../../common/gateway-keys.js';
 import { ALL_READ_SCOPES, testToken } from '../support/identity.js';
-import { postGraphQL, removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
+import { gatewayEnvironment, postGraphQL, removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
 
 /** Costs 1 (one person, no list): a budget of N allows N of them. */
 const NAME_ONLY = 'query Name($id: ID!) { person(idNumber: $id) { name } }';
@@ -367,5 +371,33 @@ describe('revocation and rate limits on Redis (several replicas)', () => {
     expect(headers.get('retry-after')).toBeTruthy();
     expect(body.errors![0].extensions!.code).toBe('REVOCATION_UNAVAILABLE');
     expect(body.data).toBeUndefined();
+  });
+
+  it('logs an outage once, without a stack trace, however many requests it refuses', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const config = loadGatewayConfig(
+      gatewayEnvironment(federation, { REDIS_URL: 'redis://127.0.0.1:1', GATEWAY_REPLICA_ID: `outage-${randomUUID()}` }),
+    );
+    const down = await startGateway({ config, logger: pino({ name: 'gateway', level: 'info' }, sink) });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 40; i++) statuses.push((await postGraphQL(down.url, DOSSIER, { id: PERSON.idNumber }, federation.defaultHeaders)).status);
+      expect(new Set(statuses)).toEqual(new Set([503]));
+    } finally {
+      await down.stop();
+    }
+    const refusals = lines.filter((line) => line.includes('revocation list is unavailable'));
+    expect(refusals).toHaveLength(1);
+    expect(JSON.parse(refusals[0])).toMatchObject({ level: 40, refusedSinceLastWarning: 1 });
+    // One access line per request (info), and beside them a handful, not one per request; no stack trace in any.
+    expect(lines.filter((line) => JSON.parse(line).msg !== 'request').length).toBeLessThan(10);
+    expect(lines.filter((line) => line.includes('    at '))).toEqual([]);
+    expect(lines.filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
   });
 });
