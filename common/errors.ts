@@ -3,7 +3,7 @@
  * in `extensions.code`, with its HTTP status, its message, and what it makes
  * of a request in the audit trail. The gateway, the subgraphs and the HTTP
  * layer make their errors from it; anything else is logged with its cause
- * and reaches the client as INTERNAL_SERVER_ERROR. The README's error table
+ * and reaches the client as INTERNAL_SERVER_ERROR. The error table of docs/reference.md
  * lists exactly these codes (a test compares them).
  */
 

@@ -8,9 +8,9 @@ import { classifyOutcome } from '../../gateway/audit/outcome.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CODES = Object.keys(ERRORS).sort();
 
-/** The codes in the first column of the README's `## Errors` table. */
+/** The codes in the first column of the reference's `## Errors` table (docs/reference.md). */
 function readmeCodes(): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const readme = readFileSync(join(ROOT, 'docs', 'reference.md'), 'utf8');
   const section = readme.slice(readme.indexOf('\n## Errors'));
   const table = section.slice(0, section.indexOf('\n## ', 1) > 0 ? section.indexOf('\n## ', 1) : undefined);
   const codes = new Set<string>();

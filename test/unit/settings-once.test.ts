@@ -20,9 +20,9 @@ function sourceFiles(folder: string): string[] {
   });
 }
 
-/** The README's Configuration table: each variable's documented default, as written. */
+/** The Configuration table of docs/reference.md: each variable's documented default, as written. */
 function documentedDefaults(): Map<string, string> {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const readme = readFileSync(join(ROOT, 'docs', 'reference.md'), 'utf8');
   const section = readme.slice(readme.indexOf('\n## Configuration'), readme.indexOf('\n## Errors'));
   const defaults = new Map<string, string>();
   for (const line of section.split('\n')) {
@@ -33,9 +33,9 @@ function documentedDefaults(): Map<string, string> {
   return defaults;
 }
 
-/** The variables of the README's Configuration table. */
+/** The variables of the Configuration table of docs/reference.md. */
 function documentedVariables(): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const readme = readFileSync(join(ROOT, 'docs', 'reference.md'), 'utf8');
   const section = readme.slice(readme.indexOf('\n## Configuration'), readme.indexOf('\n## Errors'));
   const variables = new Set<string>();
   for (const line of section.split('\n')) {
