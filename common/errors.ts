@@ -78,6 +78,14 @@ export const ERRORS = {
     message: 'Too many wrong ID numbers were tried against this document today; its issuer checks no more of them until tomorrow (UTC).',
     ...withheld,
   },
+  /** An audit receipt's proof was asked before a checkpoint that witnesses cosigned covers the record (`extensions.retryAfterSeconds`). */
+  RECEIPT_NOT_YET_WITNESSED: {
+    status: 200,
+    message: 'No checkpoint that witnesses cosigned covers this record yet: ask again in a few seconds.',
+    ...failed,
+  },
+  /** The audit store lacks records a proof needs: it was tampered with or pruned (npm run audit:verify says which). */
+  AUDIT_INTEGRITY_PROBLEM: { status: 200, message: 'The records this proof needs are not all in the audit store.', ...failed },
   /** A domain could not be reached; `extensions.domain` names it and its fields are null. */
   SUBGRAPH_UNAVAILABLE: { status: 200, message: 'A domain is unavailable.', ...withheld },
 

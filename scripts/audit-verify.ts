@@ -23,6 +23,55 @@ import { AuditExportFormatError, AuditUnavailableError } from '../common/audit/e
 import { openAuditStore } from '../common/audit/store.js';
 import { describeVerification } from '../common/audit/summary.js';
 import { verifyAuditExport, verifyAuditStore, type VerificationReport } from '../common/audit/verifier.js';
+import { parseVerifierKey, type NoteVerifierKey } from '../common/audit/note.js';
+import { verifyReceipt, type AuditReceipt, type ReceiptProof } from '../common/audit/receipt.js';
+
+function readJson(file: string, argument: string): unknown {
+  if (!existsSync(file)) throw new AuditUsageError(argument, `${file} does not exist`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new AuditUsageError(argument, `cannot be read as JSON (${file}): ${(error as Error).message}`);
+  }
+}
+
+/** A vkey given as itself or as a file holding it. */
+function witnessKey(value: string): NoteVerifierKey {
+  const text = existsSync(value) ? readFileSync(value, 'utf8').trim() : value;
+  try {
+    return parseVerifierKey(text);
+  } catch (error) {
+    throw new AuditUsageError('--witness-key', `is not a witness verifier key (${(error as Error).message})`);
+  }
+}
+
+/** The receipt as the answer carried it: the file may hold the whole answer, its extensions, or the receipt itself. */
+function receiptIn(value: unknown): AuditReceipt {
+  const object = value as { extensions?: { audit?: AuditReceipt }; audit?: AuditReceipt } & AuditReceipt;
+  return object?.extensions?.audit ?? object?.audit ?? object;
+}
+
+/** The proof as auditReceiptProof answered it: the whole answer, or the proof object. */
+function proofIn(value: unknown): ReceiptProof {
+  const object = value as { data?: { auditReceiptProof?: ReceiptProof } } & ReceiptProof;
+  return object?.data?.auditReceiptProof ?? object;
+}
+
+function verifyReceiptFiles(cli: Extract<AuditVerifyArguments, { kind: 'receipt' }>): number {
+  const receipt = receiptIn(readJson(cli.receiptFile, '--receipt'));
+  const proof = proofIn(readJson(cli.proofFile, '--proof'));
+  const jwks = readJwks(cli.jwksFile, '--jwks');
+  const result = verifyReceipt(receipt, proof, { jwks, witnesses: cli.witnessKeys.map(witnessKey), quorum: cli.quorum });
+  if (!result.ok) {
+    process.stdout.write(`Audit receipt NOT proven: ${result.problem}\n`);
+    return 1;
+  }
+  const witnesses = result.witnesses.map((w) => `${w.name} (${w.time})`).join(', ');
+  process.stdout.write(
+    `Audit receipt proven: record ${receipt.record} is entry ${receipt.leafIndex + 1} of the ${result.treeSize}-record tree of ${receipt.origin}, signed by the gateway and cosigned by ${witnesses}.\n`,
+  );
+  return 0;
+}
 
 function usageError(message: string): number {
   process.stderr.write(`audit:verify: ${message}\n${USAGE}\n`);
@@ -51,6 +100,15 @@ async function main(): Promise<number> {
   if (cli === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+
+  if (cli.kind === 'receipt') {
+    try {
+      return verifyReceiptFiles(cli);
+    } catch (error) {
+      if (error instanceof AuditUsageError) return usageError(error.message);
+      throw error;
+    }
   }
 
   let report: VerificationReport;

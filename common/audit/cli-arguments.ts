@@ -3,8 +3,10 @@ import { parseArgs } from 'node:util';
 import { auditDatabaseUrlSetting, dataDirSetting } from '../settings.js';
 import { DEFAULT_AUDIT_FILE_NAME } from './store-contract.js';
 
-export const AUDIT_VERIFY_USAGE =
-  'usage: npm run audit:verify -- [--database <postgres url> | --file <sqlite file> | --export <file.ndjson>] [--data-dir <dir>] [--jwks <file>]';
+export const AUDIT_VERIFY_USAGE = [
+  'usage: npm run audit:verify -- [--database <postgres url> | --file <sqlite file> | --export <file.ndjson>] [--data-dir <dir>] [--jwks <file>]',
+  '       npm run audit:verify -- --receipt <receipt.json> --proof <proof.json> --witness-key <vkey or file> … [--jwks <file>] [--quorum <n>]',
+].join('\n');
 export const AUDIT_EXPORT_USAGE =
   'usage: npm run audit:export -- --from <ISO 8601> --to <ISO 8601> [--out <file.ndjson>] [--database <postgres url> | --file <sqlite file>] [--data-dir <dir>] [--jwks <file>]';
 
@@ -25,7 +27,9 @@ export type AuditStoreLocation = { databaseUrl: string } | { file: string };
 export type AuditVerifyArguments =
   | { kind: 'store'; store: AuditStoreLocation; jwksFile: string }
   /** `jwksFile` null: the key set in the export's header. */
-  | { kind: 'export'; exportFile: string; jwksFile: string | null };
+  | { kind: 'export'; exportFile: string; jwksFile: string | null }
+  /** A receipt and its proof, offline: `witnessKeys` are vkeys (or files holding one). */
+  | { kind: 'receipt'; receiptFile: string; proofFile: string; jwksFile: string; witnessKeys: string[]; quorum: number };
 
 export interface AuditExportArguments {
   store: AuditStoreLocation;
@@ -44,7 +48,7 @@ const STORE_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(argv: readonly string[], options: T) {
+function parse<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>>(argv: readonly string[], options: T) {
   try {
     return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
   } catch (error) {
@@ -92,11 +96,35 @@ function instant(value: string | undefined, argument: string): string {
  * for `--help`; throws an {@link AuditUsageError} naming the argument.
  */
 export function parseAuditVerifyArguments(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): AuditVerifyArguments | 'help' {
-  const { values } = parse(argv, { ...STORE_OPTIONS, export: { type: 'string' } });
+  const { values } = parse(argv, {
+    ...STORE_OPTIONS,
+    export: { type: 'string' },
+    receipt: { type: 'string' },
+    proof: { type: 'string' },
+    'witness-key': { type: 'string', multiple: true },
+    quorum: { type: 'string' },
+  });
   if (values.help) return 'help';
   const dataDir = nonEmpty(values['data-dir'], '--data-dir') ?? dataDirSetting(env);
   const exportFile = nonEmpty(values.export, '--export');
   const jwks = nonEmpty(values.jwks, '--jwks');
+  const receiptFile = nonEmpty(values.receipt, '--receipt');
+  const proofFile = nonEmpty(values.proof, '--proof');
+  if (receiptFile !== undefined || proofFile !== undefined) {
+    if (receiptFile === undefined) throw new AuditUsageError('--receipt', 'is needed with --proof: the receipt the answer carried');
+    if (proofFile === undefined) throw new AuditUsageError('--proof', 'is needed with --receipt: what auditReceiptProof answered');
+    if (values.database !== undefined || values.file !== undefined || exportFile !== undefined)
+      throw new AuditUsageError('--receipt', 'is verified on its own: leave out --database, --file and --export');
+    const given = values['witness-key'] ?? [];
+    const witnessKeys = (Array.isArray(given) ? given : [given]).map((key: string) => nonEmpty(key, '--witness-key') as string);
+    if (witnessKeys.length === 0)
+      throw new AuditUsageError('--witness-key', 'is needed: the verifier key of a witness you trust (name+id+key, or a file holding it)');
+    const quorumText = values.quorum ?? '1';
+    const quorum = Number(quorumText);
+    if (!/^[1-9][0-9]?$/.test(quorumText) || quorum > witnessKeys.length)
+      throw new AuditUsageError('--quorum', `must be a whole number from 1 to the number of --witness-key given (${witnessKeys.length})`);
+    return { kind: 'receipt', receiptFile, proofFile, jwksFile: jwks ?? join(dataDir, 'keys', 'gateway.jwks.json'), witnessKeys, quorum };
+  }
   if (exportFile !== undefined) {
     if (values.database !== undefined || values.file !== undefined)
       throw new AuditUsageError('--export', 'verifies a file on its own: leave out --database and --file');

@@ -52,6 +52,7 @@ export const SCOPES = Object.freeze({
   'certificate:verify': 'Verify that a presented certificate is genuine and current.',
   'certificate:revoke': 'Revoke a certificate issued in error.',
   'audit:read': 'Read the audit trail of who accessed which personal data, and why.',
+  'audit:receipt': 'Obtain the inclusion proof of an audit receipt (hashes only, nothing of the record): proof that an access was recorded.',
   'pii:unmasked': 'See personal identifiers (ID number, phone, street address) unmasked; masked by default.',
 } as const);
 

@@ -31,12 +31,12 @@ interface RolePreset {
 export const ROLE_PRESETS: Readonly<Record<TokenRole, RolePreset>> = Object.freeze({
   // A province's approval system reads all five domains, always under the matter it handles (x-matter-code).
   approval: {
-    scopes: DATA_READ_SCOPES,
-    summary: "a province's approval system: every domain's read scope, used under the matter declared per request",
+    scopes: [...DATA_READ_SCOPES, 'audit:receipt'],
+    summary: "a province's approval system: every domain's read scope, used under the matter declared per request, and its receipts' proofs",
   },
   // A notary office verifies what a holder presents (no matter needed) and may look a licence up under a matter.
   notary: {
-    scopes: VOCABULARY.filter((s) => s === 'certificate:verify' || s === 'licence:read'),
+    scopes: VOCABULARY.filter((s) => s === 'certificate:verify' || s === 'licence:read' || s === 'audit:receipt'),
     summary: 'a notary office: verifyDocument (no matter needed) and licence records (under a declared matter)',
   },
   // An auditor reads the audit trail: every scope of the audit domain, all purpose-free.
@@ -55,5 +55,6 @@ export const ROLE_PRESETS: Readonly<Record<TokenRole, RolePreset>> = Object.free
 export function roleScopes(role: TokenRole, matter?: Matter): string[] {
   if (matter === undefined) return [...ROLE_PRESETS[role].scopes];
   if (role !== 'approval') throw new TypeError(`a matter binds an approval token, not a ${role} token`);
-  return VOCABULARY.filter((s) => matter.scopes.has(s));
+  // The receipt proofs are purpose-free: a token bound to a matter may still prove its accesses were recorded.
+  return VOCABULARY.filter((s) => matter.scopes.has(s) || s === 'audit:receipt');
 }

@@ -13,7 +13,7 @@ export const CASE_NUMBER_HEADER = 'x-case-number';
  * it), revoking one's own certificates, and auditing access. Every other
  * scope discloses personal data and is bound to a declared matter.
  */
-export const PURPOSE_FREE_SCOPES: ReadonlySet<string> = new Set(['certificate:verify', 'certificate:revoke', 'audit:read']);
+export const PURPOSE_FREE_SCOPES: ReadonlySet<string> = new Set(['certificate:verify', 'certificate:revoke', 'audit:read', 'audit:receipt']);
 
 /** Case numbers (办件编号) as provinces write them: letters, digits, CJK and the usual punctuation. */
 const CASE_NUMBER = /^[\p{L}\p{N}\-_/.()（）〔〕[\]#]{1,64}$/u;

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { type AuditCaller, type AuditEntry, subjectHash } from '../../common/audit/record.js';
+import { RECEIPT_EXTENSION, receiptOf } from '../../common/audit/receipt.js';
+import { type AuditCaller, type AuditEntry, type AuditRecord, subjectHash } from '../../common/audit/record.js';
 import { DISCLOSURE_EXTENSION, readDisclosureReport } from '../../common/disclosure.js';
 import { ERRORS } from '../../common/errors.js';
 import type { Caller } from '../auth/caller.js';
@@ -7,6 +9,7 @@ import { classifyOutcome } from '../audit/outcome.js';
 import { AuditUnavailableError, type AuditWriter } from '../audit/writer.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { GatewayPlugin } from '../pipeline/plugin.js';
+import type { HttpAnswer } from '../../common/http/server.js';
 
 export interface AuditTrailOptions {
   /** This replica's chain writer; null only when audit is switched off (AUDIT_MODE=off, benchmarks). */
@@ -45,6 +48,33 @@ interface Draft {
 
 export function auditCallerOf(caller: Caller): AuditCaller {
   return { subject: caller.subject, organisation: caller.organisation, province: caller.province, issuer: caller.issuer, tokenId: caller.tokenId };
+}
+
+/**
+ * Where the receipt goes in a GraphQL answer: the payload is serialised
+ * before its record exists, so it carries this placeholder (random per
+ * process, so no data can spell it) in `extensions.audit`, replaced in the
+ * text once the record is durable.
+ */
+const RECEIPT_PLACEHOLDER = `\u0000audit-receipt-${randomUUID()}`;
+const RECEIPT_MARKER = JSON.stringify(RECEIPT_PLACEHOLDER);
+/** An answer without the placeholder (a refusal of the HTTP layer) is parsed to take its receipt when at most this long. */
+const MAX_REPARSED_BODY = 64 * 1024;
+
+/** The answer with the record's receipt in its `extensions`; unchanged when it is no JSON object. */
+function withReceipt(answer: HttpAnswer, record: AuditRecord): HttpAnswer {
+  const receipt = JSON.stringify(receiptOf(record));
+  const at = answer.body.lastIndexOf(RECEIPT_MARKER);
+  if (at >= 0) return { ...answer, body: answer.body.slice(0, at) + receipt + answer.body.slice(at + RECEIPT_MARKER.length) };
+  const type = answer.headers?.['content-type'] ?? '';
+  if (!type.includes('json') || answer.body.length > MAX_REPARSED_BODY || !answer.body.startsWith('{')) return answer;
+  try {
+    const parsed = JSON.parse(answer.body) as { extensions?: Record<string, unknown> };
+    parsed.extensions = { ...parsed.extensions, [RECEIPT_EXTENSION]: JSON.parse(receipt) };
+    return { ...answer, body: JSON.stringify(parsed) };
+  } catch {
+    return answer;
+  }
 }
 
 function codesFromBody(body: string): string[] {
@@ -151,6 +181,7 @@ export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
     onResponse(answer, context) {
       const draft = drafts.get(context);
       if (!draft) return;
+      if (writer) answer.payload.extensions = { ...answer.payload.extensions, [RECEIPT_EXTENSION]: RECEIPT_PLACEHOLDER };
       for (const error of answer.payload.errors ?? []) {
         const code = error.extensions?.code;
         if (typeof code === 'string') draft.errorCodes.add(code);
@@ -170,7 +201,7 @@ export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
       let final = answer;
       if (writer) {
         try {
-          await writer.append(entry);
+          final = withReceipt(answer, await writer.append(entry));
         } catch (error) {
           if (!(error instanceof AuditUnavailableError)) throw error;
           logger.error({ err: error, requestId: context.requestId }, 'audit store unavailable: answer withheld');
@@ -188,7 +219,7 @@ export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
           caller: context.caller ? { sub: context.caller.subject, org: context.caller.organisation, province: context.caller.province } : null,
           matter: entry.matter,
           operation: entry.operation.name ?? entry.operation.type,
-          outcome: final === answer ? entry.outcome : 'FAILED',
+          outcome: final.status === answer.status ? entry.outcome : 'FAILED',
           status: final.status,
           codes: entry.errorCodes,
           latencyMs,

@@ -4,6 +4,10 @@ import type { JWK } from 'jose';
 import { ensureAuditKey, loadAuditKey, subjectHash, type AuditRecord } from '../../common/audit/record.js';
 import { openAuditStore, type AuditSearch, type AuditStore } from '../../common/audit/store.js';
 import { exportAudit, verifyAuditStore } from '../../common/audit/verifier.js';
+import { checkpointTree } from '../../common/audit/checkpoint.js';
+import { CompactRange, inclusionProof, prefixedRangeHasher, recordLeafHash } from '../../common/audit/merkle.js';
+import { auditLogOrigin } from '../../common/audit/note.js';
+import { ERRORS } from '../../common/errors.js';
 import { badUserInput, requireCreditCode, requireIdNumber } from '../shared/errors.js';
 import type { DisclosureLog } from '../../common/disclosure.js';
 import type { OpenableDomain } from '../shared/domain.js';
@@ -113,6 +117,38 @@ export const auditReviewDomain: OpenableDomain = {
         const match = /^(.+):(\d{1,15})$/.exec(args.id);
         if (!match) throw badUserInput('Argument id must look like <chain>:<sequence>.', 'id');
         return ctx.store.get(match[1], Number(match[2]));
+      },
+      async auditReceiptProof(_: unknown, args: { record: string }, ctx: AuditReviewContext) {
+        const match = /^(.+):(\d{1,15})$/.exec(args.record);
+        if (!match) throw badUserInput('Argument record must look like <chain>:<sequence>, as in the receipt.', 'record');
+        const [chainId, seq] = [match[1], Number(match[2])];
+        const record = await ctx.store.get(chainId, seq);
+        if (!record) throw new GraphQLError('No audit record has this id.', { extensions: { code: 'NOT_FOUND', argument: 'record' } });
+        const cosigned = await ctx.store.latestCosigned(chainId);
+        if (!cosigned || cosigned.checkpoint.seq < seq || !cosigned.checkpoint.note) {
+          throw new GraphQLError(ERRORS.RECEIPT_NOT_YET_WITNESSED.message, {
+            extensions: { code: 'RECEIPT_NOT_YET_WITNESSED', retryAfterSeconds: 10 },
+          });
+        }
+        const { checkpoint, cosignatures } = cosigned;
+        // The tree up to the last checkpoint before the record (its compact range), then the record hashes from there to the checkpoint.
+        const before = await ctx.store.lastCheckpoint(chainId, seq);
+        const prefix = (before && checkpointTree(before)) ?? CompactRange.empty();
+        const leaves = (await ctx.store.readLeafHashes(chainId, prefix.size + 1, checkpoint.seq)).map(recordLeafHash);
+        if (leaves.length !== checkpoint.seq - prefix.size) {
+          throw new GraphQLError(ERRORS.AUDIT_INTEGRITY_PROBLEM.message, { extensions: { code: 'AUDIT_INTEGRITY_PROBLEM' } });
+        }
+        const proof = inclusionProof(seq - 1, checkpoint.seq, prefixedRangeHasher(prefix, leaves));
+        return {
+          record: args.record,
+          origin: auditLogOrigin(chainId),
+          leafIndex: seq - 1,
+          recordHash: record.hash,
+          treeSize: checkpoint.seq,
+          inclusionProof: proof.map((node) => node.toString('base64')),
+          checkpoint: `${checkpoint.note}${cosignatures.map((c) => `${c.line}\n`).join('')}`,
+          witnesses: cosignatures.map((c) => c.witness),
+        };
       },
       async auditIntegrity(_: unknown, __: unknown, ctx: AuditReviewContext) {
         const report = await verifyAuditStore(ctx.store, ctx.jwks());

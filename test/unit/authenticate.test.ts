@@ -776,6 +776,7 @@ describe('the scope vocabulary', () => {
       'certificate:verify',
       'certificate:revoke',
       'audit:read',
+      'audit:receipt',
       'pii:unmasked',
     ]);
     for (const description of Object.values(SCOPES)) expect(description.length).toBeGreaterThan(10);

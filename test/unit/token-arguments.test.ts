@@ -41,9 +41,11 @@ describe('npm run token arguments', () => {
   describe('when given a role', () => {
     it('derives each preset from the scope vocabulary', () => {
       const dataReads = Object.keys(SCOPES).filter((s) => s.endsWith(':read') && s !== 'audit:read');
-      expect(ROLE_PRESETS.approval.scopes).toEqual(dataReads);
-      expect(ROLE_PRESETS.notary.scopes).toEqual(['licence:read', 'certificate:verify']);
-      expect(ROLE_PRESETS.auditor.scopes).toEqual(['audit:read']);
+      // Each role may ask for its receipts' proofs (hashes only, no matter needed).
+      expect(ROLE_PRESETS.approval.scopes).toEqual([...dataReads, 'audit:receipt']);
+      expect(ROLE_PRESETS.notary.scopes).toEqual(['licence:read', 'certificate:verify', 'audit:receipt']);
+      expect(ROLE_PRESETS.auditor.scopes).toEqual(['audit:read', 'audit:receipt']);
+      expect(PURPOSE_FREE_SCOPES.has('audit:receipt')).toBe(true);
       // What the notary and the auditor do needs no matter.
       expect(PURPOSE_FREE_SCOPES.has('certificate:verify')).toBe(true);
       expect(PURPOSE_FREE_SCOPES.has('audit:read')).toBe(true);
@@ -52,8 +54,13 @@ describe('npm run token arguments', () => {
     it("gives an approval token bound to a matter exactly that matter's scopes", () => {
       const catalog = loadMatterCatalog(settings.matterCatalogFile, new Set(Object.keys(SCOPES)));
       expect(roleScopes('approval', catalog.get('TB-HJ-004'))).toEqual(ROLE_PRESETS.approval.scopes);
-      expect(roleScopes('approval', catalog.get('TB-SB-005'))).toEqual(['household:read', 'social-insurance:read', 'certificate:issue']);
-      expect(roleScopes('approval', catalog.get('TB-HJ-002'))).toEqual(['household:read', 'pii:unmasked']);
+      expect(roleScopes('approval', catalog.get('TB-SB-005'))).toEqual([
+        'household:read',
+        'social-insurance:read',
+        'certificate:issue',
+        'audit:receipt',
+      ]);
+      expect(roleScopes('approval', catalog.get('TB-HJ-002'))).toEqual(['household:read', 'audit:receipt', 'pii:unmasked']);
     });
 
     it('reads --role, --province and --matter, with the longest lifetime the gateway accepts by default', () => {
