@@ -23,6 +23,30 @@ export interface AuditProblem {
   detail: string;
 }
 
+/**
+ * Where the check of one chain stands after the records up to a verified
+ * checkpoint: enough to go on from there later, reading only the records
+ * after it, and to report the whole chain. A plain object, kept by whoever
+ * checks a live store again and again (the audit-review subgraph); fields
+ * may be added. Taken only at a checkpoint that verified, after records that
+ * all did, so that what it vouches for is signed.
+ */
+export interface ChainCheckState {
+  chainId: string;
+  /** The prune point the check started from (the anchor's seq); null when the chain started at seq 1. A new prune starts the check over. */
+  anchorSeq: number | null;
+  /** The last verified checkpoint's seq: records up to it are verified (0 when none is yet). */
+  checkpointSeq: number;
+  /** The hash of the record at `checkpointSeq` (the anchor's head hash, or the genesis hash, at the start): what record `checkpointSeq + 1` must link to. */
+  headHash: string;
+  /** The previous hash of that record (null at the start), to tell a rewritten record from a forged one at the boundary. */
+  headPrevHash: string | null;
+  /** Records, and checkpoints, up to `checkpointSeq`, and the first record's seq: for the report. */
+  records: number;
+  checkpoints: number;
+  firstSeq: number | null;
+}
+
 /** One chain to check, from a store or from an export. */
 export interface ChainInput {
   chainId: string;
@@ -38,6 +62,12 @@ export interface ChainInput {
   records: AsyncIterable<AuditRecord>;
   /** The last seq the records must reach (an export declares it); checkpoints do this for stores. */
   expectedLastSeq?: number | null;
+  /**
+   * Go on from an earlier check of the same chain (from the same anchor):
+   * `records` and `checkpoints` then hold only those after its
+   * `checkpointSeq`, and the report counts the whole chain.
+   */
+  resume?: ChainCheckState | null;
 }
 
 /** How far ahead the checker looks to tell a reordering from a removal, and how far a record's true seq is searched. */
@@ -93,8 +123,11 @@ function toAsync<T>(iterator: Iterator<T>): AsyncIterator<T> {
  * apart by looking a little around it (see `classify`). Only the first
  * problem is reported; the rest of the chain is still counted.
  */
-export async function checkChain(input: ChainInput, verifier: CheckpointVerifier): Promise<{ report: ChainReport; problem: AuditProblem | null }> {
-  const { chainId, anchor } = input;
+export async function checkChain(
+  input: ChainInput,
+  verifier: CheckpointVerifier,
+): Promise<{ report: ChainReport; problem: AuditProblem | null; state: ChainCheckState }> {
+  const { chainId, anchor, resume } = input;
   const report: ChainReport = { chainId, records: 0, firstSeq: null, lastSeq: null, checkpoints: 0, lastCheckpointSeq: null, unanchoredRecords: 0 };
   let problem: AuditProblem | null = null;
   const found = (kind: AuditProblemKind, seq: number, detail: string) => {
@@ -103,13 +136,36 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
 
   let expectedSeq = 1;
   let expectedPrev = GENESIS_HASH;
-  let previous: AuditRecord | null = null;
+  let previous: Pick<AuditRecord, 'hash' | 'prevHash'> | null = null;
+  let state: ChainCheckState = {
+    chainId,
+    anchorSeq: anchor?.seq ?? null,
+    checkpointSeq: anchor?.seq ?? 0,
+    headHash: anchor?.headHash ?? GENESIS_HASH,
+    headPrevHash: null,
+    records: 0,
+    checkpoints: 0,
+    firstSeq: null,
+  };
   if (anchor) {
     expectedSeq = anchor.seq + 1;
     expectedPrev = anchor.headHash;
     report.lastCheckpointSeq = anchor.seq;
+    // Checked even when resuming: one signature, and a state is taken before it is known to verify.
     const why = anchor.chainId !== chainId ? `belongs to chain ${anchor.chainId}` : await verifier.check(anchor);
     if (why) found('BAD_CHECKPOINT', anchor.seq, `the checkpoint the chain continues from (where it was pruned or the export starts) ${why}`);
+  }
+  if (resume) {
+    // Verified before: the records and checkpoints up to the state's checkpoint.
+    state = resume;
+    expectedSeq = resume.checkpointSeq + 1;
+    expectedPrev = resume.headHash;
+    if (resume.headPrevHash !== null) previous = { hash: resume.headHash, prevHash: resume.headPrevHash };
+    report.records = resume.records;
+    report.checkpoints = resume.checkpoints;
+    report.firstSeq = resume.firstSeq;
+    report.lastSeq = resume.records > 0 ? resume.checkpointSeq : null;
+    report.lastCheckpointSeq = resume.checkpointSeq > 0 ? resume.checkpointSeq : report.lastCheckpointSeq;
   }
 
   const checkpoints = new Lookahead(input.checkpoints);
@@ -155,7 +211,22 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
     previous = record;
     expectedSeq = record.seq + 1;
     expectedPrev = record.hash;
-    while (nextCheckpoint && nextCheckpoint.seq === record.seq) await consumeCheckpoint(nextCheckpoint, record.hash);
+    let signed = false;
+    while (nextCheckpoint && nextCheckpoint.seq === record.seq) {
+      await consumeCheckpoint(nextCheckpoint, record.hash);
+      signed = true;
+    }
+    if (signed && !problem) {
+      state = {
+        ...state,
+        checkpointSeq: record.seq,
+        headHash: record.hash,
+        headPrevHash: record.prevHash,
+        records: report.records,
+        checkpoints: report.checkpoints,
+        firstSeq: report.firstSeq,
+      };
+    }
   }
 
   const lastVerified = expectedSeq - 1;
@@ -175,7 +246,7 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
     found('TRUNCATED', lastVerified + 1, `the records stop at seq ${lastVerified}; the export declares the chain up to seq ${input.expectedLastSeq}`);
   }
   if (report.lastSeq !== null) report.unanchoredRecords = Math.max(0, report.lastSeq - (report.lastCheckpointSeq ?? 0));
-  return { report, problem };
+  return { report, problem, state };
 }
 
 /**
@@ -199,7 +270,7 @@ async function classify(
   record: AuditRecord,
   expected: number,
   expectedPrev: string,
-  previous: AuditRecord | null,
+  previous: Pick<AuditRecord, 'hash' | 'prevHash'> | null,
   ahead: Lookahead<AuditRecord>,
 ): Promise<{ kind: AuditProblemKind; seq: number; detail: string } | null> {
   if (record.seq < expected) return { kind: 'INSERTED', seq: record.seq, detail: `a second record with seq ${record.seq}` };

@@ -579,6 +579,10 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
           ok: true,
           problem: null,
           chains: [{ chainId: 'gateway-a', records: 14, firstSeq: 1, lastSeq: 14, checkpoints: 3, lastCheckpointSeq: 12, unanchoredRecords: 2 }],
+          recordsChecked: 14,
+          recordsToCheck: 14,
+          // Where a later check can go on from: the last checkpoint, not the unanchored records after it.
+          states: [expect.objectContaining({ chainId: 'gateway-a', anchorSeq: null, checkpointSeq: 12, records: 12, checkpoints: 3, firstSeq: 1 })],
         });
       });
 
@@ -622,6 +626,60 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         const report = await verifyAuditStore(store, jwks);
         expect(report.ok).toBe(false);
         expect(report.problem).toMatchObject({ kind, chainId: 'gateway-a', seq });
+      });
+
+      describe('while a writer keeps appending', () => {
+        /** Appends from `lanes` concurrent requests, each disclosing a few subjects, until stopped. */
+        function appendUnderLoad(chain: AuditWriter, lanes: number): { stop(): Promise<number> } {
+          let stopped = false;
+          let appended = 0;
+          const subjects = (i: number) =>
+            Array.from({ length: 1 + (i % 5) }, (_, k) => ({
+              subgraph: 'household',
+              type: 'Person',
+              subject: (i * 7 + k).toString(16).padStart(64, '0'),
+            }));
+          const running = Promise.all(
+            Array.from({ length: lanes }, async (_, lane) => {
+              for (let i = lane; !stopped; i += lanes) {
+                await chain.append(requestEntry(i, { disclosed: subjects(i) }));
+                appended++;
+              }
+            }),
+          );
+          return {
+            async stop() {
+              stopped = true;
+              await running;
+              return appended;
+            },
+          };
+        }
+
+        it('verifies one consistent snapshot every time: records, checkpoints and index never disagree', async () => {
+          const db = await database();
+          const store = await open(db);
+          const chain = await writer(store, 'gateway-live', { checkpointEveryRecords: 20 });
+          for (let i = 0; i < 300; i++) await chain.append(requestEntry(i));
+          const load = appendUnderLoad(chain, 8);
+          let appended = 0;
+          try {
+            for (let run = 0; run < 25; run++) {
+              const report = await verifyAuditStore(store, jwks);
+              expect(report.problem).toBeNull();
+              expect(report.ok).toBe(true);
+            }
+            for (let run = 0; run < 2; run++) {
+              const cli = await runCli('audit-verify.ts', [...db.cliArguments, '--jwks', jwksFile]);
+              expect(cli.stdout).toContain('intact');
+              expect(cli.code).toBe(0);
+            }
+          } finally {
+            appended = await load.stop();
+          }
+          // The runs overlapped real appends.
+          expect(appended).toBeGreaterThan(100);
+        });
       });
 
       it('exits 0 with a summary when intact, 1 naming the first bad record, 2 on bad arguments (CLI)', async () => {
