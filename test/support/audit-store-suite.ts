@@ -886,6 +886,9 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         const intact = await runCli('audit-verify.ts', [...db.cliArguments, '--jwks', jwksFile]);
         expect(intact.code).toBe(0);
         expect(intact.stdout).toMatch(/intact.*1 chain, 14 records, 3 checkpoints; 2 records are after the last checkpoint/);
+        // Its progress, on stderr: not a terminal here, so a line every 10 %.
+        expect(intact.stderr).toContain('audit:verify: 0% (0/14 records)\n');
+        expect(intact.stderr).toContain('audit:verify: 100% (14/14 records)\n');
 
         await db.execute("UPDATE audit_records SET matter = 'TB-OTHER' WHERE chain_id = 'gateway-a' AND seq = 9");
         const tampered = await runCli('audit-verify.ts', [...db.cliArguments, '--jwks', jwksFile]);
