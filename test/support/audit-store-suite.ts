@@ -981,6 +981,25 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         expect((await store.prune('2021-01-01T00:00:00.000Z', chain)).ranges).toEqual([]);
       });
 
+      it('is verified incrementally across a prune: the chain is checked again from its new start', async () => {
+        const db = await database();
+        const { store, chain } = await fourteenRecords(db, oldThenNew);
+        const monitor = createIntegrityMonitor({ store, jwks: () => jwks });
+        try {
+          expect((await monitor.check()).chains).toMatchObject([{ records: 14, verifiedSeq: 12 }]);
+          await store.prune('2021-01-01T00:00:00.000Z', chain);
+          const after = await monitor.check();
+          // The state from before the prune counted records that are gone: it is not resumed from.
+          expect(after).toMatchObject({
+            intact: true,
+            verification: { recordsChecked: 7 },
+            chains: [{ firstSeq: 9, lastSeq: 15, records: 7, checkedFromSeq: 1, verifiedSeq: 12 }],
+          });
+        } finally {
+          await monitor.close();
+        }
+      });
+
       it('keeps a fully pruned chain’s head, so that its writer continues from it', async () => {
         const db = await database();
         const store = await open(db);
