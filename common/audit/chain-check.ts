@@ -1,4 +1,5 @@
-import type { CheckpointVerifier, SignedCheckpoint } from './checkpoint.js';
+import { checkpointTree, type CheckpointVerifier, type SignedCheckpoint } from './checkpoint.js';
+import { CompactRange, recordLeafHash } from './merkle.js';
 import { GENESIS_HASH, hashRecord, recordHashMatches, type AuditRecord } from './record.js';
 
 /** What the verifier found for one chain. */
@@ -12,9 +13,29 @@ export interface ChainReport {
   lastCheckpointSeq: number | null;
   /** Records after the last checkpoint: intact as far as anyone can tell, but not yet signed for. Not an error. */
   unanchoredRecords: number;
+  /** The largest tree size a witness cosigned that the chain was checked against (null: none given). */
+  witnessedSize: number | null;
 }
 
-export type AuditProblemKind = 'ALTERED' | 'REMOVED' | 'INSERTED' | 'REORDERED' | 'TRUNCATED' | 'BAD_CHECKPOINT' | 'INDEX_MISMATCH';
+export type AuditProblemKind =
+  | 'ALTERED'
+  | 'REMOVED'
+  | 'INSERTED'
+  | 'REORDERED'
+  | 'TRUNCATED'
+  | 'BAD_CHECKPOINT'
+  | 'CHECKPOINT_MISSING'
+  | 'WITNESS_MISMATCH'
+  | 'INDEX_MISMATCH';
+
+/** A tree head a witness cosigned (its signatures already verified): the chain's first `size` records must make `root`. */
+export interface WitnessedHead {
+  witness: string;
+  size: number;
+  root: Uint8Array;
+  /** When the witness cosigned it (ISO 8601). */
+  time: string;
+}
 
 export interface AuditProblem {
   kind: AuditProblemKind;
@@ -41,6 +62,13 @@ export interface ChainCheckState {
   headHash: string;
   /** The previous hash of that record (null at the start), to tell a rewritten record from a forged one at the boundary. */
   headPrevHash: string | null;
+  /**
+   * The chain's Merkle tree up to `checkpointSeq`, as its compact range
+   * (size, and the subtree roots in base64, largest first), so that the tree
+   * grows on from there; null when the chain continues from a checkpoint
+   * signed before trees. Witnessed heads up to this size count as checked.
+   */
+  tree: { size: number; nodes: string[] } | null;
   /** Records, and checkpoints, up to `checkpointSeq`, and the first record's seq: for the report. */
   records: number;
   checkpoints: number;
@@ -62,6 +90,14 @@ export interface ChainInput {
   records: AsyncIterable<AuditRecord>;
   /** The last seq the records must reach (an export declares it); checkpoints do this for stores. */
   expectedLastSeq?: number | null;
+  /** Tree heads witnesses cosigned for this chain: held outside the store, they catch what rewrites the store whole. */
+  witnessed?: readonly WitnessedHead[];
+  /**
+   * Most records allowed between two checkpoints (from where the chain starts,
+   * and after the last one): the writer checkpoints every so many records,
+   * so a longer stretch means checkpoints were deleted. Default: no limit.
+   */
+  maxRecordsBetweenCheckpoints?: number;
   /**
    * Go on from an earlier check of the same chain (from the same anchor):
    * `records` and `checkpoints` then hold only those after its
@@ -128,7 +164,16 @@ export async function checkChain(
   verifier: CheckpointVerifier,
 ): Promise<{ report: ChainReport; problem: AuditProblem | null; state: ChainCheckState }> {
   const { chainId, anchor, resume } = input;
-  const report: ChainReport = { chainId, records: 0, firstSeq: null, lastSeq: null, checkpoints: 0, lastCheckpointSeq: null, unanchoredRecords: 0 };
+  const report: ChainReport = {
+    chainId,
+    records: 0,
+    firstSeq: null,
+    lastSeq: null,
+    checkpoints: 0,
+    lastCheckpointSeq: null,
+    unanchoredRecords: 0,
+    witnessedSize: null,
+  };
   let problem: AuditProblem | null = null;
   const found = (kind: AuditProblemKind, seq: number, detail: string) => {
     problem ??= { kind, chainId, seq, detail };
@@ -137,36 +182,74 @@ export async function checkChain(
   let expectedSeq = 1;
   let expectedPrev = GENESIS_HASH;
   let previous: Pick<AuditRecord, 'hash' | 'prevHash'> | null = null;
-  let state: ChainCheckState = {
-    chainId,
-    anchorSeq: anchor?.seq ?? null,
-    checkpointSeq: anchor?.seq ?? 0,
-    headHash: anchor?.headHash ?? GENESIS_HASH,
-    headPrevHash: null,
-    records: 0,
-    checkpoints: 0,
-    firstSeq: null,
-  };
+  // The chain's Merkle tree, grown record by record; null when the chain continues from a checkpoint without one (signed before trees).
+  let tree: CompactRange | null = CompactRange.empty();
   if (anchor) {
     expectedSeq = anchor.seq + 1;
     expectedPrev = anchor.headHash;
     report.lastCheckpointSeq = anchor.seq;
+    const why =
+      anchor.chainId !== chainId ? `belongs to chain ${anchor.chainId}` : ((await verifier.check(anchor)) ?? verifier.checkNote(anchor, null));
     // Checked even when resuming: one signature, and a state is taken before it is known to verify.
-    const why = anchor.chainId !== chainId ? `belongs to chain ${anchor.chainId}` : await verifier.check(anchor);
     if (why) found('BAD_CHECKPOINT', anchor.seq, `the checkpoint the chain continues from (where it was pruned or the export starts) ${why}`);
+    tree = checkpointTree(anchor);
   }
+  const stateAt = (seq: number, head: Pick<AuditRecord, 'hash' | 'prevHash'> | null): ChainCheckState => ({
+    chainId,
+    anchorSeq: anchor?.seq ?? null,
+    checkpointSeq: seq,
+    headHash: head?.hash ?? anchor?.headHash ?? GENESIS_HASH,
+    headPrevHash: head?.prevHash ?? null,
+    tree: tree && { size: tree.size, nodes: tree.nodes().map((node) => node.toString('base64')) },
+    records: report.records,
+    checkpoints: report.checkpoints,
+    firstSeq: report.firstSeq,
+  });
+  let state = stateAt(anchor?.seq ?? 0, null);
   if (resume) {
     // Verified before: the records and checkpoints up to the state's checkpoint.
     state = resume;
     expectedSeq = resume.checkpointSeq + 1;
     expectedPrev = resume.headHash;
     if (resume.headPrevHash !== null) previous = { hash: resume.headHash, prevHash: resume.headPrevHash };
+    tree =
+      resume.tree &&
+      CompactRange.of(
+        resume.tree.size,
+        resume.tree.nodes.map((node) => Buffer.from(node, 'base64')),
+      );
     report.records = resume.records;
     report.checkpoints = resume.checkpoints;
     report.firstSeq = resume.firstSeq;
     report.lastSeq = resume.records > 0 ? resume.checkpointSeq : null;
     report.lastCheckpointSeq = resume.checkpointSeq > 0 ? resume.checkpointSeq : report.lastCheckpointSeq;
   }
+  const witnessed = [...(input.witnessed ?? [])].sort((a, b) => a.size - b.size);
+  report.witnessedSize = witnessed.at(-1)?.size ?? null;
+  const checkWitnessed = () => {
+    while (witnessed.length > 0 && tree && witnessed[0].size <= tree.size) {
+      const head = witnessed.shift() as WitnessedHead;
+      if (head.size === tree.size && !tree.root().equals(head.root)) {
+        found(
+          'WITNESS_MISMATCH',
+          head.size,
+          `records 1–${head.size} do not make the tree root witness ${head.witness} cosigned at ${head.time}: the chain was rewritten`,
+        );
+      }
+    }
+  };
+  checkWitnessed();
+  const maxGap = input.maxRecordsBetweenCheckpoints ?? Number.POSITIVE_INFINITY;
+  let anchoredAt = resume?.checkpointSeq ?? anchor?.seq ?? 0;
+  const checkGap = (uptoSeq: number, what: string) => {
+    if (uptoSeq - anchoredAt > maxGap) {
+      found(
+        'CHECKPOINT_MISSING',
+        anchoredAt + maxGap + 1,
+        `${uptoSeq - anchoredAt} records follow the checkpoint at seq ${anchoredAt} ${what}; the gateway checkpoints at least every ${maxGap}: checkpoints were removed`,
+      );
+    }
+  };
 
   const checkpoints = new Lookahead(input.checkpoints);
   let nextCheckpoint = await checkpoints.next();
@@ -175,7 +258,15 @@ export async function checkChain(
     report.checkpoints++;
     report.lastCheckpointSeq = Math.max(report.lastCheckpointSeq ?? 0, checkpoint.seq);
     if (!problem) {
-      const why = checkpoint.chainId !== chainId ? `belongs to chain ${checkpoint.chainId}` : await verifier.check(checkpoint);
+      if (checkpoint.seq > anchoredAt) {
+        checkGap(checkpoint.seq, `before the next one, at seq ${checkpoint.seq}`);
+        anchoredAt = checkpoint.seq;
+      }
+      const root = tree && tree.size === checkpoint.seq && headHash !== undefined ? tree.root() : null;
+      const why =
+        checkpoint.chainId !== chainId
+          ? `belongs to chain ${checkpoint.chainId}`
+          : ((await verifier.check(checkpoint)) ?? verifier.checkNote(checkpoint, root));
       if (why) found('BAD_CHECKPOINT', checkpoint.seq, `the checkpoint at seq ${checkpoint.seq} ${why}`);
       else if (headHash !== undefined && headHash !== checkpoint.headHash) {
         found(
@@ -211,22 +302,16 @@ export async function checkChain(
     previous = record;
     expectedSeq = record.seq + 1;
     expectedPrev = record.hash;
+    if (tree) {
+      tree.append(recordLeafHash(record.hash));
+      checkWitnessed();
+    }
     let signed = false;
     while (nextCheckpoint && nextCheckpoint.seq === record.seq) {
       await consumeCheckpoint(nextCheckpoint, record.hash);
       signed = true;
     }
-    if (signed && !problem) {
-      state = {
-        ...state,
-        checkpointSeq: record.seq,
-        headHash: record.hash,
-        headPrevHash: record.prevHash,
-        records: report.records,
-        checkpoints: report.checkpoints,
-        firstSeq: report.firstSeq,
-      };
-    }
+    if (signed && !problem) state = stateAt(record.seq, record);
   }
 
   const lastVerified = expectedSeq - 1;
@@ -245,6 +330,15 @@ export async function checkChain(
   if (!problem && input.expectedLastSeq != null && lastVerified < input.expectedLastSeq) {
     found('TRUNCATED', lastVerified + 1, `the records stop at seq ${lastVerified}; the export declares the chain up to seq ${input.expectedLastSeq}`);
   }
+  if (!problem && witnessed.length > 0 && tree && witnessed[0].size > lastVerified) {
+    const head = witnessed[witnessed.length - 1];
+    found(
+      'TRUNCATED',
+      lastVerified + 1,
+      `the chain ends at seq ${lastVerified}, but witness ${head.witness} cosigned a tree of ${head.size} records at ${head.time}`,
+    );
+  }
+  if (!problem && lastVerified > 0) checkGap(lastVerified, 'to the end of the chain');
   if (report.lastSeq !== null) report.unanchoredRecords = Math.max(0, report.lastSeq - (report.lastCheckpointSeq ?? 0));
   return { report, problem, state };
 }
