@@ -12,7 +12,8 @@
  *   (d) no gateway: the subgraph calls a gateway makes, replayed directly.
  * Workloads W1–W5 (scripts/bench/workloads.ts), varied records per request.
  * Load: autocannon in its own process at a fixed number of connections.
- * Also: durable audit appends/s and offline document verifications/s.
+ * Also: durable audit appends/s, offline document verifications/s, and how
+ * long auditIntegrity takes on 100,000 records (`npm run bench:integrity` alone).
  *
  * Options: see USAGE below. Ctrl-C (or SIGTERM) stops every process the run
  * started and removes its temporary data folder.
@@ -29,6 +30,7 @@ import { seedDatabases } from './seed/index.js';
 import { ensureGatewayKeys } from '../common/gateway-keys.js';
 import { writeTestTrustList } from '../test/support/identity.js';
 import { measureAppends, scratchPostgres } from './bench/audit-appends.js';
+import { measureIntegrity, type IntegrityMeasurement } from './bench/audit-integrity.js';
 import { measureVerifications } from './bench/document-verifications.js';
 import { type BenchInterrupted, interruption, throwIfInterrupted, watchInterrupts } from './bench/interruption.js';
 import { median, runLoad, type LoadResult } from './bench/load.js';
@@ -52,7 +54,7 @@ const USAGE = [
   '  --connections C  concurrent connections of the load generator (default 16)',
   '  --workloads      a comma-separated subset of W1–W5 (default all)',
   '  --json FILE      writes the whole report as JSON',
-  '  --no-micro       skips the audit-append and document-verification measurements',
+  '  --no-micro       skips the audit-append, audit-integrity and document-verification measurements',
   '  --profile DIR    writes a V8 CPU profile of gateway (a) into DIR when it stops',
   'Ctrl-C stops every process the run started and removes its temporary data folder.',
 ].join('\n');
@@ -169,7 +171,22 @@ try {
       }
       verificationRates.push(await measureVerifications(dataDir, 2));
     }
+    say('auditIntegrity on 100,000 audit records: the first answer, incremental ones after 1,000 more, a full one (npm run bench:integrity alone)…');
+    const integritySqlite = await measureIntegrity({
+      dataDir: mkdtempSync(join(dataDir, 'integrity-')),
+      records: 100_000,
+      newRecords: 1000,
+      rounds: 5,
+    });
+    const integrityScratch = await scratchPostgres();
+    let integrityPostgres: IntegrityMeasurement;
+    try {
+      integrityPostgres = await measureIntegrity({ dataDir, databaseUrl: integrityScratch.url, records: 100_000, newRecords: 1000, rounds: 5 });
+    } finally {
+      await integrityScratch.drop();
+    }
     Object.assign(microReport, {
+      auditIntegrityMs: { sqlite: integritySqlite, postgres: integrityPostgres },
       auditAppendsPerSecond: {
         sqlite: median(sqliteRates),
         postgres: median(postgresRates),
@@ -467,11 +484,20 @@ try {
     const m = microReport as {
       auditAppendsPerSecond: { sqlite: number; postgres: number };
       offlineDocumentVerificationsPerSecond: { median: number };
+      auditIntegrityMs: Record<'sqlite' | 'postgres', IntegrityMeasurement>;
     };
     say();
     say(
       `Durable audit appends/s, 64 appenders: SQLite (WAL, synchronous=FULL) ${f(m.auditAppendsPerSecond.sqlite)}, PostgreSQL ${f(m.auditAppendsPerSecond.postgres)}. Offline document verifications/s, one core: ${f(m.offlineDocumentVerificationsPerSecond.median)}.`,
     );
+    for (const [name, i] of [
+      ['SQLite', m.auditIntegrityMs.sqlite],
+      ['PostgreSQL', m.auditIntegrityMs.postgres],
+    ] as const) {
+      say(
+        `auditIntegrity, ${name}, ${f(i.records)} records: first answer ${f(i.firstMs)} ms, incremental ${f(i.incrementalMs)} ms (median; ${f(i.recordsReadPerIncremental)} records read), full ${f(i.fullMs)} ms.`,
+      );
+    }
   }
   if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
 } catch (error) {

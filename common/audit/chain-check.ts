@@ -44,6 +44,37 @@ export interface AuditProblem {
   detail: string;
 }
 
+/**
+ * Where the check of one chain stands after the records up to a verified
+ * checkpoint: enough to go on from there later, reading only the records
+ * after it, and to report the whole chain. A plain object, kept by whoever
+ * checks a live store again and again (the audit-review subgraph); fields
+ * may be added. Taken only at a checkpoint that verified, after records that
+ * all did, so that what it vouches for is signed.
+ */
+export interface ChainCheckState {
+  chainId: string;
+  /** The prune point the check started from (the anchor's seq); null when the chain started at seq 1. A new prune starts the check over. */
+  anchorSeq: number | null;
+  /** The last verified checkpoint's seq: records up to it are verified (0 when none is yet). */
+  checkpointSeq: number;
+  /** The hash of the record at `checkpointSeq` (the anchor's head hash, or the genesis hash, at the start): what record `checkpointSeq + 1` must link to. */
+  headHash: string;
+  /** The previous hash of that record (null at the start), to tell a rewritten record from a forged one at the boundary. */
+  headPrevHash: string | null;
+  /**
+   * The chain's Merkle tree up to `checkpointSeq`, as its compact range
+   * (size, and the subtree roots in base64, largest first), so that the tree
+   * grows on from there; null when the chain continues from a checkpoint
+   * signed before trees. Witnessed heads up to this size count as checked.
+   */
+  tree: { size: number; nodes: string[] } | null;
+  /** Records, and checkpoints, up to `checkpointSeq`, and the first record's seq: for the report. */
+  records: number;
+  checkpoints: number;
+  firstSeq: number | null;
+}
+
 /** One chain to check, from a store or from an export. */
 export interface ChainInput {
   chainId: string;
@@ -67,6 +98,12 @@ export interface ChainInput {
    * so a longer stretch means checkpoints were deleted. Default: no limit.
    */
   maxRecordsBetweenCheckpoints?: number;
+  /**
+   * Go on from an earlier check of the same chain (from the same anchor):
+   * `records` and `checkpoints` then hold only those after its
+   * `checkpointSeq`, and the report counts the whole chain.
+   */
+  resume?: ChainCheckState | null;
 }
 
 /** How far ahead the checker looks to tell a reordering from a removal, and how far a record's true seq is searched. */
@@ -122,8 +159,11 @@ function toAsync<T>(iterator: Iterator<T>): AsyncIterator<T> {
  * apart by looking a little around it (see `classify`). Only the first
  * problem is reported; the rest of the chain is still counted.
  */
-export async function checkChain(input: ChainInput, verifier: CheckpointVerifier): Promise<{ report: ChainReport; problem: AuditProblem | null }> {
-  const { chainId, anchor } = input;
+export async function checkChain(
+  input: ChainInput,
+  verifier: CheckpointVerifier,
+): Promise<{ report: ChainReport; problem: AuditProblem | null; state: ChainCheckState }> {
+  const { chainId, anchor, resume } = input;
   const report: ChainReport = {
     chainId,
     records: 0,
@@ -141,7 +181,7 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
 
   let expectedSeq = 1;
   let expectedPrev = GENESIS_HASH;
-  let previous: AuditRecord | null = null;
+  let previous: Pick<AuditRecord, 'hash' | 'prevHash'> | null = null;
   // The chain's Merkle tree, grown record by record; null when the chain continues from a checkpoint without one (signed before trees).
   let tree: CompactRange | null = CompactRange.empty();
   if (anchor) {
@@ -150,8 +190,39 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
     report.lastCheckpointSeq = anchor.seq;
     const why =
       anchor.chainId !== chainId ? `belongs to chain ${anchor.chainId}` : ((await verifier.check(anchor)) ?? verifier.checkNote(anchor, null));
+    // Checked even when resuming: one signature, and a state is taken before it is known to verify.
     if (why) found('BAD_CHECKPOINT', anchor.seq, `the checkpoint the chain continues from (where it was pruned or the export starts) ${why}`);
     tree = checkpointTree(anchor);
+  }
+  const stateAt = (seq: number, head: Pick<AuditRecord, 'hash' | 'prevHash'> | null): ChainCheckState => ({
+    chainId,
+    anchorSeq: anchor?.seq ?? null,
+    checkpointSeq: seq,
+    headHash: head?.hash ?? anchor?.headHash ?? GENESIS_HASH,
+    headPrevHash: head?.prevHash ?? null,
+    tree: tree && { size: tree.size, nodes: tree.nodes().map((node) => node.toString('base64')) },
+    records: report.records,
+    checkpoints: report.checkpoints,
+    firstSeq: report.firstSeq,
+  });
+  let state = stateAt(anchor?.seq ?? 0, null);
+  if (resume) {
+    // Verified before: the records and checkpoints up to the state's checkpoint.
+    state = resume;
+    expectedSeq = resume.checkpointSeq + 1;
+    expectedPrev = resume.headHash;
+    if (resume.headPrevHash !== null) previous = { hash: resume.headHash, prevHash: resume.headPrevHash };
+    tree =
+      resume.tree &&
+      CompactRange.of(
+        resume.tree.size,
+        resume.tree.nodes.map((node) => Buffer.from(node, 'base64')),
+      );
+    report.records = resume.records;
+    report.checkpoints = resume.checkpoints;
+    report.firstSeq = resume.firstSeq;
+    report.lastSeq = resume.records > 0 ? resume.checkpointSeq : null;
+    report.lastCheckpointSeq = resume.checkpointSeq > 0 ? resume.checkpointSeq : report.lastCheckpointSeq;
   }
   const witnessed = [...(input.witnessed ?? [])].sort((a, b) => a.size - b.size);
   report.witnessedSize = witnessed.at(-1)?.size ?? null;
@@ -169,7 +240,7 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
   };
   checkWitnessed();
   const maxGap = input.maxRecordsBetweenCheckpoints ?? Number.POSITIVE_INFINITY;
-  let anchoredAt = anchor?.seq ?? 0;
+  let anchoredAt = resume?.checkpointSeq ?? anchor?.seq ?? 0;
   const checkGap = (uptoSeq: number, what: string) => {
     if (uptoSeq - anchoredAt > maxGap) {
       found(
@@ -235,7 +306,12 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
       tree.append(recordLeafHash(record.hash));
       checkWitnessed();
     }
-    while (nextCheckpoint && nextCheckpoint.seq === record.seq) await consumeCheckpoint(nextCheckpoint, record.hash);
+    let signed = false;
+    while (nextCheckpoint && nextCheckpoint.seq === record.seq) {
+      await consumeCheckpoint(nextCheckpoint, record.hash);
+      signed = true;
+    }
+    if (signed && !problem) state = stateAt(record.seq, record);
   }
 
   const lastVerified = expectedSeq - 1;
@@ -264,7 +340,7 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
   }
   if (!problem && lastVerified > 0) checkGap(lastVerified, 'to the end of the chain');
   if (report.lastSeq !== null) report.unanchoredRecords = Math.max(0, report.lastSeq - (report.lastCheckpointSeq ?? 0));
-  return { report, problem };
+  return { report, problem, state };
 }
 
 /**
@@ -288,7 +364,7 @@ async function classify(
   record: AuditRecord,
   expected: number,
   expectedPrev: string,
-  previous: AuditRecord | null,
+  previous: Pick<AuditRecord, 'hash' | 'prevHash'> | null,
   ahead: Lookahead<AuditRecord>,
 ): Promise<{ kind: AuditProblemKind; seq: number; detail: string } | null> {
   if (record.seq < expected) return { kind: 'INSERTED', seq: record.seq, detail: `a second record with seq ${record.seq}` };

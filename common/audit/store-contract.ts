@@ -90,6 +90,35 @@ export interface AuditPruneRecorder {
 }
 
 /**
+ * One consistent view of the whole store, for reading it from end to end
+ * while writers go on appending (the verifier): every read through it sees
+ * the store as it was at one moment — records, checkpoints, prunes and the
+ * person-search index alike. PostgreSQL: one `REPEATABLE READ READ ONLY`
+ * transaction on a connection of its own, streamed with cursors. SQLite:
+ * one read transaction on a connection of its own to each file, the index
+ * first, so that its watermark never points past the records seen.
+ * Holding it open keeps old row versions (PostgreSQL) and WAL frames
+ * (SQLite) alive: release it as soon as the reading is done.
+ */
+export interface AuditSnapshot {
+  /** Every chain id with records, checkpoints or prunes, sorted. */
+  chains(): Promise<string[]>;
+  /** The chain's pruned ranges, oldest first. */
+  prunes(chainId: string): Promise<AuditPrune[]>;
+  /** The last record's seq and hash (or, when everything was pruned, the pruned head); null for a chain without either. */
+  head(chainId: string): Promise<{ seq: number; hash: string } | null>;
+  /** Checkpoints with `fromSeq ≤ seq ≤ toSeq`, by seq. */
+  readCheckpoints(chainId: string, range?: { fromSeq?: number; toSeq?: number }): AsyncIterable<SignedCheckpoint>;
+  /** Records with seq ≥ `fromSeq` (default 1), by seq. */
+  readChain(chainId: string, fromSeq?: number): AsyncIterable<AuditRecord>;
+  /** As {@link AuditStore.readSubjectIndex}, from `fromSeq`. Records after an index's watermark are read as their own index entries. */
+  readSubjectIndex(chainId: string, fromSeq?: number): AsyncIterable<{ seq: number; subject: string }>;
+  indexKey(subjectHash: string): string;
+  /** Ends the read transaction and gives its connections back; reading after it rejects. */
+  release(): Promise<void>;
+}
+
+/**
  * Durable, searchable storage of audit chains. Every method rejects with
  * `AuditUnavailableError` when the database cannot be used; `appendBatch`
  * also with `AuditChainConflictError`, and `search` with `AuditQueryError`.
@@ -133,7 +162,9 @@ export interface AuditStore {
    * names it ({@link AuditStore.indexKey}). For the verifier, which checks it
    * against the records.
    */
-  readSubjectIndex(chainId: string): AsyncIterable<{ seq: number; subject: string }>;
+  readSubjectIndex(chainId: string, fromSeq?: number): AsyncIterable<{ seq: number; subject: string }>;
+  /** A consistent view of the whole store for one long read (see {@link AuditSnapshot}); release it when done. */
+  snapshot(): Promise<AuditSnapshot>;
   /** How the person-search index names a subject hash: the hash itself (PostgreSQL) or a key made of its first digits (SQLite). */
   indexKey(subjectHash: string): string;
   /** Resolves once every record committed before the call is in the person-search index (at once where records are indexed as they are written). */

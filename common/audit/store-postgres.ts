@@ -22,7 +22,7 @@ import {
   searchStatement,
   type SqlDialect,
 } from './search.js';
-import type { AccessReportRow, AuditStore, NormalizedAuditStoreOptions } from './store-contract.js';
+import type { AccessReportRow, AuditSnapshot, AuditStore, NormalizedAuditStoreOptions } from './store-contract.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS audit_chains (
@@ -143,6 +143,15 @@ const dialect: SqlDialect = {
     confirm: null,
   }),
 };
+
+const CHAINS = `SELECT chain_id FROM (SELECT chain_id FROM audit_chains UNION SELECT chain_id FROM audit_checkpoints UNION SELECT chain_id FROM audit_prunes) AS chains
+  ORDER BY chain_id COLLATE "C"`;
+const PRUNES = `SELECT ${PRUNE_COLUMNS} FROM audit_prunes WHERE chain_id = $1 ORDER BY up_to_seq`;
+const HEAD = `SELECT seq, hash FROM (
+    (SELECT seq, hash FROM audit_records WHERE chain_id = $1 ORDER BY seq DESC LIMIT 1)
+    UNION ALL
+    (SELECT up_to_seq, head_hash FROM audit_prunes WHERE chain_id = $1 ORDER BY up_to_seq DESC LIMIT 1)
+  ) AS heads ORDER BY seq DESC LIMIT 1`;
 
 function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -317,6 +326,92 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
     },
   };
 
+  /**
+   * One REPEATABLE READ READ ONLY transaction on a connection of its own:
+   * every read in it sees the database as the first one did, whatever the
+   * replicas append meanwhile. Each stream is a cursor in it, fetched a page
+   * at a time; ending the transaction closes any cursor left open.
+   */
+  async function openSnapshot(): Promise<AuditSnapshot> {
+    const unavailable = (error: unknown) =>
+      error instanceof AuditUnavailableError ? error : new AuditUnavailableError('The PostgreSQL audit store is unavailable.', { cause: error });
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw unavailable(error);
+    }
+    let released = false;
+    let cursors = 0;
+    const run = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
+      if (released) throw new AuditUnavailableError('The audit snapshot was released.');
+      try {
+        return (await client.query(sql, params)).rows as T[];
+      } catch (error) {
+        throw unavailable(error);
+      }
+    };
+    try {
+      await run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // The snapshot is taken by the transaction's first query, not by BEGIN.
+      await run('SELECT 1 FROM audit_chains LIMIT 1');
+    } catch (error) {
+      released = true;
+      client.release(error as Error);
+      throw error;
+    }
+    async function* stream<T>(sql: string, params: unknown[]): AsyncGenerator<T> {
+      const cursor = `audit_snapshot_${++cursors}`;
+      await run(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${sql}`, params);
+      let finished = false;
+      try {
+        for (;;) {
+          const rows = await run<T>(`FETCH ${PAGE} FROM ${cursor}`);
+          yield* rows;
+          if (rows.length < PAGE) break;
+        }
+        finished = true;
+      } finally {
+        if (!released && finished) await run(`CLOSE ${cursor}`);
+      }
+    }
+    return {
+      chains: async () => (await run<{ chain_id: string }>(CHAINS)).map((r) => r.chain_id),
+      prunes: async (chainId) => (await run<PruneRow>(PRUNES, [chainId])).map(rowToPrune),
+      async head(chainId) {
+        const [row] = await run<{ seq: string; hash: string }>(HEAD, [chainId]);
+        return row ? { seq: Number(row.seq), hash: row.hash } : null;
+      },
+      async *readCheckpoints(chainId, range = {}) {
+        const rows = stream<CheckpointRow>(
+          `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq`,
+          [chainId, range.fromSeq ?? 0, range.toSeq ?? Number.MAX_SAFE_INTEGER],
+        );
+        for await (const row of rows) yield rowToCheckpoint(row);
+      },
+      async *readChain(chainId, fromSeq = 1) {
+        const rows = stream<RecordRow>(`SELECT ${COLUMNS} FROM audit_records WHERE chain_id = $1 AND seq >= $2 ORDER BY seq`, [chainId, fromSeq]);
+        for await (const row of rows) yield rowToRecord(row);
+      },
+      async *readSubjectIndex(chainId, fromSeq = 1) {
+        const rows = stream<{ seq: string; subject_hash: string }>(
+          'SELECT seq, subject_hash FROM audit_subjects WHERE chain_id = $1 AND seq >= $2 ORDER BY seq, subject_hash',
+          [chainId, fromSeq],
+        );
+        for await (const row of rows) yield { seq: Number(row.seq), subject: row.subject_hash };
+      },
+      indexKey: (subject) => subject,
+      async release() {
+        if (released) return;
+        released = true;
+        await client.query('ROLLBACK').then(
+          () => client.release(),
+          (error: Error) => client.release(error),
+        );
+      },
+    };
+  }
+
   const store: AuditStore = {
     backend: 'postgres',
 
@@ -346,14 +441,7 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
     },
 
     async head(chainId) {
-      const row = await one<{ seq: string; hash: string }>(
-        `SELECT seq, hash FROM (
-           (SELECT seq, hash FROM audit_records WHERE chain_id = $1 ORDER BY seq DESC LIMIT 1)
-           UNION ALL
-           (SELECT up_to_seq, head_hash FROM audit_prunes WHERE chain_id = $1 ORDER BY up_to_seq DESC LIMIT 1)
-         ) AS heads ORDER BY seq DESC LIMIT 1`,
-        [chainId],
-      );
+      const row = await one<{ seq: string; hash: string }>(HEAD, [chainId]);
       return row ? { seq: Number(row.seq), hash: row.hash } : null;
     },
 
@@ -425,15 +513,11 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
     },
 
     async prunes(chainId) {
-      return (await query<PruneRow>(`SELECT ${PRUNE_COLUMNS} FROM audit_prunes WHERE chain_id = $1 ORDER BY up_to_seq`, [chainId])).map(rowToPrune);
+      return (await query<PruneRow>(PRUNES, [chainId])).map(rowToPrune);
     },
 
     async chains() {
-      const rows = await query<{ chain_id: string }>(
-        `SELECT chain_id FROM (SELECT chain_id FROM audit_chains UNION SELECT chain_id FROM audit_checkpoints UNION SELECT chain_id FROM audit_prunes) AS chains
-         ORDER BY chain_id COLLATE "C"`,
-      );
-      return rows.map((r) => r.chain_id);
+      return (await query<{ chain_id: string }>(CHAINS)).map((r) => r.chain_id);
     },
 
     // The index is written with the records, in the same transaction.
@@ -441,12 +525,12 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
 
     indexKey: (subject) => subject,
 
-    async *readSubjectIndex(chainId) {
+    async *readSubjectIndex(chainId, fromSeq = 1) {
       let after = { seq: 0, subject: '' };
       for (;;) {
         const rows = await query<{ seq: string; subject_hash: string }>(
-          'SELECT seq, subject_hash FROM audit_subjects WHERE chain_id = $1 AND (seq, subject_hash) > ($2, $3) ORDER BY seq, subject_hash LIMIT $4',
-          [chainId, after.seq, after.subject, PAGE],
+          'SELECT seq, subject_hash FROM audit_subjects WHERE chain_id = $1 AND seq >= $5 AND (seq, subject_hash) > ($2, $3) ORDER BY seq, subject_hash LIMIT $4',
+          [chainId, after.seq, after.subject, PAGE, fromSeq],
         );
         for (const row of rows) yield { seq: Number(row.seq), subject: row.subject_hash };
         if (rows.length < PAGE) return;
@@ -466,6 +550,11 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
         if (rows.length < PAGE) return;
         from = Number(rows[rows.length - 1].seq) + 1;
       }
+    },
+
+    async snapshot() {
+      await ensureSchema();
+      return openSnapshot();
     },
 
     async seqRange(chainId, range = {}) {

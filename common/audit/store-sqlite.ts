@@ -25,7 +25,7 @@ import {
   sqliteDisclosedSubject,
   type SqlDialect,
 } from './search.js';
-import type { AccessReportRow, AuditPrune, AuditStore, NormalizedAuditStoreOptions } from './store-contract.js';
+import type { AccessReportRow, AuditPrune, AuditSnapshot, AuditStore, NormalizedAuditStoreOptions } from './store-contract.js';
 import { blockLength, keyAt, keyHex, seqAt, seqsOfKey, subjectKey } from './subject-runs.js';
 import { createSqliteThread } from './sqlite-thread.js';
 // The threads' requests, so that what is sent is checked against what each thread handles.
@@ -153,6 +153,148 @@ function openReader(file: string): Database.Database {
   return db;
 }
 
+/** Reads rows through one connection (the store's, or a snapshot's); `AuditUnavailableError` when the file cannot be read. */
+type ReadRows = <T>(sql: string, ...params: unknown[]) => Promise<T[]>;
+
+/** A reader over one connection, with its own prepared statements. */
+function rowReader(connection: () => Promise<Database.Database>, file: string): { all: ReadRows; clear(): void } {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    async all<T>(sql: string, ...params: unknown[]): Promise<T[]> {
+      const db = await connection();
+      try {
+        let prepared = statements.get(sql);
+        if (!prepared) {
+          prepared = db.prepare(sql);
+          statements.set(sql, prepared);
+        }
+        return prepared.all(...params) as T[];
+      } catch (error) {
+        throw new AuditUnavailableError(`Cannot read ${file}.`, { cause: error });
+      }
+    },
+    clear: () => statements.clear(),
+  };
+}
+
+/** The record side's reads, the same through the store's connection and through a snapshot's. */
+function recordReads(all: ReadRows): Pick<AuditSnapshot, 'chains' | 'prunes' | 'head' | 'readCheckpoints' | 'readChain'> {
+  return {
+    async chains() {
+      const rows = await all<{ chain_id: string }>(
+        'SELECT chain_id FROM audit_chains UNION SELECT chain_id FROM audit_checkpoints UNION SELECT chain_id FROM audit_prunes ORDER BY chain_id',
+      );
+      return rows.map((r) => r.chain_id);
+    },
+    async prunes(chainId) {
+      const rows = await all<PruneRow>(`SELECT ${PRUNE_COLUMNS} FROM audit_prunes WHERE chain_id = ? ORDER BY up_to_seq`, chainId);
+      return rows.map(rowToPrune);
+    },
+    async head(chainId) {
+      const [row] = await all<{ seq: number; hash: string }>(
+        'SELECT seq, hash FROM audit_records WHERE chain_id = ? ORDER BY seq DESC LIMIT 1',
+        chainId,
+      );
+      if (row) return { seq: row.seq, hash: row.hash };
+      const [pruned] = await all<PruneRow>(`SELECT ${PRUNE_COLUMNS} FROM audit_prunes WHERE chain_id = ? ORDER BY up_to_seq DESC LIMIT 1`, chainId);
+      return pruned ? { seq: rowToPrune(pruned).upToSeq, hash: rowToPrune(pruned).headHash } : null;
+    },
+    async *readCheckpoints(chainId, range = {}) {
+      let from = range.fromSeq ?? 0;
+      const to = range.toSeq ?? Number.MAX_SAFE_INTEGER;
+      for (;;) {
+        const rows = await all<CheckpointRow>(
+          `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`,
+          chainId,
+          from,
+          to,
+          PAGE,
+        );
+        for (const row of rows) yield rowToCheckpoint(row);
+        if (rows.length < PAGE) return;
+        from = Number(rows[rows.length - 1].seq) + 1;
+      }
+    },
+    async *readChain(chainId, fromSeq = 1) {
+      let from = fromSeq;
+      for (;;) {
+        const rows = await all<RecordRow>(
+          `SELECT ${COLUMNS} FROM audit_records WHERE chain_id = ? AND seq >= ? ORDER BY seq LIMIT ?`,
+          chainId,
+          from,
+          PAGE,
+        );
+        for (const row of rows) yield rowToRecord(row);
+        if (rows.length < PAGE) return;
+        from = Number(rows[rows.length - 1].seq) + 1;
+      }
+    },
+  };
+}
+
+/**
+ * The chain's person-search index from `fromSeq`, by seq then key, as the
+ * verifier compares it with the records: the runs `index` holds (a
+ * connection in a read transaction; null when there is no index yet) up to
+ * the chain's watermark, then the subjects of the records after it, which
+ * are not expected in the index. `records` must see the audit file as it
+ * was when, or after, `index` saw the index file.
+ */
+async function* subjectIndexOf(
+  index: Database.Database | null,
+  records: Pick<AuditSnapshot, 'prunes' | 'head' | 'readChain'>,
+  indexFile: string,
+  chainId: string,
+  fromSeq: number,
+): AsyncGenerator<{ seq: number; subject: string }> {
+  const prunedSeq = (await records.prunes(chainId)).at(-1)?.upToSeq ?? 0;
+  const firstSeq = Math.max(prunedSeq + 1, fromSeq);
+  let watermark = 0;
+  try {
+    if (index) {
+      watermark =
+        (index.prepare('SELECT indexed_seq FROM subject_chains WHERE chain_id = ?').get(chainId) as { indexed_seq: number } | undefined)
+          ?.indexed_seq ?? 0;
+      const runs = index.prepare('SELECT run FROM subject_runs WHERE chain_id = ? AND to_seq >= ? ORDER BY from_seq').all(chainId, firstSeq) as {
+        run: number;
+      }[];
+      const blocks = index.prepare('SELECT entries FROM subject_blocks WHERE run = ?');
+      // Runs of a chain cover stretches that follow each other: one run at a time, in seq order, is the whole index in seq order.
+      for (const { run } of runs) {
+        // A run may hold millions of entries: numbers in typed arrays, sorted through a permutation, not objects.
+        const rows = (blocks.all(run) as { entries: Buffer }[]).map((row) => row.entries);
+        const count = rows.reduce((sum, entries) => sum + blockLength(entries), 0);
+        const keys = new Float64Array(count);
+        const seqs = new Float64Array(count);
+        let kept = 0;
+        for (const entries of rows) {
+          for (let i = 0; i < blockLength(entries); i++) {
+            const seq = seqAt(entries, i);
+            if (seq < firstSeq) continue;
+            keys[kept] = keyAt(entries, i);
+            seqs[kept++] = seq;
+          }
+        }
+        const order = new Uint32Array(kept);
+        for (let i = 0; i < kept; i++) order[i] = i;
+        // By seq, then key: 13-digit hex keys sort as their numbers do.
+        order.sort((a, b) => seqs[a] - seqs[b] || keys[a] - keys[b]);
+        for (const i of order) yield { seq: seqs[i], subject: keyHex(keys[i]) };
+      }
+    }
+  } catch (error) {
+    throw new AuditUnavailableError(`Cannot read ${indexFile}.`, { cause: error });
+  }
+  // After the watermark, the index is the records themselves.
+  for await (const record of records.readChain(chainId, Math.max(watermark + 1, firstSeq))) {
+    const keys = [...new Set(record.disclosed.map((d) => d.subject))].map((subject) => keyHex(subjectKey(subject))).sort();
+    for (const subject of keys) yield { seq: record.seq, subject };
+  }
+  // A watermark past the chain's head claims records that do not exist, and would hide the next ones from searches.
+  const head = await records.head(chainId);
+  if (watermark > (head?.seq ?? 0)) yield { seq: watermark, subject: '' };
+}
+
 /**
  * A file of schema version 1, read without migrating it (a read-only store,
  * `npm run audit:verify` on a copy): its checkpoints and prunes have no tree
@@ -197,7 +339,6 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
   let closed = false;
   let reader: Database.Database | null = null;
   let indexReader: Database.Database | null = null;
-  const statements = new Map<string, Database.Statement>();
   let pruning: Promise<unknown> = Promise.resolve();
 
   const beforeStart = (): void => {
@@ -267,19 +408,9 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
     return reader;
   }
 
-  async function all<T>(sql: string, ...params: unknown[]): Promise<T[]> {
-    const db = await read();
-    try {
-      let prepared = statements.get(sql);
-      if (!prepared) {
-        prepared = db.prepare(sql);
-        statements.set(sql, prepared);
-      }
-      return prepared.all(...params) as T[];
-    } catch (error) {
-      throw new AuditUnavailableError(`Cannot read ${file}.`, { cause: error });
-    }
-  }
+  const reads = rowReader(read, file);
+  const all = reads.all;
+  const shared = recordReads(all);
 
   async function one<T>(sql: string, ...params: unknown[]): Promise<T | null> {
     return (await all<T>(sql, ...params))[0] ?? null;
@@ -527,15 +658,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       handOver.add(records);
     },
 
-    async head(chainId) {
-      const row = await one<{ seq: number; hash: string }>(
-        'SELECT seq, hash FROM audit_records WHERE chain_id = ? ORDER BY seq DESC LIMIT 1',
-        chainId,
-      );
-      if (row) return { seq: row.seq, hash: row.hash };
-      const pruned = await latestPrune(chainId);
-      return pruned ? { seq: pruned.upToSeq, hash: pruned.headHash } : null;
-    },
+    head: shared.head,
 
     async appendCheckpoint(checkpoint) {
       await write([
@@ -583,22 +706,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       return rows.map(rowToCheckpoint);
     },
 
-    async *readCheckpoints(chainId, range = {}) {
-      let from = range.fromSeq ?? 0;
-      const to = range.toSeq ?? Number.MAX_SAFE_INTEGER;
-      for (;;) {
-        const rows = await all<CheckpointRow>(
-          `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain_id = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?`,
-          chainId,
-          from,
-          to,
-          PAGE,
-        );
-        for (const row of rows) yield rowToCheckpoint(row);
-        if (rows.length < PAGE) return;
-        from = Number(rows[rows.length - 1].seq) + 1;
-      }
-    },
+    readCheckpoints: shared.readCheckpoints,
 
     async lastCheckpoint(chainId, beforeSeq = Number.MAX_SAFE_INTEGER) {
       const row = await one<CheckpointRow>(
@@ -609,17 +717,8 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       return row ? rowToCheckpoint(row) : null;
     },
 
-    async prunes(chainId) {
-      const rows = await all<PruneRow>(`SELECT ${PRUNE_COLUMNS} FROM audit_prunes WHERE chain_id = ? ORDER BY up_to_seq`, chainId);
-      return rows.map(rowToPrune);
-    },
-
-    async chains() {
-      const rows = await all<{ chain_id: string }>(
-        'SELECT chain_id FROM audit_chains UNION SELECT chain_id FROM audit_checkpoints UNION SELECT chain_id FROM audit_prunes ORDER BY chain_id',
-      );
-      return rows.map((r) => r.chain_id);
-    },
+    prunes: shared.prunes,
+    chains: shared.chains,
 
     async settleIndex() {
       if (readOnly) return;
@@ -630,70 +729,56 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
 
     indexKey: (subjectHash) => keyHex(subjectKey(subjectHash)),
 
-    async *readSubjectIndex(chainId) {
-      const prunedSeq = (await latestPrune(chainId))?.upToSeq ?? 0;
-      let watermark = 0;
-      // A connection of its own, holding one snapshot of the index while the index thread merges runs.
-      const index = existsSync(indexFile) && indexConnection() ? openReader(indexFile) : null;
+    async *readSubjectIndex(chainId, fromSeq = 1) {
+      const snapshot = await store.snapshot();
       try {
-        if (index) {
-          index.prepare('BEGIN').run();
-          watermark =
-            (index.prepare('SELECT indexed_seq FROM subject_chains WHERE chain_id = ?').get(chainId) as { indexed_seq: number } | undefined)
-              ?.indexed_seq ?? 0;
-          const runs = index.prepare('SELECT run FROM subject_runs WHERE chain_id = ? ORDER BY from_seq').all(chainId) as { run: number }[];
-          const blocks = index.prepare('SELECT entries FROM subject_blocks WHERE run = ?');
-          // Runs of a chain cover stretches that follow each other: one run at a time, in seq order, is the whole index in seq order.
-          for (const { run } of runs) {
-            // A run may hold millions of entries: numbers in typed arrays, sorted through a permutation, not objects.
-            const rows = (blocks.all(run) as { entries: Buffer }[]).map((row) => row.entries);
-            const count = rows.reduce((sum, entries) => sum + blockLength(entries), 0);
-            const keys = new Float64Array(count);
-            const seqs = new Float64Array(count);
-            let kept = 0;
-            for (const entries of rows) {
-              for (let i = 0; i < blockLength(entries); i++) {
-                const seq = seqAt(entries, i);
-                if (seq <= prunedSeq) continue;
-                keys[kept] = keyAt(entries, i);
-                seqs[kept++] = seq;
-              }
-            }
-            const order = new Uint32Array(kept);
-            for (let i = 0; i < kept; i++) order[i] = i;
-            // By seq, then key: 13-digit hex keys sort as their numbers do.
-            order.sort((a, b) => seqs[a] - seqs[b] || keys[a] - keys[b]);
-            for (const i of order) yield { seq: seqs[i], subject: keyHex(keys[i]) };
-          }
-        }
-      } catch (error) {
-        throw new AuditUnavailableError(`Cannot read ${indexFile}.`, { cause: error });
+        yield* snapshot.readSubjectIndex(chainId, fromSeq);
       } finally {
-        index?.close();
+        await snapshot.release();
       }
-      // After the watermark, the index is the records themselves.
-      for await (const record of store.readChain(chainId, Math.max(watermark, prunedSeq) + 1)) {
-        const keys = [...new Set(record.disclosed.map((d) => d.subject))].map((subject) => keyHex(subjectKey(subject))).sort();
-        for (const subject of keys) yield { seq: record.seq, subject };
-      }
-      // A watermark past the chain's head claims records that do not exist, and would hide the next ones from searches.
-      const head = await store.head(chainId);
-      if (watermark > (head?.seq ?? 0)) yield { seq: watermark, subject: '' };
     },
 
-    async *readChain(chainId, fromSeq = 1) {
-      let from = fromSeq;
-      for (;;) {
-        const rows = await all<RecordRow>(
-          `SELECT ${COLUMNS} FROM audit_records WHERE chain_id = ? AND seq >= ? ORDER BY seq LIMIT ?`,
-          chainId,
-          from,
-          PAGE,
-        );
-        for (const row of rows) yield rowToRecord(row);
-        if (rows.length < PAGE) return;
-        from = Number(rows[rows.length - 1].seq) + 1;
+    readChain: shared.readChain,
+
+    async snapshot() {
+      await read();
+      // The index first: then its watermark can never point past the records the snapshot sees.
+      let index: Database.Database | null = null;
+      let records: Database.Database | null = null;
+      try {
+        if (indexConnection()) {
+          index = openReader(indexFile);
+          index.prepare('BEGIN').run();
+          // A read transaction takes its snapshot at its first read, not at BEGIN.
+          index.prepare('SELECT COUNT(*) FROM subject_chains').get();
+        }
+        records = openReader(file);
+        records.prepare('BEGIN').run();
+        records.prepare('SELECT COUNT(*) FROM audit_chains').get();
+      } catch (error) {
+        index?.close();
+        records?.close();
+        throw new AuditUnavailableError(`Cannot read ${file}.`, { cause: error });
       }
+      const connection = records;
+      let released = false;
+      const snapshotReads = rowReader(async () => {
+        if (released) throw new AuditUnavailableError('The audit snapshot was released.');
+        return connection;
+      }, file);
+      const view = recordReads(snapshotReads.all);
+      return {
+        ...view,
+        readSubjectIndex: (chainId, fromSeq = 1) => subjectIndexOf(index, view, indexFile, chainId, fromSeq),
+        indexKey: store.indexKey,
+        async release() {
+          if (released) return;
+          released = true;
+          snapshotReads.clear();
+          connection.close();
+          index?.close();
+        },
+      };
     },
 
     async seqRange(chainId, range = {}) {
@@ -766,7 +851,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
       reader = null;
       indexReader?.close();
       indexReader = null;
-      statements.clear();
+      reads.clear();
       indexStatements.clear();
     },
   };

@@ -1,14 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { checkChain, type AuditProblem, type ChainReport, type WitnessedHead } from './chain-check.js';
+import { checkChain, type AuditProblem, type ChainCheckState, type ChainReport, type WitnessedHead } from './chain-check.js';
 import { createCheckpointVerifier, type AuditJwks, type SignedCheckpoint } from './checkpoint.js';
 import { AuditExportFormatError } from './errors.js';
 import { AUDIT_EXPORT_FORMAT, AUDIT_EXPORT_VERSION, type ExportChainLine, type ExportEndLine, type ExportHeaderLine } from './export.js';
 import type { AuditRecord } from './record.js';
-import type { AuditStore } from './store-contract.js';
+import type { AuditSnapshot, AuditStore } from './store-contract.js';
 
 export { exportAudit, type ExportOptions } from './export.js';
-export type { AuditProblem, AuditProblemKind, ChainReport, WitnessedHead } from './chain-check.js';
+export type { AuditProblem, AuditProblemKind, ChainCheckState, ChainReport, WitnessedHead } from './chain-check.js';
 
 /** What verification checks beyond the store itself. */
 export interface VerifyOptions {
@@ -33,72 +33,172 @@ export interface VerificationReport {
   problem: AuditProblem | null;
 }
 
+/** How far a verification of a store has got. */
+export interface VerificationProgress {
+  /** Records read and checked so far. */
+  recordsChecked: number;
+  /** Records it reads in all (those after each chain's resume point), as of the snapshot it reads. */
+  recordsToCheck: number;
+}
+
+export interface StoreVerificationOptions extends VerifyOptions {
+  /**
+   * Where earlier checks of these chains stand: each chain is checked only
+   * after its state's checkpoint (records, checkpoints and the person-search
+   * index), and reported whole. A state from before the chain's last prune
+   * is ignored. Default: none, every record from the start.
+   */
+  resume?: ReadonlyMap<string, ChainCheckState>;
+  /** Told how far the run has got: at the start, every 1,000 records, and at the end. */
+  onProgress?: (progress: VerificationProgress) => void;
+}
+
+export interface StoreVerificationReport extends VerificationReport, VerificationProgress {
+  /**
+   * Per chain, where a later check can go on from: the last checkpoint up to
+   * which everything verified (records, checkpoints, index). A chain whose
+   * problem lies before any verified checkpoint has none (check it from the
+   * start).
+   */
+  states: ChainCheckState[];
+}
+
+/** Progress is reported every this many records. */
+const PROGRESS_EVERY = 1000;
+
 /**
  * Verifies every chain of the store against the gateway's public keys (the
  * key set may hold rotated keys: each checkpoint names its `kid`). A pruned
  * chain is checked from its prune point: the prune row carries the signed
  * checkpoint there, whose head hash the first remaining record must link to.
+ *
+ * Everything is read in one snapshot of the store ({@link AuditStore.snapshot}),
+ * so that a store the gateway keeps appending to is verified as it was at
+ * one moment: records, checkpoints and index never disagree only because
+ * they were read at different times. The records are read once: the
+ * person-search index is compared with them as they stream past.
  */
-export async function verifyAuditStore(store: AuditStore, jwks: AuditJwks, options: VerifyOptions = {}): Promise<VerificationReport> {
+export async function verifyAuditStore(store: AuditStore, jwks: AuditJwks, options: StoreVerificationOptions = {}): Promise<StoreVerificationReport> {
   const verifier = createCheckpointVerifier(jwks);
-  const chains: ChainReport[] = [];
-  let problem: AuditProblem | null = null;
-  const stored = await store.chains();
-  for (const [chainId, heads] of options.witnessed ?? []) {
-    const head = [...heads].sort((a, b) => b.size - a.size)[0];
-    if (!stored.includes(chainId) && head) {
-      problem ??= {
-        kind: 'REMOVED',
-        chainId,
-        seq: 1,
-        detail: `witness ${head.witness} cosigned ${head.size} records of chain ${chainId} at ${head.time}; the store has no such chain`,
-      };
+  const snapshot = await store.snapshot();
+  try {
+    const plans: { chainId: string; anchor: SignedCheckpoint | null; resume: ChainCheckState | null }[] = [];
+    const progress: VerificationProgress = { recordsChecked: 0, recordsToCheck: 0 };
+    const stored = await snapshot.chains();
+    let problem: AuditProblem | null = null;
+    for (const [chainId, heads] of options.witnessed ?? []) {
+      const head = [...heads].sort((a, b) => b.size - a.size)[0];
+      if (!stored.includes(chainId) && head) {
+        problem ??= {
+          kind: 'REMOVED',
+          chainId,
+          seq: 1,
+          detail: `witness ${head.witness} cosigned ${head.size} records of chain ${chainId} at ${head.time}; the store has no such chain`,
+        };
+      }
     }
+    for (const chainId of stored) {
+      const anchor = (await snapshot.prunes(chainId)).at(-1)?.checkpoint ?? null;
+      let resume = options.resume?.get(chainId) ?? null;
+      if (resume && resume.anchorSeq !== (anchor?.seq ?? null)) resume = null;
+      const head = await snapshot.head(chainId);
+      progress.recordsToCheck += Math.max(0, (head?.seq ?? 0) - (resume?.checkpointSeq ?? anchor?.seq ?? 0));
+      plans.push({ chainId, anchor, resume });
+    }
+    options.onProgress?.({ ...progress });
+
+    const chains: ChainReport[] = [];
+    const states: ChainCheckState[] = [];
+    for (const { chainId, anchor, resume } of plans) {
+      const fromSeq = resume ? resume.checkpointSeq + 1 : 1;
+      const index = new IndexComparison(snapshot, chainId, fromSeq);
+      async function* records(): AsyncGenerator<AuditRecord> {
+        for await (const record of snapshot.readChain(chainId, fromSeq)) {
+          await index.compare(record);
+          if (++progress.recordsChecked % PROGRESS_EVERY === 0) options.onProgress?.({ ...progress });
+          yield record;
+        }
+      }
+      const result = await checkChain(
+        {
+          chainId,
+          anchor,
+          resume,
+          checkpoints: snapshot.readCheckpoints(chainId, { fromSeq: resume ? fromSeq : undefined }),
+          records: records(),
+          witnessed: options.witnessed?.get(chainId),
+          maxRecordsBetweenCheckpoints: options.maxRecordsBetweenCheckpoints ?? DEFAULT_MAX_RECORDS_BETWEEN_CHECKPOINTS,
+        },
+        verifier,
+      );
+      const indexProblem = await index.finish();
+      chains.push(result.report);
+      problem ??= result.problem ?? indexProblem;
+      // The index matched up to the seq of its first mismatch; a state beyond it would vouch for what did not.
+      const state = indexProblem && indexProblem.seq <= result.state.checkpointSeq ? resume : result.state;
+      if (state) states.push(state);
+    }
+    // Records appended while the run went on are not in its snapshot: the count may end below the estimate.
+    progress.recordsToCheck = Math.max(progress.recordsChecked, progress.recordsToCheck);
+    options.onProgress?.({ ...progress });
+    return { ok: problem === null, chains, problem, states, ...progress };
+  } finally {
+    await snapshot.release();
   }
-  for (const chainId of stored) {
-    const pruned = (await store.prunes(chainId)).at(-1);
-    const result = await checkChain(
-      {
-        chainId,
-        anchor: pruned?.checkpoint ?? null,
-        checkpoints: store.readCheckpoints(chainId),
-        records: store.readChain(chainId),
-        witnessed: options.witnessed?.get(chainId),
-        maxRecordsBetweenCheckpoints: options.maxRecordsBetweenCheckpoints ?? DEFAULT_MAX_RECORDS_BETWEEN_CHECKPOINTS,
-      },
-      verifier,
-    );
-    chains.push(result.report);
-    problem ??= result.problem;
-    problem ??= await checkSubjectIndex(store, chainId);
-  }
-  return { ok: problem === null, chains, problem };
 }
 
 /**
  * The person-search index is not hashed into the chain, so it is checked
- * against the (verified) records: for every record, exactly the subjects it
+ * against the records: for every record, exactly the subjects it
  * disclosed. A doctored index would make a search by person miss accesses
- * or invent them. Both sides are streamed in seq order and merged.
+ * or invent them. Both sides are streamed in seq order and merged; the
+ * records are handed in as the chain check reads them.
  */
-async function checkSubjectIndex(store: AuditStore, chainId: string): Promise<AuditProblem | null> {
-  const index = store.readSubjectIndex(chainId)[Symbol.asyncIterator]();
-  let next = await index.next();
-  const mismatch = (seq: number, detail: string): AuditProblem => ({ kind: 'INDEX_MISMATCH', chainId, seq, detail });
-  for await (const record of store.readChain(chainId)) {
-    if (!next.done && next.value.seq < record.seq)
-      return mismatch(next.value.seq, `the person-search index names record ${next.value.seq}, which is not in the chain`);
-    const expected = [...new Set(record.disclosed.map((d) => d.subject))].map((subject) => store.indexKey(subject)).sort();
+class IndexComparison {
+  private readonly index: AsyncIterator<{ seq: number; subject: string }>;
+  private next: IteratorResult<{ seq: number; subject: string }> | null = null;
+  private problem: AuditProblem | null = null;
+
+  constructor(
+    private readonly snapshot: AuditSnapshot,
+    private readonly chainId: string,
+    fromSeq: number,
+  ) {
+    this.index = snapshot.readSubjectIndex(chainId, fromSeq)[Symbol.asyncIterator]();
+  }
+
+  async compare(record: AuditRecord): Promise<void> {
+    if (this.problem) return;
+    this.next ??= await this.index.next();
+    const next = this.next;
+    if (!next.done && next.value.seq < record.seq) {
+      this.problem = this.mismatch(next.value.seq, `the person-search index names record ${next.value.seq}, which is not in the chain`);
+      return;
+    }
+    const expected = [...new Set(record.disclosed.map((d) => d.subject))].map((subject) => this.snapshot.indexKey(subject)).sort();
     const found: string[] = [];
-    while (!next.done && next.value.seq === record.seq) {
-      found.push(next.value.subject);
-      next = await index.next();
+    while (!this.next.done && this.next.value.seq === record.seq) {
+      found.push(this.next.value.subject);
+      this.next = await this.index.next();
     }
     if (expected.length !== found.length || expected.some((subject, i) => subject !== found[i])) {
-      return mismatch(record.seq, `the person-search index does not list exactly the subjects record ${record.seq} disclosed`);
+      this.problem = this.mismatch(record.seq, `the person-search index does not list exactly the subjects record ${record.seq} disclosed`);
     }
   }
-  return next.done ? null : mismatch(next.value.seq, `the person-search index names record ${next.value.seq}, which is not in the chain`);
+
+  /** The first mismatch, once every record was compared. */
+  async finish(): Promise<AuditProblem | null> {
+    if (this.problem) return this.problem;
+    this.next ??= await this.index.next();
+    if (!this.next.done) {
+      this.problem = this.mismatch(this.next.value.seq, `the person-search index names record ${this.next.value.seq}, which is not in the chain`);
+    }
+    return this.problem;
+  }
+
+  private mismatch(seq: number, detail: string): AuditProblem {
+    return { kind: 'INDEX_MISMATCH', chainId: this.chainId, seq, detail };
+  }
 }
 
 interface ParsedLine {

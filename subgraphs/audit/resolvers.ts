@@ -3,7 +3,8 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import type { JWK } from 'jose';
 import { ensureAuditKey, loadAuditKey, subjectHash, type AuditRecord } from '../../common/audit/record.js';
 import { openAuditStore, type AuditSearch, type AuditStore } from '../../common/audit/store.js';
-import { exportAudit, verifyAuditStore } from '../../common/audit/verifier.js';
+import { exportAudit } from '../../common/audit/verifier.js';
+import { createIntegrityMonitor, type IntegrityMonitor } from './integrity.js';
 import { checkpointTree } from '../../common/audit/checkpoint.js';
 import { CompactRange, inclusionProof, prefixedRangeHasher, recordLeafHash } from '../../common/audit/merkle.js';
 import { auditLogOrigin } from '../../common/audit/note.js';
@@ -20,6 +21,7 @@ interface AuditReviewContext {
   store: AuditStore;
   key: Uint8Array;
   jwks: () => { keys: JWK[] };
+  integrity: IntegrityMonitor;
   disclosed: DisclosureLog;
 }
 
@@ -79,9 +81,14 @@ export const auditReviewDomain: OpenableDomain = {
     const key = resources.auditKeyFile ? await loadAuditKey(resources.auditKeyFile) : await ensureAuditKey(resources.dataDir);
     // Read per use: a rotated gateway key must verify without a restart.
     const jwks = () => JSON.parse(readFileSync(resources.gatewayJwksFile, 'utf8')) as { keys: JWK[] };
+    // What was verified stays verified: kept per process, across requests (see integrity.ts).
+    const integrity = createIntegrityMonitor({ store, jwks });
     return {
-      createContext: (): Omit<AuditReviewContext, 'disclosed'> => ({ store, key, jwks }),
-      close: () => store.close(),
+      createContext: (): Omit<AuditReviewContext, 'disclosed'> => ({ store, key, jwks, integrity }),
+      async close() {
+        await integrity.close();
+        await store.close();
+      },
     };
   },
   resolvers: {
@@ -150,9 +157,8 @@ export const auditReviewDomain: OpenableDomain = {
           witnesses: cosignatures.map((c) => c.witness),
         };
       },
-      async auditIntegrity(_: unknown, __: unknown, ctx: AuditReviewContext) {
-        const report = await verifyAuditStore(ctx.store, ctx.jwks());
-        return { intact: report.ok, chains: report.chains, problem: report.problem, checkedAt: new Date().toISOString() };
+      async auditIntegrity(_: unknown, args: { full?: boolean | null }, ctx: AuditReviewContext) {
+        return ctx.integrity.check({ full: args.full ?? false });
       },
       async auditExport(_: unknown, args: { from: string; to: string }, ctx: AuditReviewContext) {
         if (args.from > args.to) throw badUserInput('Argument from must not be after to.', 'from');
@@ -191,6 +197,8 @@ export const auditReviewDomain: OpenableDomain = {
       firstSequence: (c: { firstSeq: number | null }) => c.firstSeq,
       lastSequence: (c: { lastSeq: number | null }) => c.lastSeq,
       lastCheckpointSequence: (c: { lastCheckpointSeq: number | null }) => c.lastCheckpointSeq,
+      checkedFromSequence: (c: { checkedFromSeq: number }) => c.checkedFromSeq,
+      verifiedSequence: (c: { verifiedSeq: number | null }) => c.verifiedSeq,
     },
     AuditProblem: {
       sequence: (p: { seq: number }) => p.seq,

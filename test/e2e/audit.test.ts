@@ -186,6 +186,16 @@ describe('the audit trail (embedded SQLite store)', () => {
       expect(detail.body.data!.auditRecord.id).toBe(id);
       const integrity = await federation.query('{ auditIntegrity { intact problem { kind } chains { chainId records } } }', {}, auditor);
       expect(integrity.body.data!.auditIntegrity.intact).toBe(true);
+      const full = await federation.query(
+        '{ auditIntegrity(full: true) { intact verifiedAt verification { mode complete recordsChecked recordsToCheck intact } chains { records checkedFromSequence verifiedSequence } } }',
+        {},
+        auditor,
+      );
+      expect(full.body.errors).toBeUndefined();
+      const answer = full.body.data!.auditIntegrity;
+      expect(answer).toMatchObject({ intact: true, verification: { mode: 'FULL', complete: true, intact: true } });
+      expect(answer.verification.recordsChecked).toBe(answer.chains.reduce((n: number, c: { records: number }) => n + c.records, 0));
+      expect(answer.chains[0].checkedFromSequence).toBe(1);
       const exported = await federation.query(
         '{ auditExport(from: "2020-01-01T00:00:00Z", to: "2099-01-01T00:00:00Z") { records ndjson } }',
         {},

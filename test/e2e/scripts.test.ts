@@ -17,6 +17,7 @@ const SCRIPTS = [
   'keys:rotate-gateway',
   'bench',
   'bench:compare',
+  'bench:integrity',
   'audit:verify',
   'audit:export',
   'certificate:verify',

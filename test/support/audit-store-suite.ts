@@ -12,6 +12,7 @@ import { recordHashMatches, type AuditEntry, type AuditRecord } from '../../comm
 import type { AuditStore } from '../../common/audit/store.js';
 import { exportAudit, verifyAuditExport, verifyAuditStore } from '../../common/audit/verifier.js';
 import { AuditUnavailableError, createAuditWriter, type AuditWriter, type AuditWriterOptions } from '../../gateway/audit/writer.js';
+import { createIntegrityMonitor, type IntegrityAnswer, type IntegrityMonitor } from '../../subgraphs/audit/integrity.js';
 
 /** One isolated, empty audit database of a backend (a SQLite file, a PostgreSQL schema). */
 export interface AuditTestDatabase {
@@ -592,6 +593,10 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
               witnessedSize: null,
             },
           ],
+          recordsChecked: 14,
+          recordsToCheck: 14,
+          // Where a later check can go on from: the last checkpoint, not the unanchored records after it.
+          states: [expect.objectContaining({ chainId: 'gateway-a', anchorSeq: null, checkpointSeq: 12, records: 12, checkpoints: 3, firstSeq: 1 })],
         });
       });
 
@@ -637,6 +642,256 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         expect(report.problem).toMatchObject({ kind, chainId: 'gateway-a', seq });
       });
 
+      describe('while a writer keeps appending', () => {
+        /** Appends from `lanes` concurrent requests, each disclosing a few subjects, until stopped. */
+        function appendUnderLoad(chain: AuditWriter, lanes: number): { stop(): Promise<number> } {
+          let stopped = false;
+          let appended = 0;
+          const subjects = (i: number) =>
+            Array.from({ length: 1 + (i % 5) }, (_, k) => ({
+              subgraph: 'household',
+              type: 'Person',
+              subject: (i * 7 + k).toString(16).padStart(64, '0'),
+            }));
+          const running = Promise.all(
+            Array.from({ length: lanes }, async (_, lane) => {
+              for (let i = lane; !stopped; i += lanes) {
+                await chain.append(requestEntry(i, { disclosed: subjects(i) }));
+                appended++;
+              }
+            }),
+          );
+          return {
+            async stop() {
+              stopped = true;
+              await running;
+              return appended;
+            },
+          };
+        }
+
+        it('verifies one consistent snapshot every time: records, checkpoints and index never disagree', async () => {
+          const db = await database();
+          const store = await open(db);
+          const chain = await writer(store, 'gateway-live', { checkpointEveryRecords: 20 });
+          for (let i = 0; i < 300; i++) await chain.append(requestEntry(i));
+          const load = appendUnderLoad(chain, 8);
+          let appended = 0;
+          try {
+            for (let run = 0; run < 25; run++) {
+              const report = await verifyAuditStore(store, jwks);
+              expect(report.problem).toBeNull();
+              expect(report.ok).toBe(true);
+            }
+            for (let run = 0; run < 2; run++) {
+              const cli = await runCli('audit-verify.ts', [...db.cliArguments, '--jwks', jwksFile]);
+              expect(cli.stdout).toContain('intact');
+              expect(cli.code).toBe(0);
+            }
+          } finally {
+            appended = await load.stop();
+          }
+          // The runs overlapped real appends.
+          expect(appended).toBeGreaterThan(100);
+        });
+      });
+
+      describe('incrementally, as the audit-review subgraph does', () => {
+        const monitors: IntegrityMonitor[] = [];
+        afterEach(async () => {
+          await Promise.all(monitors.splice(0).map((m) => m.close()));
+        });
+
+        /**
+         * The store as the monitor sees it, counting the records and index
+         * entries its runs read; `hold()` keeps the next runs from taking
+         * their snapshot until `let go()`.
+         */
+        function observed(store: AuditStore) {
+          const reads = { records: 0, indexEntries: 0 };
+          let gate: Promise<void> = Promise.resolve();
+          let open = () => {};
+          const view: AuditStore = {
+            ...store,
+            async snapshot() {
+              await gate;
+              const snapshot = await store.snapshot();
+              return {
+                ...snapshot,
+                async *readChain(chainId, fromSeq) {
+                  for await (const record of snapshot.readChain(chainId, fromSeq)) {
+                    reads.records++;
+                    yield record;
+                  }
+                },
+                async *readSubjectIndex(chainId, fromSeq) {
+                  for await (const entry of snapshot.readSubjectIndex(chainId, fromSeq)) {
+                    reads.indexEntries++;
+                    yield entry;
+                  }
+                },
+              };
+            },
+          };
+          return {
+            store: view,
+            reads,
+            hold: () => void (gate = new Promise((resolve) => (open = resolve))),
+            letGo: () => open(),
+          };
+        }
+
+        function monitorOf(store: AuditStore, waitMs?: number): IntegrityMonitor {
+          const monitor = createIntegrityMonitor({ store, jwks: () => jwks, waitMs });
+          monitors.push(monitor);
+          return monitor;
+        }
+
+        /** Appends records `from`…`to` and waits for the checkpoints every 10 records to be stored (they are signed after the append). */
+        async function appendRecords(chain: AuditWriter, from: number, to: number): Promise<void> {
+          for (let i = from; i <= to; i++) await chain.append(requestEntry(i));
+          const store = stores.at(-1)!;
+          while (((await store.lastCheckpoint(chain.chainId))?.seq ?? 0) < to - (to % 10)) await sleep(5);
+        }
+
+        it('reads only the records after the last verified checkpoint, and still finds tampering after it', async () => {
+          const db = await database();
+          const store = await open(db);
+          const chain = await writer(store, 'gateway-a', { checkpointEveryRecords: 10 });
+          await appendRecords(chain, 1, 100);
+          const { store: seen, reads } = observed(store);
+          const monitor = monitorOf(seen);
+
+          const first = await monitor.check();
+          expect(first).toMatchObject({
+            intact: true,
+            verification: { mode: 'INCREMENTAL', complete: true, recordsChecked: 100, recordsToCheck: 100, intact: true },
+            chains: [{ chainId: 'gateway-a', records: 100, checkpoints: 10, unanchoredRecords: 0, checkedFromSeq: 1, verifiedSeq: 100 }],
+          });
+          expect(reads.records).toBe(100);
+
+          await appendRecords(chain, 101, 125);
+          reads.records = 0;
+          const second = await monitor.check();
+          expect(second).toMatchObject({
+            intact: true,
+            verification: { recordsChecked: 25, recordsToCheck: 25 },
+            // Reported whole: the records verified before count, unread.
+            chains: [
+              {
+                records: 125,
+                firstSeq: 1,
+                lastSeq: 125,
+                checkpoints: 12,
+                lastCheckpointSeq: 120,
+                unanchoredRecords: 5,
+                checkedFromSeq: 101,
+                verifiedSeq: 120,
+              },
+            ],
+          });
+          expect(reads.records).toBe(25);
+
+          // Records after the last checkpoint are read again until one anchors them.
+          reads.records = 0;
+          expect((await monitor.check()).verification.recordsChecked).toBe(5);
+          expect(reads.records).toBe(5);
+
+          await appendRecords(chain, 126, 135);
+          await db.execute("UPDATE audit_records SET outcome = 'DENIED' WHERE chain_id = 'gateway-a' AND seq = 123");
+          const tampered = await monitor.check();
+          expect(tampered).toMatchObject({ intact: false, problem: { kind: 'ALTERED', chainId: 'gateway-a', seq: 123 } });
+          // The checkpoint at 130 is not taken as verified: the records before it are not all intact.
+          expect(tampered.chains[0]).toMatchObject({ checkedFromSeq: 121, verifiedSeq: 120 });
+          // Found once, found every time after.
+          expect((await monitor.check()).problem).toMatchObject({ kind: 'ALTERED', seq: 123 });
+        });
+
+        it('checks the person-search index of the new records only, and finds it doctored', async () => {
+          const db = await database();
+          const store = await open(db);
+          const chain = await writer(store, 'gateway-a', { checkpointEveryRecords: 10 });
+          await appendRecords(chain, 1, 50);
+          await store.settleIndex();
+          const { store: seen, reads } = observed(store);
+          const monitor = monitorOf(seen);
+          expect((await monitor.check()).intact).toBe(true);
+          expect(reads.indexEntries).toBe(50);
+
+          await appendRecords(chain, 51, 60);
+          await store.settleIndex();
+          reads.indexEntries = 0;
+          expect((await monitor.check()).intact).toBe(true);
+          expect(reads.indexEntries).toBe(10);
+
+          await appendRecords(chain, 61, 70);
+          await store.settleIndex();
+          await db.dropIndexRows('gateway-a', 64);
+          expect((await monitor.check()).problem).toMatchObject({ kind: 'INDEX_MISMATCH', chainId: 'gateway-a', seq: 64 });
+        });
+
+        it('finds a record altered before the verified checkpoint in a full run, and from then on in every incremental one', async () => {
+          const db = await database();
+          const store = await open(db);
+          const chain = await writer(store, 'gateway-a', { checkpointEveryRecords: 10 });
+          await appendRecords(chain, 1, 100);
+          const monitor = monitorOf(store);
+          expect((await monitor.check()).intact).toBe(true);
+
+          await db.execute("UPDATE audit_records SET matter = 'TB-OTHER' WHERE chain_id = 'gateway-a' AND seq = 45");
+          // What was verified is not read again: only a full run can find this.
+          expect((await monitor.check()).intact).toBe(true);
+          const full = await monitor.check({ full: true });
+          expect(full).toMatchObject({
+            intact: false,
+            problem: { kind: 'ALTERED', seq: 45 },
+            verification: { mode: 'FULL', complete: true, recordsChecked: 100, intact: false },
+            fullVerification: { mode: 'FULL', complete: true, intact: false },
+            chains: [{ checkedFromSeq: 1, verifiedSeq: 40 }],
+          });
+          const after = await monitor.check();
+          expect(after).toMatchObject({ intact: false, problem: { kind: 'ALTERED', seq: 45 }, verification: { mode: 'INCREMENTAL' } });
+          expect(after.chains[0]).toMatchObject({ checkedFromSeq: 41, verifiedSeq: 40 });
+        });
+
+        it('answers within its wait while a run goes on in the background: its progress, then its verdict', async () => {
+          const db = await database();
+          const store = await open(db);
+          const chain = await writer(store, 'gateway-a', { checkpointEveryRecords: 10 });
+          await appendRecords(chain, 1, 30);
+          const { store: seen, hold, letGo } = observed(store);
+          const monitor = monitorOf(seen, 50);
+          const settled = async (done: (answer: IntegrityAnswer) => boolean): Promise<IntegrityAnswer> => {
+            for (let attempt = 0; attempt < 100; attempt++) {
+              const answer = await monitor.check();
+              if (done(answer)) return answer;
+            }
+            throw new Error('the run did not finish');
+          };
+
+          hold();
+          const waiting = await monitor.check();
+          // Nothing verified yet: not intact, and says so.
+          expect(waiting).toMatchObject({
+            intact: false,
+            problem: null,
+            chains: [],
+            verifiedAt: null,
+            verification: { mode: 'INCREMENTAL', complete: false, finishedAt: null },
+          });
+          letGo();
+          const verified = await settled((a) => a.verifiedAt !== null);
+          expect(verified).toMatchObject({ intact: true, chains: [{ records: 30 }] });
+
+          hold();
+          const asked = await monitor.check({ full: true });
+          expect(asked).toMatchObject({ intact: true, fullVerification: { mode: 'FULL', complete: false } });
+          letGo();
+          const finished = await settled((a) => a.fullVerification?.complete === true);
+          expect(finished.fullVerification).toMatchObject({ intact: true, recordsChecked: 30, recordsToCheck: 30 });
+        });
+      });
+
       it('exits 0 with a summary when intact, 1 naming the first bad record, 2 on bad arguments (CLI)', async () => {
         const db = await database();
         await fourteenRecords(db);
@@ -644,6 +899,9 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         const intact = await runCli('audit-verify.ts', [...db.cliArguments, '--jwks', jwksFile]);
         expect(intact.code).toBe(0);
         expect(intact.stdout).toMatch(/intact.*1 chain, 14 records, 3 checkpoints; 2 records are after the last checkpoint/);
+        // Its progress, on stderr: not a terminal here, so a line every 10 %.
+        expect(intact.stderr).toContain('audit:verify: 0% (0/14 records)\n');
+        expect(intact.stderr).toContain('audit:verify: 100% (14/14 records)\n');
 
         await db.execute("UPDATE audit_records SET matter = 'TB-OTHER' WHERE chain_id = 'gateway-a' AND seq = 9");
         const tampered = await runCli('audit-verify.ts', [...db.cliArguments, '--jwks', jwksFile]);
@@ -800,6 +1058,25 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
 
         // Pruning again finds nothing more to delete.
         expect((await store.prune('2021-01-01T00:00:00.000Z', chain)).ranges).toEqual([]);
+      });
+
+      it('is verified incrementally across a prune: the chain is checked again from its new start', async () => {
+        const db = await database();
+        const { store, chain } = await fourteenRecords(db, oldThenNew);
+        const monitor = createIntegrityMonitor({ store, jwks: () => jwks });
+        try {
+          expect((await monitor.check()).chains).toMatchObject([{ records: 14, verifiedSeq: 12 }]);
+          await store.prune('2021-01-01T00:00:00.000Z', chain);
+          const after = await monitor.check();
+          // The state from before the prune counted records that are gone: it is not resumed from.
+          expect(after).toMatchObject({
+            intact: true,
+            verification: { recordsChecked: 7 },
+            chains: [{ firstSeq: 9, lastSeq: 15, records: 7, checkedFromSeq: 1, verifiedSeq: 12 }],
+          });
+        } finally {
+          await monitor.close();
+        }
       });
 
       it('keeps a fully pruned chain’s head, so that its writer continues from it', async () => {
