@@ -14,6 +14,7 @@ import { readCommandLine } from '../common/command-line.js';
 import { createLogger } from '../common/logger.js';
 import { ConfigError } from '../common/settings.js';
 import { stopOnSignals } from '../common/stop-signals.js';
+import { DatabaseFileError } from '../common/sqlite/errors.js';
 import { loadWitnessConfig } from '../common/witness/config.js';
 import { startWitnessServer } from '../common/witness/server.js';
 
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
 
 main().catch((error: Error) => {
   if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+  // A state file that cannot be used is the operator's to fix, not a bug: the message says what is wrong, without a stack trace.
+  else if (error instanceof DatabaseFileError) logger.fatal({ file: error.file, code: error.code }, `witness failed to start: ${error.message}`);
   else logger.fatal({ err: error }, `witness failed to start: ${error.message}`);
   process.exit(1);
 });
