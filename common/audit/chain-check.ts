@@ -1,4 +1,5 @@
-import type { CheckpointVerifier, SignedCheckpoint } from './checkpoint.js';
+import { checkpointTree, type CheckpointVerifier, type SignedCheckpoint } from './checkpoint.js';
+import { CompactRange, recordLeafHash } from './merkle.js';
 import { GENESIS_HASH, hashRecord, recordHashMatches, type AuditRecord } from './record.js';
 
 /** What the verifier found for one chain. */
@@ -12,9 +13,29 @@ export interface ChainReport {
   lastCheckpointSeq: number | null;
   /** Records after the last checkpoint: intact as far as anyone can tell, but not yet signed for. Not an error. */
   unanchoredRecords: number;
+  /** The largest tree size a witness cosigned that the chain was checked against (null: none given). */
+  witnessedSize: number | null;
 }
 
-export type AuditProblemKind = 'ALTERED' | 'REMOVED' | 'INSERTED' | 'REORDERED' | 'TRUNCATED' | 'BAD_CHECKPOINT' | 'INDEX_MISMATCH';
+export type AuditProblemKind =
+  | 'ALTERED'
+  | 'REMOVED'
+  | 'INSERTED'
+  | 'REORDERED'
+  | 'TRUNCATED'
+  | 'BAD_CHECKPOINT'
+  | 'CHECKPOINT_MISSING'
+  | 'WITNESS_MISMATCH'
+  | 'INDEX_MISMATCH';
+
+/** A tree head a witness cosigned (its signatures already verified): the chain's first `size` records must make `root`. */
+export interface WitnessedHead {
+  witness: string;
+  size: number;
+  root: Uint8Array;
+  /** When the witness cosigned it (ISO 8601). */
+  time: string;
+}
 
 export interface AuditProblem {
   kind: AuditProblemKind;
@@ -38,6 +59,14 @@ export interface ChainInput {
   records: AsyncIterable<AuditRecord>;
   /** The last seq the records must reach (an export declares it); checkpoints do this for stores. */
   expectedLastSeq?: number | null;
+  /** Tree heads witnesses cosigned for this chain: held outside the store, they catch what rewrites the store whole. */
+  witnessed?: readonly WitnessedHead[];
+  /**
+   * Most records allowed between two checkpoints (from where the chain starts,
+   * and after the last one): the writer checkpoints every so many records,
+   * so a longer stretch means checkpoints were deleted. Default: no limit.
+   */
+  maxRecordsBetweenCheckpoints?: number;
 }
 
 /** How far ahead the checker looks to tell a reordering from a removal, and how far a record's true seq is searched. */
@@ -95,7 +124,16 @@ function toAsync<T>(iterator: Iterator<T>): AsyncIterator<T> {
  */
 export async function checkChain(input: ChainInput, verifier: CheckpointVerifier): Promise<{ report: ChainReport; problem: AuditProblem | null }> {
   const { chainId, anchor } = input;
-  const report: ChainReport = { chainId, records: 0, firstSeq: null, lastSeq: null, checkpoints: 0, lastCheckpointSeq: null, unanchoredRecords: 0 };
+  const report: ChainReport = {
+    chainId,
+    records: 0,
+    firstSeq: null,
+    lastSeq: null,
+    checkpoints: 0,
+    lastCheckpointSeq: null,
+    unanchoredRecords: 0,
+    witnessedSize: null,
+  };
   let problem: AuditProblem | null = null;
   const found = (kind: AuditProblemKind, seq: number, detail: string) => {
     problem ??= { kind, chainId, seq, detail };
@@ -104,13 +142,43 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
   let expectedSeq = 1;
   let expectedPrev = GENESIS_HASH;
   let previous: AuditRecord | null = null;
+  // The chain's Merkle tree, grown record by record; null when the chain continues from a checkpoint without one (signed before trees).
+  let tree: CompactRange | null = CompactRange.empty();
   if (anchor) {
     expectedSeq = anchor.seq + 1;
     expectedPrev = anchor.headHash;
     report.lastCheckpointSeq = anchor.seq;
-    const why = anchor.chainId !== chainId ? `belongs to chain ${anchor.chainId}` : await verifier.check(anchor);
+    const why =
+      anchor.chainId !== chainId ? `belongs to chain ${anchor.chainId}` : ((await verifier.check(anchor)) ?? verifier.checkNote(anchor, null));
     if (why) found('BAD_CHECKPOINT', anchor.seq, `the checkpoint the chain continues from (where it was pruned or the export starts) ${why}`);
+    tree = checkpointTree(anchor);
   }
+  const witnessed = [...(input.witnessed ?? [])].sort((a, b) => a.size - b.size);
+  report.witnessedSize = witnessed.at(-1)?.size ?? null;
+  const checkWitnessed = () => {
+    while (witnessed.length > 0 && tree && witnessed[0].size <= tree.size) {
+      const head = witnessed.shift() as WitnessedHead;
+      if (head.size === tree.size && !tree.root().equals(head.root)) {
+        found(
+          'WITNESS_MISMATCH',
+          head.size,
+          `records 1–${head.size} do not make the tree root witness ${head.witness} cosigned at ${head.time}: the chain was rewritten`,
+        );
+      }
+    }
+  };
+  checkWitnessed();
+  const maxGap = input.maxRecordsBetweenCheckpoints ?? Number.POSITIVE_INFINITY;
+  let anchoredAt = anchor?.seq ?? 0;
+  const checkGap = (uptoSeq: number, what: string) => {
+    if (uptoSeq - anchoredAt > maxGap) {
+      found(
+        'CHECKPOINT_MISSING',
+        anchoredAt + maxGap + 1,
+        `${uptoSeq - anchoredAt} records follow the checkpoint at seq ${anchoredAt} ${what}; the gateway checkpoints at least every ${maxGap}: checkpoints were removed`,
+      );
+    }
+  };
 
   const checkpoints = new Lookahead(input.checkpoints);
   let nextCheckpoint = await checkpoints.next();
@@ -119,7 +187,15 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
     report.checkpoints++;
     report.lastCheckpointSeq = Math.max(report.lastCheckpointSeq ?? 0, checkpoint.seq);
     if (!problem) {
-      const why = checkpoint.chainId !== chainId ? `belongs to chain ${checkpoint.chainId}` : await verifier.check(checkpoint);
+      if (checkpoint.seq > anchoredAt) {
+        checkGap(checkpoint.seq, `before the next one, at seq ${checkpoint.seq}`);
+        anchoredAt = checkpoint.seq;
+      }
+      const root = tree && tree.size === checkpoint.seq && headHash !== undefined ? tree.root() : null;
+      const why =
+        checkpoint.chainId !== chainId
+          ? `belongs to chain ${checkpoint.chainId}`
+          : ((await verifier.check(checkpoint)) ?? verifier.checkNote(checkpoint, root));
       if (why) found('BAD_CHECKPOINT', checkpoint.seq, `the checkpoint at seq ${checkpoint.seq} ${why}`);
       else if (headHash !== undefined && headHash !== checkpoint.headHash) {
         found(
@@ -155,6 +231,10 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
     previous = record;
     expectedSeq = record.seq + 1;
     expectedPrev = record.hash;
+    if (tree) {
+      tree.append(recordLeafHash(record.hash));
+      checkWitnessed();
+    }
     while (nextCheckpoint && nextCheckpoint.seq === record.seq) await consumeCheckpoint(nextCheckpoint, record.hash);
   }
 
@@ -174,6 +254,15 @@ export async function checkChain(input: ChainInput, verifier: CheckpointVerifier
   if (!problem && input.expectedLastSeq != null && lastVerified < input.expectedLastSeq) {
     found('TRUNCATED', lastVerified + 1, `the records stop at seq ${lastVerified}; the export declares the chain up to seq ${input.expectedLastSeq}`);
   }
+  if (!problem && witnessed.length > 0 && tree && witnessed[0].size > lastVerified) {
+    const head = witnessed[witnessed.length - 1];
+    found(
+      'TRUNCATED',
+      lastVerified + 1,
+      `the chain ends at seq ${lastVerified}, but witness ${head.witness} cosigned a tree of ${head.size} records at ${head.time}`,
+    );
+  }
+  if (!problem && lastVerified > 0) checkGap(lastVerified, 'to the end of the chain');
   if (report.lastSeq !== null) report.unanchoredRecords = Math.max(0, report.lastSeq - (report.lastCheckpointSeq ?? 0));
   return { report, problem };
 }

@@ -1,4 +1,18 @@
 import { CompactSign, compactVerify, createLocalJWKSet, type JSONWebKeySet, type JWK } from 'jose';
+import { CompactRange } from './merkle.js';
+import {
+  auditLogOrigin,
+  formatCheckpoint,
+  NOTE_ED25519,
+  noteSignerKey,
+  noteVerifierKey,
+  parseCheckpoint,
+  parseNote,
+  signNote,
+  verifyNoteSignature,
+  type NoteSignerKey,
+  type NoteVerifierKey,
+} from './note.js';
 
 /**
  * A writer's signed statement "chain `chainId` had `seq` records and its
@@ -12,8 +26,17 @@ export interface SignedCheckpoint {
   headHash: string;
   /** ISO 8601 UTC with milliseconds. */
   time: string;
-  /** Compact JWS (EdDSA, `kid` in the header) over the other four fields; see {@link signCheckpoint}. */
+  /** Compact JWS (EdDSA, `kid` in the header) over the four fields above; see {@link signCheckpoint}. */
   signature: string;
+  /**
+   * The chain's Merkle tree at `seq` as a C2SP tlog-checkpoint (origin
+   * `kuasheng.gov.cn/audit/<chainId>`, size `seq`, root), a signed note by
+   * the same key: what witnesses cosign. Absent on checkpoints signed before
+   * the chains were trees.
+   */
+  note?: string;
+  /** The tree's compact range at `seq` (base64 subtree roots, largest first), so that the tree can be continued from here; bound by the note's root. */
+  tree?: string[];
 }
 
 /** The gateway's signing key, as `loadGatewaySigningKey` returns it. */
@@ -44,15 +67,88 @@ export async function signCheckpoint(fields: Omit<SignedCheckpoint, 'signature'>
   return { chainId: fields.chainId, seq: fields.seq, headHash: fields.headHash, time: fields.time, signature };
 }
 
+/** The gateway key as the signer of a chain's tree checkpoints: a note key named after the chain's log origin. */
+export function checkpointNoteSigner(chainId: string, signing: CheckpointSigningKey): NoteSignerKey {
+  if (signing.key instanceof Uint8Array) throw new TypeError('the checkpoint key must be an Ed25519 private key, not raw bytes');
+  return noteSignerKey(auditLogOrigin(chainId), NOTE_ED25519, signing.key);
+}
+
+/** Adds the chain's tree at the checkpoint's seq (`tree` must hold exactly `seq` leaves): the signed tlog-checkpoint note and the compact range. */
+export function withTreeHead(checkpoint: SignedCheckpoint, tree: CompactRange, signer: NoteSignerKey): SignedCheckpoint {
+  if (tree.size !== checkpoint.seq) throw new RangeError(`the tree holds ${tree.size} leaves, the checkpoint is at seq ${checkpoint.seq}`);
+  const text = formatCheckpoint({ origin: signer.name, size: tree.size, root: tree.root() });
+  return { ...checkpoint, note: signNote(text, [signer]), tree: tree.nodes().map((node) => node.toString('base64')) };
+}
+
+/** The compact range a checkpoint carries; null when it has none or it is not well-formed. */
+export function checkpointTree(checkpoint: SignedCheckpoint): CompactRange | null {
+  if (!checkpoint.tree) return null;
+  try {
+    return CompactRange.of(
+      checkpoint.seq,
+      checkpoint.tree.map((node) => Buffer.from(node, 'base64')),
+    );
+  } catch {
+    return null;
+  }
+}
+
 /** Verifies checkpoints against one key set; reuse it for a whole verification run. */
 export interface CheckpointVerifier {
   /** Null when the signature is valid for the key set and covers exactly the checkpoint's fields; otherwise why not, as a predicate ("is signed by …"). */
   check(checkpoint: SignedCheckpoint): Promise<string | null>;
+  /**
+   * Null when the checkpoint's tree note is signed by a key of the set under
+   * the chain's origin, for a tree of `seq` leaves, with `root` (when the
+   * caller knows the root, from the records) and with the compact range it
+   * carries; otherwise why not. Checkpoints without a note pass (they were
+   * signed before chains were trees).
+   */
+  checkNote(checkpoint: SignedCheckpoint, root: Uint8Array | null): string | null;
+  /** The note keys of the set under a chain's origin (one per Ed25519 key, rotated ones included). */
+  noteKeys(chainId: string): NoteVerifierKey[];
 }
 
 export function createCheckpointVerifier(jwks: AuditJwks): CheckpointVerifier {
   const keySet = createLocalJWKSet(jwks as JSONWebKeySet);
+  const noteKeysByChain = new Map<string, NoteVerifierKey[]>();
+  const noteKeys = (chainId: string): NoteVerifierKey[] => {
+    let keys = noteKeysByChain.get(chainId);
+    if (!keys) {
+      const origin = auditLogOrigin(chainId);
+      keys = jwks.keys
+        .filter((key) => key.kty === 'OKP' && key.crv === 'Ed25519' && typeof key.x === 'string')
+        .map((key) => noteVerifierKey(origin, NOTE_ED25519, Buffer.from(key.x as string, 'base64url')));
+      noteKeysByChain.set(chainId, keys);
+    }
+    return keys;
+  };
   return {
+    noteKeys,
+    checkNote(checkpoint, root) {
+      if (checkpoint.note === undefined) return null;
+      let text: string;
+      let signatures: ReturnType<typeof parseNote>['signatures'];
+      let head: ReturnType<typeof parseCheckpoint>;
+      try {
+        ({ text, signatures } = parseNote(checkpoint.note));
+        head = parseCheckpoint(text);
+      } catch (error) {
+        return `has a tree note that is not a signed checkpoint (${(error as Error).message})`;
+      }
+      const keys = noteKeys(checkpoint.chainId);
+      if (!signatures.some((signature) => keys.some((key) => verifyNoteSignature(text, signature, key)))) {
+        return 'has a tree note not signed by a key of the gateway key set under the chain’s origin';
+      }
+      if (head.origin !== auditLogOrigin(checkpoint.chainId)) return `has a tree note of another log (${head.origin})`;
+      if (head.size !== checkpoint.seq) return `has a tree note for ${head.size} records, not ${checkpoint.seq}`;
+      const tree = checkpointTree(checkpoint);
+      if (checkpoint.tree && !tree?.root().equals(head.root)) return 'carries a compact range that does not make the root its note signs';
+      if (root && !head.root.equals(root)) {
+        return `signs a tree root that records 1–${checkpoint.seq} do not make: the chain up to it was rewritten`;
+      }
+      return null;
+    },
     async check(checkpoint) {
       let payload: Uint8Array;
       try {

@@ -131,10 +131,29 @@ export interface CheckpointRow {
   head_hash: string;
   time: string | Date;
   signature: string;
+  note?: string | null;
+  /** JSON array of base64 node hashes. */
+  tree?: string | null;
+}
+
+/** The note and compact range columns of a checkpoint, as stored (null when absent). */
+export function treeColumns(checkpoint: SignedCheckpoint): [string | null, string | null] {
+  return [checkpoint.note ?? null, checkpoint.tree ? JSON.stringify(checkpoint.tree) : null];
+}
+
+function withTree(checkpoint: SignedCheckpoint, note: string | null | undefined, tree: string | null | undefined): SignedCheckpoint {
+  if (typeof note === 'string') checkpoint.note = note;
+  const nodes = typeof tree === 'string' ? json(tree) : tree;
+  if (Array.isArray(nodes)) checkpoint.tree = nodes.map(String);
+  return checkpoint;
 }
 
 export function rowToCheckpoint(row: CheckpointRow): SignedCheckpoint {
-  return { chainId: row.chain_id, seq: Number(row.seq), headHash: row.head_hash, time: instantText(row.time), signature: row.signature };
+  return withTree(
+    { chainId: row.chain_id, seq: Number(row.seq), headHash: row.head_hash, time: instantText(row.time), signature: row.signature },
+    row.note,
+    row.tree,
+  );
 }
 
 export interface PruneRow {
@@ -147,6 +166,8 @@ export interface PruneRow {
   records: number | string;
   cutoff: string | Date;
   pruned_at: string | Date;
+  note?: string | null;
+  tree?: string | null;
 }
 
 export function rowToPrune(row: PruneRow): AuditPrune {
@@ -156,7 +177,11 @@ export function rowToPrune(row: PruneRow): AuditPrune {
     fromSeq: Number(row.from_seq),
     upToSeq,
     headHash: row.head_hash,
-    checkpoint: { chainId: row.chain_id, seq: upToSeq, headHash: row.head_hash, time: instantText(row.checkpoint_time), signature: row.signature },
+    checkpoint: withTree(
+      { chainId: row.chain_id, seq: upToSeq, headHash: row.head_hash, time: instantText(row.checkpoint_time), signature: row.signature },
+      row.note,
+      row.tree,
+    ),
     records: Number(row.records),
     before: instantText(row.cutoff),
     time: instantText(row.pruned_at),

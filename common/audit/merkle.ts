@@ -27,6 +27,11 @@ export function leafHash(data: Uint8Array): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
 }
 
+/** The leaf hash of an audit record: its entry in the tree is its 32-byte record hash (hex in the store). */
+export function recordLeafHash(recordHash: string): Buffer {
+  return leafHash(Buffer.from(recordHash, 'hex'));
+}
+
 /** SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();

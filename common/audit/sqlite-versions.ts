@@ -4,8 +4,9 @@
  * Raise one, and add the step to it in the thread that owns the file, for
  * every change an existing file needs.
  *
- *   audit.db            0 unversioned · 1 version recorded (tables as in store-sqlite.ts)
+ *   audit.db            0 unversioned · 1 version recorded · 2 checkpoints and prunes hold the Merkle tree's note and
+ *                       compact range, witnesses' cosignatures kept (audit_cosignatures)
  *   audit.subjects.db   0 unversioned · 1 version recorded (tables as in index-worker.ts)
  */
-export const AUDIT_FILE_SCHEMA_VERSION = 1;
+export const AUDIT_FILE_SCHEMA_VERSION = 2;
 export const SUBJECT_INDEX_SCHEMA_VERSION = 1;

@@ -11,6 +11,12 @@ import type { AuditEntry, AuditOutcome, AuditRecord } from './record.js';
 
 export type { SignedCheckpoint } from './checkpoint.js';
 
+/** A witness's cosignature of a checkpoint: the witness's key name and its signature line (C2SP tlog-cosignature). */
+export interface WitnessCosignature {
+  witness: string;
+  line: string;
+}
+
 /**
  * What an auditor can search by. All given filters must match (AND).
  * `from` and `to` are ISO 8601 instants and both inclusive.
@@ -103,6 +109,12 @@ export interface AuditStore {
   head(chainId: string): Promise<{ seq: number; hash: string } | null>;
   /** Stores a checkpoint; storing the same `(chainId, seq)` again keeps the first. */
   appendCheckpoint(checkpoint: SignedCheckpoint): Promise<void>;
+  /** Stores witnesses' cosignature lines of the checkpoint at `(chainId, seq)`; one per witness, the first kept. */
+  appendCosignatures(chainId: string, seq: number, cosignatures: readonly WitnessCosignature[]): Promise<void>;
+  /** The chain's highest checkpoint that a witness cosigned, with every cosignature it has; null when none has one. */
+  latestCosigned(chainId: string): Promise<{ checkpoint: SignedCheckpoint; cosignatures: WitnessCosignature[] } | null>;
+  /** The record hashes (hex) of seqs `fromSeq`…`toSeq`, in seq order: the leaves of the chain's Merkle tree. */
+  readLeafHashes(chainId: string, fromSeq: number, toSeq: number): Promise<string[]>;
   /** All checkpoints of a chain, by seq. For long chains prefer {@link AuditStore.readCheckpoints}. */
   checkpoints(chainId: string): Promise<SignedCheckpoint[]>;
   /** Checkpoints with `fromSeq ≤ seq ≤ toSeq`, by seq, streamed in pages. */

@@ -4,6 +4,7 @@ import {
   RECORD_COLUMNS,
   recordToRow,
   rowToCheckpoint,
+  treeColumns,
   rowToPrune,
   rowToRecord,
   type CheckpointRow,
@@ -89,11 +90,22 @@ const SCHEMA = `
     pruned_at timestamptz NOT NULL,
     PRIMARY KEY (chain_id, up_to_seq)
   );
+  ALTER TABLE audit_checkpoints ADD COLUMN IF NOT EXISTS note text;
+  ALTER TABLE audit_checkpoints ADD COLUMN IF NOT EXISTS tree text;
+  ALTER TABLE audit_prunes ADD COLUMN IF NOT EXISTS note text;
+  ALTER TABLE audit_prunes ADD COLUMN IF NOT EXISTS tree text;
+  CREATE TABLE IF NOT EXISTS audit_cosignatures (
+    chain_id text NOT NULL,
+    seq bigint NOT NULL,
+    witness text NOT NULL,
+    cosignature text NOT NULL,
+    PRIMARY KEY (chain_id, seq, witness)
+  );
 `;
 
 const COLUMNS = RECORD_COLUMNS.join(', ');
-const CHECKPOINT_COLUMNS = 'chain_id, seq, head_hash, time, signature';
-const PRUNE_COLUMNS = 'chain_id, from_seq, up_to_seq, head_hash, checkpoint_time, signature, records, cutoff, pruned_at';
+const CHECKPOINT_COLUMNS = 'chain_id, seq, head_hash, time, signature, note, tree';
+const PRUNE_COLUMNS = 'chain_id, from_seq, up_to_seq, head_hash, checkpoint_time, signature, records, cutoff, pruned_at, note, tree';
 const PAGE = 1000;
 
 const COLUMN_TYPES: Record<string, string> = {
@@ -269,11 +281,20 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
               await client.query('DELETE FROM audit_checkpoints WHERE chain_id = $1 AND seq < $2', [chainId, upToSeq]);
               if (previous) {
                 await client.query(
-                  'UPDATE audit_prunes SET up_to_seq = $1, head_hash = $2, checkpoint_time = $3, signature = $4, records = $5 WHERE chain_id = $6 AND up_to_seq = $7',
-                  [upToSeq, range.headHash, checkpoint.time, checkpoint.signature, range.records, chainId, previous.upToSeq],
+                  'UPDATE audit_prunes SET up_to_seq = $1, head_hash = $2, checkpoint_time = $3, signature = $4, records = $5, note = $6, tree = $7 WHERE chain_id = $8 AND up_to_seq = $9',
+                  [
+                    upToSeq,
+                    range.headHash,
+                    checkpoint.time,
+                    checkpoint.signature,
+                    range.records,
+                    ...treeColumns(checkpoint),
+                    chainId,
+                    previous.upToSeq,
+                  ],
                 );
               } else {
-                await client.query(`INSERT INTO audit_prunes (${PRUNE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
+                await client.query(`INSERT INTO audit_prunes (${PRUNE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [
                   chainId,
                   range.fromSeq,
                   upToSeq,
@@ -283,6 +304,7 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
                   range.records,
                   range.before,
                   range.time,
+                  ...treeColumns(checkpoint),
                 ]);
               }
             },
@@ -336,13 +358,42 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
     },
 
     async appendCheckpoint(checkpoint) {
-      await query('INSERT INTO audit_checkpoints (chain_id, seq, head_hash, time, signature) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
-        checkpoint.chainId,
-        checkpoint.seq,
-        checkpoint.headHash,
-        checkpoint.time,
-        checkpoint.signature,
+      await query(
+        'INSERT INTO audit_checkpoints (chain_id, seq, head_hash, time, signature, note, tree) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING',
+        [checkpoint.chainId, checkpoint.seq, checkpoint.headHash, checkpoint.time, checkpoint.signature, ...treeColumns(checkpoint)],
+      );
+    },
+
+    async appendCosignatures(chainId, seq, cosignatures) {
+      if (cosignatures.length === 0) return;
+      await query(
+        'INSERT INTO audit_cosignatures (chain_id, seq, witness, cosignature) SELECT $1, $2, w, c FROM unnest($3::text[], $4::text[]) AS t(w, c) ON CONFLICT DO NOTHING',
+        [chainId, seq, cosignatures.map((c) => c.witness), cosignatures.map((c) => c.line)],
+      );
+    },
+
+    async latestCosigned(chainId) {
+      const top = await one<{ seq: string | null }>('SELECT MAX(seq) AS seq FROM audit_cosignatures WHERE chain_id = $1', [chainId]);
+      if (top?.seq == null) return null;
+      const checkpoint = await one<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain_id = $1 AND seq = $2`, [
+        chainId,
+        top.seq,
       ]);
+      if (!checkpoint) return null;
+      const lines = await query<{ witness: string; cosignature: string }>(
+        'SELECT witness, cosignature FROM audit_cosignatures WHERE chain_id = $1 AND seq = $2 ORDER BY witness',
+        [chainId, top.seq],
+      );
+      return { checkpoint: rowToCheckpoint(checkpoint), cosignatures: lines.map((row) => ({ witness: row.witness, line: row.cosignature })) };
+    },
+
+    async readLeafHashes(chainId, fromSeq, toSeq) {
+      const rows = await query<{ hash: string }>('SELECT hash FROM audit_records WHERE chain_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq', [
+        chainId,
+        fromSeq,
+        toSeq,
+      ]);
+      return rows.map((row) => row.hash);
     },
 
     async checkpoints(chainId) {

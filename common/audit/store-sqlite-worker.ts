@@ -44,6 +44,18 @@ function open(file: string, schema: string): null {
             description: 'creates the audit tables (dropping the old in-file person index); records the schema version',
             migrate: (d) => d.exec(schema),
           },
+          {
+            to: 2,
+            description: 'adds the Merkle tree to checkpoints and prunes (note, compact range) and the table of witnesses’ cosignatures',
+            migrate: (d) => {
+              for (const table of ['audit_checkpoints', 'audit_prunes']) {
+                const columns = new Set((d.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+                for (const column of ['note', 'tree']) if (!columns.has(column)) d.exec(`ALTER TABLE ${table} ADD COLUMN ${column} TEXT`);
+              }
+              // The current schema's CREATE … IF NOT EXISTS adds what is missing (the cosignatures table).
+              d.exec(schema);
+            },
+          },
         ],
       }),
     );

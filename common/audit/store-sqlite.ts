@@ -5,6 +5,7 @@ import {
   RECORD_COLUMNS,
   recordToRow,
   rowToCheckpoint,
+  treeColumns,
   rowToPrune,
   rowToRecord,
   type CheckpointRow,
@@ -78,6 +79,8 @@ const SCHEMA = `
     head_hash TEXT NOT NULL,
     time TEXT NOT NULL,
     signature TEXT NOT NULL,
+    note TEXT,
+    tree TEXT,
     PRIMARY KEY (chain_id, seq)
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS audit_prunes (
@@ -90,16 +93,27 @@ const SCHEMA = `
     records INTEGER NOT NULL,
     cutoff TEXT NOT NULL,
     pruned_at TEXT NOT NULL,
+    note TEXT,
+    tree TEXT,
     PRIMARY KEY (chain_id, up_to_seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS audit_cosignatures (
+    chain_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    witness TEXT NOT NULL,
+    cosignature TEXT NOT NULL,
+    PRIMARY KEY (chain_id, seq, witness)
   ) WITHOUT ROWID;
 `;
 
 const COLUMNS = RECORD_COLUMNS.join(', ');
 const INSERT_RECORD = `INSERT INTO audit_records (${COLUMNS}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`;
 const INSERT_CHAIN = 'INSERT OR IGNORE INTO audit_chains (chain_id, created_at) VALUES (?, ?)';
-const INSERT_CHECKPOINT = 'INSERT OR IGNORE INTO audit_checkpoints (chain_id, seq, head_hash, time, signature) VALUES (?, ?, ?, ?, ?)';
-const CHECKPOINT_COLUMNS = 'chain_id, seq, head_hash, time, signature';
-const PRUNE_COLUMNS = 'chain_id, from_seq, up_to_seq, head_hash, checkpoint_time, signature, records, cutoff, pruned_at';
+const INSERT_CHECKPOINT =
+  'INSERT OR IGNORE INTO audit_checkpoints (chain_id, seq, head_hash, time, signature, note, tree) VALUES (?, ?, ?, ?, ?, ?, ?)';
+const INSERT_COSIGNATURE = 'INSERT OR IGNORE INTO audit_cosignatures (chain_id, seq, witness, cosignature) VALUES (?, ?, ?, ?)';
+const CHECKPOINT_COLUMNS = 'chain_id, seq, head_hash, time, signature, note, tree';
+const PRUNE_COLUMNS = 'chain_id, from_seq, up_to_seq, head_hash, checkpoint_time, signature, records, cutoff, pruned_at, note, tree';
 
 /** Rows per page when streaming a chain or its checkpoints. */
 const PAGE = 1000;
@@ -129,12 +143,31 @@ function openReader(file: string): Database.Database {
   let db: Database.Database;
   try {
     db = new Database(file, { fileMustExist: true });
+    readOlderVersion(db);
     db.pragma('query_only = ON');
   } catch {
     db = new Database(file, { readonly: true, fileMustExist: true });
+    readOlderVersion(db);
   }
   db.pragma('busy_timeout = 1000');
   return db;
+}
+
+/**
+ * A file of schema version 1, read without migrating it (a read-only store,
+ * `npm run audit:verify` on a copy): its checkpoints and prunes have no tree
+ * columns and it has no cosignatures. Temporary views of the same names,
+ * which name resolution prefers to the file's tables, read them as if they
+ * had: the columns null, the cosignatures none. The file itself is untouched.
+ */
+function readOlderVersion(db: Database.Database): void {
+  const columns = new Set((db.prepare('PRAGMA main.table_info(audit_checkpoints)').all() as { name: string }[]).map((c) => c.name));
+  if (columns.size === 0 || columns.has('note')) return;
+  db.exec(`
+    CREATE TEMP VIEW audit_checkpoints AS SELECT *, NULL AS note, NULL AS tree FROM main.audit_checkpoints;
+    CREATE TEMP VIEW audit_prunes AS SELECT *, NULL AS note, NULL AS tree FROM main.audit_prunes;
+    CREATE TEMP VIEW audit_cosignatures AS SELECT NULL AS chain_id, NULL AS seq, NULL AS witness, NULL AS cosignature WHERE 0;
+  `);
 }
 
 /** What the index holds for one subject, read in one snapshot of the index file. */
@@ -224,8 +257,8 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
   async function read(): Promise<Database.Database> {
     if (closed) throw new AuditUnavailableError('The audit store is closed.');
     if (reader) return reader;
-    // The thread creates the file and its tables; a reader alone would find nothing to open.
-    if (!readOnly && !existsSync(file)) await writer.start();
+    // The thread creates the file and its tables, and migrates an older file: a reader alone would find nothing to open, or old tables.
+    if (!readOnly) await writer.start().catch((error: unknown) => (existsSync(file) ? undefined : Promise.reject(error)));
     try {
       reader = openReader(file);
     } catch (error) {
@@ -393,16 +426,28 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
               range.records,
               range.before,
               range.time,
+              ...treeColumns(checkpoint),
             ];
             await write([
               { sql: 'DELETE FROM audit_records WHERE chain_id = ? AND seq <= ?', rows: [[chainId, upToSeq]] },
               { sql: 'DELETE FROM audit_checkpoints WHERE chain_id = ? AND seq < ?', rows: [[chainId, upToSeq]] },
               previous
                 ? {
-                    sql: 'UPDATE audit_prunes SET up_to_seq = ?, head_hash = ?, checkpoint_time = ?, signature = ?, records = ? WHERE chain_id = ? AND up_to_seq = ?',
-                    rows: [[upToSeq, range.headHash, checkpoint.time, checkpoint.signature, range.records, chainId, previous.upToSeq]],
+                    sql: 'UPDATE audit_prunes SET up_to_seq = ?, head_hash = ?, checkpoint_time = ?, signature = ?, records = ?, note = ?, tree = ? WHERE chain_id = ? AND up_to_seq = ?',
+                    rows: [
+                      [
+                        upToSeq,
+                        range.headHash,
+                        checkpoint.time,
+                        checkpoint.signature,
+                        range.records,
+                        ...treeColumns(checkpoint),
+                        chainId,
+                        previous.upToSeq,
+                      ],
+                    ],
                   }
-                : { sql: `INSERT INTO audit_prunes (${PRUNE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, rows: [row] },
+                : { sql: `INSERT INTO audit_prunes (${PRUNE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rows: [row] },
             ]);
           },
         }),
@@ -494,8 +539,43 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
 
     async appendCheckpoint(checkpoint) {
       await write([
-        { sql: INSERT_CHECKPOINT, rows: [[checkpoint.chainId, checkpoint.seq, checkpoint.headHash, checkpoint.time, checkpoint.signature]] },
+        {
+          sql: INSERT_CHECKPOINT,
+          rows: [[checkpoint.chainId, checkpoint.seq, checkpoint.headHash, checkpoint.time, checkpoint.signature, ...treeColumns(checkpoint)]],
+        },
       ]);
+    },
+
+    async appendCosignatures(chainId, seq, cosignatures) {
+      if (cosignatures.length === 0) return;
+      await write([{ sql: INSERT_COSIGNATURE, rows: cosignatures.map(({ witness, line }) => [chainId, seq, witness, line]) }]);
+    },
+
+    async latestCosigned(chainId) {
+      const top = await one<{ seq: number }>('SELECT MAX(seq) AS seq FROM audit_cosignatures WHERE chain_id = ?', chainId);
+      if (top?.seq == null) return null;
+      const checkpoint = await one<CheckpointRow>(
+        `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain_id = ? AND seq = ?`,
+        chainId,
+        top.seq,
+      );
+      if (!checkpoint) return null;
+      const lines = await all<{ witness: string; cosignature: string }>(
+        'SELECT witness, cosignature FROM audit_cosignatures WHERE chain_id = ? AND seq = ? ORDER BY witness',
+        chainId,
+        top.seq,
+      );
+      return { checkpoint: rowToCheckpoint(checkpoint), cosignatures: lines.map((row) => ({ witness: row.witness, line: row.cosignature })) };
+    },
+
+    async readLeafHashes(chainId, fromSeq, toSeq) {
+      const rows = await all<{ hash: string }>(
+        'SELECT hash FROM audit_records WHERE chain_id = ? AND seq >= ? AND seq <= ? ORDER BY seq',
+        chainId,
+        fromSeq,
+        toSeq,
+      );
+      return rows.map((row) => row.hash);
     },
 
     async checkpoints(chainId) {

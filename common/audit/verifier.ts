@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { checkChain, type AuditProblem, type ChainReport } from './chain-check.js';
+import { checkChain, type AuditProblem, type ChainReport, type WitnessedHead } from './chain-check.js';
 import { createCheckpointVerifier, type AuditJwks, type SignedCheckpoint } from './checkpoint.js';
 import { AuditExportFormatError } from './errors.js';
 import { AUDIT_EXPORT_FORMAT, AUDIT_EXPORT_VERSION, type ExportChainLine, type ExportEndLine, type ExportHeaderLine } from './export.js';
@@ -8,7 +8,22 @@ import type { AuditRecord } from './record.js';
 import type { AuditStore } from './store-contract.js';
 
 export { exportAudit, type ExportOptions } from './export.js';
-export type { AuditProblem, AuditProblemKind, ChainReport } from './chain-check.js';
+export type { AuditProblem, AuditProblemKind, ChainReport, WitnessedHead } from './chain-check.js';
+
+/** What verification checks beyond the store itself. */
+export interface VerifyOptions {
+  /**
+   * Tree heads witnesses cosigned, by chain id (see `witnessedHeads`). A
+   * chain a witness knows must be in the store and make the root it
+   * cosigned: this catches a store rewritten whole, checkpoints included.
+   */
+  witnessed?: ReadonlyMap<string, readonly WitnessedHead[]>;
+  /** Most records between two checkpoints before a missing checkpoint is reported. Default: the writer's rule, 1000 records plus one batch of 512. */
+  maxRecordsBetweenCheckpoints?: number;
+}
+
+/** The writer checkpoints after every 1000 records, and a batch may carry 512 more past that. */
+export const DEFAULT_MAX_RECORDS_BETWEEN_CHECKPOINTS = 1000 + 512;
 
 export interface VerificationReport {
   /** True when every chain is intact and every checkpoint verifies. */
@@ -24,14 +39,33 @@ export interface VerificationReport {
  * chain is checked from its prune point: the prune row carries the signed
  * checkpoint there, whose head hash the first remaining record must link to.
  */
-export async function verifyAuditStore(store: AuditStore, jwks: AuditJwks): Promise<VerificationReport> {
+export async function verifyAuditStore(store: AuditStore, jwks: AuditJwks, options: VerifyOptions = {}): Promise<VerificationReport> {
   const verifier = createCheckpointVerifier(jwks);
   const chains: ChainReport[] = [];
   let problem: AuditProblem | null = null;
-  for (const chainId of await store.chains()) {
+  const stored = await store.chains();
+  for (const [chainId, heads] of options.witnessed ?? []) {
+    const head = [...heads].sort((a, b) => b.size - a.size)[0];
+    if (!stored.includes(chainId) && head) {
+      problem ??= {
+        kind: 'REMOVED',
+        chainId,
+        seq: 1,
+        detail: `witness ${head.witness} cosigned ${head.size} records of chain ${chainId} at ${head.time}; the store has no such chain`,
+      };
+    }
+  }
+  for (const chainId of stored) {
     const pruned = (await store.prunes(chainId)).at(-1);
     const result = await checkChain(
-      { chainId, anchor: pruned?.checkpoint ?? null, checkpoints: store.readCheckpoints(chainId), records: store.readChain(chainId) },
+      {
+        chainId,
+        anchor: pruned?.checkpoint ?? null,
+        checkpoints: store.readCheckpoints(chainId),
+        records: store.readChain(chainId),
+        witnessed: options.witnessed?.get(chainId),
+        maxRecordsBetweenCheckpoints: options.maxRecordsBetweenCheckpoints ?? DEFAULT_MAX_RECORDS_BETWEEN_CHECKPOINTS,
+      },
       verifier,
     );
     chains.push(result.report);
@@ -80,7 +114,11 @@ interface ParsedLine {
  * with itself. Throws an `AuditExportFormatError` when the input is not an
  * export at all; tampering is reported in the result.
  */
-export async function verifyAuditExport(ndjson: AsyncIterable<string> | string, jwks?: AuditJwks): Promise<VerificationReport> {
+export async function verifyAuditExport(
+  ndjson: AsyncIterable<string> | string,
+  jwks?: AuditJwks,
+  options: Pick<VerifyOptions, 'witnessed'> = {},
+): Promise<VerificationReport> {
   const lines = parsedLines(typeof ndjson === 'string' ? createInterface({ input: createReadStream(ndjson, 'utf8'), crlfDelay: Infinity }) : ndjson);
   const first = await lines.next();
   const header = first.done ? null : (first.value.value as unknown as ExportHeaderLine | null);
@@ -144,7 +182,15 @@ export async function verifyAuditExport(ndjson: AsyncIterable<string> | string, 
       }
     }
     const result = await checkChain(
-      { chainId: chain.chainId, anchor: chain.anchor, checkpoints, records: records(), expectedLastSeq: chain.toSeq },
+      {
+        chainId: chain.chainId,
+        anchor: chain.anchor,
+        checkpoints,
+        records: records(),
+        expectedLastSeq: chain.toSeq,
+        // A witnessed head inside the exported range is checked (the tree continues from the anchor's compact range).
+        witnessed: options.witnessed?.get(chain.chainId)?.filter((head) => head.size > (chain.anchor?.seq ?? 0) && head.size <= chain.toSeq),
+      },
       verifier,
     );
     chains.push(result.report);

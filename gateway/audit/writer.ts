@@ -1,10 +1,35 @@
-import { signCheckpoint, type CheckpointSigningKey, type SignedCheckpoint } from '../../common/audit/checkpoint.js';
+import {
+  checkpointNoteSigner,
+  checkpointTree,
+  signCheckpoint,
+  withTreeHead,
+  type CheckpointSigningKey,
+  type SignedCheckpoint,
+} from '../../common/audit/checkpoint.js';
 import { normalizeAuditEntry, sealRecord } from './entry.js';
 import { AuditOptionError, AuditUnavailableError } from '../../common/audit/errors.js';
+import { CompactRange, consistencyProof, leafRangeHasher, prefixedRangeHasher, recordLeafHash } from '../../common/audit/merkle.js';
+import { parseNote } from '../../common/audit/note.js';
 import { GENESIS_HASH, type AuditEntry, type AuditRecord } from '../../common/audit/record.js';
-import type { AuditStore } from '../../common/audit/store.js';
+import type { AuditStore, WitnessCosignature } from '../../common/audit/store-contract.js';
 
 export { AuditUnavailableError } from '../../common/audit/errors.js';
+
+/** What a checkpoint's witnesses are asked (C2SP tlog-witness add-checkpoint): the signed note, and a consistency proof from the size a witness last cosigned. */
+export interface WitnessRequest {
+  origin: string;
+  /** The checkpoint as a signed note (the gateway's signature). */
+  note: string;
+  size: number;
+  root: Buffer;
+  /** The consistency proof from the tree of `oldSize` records to this one. */
+  consistencyFrom(oldSize: number): Promise<Buffer[]>;
+}
+
+/** The witnesses of the writer's checkpoints: asks each to cosign and resolves with the cosignatures it verified. Never rejects. */
+export interface CheckpointWitnessing {
+  cosign(request: WitnessRequest): Promise<WitnessCosignature[]>;
+}
 
 /** pino-compatible logger for what the writer cannot report through a promise (timed checkpoints). */
 export interface AuditWriterLogger {
@@ -44,6 +69,8 @@ export interface AuditWriterOptions {
   replica?: string;
   /** Default: silent. */
   logger?: AuditWriterLogger;
+  /** Witnesses asked to cosign each checkpoint (in the background; their cosignatures are stored beside it). Default: none. */
+  witnessing?: CheckpointWitnessing | null;
 }
 
 export interface NormalizedAuditWriterOptions {
@@ -58,6 +85,7 @@ export interface NormalizedAuditWriterOptions {
   now: () => Date;
   replica: string;
   logger: AuditWriterLogger;
+  witnessing: CheckpointWitnessing | null;
 }
 
 /** Counters for tests and benchmarks: `records / commits` is the group commit factor. */
@@ -134,6 +162,7 @@ export function normalizeAuditWriterOptions(options: AuditWriterOptions): Normal
     now,
     replica,
     logger,
+    witnessing: options.witnessing ?? null,
   };
 }
 
@@ -166,10 +195,33 @@ function unavailable(error: unknown): AuditUnavailableError {
  * appends fail until it is back.
  */
 export async function createAuditWriter(options: AuditWriterOptions): Promise<AuditWriter> {
-  const { store, chainId, signing, checkpointIntervalMs, checkpointEveryRecords, maxBatch, commitDelayMs, commitSiblings, now, replica, logger } =
-    normalizeAuditWriterOptions(options);
+  const {
+    store,
+    chainId,
+    signing,
+    checkpointIntervalMs,
+    checkpointEveryRecords,
+    maxBatch,
+    commitDelayMs,
+    commitSiblings,
+    now,
+    replica,
+    logger,
+    witnessing,
+  } = normalizeAuditWriterOptions(options);
+  const noteSigner = checkpointNoteSigner(chainId, signing);
   /** Last durable record; null until read from the store (at start and after a failure). */
   let head: { seq: number; hash: string } | null = null;
+  /**
+   * The chain's Merkle tree up to `head` (its compact range), read back with
+   * the head. Null when it cannot be rebuilt (a chain pruned before
+   * checkpoints carried trees): checkpoints are then signed without a note.
+   */
+  let tree: CompactRange | null = null;
+  let treeWarned = false;
+  /** The witness submission in flight, and the newest checkpoint waiting for it to end. */
+  let witnessing_: Promise<void> | null = null;
+  let witnessNext: SignedCheckpoint | null = null;
   let anchoredSeq = 0;
   const queue: Queued[] = [];
   const stats: AuditWriterStats = { commits: 0, records: 0, largestBatch: 0, failedCommits: 0, checkpoints: 0 };
@@ -189,19 +241,90 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
 
   async function resync(): Promise<{ seq: number; hash: string }> {
     const [stored, lastCheckpoint] = await Promise.all([store.head(chainId), store.lastCheckpoint(chainId)]);
-    head = stored ?? { seq: 0, hash: GENESIS_HASH };
+    const current = stored ?? { seq: 0, hash: GENESIS_HASH };
+    tree = await rebuildTree(current.seq, lastCheckpoint);
+    head = current;
     anchoredSeq = lastCheckpoint?.seq ?? 0;
     return head;
+  }
+
+  /** The tree at `seq`: from the last checkpoint's compact range (or the chain's start, or its prune point) and the record hashes after it. */
+  async function rebuildTree(seq: number, lastCheckpoint: SignedCheckpoint | null): Promise<CompactRange | null> {
+    let start: CompactRange | null = lastCheckpoint && lastCheckpoint.seq <= seq ? checkpointTree(lastCheckpoint) : null;
+    if (!start) {
+      const pruned = (await store.prunes(chainId)).at(-1);
+      start = pruned ? checkpointTree(pruned.checkpoint) : CompactRange.empty();
+    }
+    if (start) {
+      const leaves = seq > start.size ? await store.readLeafHashes(chainId, start.size + 1, seq) : [];
+      if (leaves.length === seq - start.size) {
+        for (const leaf of leaves) start.append(recordLeafHash(leaf));
+        return start;
+      }
+    }
+    if (!treeWarned) {
+      treeWarned = true;
+      logger.warn(
+        { chainId, seq },
+        'the chain’s Merkle tree cannot be rebuilt (pruned before checkpoints carried trees): checkpoints are signed without a tree note',
+      );
+    }
+    return null;
+  }
+
+  /** Asks the witnesses to cosign `checkpoint` (one submission at a time; a newer checkpoint replaces one still waiting). */
+  function witness(checkpoint: SignedCheckpoint): void {
+    if (!witnessing || !checkpoint.note) return;
+    witnessNext = checkpoint;
+    if (witnessing_) return;
+    witnessing_ = (async () => {
+      while (witnessNext) {
+        const next = witnessNext;
+        witnessNext = null;
+        await submitToWitnesses(next).catch((error: unknown) => logger.warn({ err: error, chainId }, 'asking the audit witnesses failed'));
+      }
+      witnessing_ = null;
+    })();
+  }
+
+  async function submitToWitnesses(checkpoint: SignedCheckpoint): Promise<void> {
+    const note = checkpoint.note as string;
+    const { text } = parseNote(note);
+    const [origin, , rootLine] = text.split('\n');
+    const cosignatures = await (witnessing as CheckpointWitnessing).cosign({
+      origin,
+      note,
+      size: checkpoint.seq,
+      root: Buffer.from(rootLine, 'base64'),
+      consistencyFrom: (oldSize) => consistencyFrom(oldSize, checkpoint.seq),
+    });
+    if (cosignatures.length > 0) await store.appendCosignatures(chainId, checkpoint.seq, cosignatures);
+  }
+
+  /** The consistency proof from `oldSize` to `size`: from the checkpoint at `oldSize` (its compact range) and the record hashes after it. */
+  async function consistencyFrom(oldSize: number, size: number): Promise<Buffer[]> {
+    if (oldSize === 0 || oldSize >= size) return [];
+    const atOld = await store.lastCheckpoint(chainId, oldSize + 1);
+    const prefix = atOld?.seq === oldSize ? checkpointTree(atOld) : null;
+    if (prefix) {
+      const after = (await store.readLeafHashes(chainId, oldSize + 1, size)).map(recordLeafHash);
+      return consistencyProof(oldSize, size, prefixedRangeHasher(prefix, after));
+    }
+    const leaves = (await store.readLeafHashes(chainId, 1, size)).map(recordLeafHash);
+    if (leaves.length !== size) throw new Error(`records 1–${size} are not all in the store: no consistency proof from ${oldSize}`);
+    return consistencyProof(oldSize, size, leafRangeHasher(leaves));
   }
 
   async function checkpointNow(): Promise<SignedCheckpoint | null> {
     try {
       const current = head ?? (await resync());
       if (current.seq === 0 || current.seq <= anchoredSeq) return null;
-      const checkpoint = await signCheckpoint({ chainId, seq: current.seq, headHash: current.hash, time: now().toISOString() }, signing);
+      const signed = await signCheckpoint({ chainId, seq: current.seq, headHash: current.hash, time: now().toISOString() }, signing);
+      const checkpoint = tree?.size === current.seq ? withTreeHead(signed, tree, noteSigner) : signed;
       await store.appendCheckpoint(checkpoint);
       anchoredSeq = checkpoint.seq;
       stats.checkpoints++;
+      witness(checkpoint);
       return checkpoint;
     } catch (error) {
       throw unavailable(error);
@@ -223,6 +346,7 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       await store.appendBatch(records);
     } catch (error) {
       head = null;
+      tree = null;
       stats.failedCommits++;
       const failure = unavailable(error);
       for (const queued of batch) queued.reject(failure);
@@ -230,6 +354,7 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
     }
     const last = records[records.length - 1];
     head = { seq: last.seq, hash: last.hash };
+    if (tree) for (const record of records) tree.append(recordLeafHash(record.hash));
     stats.commits++;
     stats.records += records.length;
     stats.largestBatch = Math.max(stats.largestBatch, records.length);
@@ -320,6 +445,8 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
           while (queue.length > 0) await commitNext();
         });
         await exclusive(checkpointNow).catch((error: unknown) => logger.warn({ err: error, chainId }, 'final audit checkpoint failed'));
+        // The final checkpoint's witnesses, for as long as their client lets a request take.
+        while (witnessing_) await witnessing_;
       })();
       return closing;
     },

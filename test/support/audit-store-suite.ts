@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RECORD_COLUMNS } from '../../common/audit/columns.js';
+import { recordLeafHash, treeHash } from '../../common/audit/merkle.js';
+import { auditLogOrigin, parseCheckpoint, parseNote } from '../../common/audit/note.js';
 import { recordHashMatches, type AuditEntry, type AuditRecord } from '../../common/audit/record.js';
 import type { AuditStore } from '../../common/audit/store.js';
 import { exportAudit, verifyAuditExport, verifyAuditStore } from '../../common/audit/verifier.js';
@@ -578,7 +580,18 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         expect(report).toEqual({
           ok: true,
           problem: null,
-          chains: [{ chainId: 'gateway-a', records: 14, firstSeq: 1, lastSeq: 14, checkpoints: 3, lastCheckpointSeq: 12, unanchoredRecords: 2 }],
+          chains: [
+            {
+              chainId: 'gateway-a',
+              records: 14,
+              firstSeq: 1,
+              lastSeq: 14,
+              checkpoints: 3,
+              lastCheckpointSeq: 12,
+              unanchoredRecords: 2,
+              witnessedSize: null,
+            },
+          ],
         });
       });
 
@@ -640,6 +653,72 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         const bad = await runCli('audit-verify.ts', [...db.cliArguments, '--jwks', jwksFile, '--export', 'x.ndjson']);
         expect(bad.code).toBe(2);
         expect(bad.stderr).toContain('--export');
+      });
+    });
+
+    describe('the Merkle tree', () => {
+      const rootOf = (records: readonly AuditRecord[]) => treeHash(records.map((r) => recordLeafHash(r.hash)));
+
+      it('signs each checkpoint as a tree note (origin, size, root of the records) with the compact range beside it', async () => {
+        const { store, records } = await fourteenRecords(await database());
+        const checkpoints = await store.checkpoints('gateway-a');
+        expect(checkpoints.map((c) => c.seq)).toEqual([4, 8, 12]);
+        for (const checkpoint of checkpoints) {
+          const head = parseCheckpoint(parseNote(checkpoint.note!).text);
+          expect(head.origin).toBe(auditLogOrigin('gateway-a'));
+          expect(head.size).toBe(checkpoint.seq);
+          expect(head.root.equals(rootOf(records.slice(0, checkpoint.seq)))).toBe(true);
+          // One subtree per set bit of the size: 4 and 8 are one subtree each, 12 is 8 + 4.
+          expect(checkpoint.tree).toHaveLength(checkpoint.seq === 12 ? 2 : 1);
+        }
+        expect((await verifyAuditStore(store, jwks)).ok).toBe(true);
+      });
+
+      it('continues the tree after a restart, from the last checkpoint and the records after it', async () => {
+        const db = await database();
+        const { chain, records } = await fourteenRecords(db);
+        await chain.close();
+        const reopened = await open(db);
+        const again = await writer(reopened, 'gateway-a', { checkpointEveryRecords: 4 });
+        for (let i = 15; i <= 17; i++) records.push(await again.append(requestEntry(i)));
+        const last = await again.checkpoint();
+        expect(last?.seq).toBe(17);
+        expect(parseCheckpoint(parseNote(last!.note!).text).root.equals(rootOf(records))).toBe(true);
+        expect((await verifyAuditStore(reopened, jwks)).ok).toBe(true);
+      });
+
+      it('reports a tree note that the records do not make as BAD_CHECKPOINT', async () => {
+        const db = await database();
+        const { store } = await fourteenRecords(db);
+        // The signed note of seq 4 put on the checkpoint at seq 8: genuinely signed, but not for these records.
+        await db.execute(
+          "UPDATE audit_checkpoints SET note = (SELECT note FROM audit_checkpoints WHERE chain_id = 'gateway-a' AND seq = 4) WHERE chain_id = 'gateway-a' AND seq = 8",
+        );
+        expect((await verifyAuditStore(store, jwks)).problem).toMatchObject({ kind: 'BAD_CHECKPOINT', seq: 8 });
+      });
+
+      it('catches, with a witnessed head, the tail cut back together with its checkpoints', async () => {
+        const db = await database();
+        const { store, records } = await fourteenRecords(db);
+        await db.execute("DELETE FROM audit_records WHERE chain_id = 'gateway-a' AND seq >= 10");
+        await db.execute("DELETE FROM audit_checkpoints WHERE chain_id = 'gateway-a' AND seq >= 10");
+        const witnessed = new Map([['gateway-a', [{ witness: 'witness.test', size: 12, root: rootOf(records.slice(0, 12)), time: at(20) }]]]);
+        expect((await verifyAuditStore(store, jwks, { witnessed })).problem).toMatchObject({ kind: 'TRUNCATED', seq: 10 });
+        // The chain rewritten from seq 10 on would make another root: the witness's head tells.
+        const rewritten = new Map([['gateway-a', [{ witness: 'witness.test', size: 8, root: rootOf(records.slice(1, 9)), time: at(20) }]]]);
+        expect((await verifyAuditStore(store, jwks, { witnessed: rewritten })).problem).toMatchObject({ kind: 'WITNESS_MISMATCH', seq: 8 });
+      });
+
+      it('reports a stretch without the checkpoint the writer would have signed as CHECKPOINT_MISSING', async () => {
+        const db = await database();
+        const { store } = await fourteenRecords(db);
+        await db.execute("DELETE FROM audit_checkpoints WHERE chain_id = 'gateway-a' AND seq = 8");
+        expect((await verifyAuditStore(store, jwks, { maxRecordsBetweenCheckpoints: 4 })).problem).toMatchObject({
+          kind: 'CHECKPOINT_MISSING',
+          seq: 9,
+        });
+        // With the writer's default rule (1000 records and a batch), 8 records between checkpoints are fine.
+        expect((await verifyAuditStore(store, jwks)).ok).toBe(true);
       });
     });
 

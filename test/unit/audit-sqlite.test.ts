@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { subjectIndexFile } from '../../common/audit/store-sqlite.js';
 import { openAuditStore } from '../../common/audit/store.js';
 import { blockLength, keyAt, packBlocks, seqAt, subjectKey } from '../../common/audit/subject-runs.js';
@@ -97,4 +97,70 @@ defineAuditStoreSuite({
     writeFileSync(join(folder, 'not-a-folder'), '');
     return openAuditStore({ file: join(folder, 'not-a-folder', 'audit.db') });
   },
+});
+
+describe('an audit.db of schema version 1 (checkpoints without trees)', () => {
+  it('is migrated when opened, keeps verifying, and signs tree notes from then on', async () => {
+    const { generateKeyPair, exportJWK } = await import('jose');
+    const { createAuditWriter } = await import('../../gateway/audit/writer.js');
+    const { verifyAuditStore } = await import('../../common/audit/verifier.js');
+    const { requestEntry } = await import('../support/audit-store-suite.js');
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA' }] };
+    const dataDir = temporaryFolder();
+    const file = join(dataDir, 'audit.db');
+    const first = await openAuditStore({ dataDir });
+    const writer = await createAuditWriter({
+      store: first,
+      chainId: 'gateway-old',
+      signing: { key: privateKey, kid: 'k1' },
+      checkpointEveryRecords: 3,
+    });
+    for (let i = 1; i <= 6; i++) await writer.append(requestEntry(i));
+    await writer.close();
+    await first.close();
+    // Back to what version 1 wrote: no tree columns, no cosignatures table, checkpoints without notes.
+    tamper(file, (db) => {
+      db.exec('DROP TABLE audit_cosignatures');
+      for (const table of ['audit_checkpoints', 'audit_prunes'])
+        for (const column of ['note', 'tree']) db.exec(`ALTER TABLE ${table} DROP COLUMN ${column}`);
+      db.pragma('user_version = 1');
+    });
+
+    // Read as it is (npm run audit:verify opens read-only): nothing migrated, the old checkpoints verify.
+    const readOnly = await openAuditStore({ dataDir, readOnly: true });
+    try {
+      expect(await verifyAuditStore(readOnly, jwks)).toMatchObject({ ok: true, problem: null });
+      expect(await readOnly.latestCosigned('gateway-old')).toBeNull();
+    } finally {
+      await readOnly.close();
+    }
+    const unmigrated = new Database(file, { readonly: true });
+    expect(unmigrated.pragma('user_version', { simple: true })).toBe(1);
+    unmigrated.close();
+
+    const reopened = await openAuditStore({ dataDir });
+    try {
+      const again = await createAuditWriter({
+        store: reopened,
+        chainId: 'gateway-old',
+        signing: { key: privateKey, kid: 'k1' },
+        checkpointEveryRecords: 3,
+      });
+      for (let i = 7; i <= 9; i++) await again.append(requestEntry(i));
+      await again.close();
+      const checkpoints = await reopened.checkpoints('gateway-old');
+      expect(checkpoints.map((c) => [c.seq, c.note !== undefined])).toEqual([
+        [3, false],
+        [6, false],
+        [9, true],
+      ]);
+      expect(await verifyAuditStore(reopened, jwks)).toMatchObject({ ok: true, problem: null });
+      const version = new Database(file, { readonly: true });
+      expect(version.pragma('user_version', { simple: true })).toBe(2);
+      version.close();
+    } finally {
+      await reopened.close();
+    }
+  });
 });

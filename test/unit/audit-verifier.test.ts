@@ -102,7 +102,18 @@ describe('audit verifier', () => {
       expect(report).toEqual({
         ok: true,
         problem: null,
-        chains: [{ chainId: 'gateway-a', records: 12, firstSeq: 1, lastSeq: 12, checkpoints: 3, lastCheckpointSeq: 12, unanchoredRecords: 0 }],
+        chains: [
+          {
+            chainId: 'gateway-a',
+            records: 12,
+            firstSeq: 1,
+            lastSeq: 12,
+            checkpoints: 3,
+            lastCheckpointSeq: 12,
+            unanchoredRecords: 0,
+            witnessedSize: null,
+          },
+        ],
       });
       expect(describeVerification(report, 'test')).toBe(
         'Audit trail intact in test: 1 chain, 12 records, 3 checkpoints; every record is anchored by a signed checkpoint. Chains: gateway-a seq 1–12 (3 checkpoints, last at 12).',
