@@ -42,11 +42,11 @@ export interface CheckpointSubmission {
   consistencyFrom: (oldSize: number) => Promise<readonly Uint8Array[]> | readonly Uint8Array[];
 }
 
-/** A witness's cosignature of a checkpoint, verified. */
+/** A witness's cosignature of a checkpoint, verified (the audit store's `WitnessCosignature`, with its time). */
 export interface WitnessCosignature {
   witness: string;
   /** The signature line `— <witness name> <base64>`, without its newline: append it to the note. */
-  cosignature: string;
+  line: string;
   /** Its time, POSIX seconds. */
   timestamp: number;
 }
@@ -74,6 +74,8 @@ export class WitnessResponseError extends Error {
 export interface WitnessClient {
   /** Submits a checkpoint to every witness at once; resolves with the cosignatures that verified. Never rejects. */
   submit(submission: CheckpointSubmission): Promise<WitnessCosignature[]>;
+  /** {@link WitnessClient.submit}, under the name the audit writer's `CheckpointWitnessing` gives it. */
+  cosign(submission: CheckpointSubmission): Promise<WitnessCosignature[]>;
   /** A witness's latest cosigned checkpoint of `origin`, or null when it has none; rejects with a {@link WitnessResponseError}. */
   latestCheckpoint(witness: string, origin: string): Promise<WitnessedCheckpoint | null>;
   /** The size a witness is known to have cosigned for `origin` (0 when none is known). */
@@ -139,7 +141,7 @@ function verifiedCosignature(witness: CheckedWitness, text: string, lines: reado
     }
     // Lines of other keys are ignored, as the protocol says.
     const timestamp = verifyCosignature(text, signature, witness.key);
-    if (timestamp !== null) return { witness: witness.name, cosignature: line, timestamp };
+    if (timestamp !== null) return { witness: witness.name, line, timestamp };
   }
   return null;
 }
@@ -236,20 +238,22 @@ export function createWitnessClient(options: WitnessClientOptions): WitnessClien
     return run;
   }
 
+  async function submit(submission: CheckpointSubmission): Promise<WitnessCosignature[]> {
+    let text: string;
+    try {
+      text = parseNote(submission.note).text;
+    } catch (error) {
+      logger.warn({ origin: submission.origin, reason: (error as Error).message }, 'not submitted to the witnesses: the checkpoint is not a note');
+      return [];
+    }
+    const results = await Promise.all(witnesses.map((witness) => submitTo(witness, submission, text)));
+    return results.filter((result): result is WitnessCosignature => result !== null);
+  }
+
   return {
     witnesses,
-    async submit(submission) {
-      let text: string;
-      try {
-        text = parseNote(submission.note).text;
-      } catch (error) {
-        logger.warn({ origin: submission.origin, reason: (error as Error).message }, 'not submitted to the witnesses: the checkpoint is not a note');
-        return [];
-      }
-      const results = await Promise.all(witnesses.map((witness) => submitTo(witness, submission, text)));
-      return results.filter((result): result is WitnessCosignature => result !== null);
-    },
-
+    submit,
+    cosign: submit,
     async latestCheckpoint(name, origin) {
       const witness = byName.get(name);
       if (!witness) throw new TypeError(`no witness named ${name} is configured`);

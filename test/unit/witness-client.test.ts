@@ -16,6 +16,7 @@ import {
 } from '../../common/audit/note.js';
 import { ConfigError, loadGatewayConfig } from '../../gateway/config.js';
 import { createLogger } from '../../common/logger.js';
+import type { CheckpointWitnessing } from '../../gateway/audit/writer.js';
 import { createWitnessClient, type CheckpointSubmission, WitnessResponseError } from '../../common/witness/client.js';
 import { formatWitnessList, parseWitnessList } from '../../common/witness/endpoints.js';
 import { type RunningWitness, startWitnessServer } from '../../common/witness/server.js';
@@ -86,12 +87,15 @@ describe('witness client', () => {
     it('submits from size 0, then from the size it cosigned, asking for the proof from it; each cosignature verifies', async () => {
       const { seen, logger } = warnings();
       const client = createWitnessClient({ witnesses: [{ name: NAME, url: witness.url, vkey: witness.vkey }], logger });
+      // What the audit writer takes as its witnesses.
+      const witnessing: CheckpointWitnessing = client;
+      expect(witnessing.cosign).toBe(client.submit);
       const asked: number[] = [];
       const first = await client.submit(submission(log, asked));
       expect(first).toHaveLength(1);
       expect(first[0].witness).toBe(NAME);
       const key = parseVerifierKey(witness.vkey);
-      expect(verifyCosignature(parseNote(log.note()).text, parseSignatureLine(first[0].cosignature), key)).toBe(first[0].timestamp);
+      expect(verifyCosignature(parseNote(log.note()).text, parseSignatureLine(first[0].line), key)).toBe(first[0].timestamp);
       log.append(7);
       const second = await client.submit(submission(log, asked));
       expect(second).toHaveLength(1);
@@ -139,7 +143,7 @@ describe('witness client', () => {
       expect(await client.latestCheckpoint(NAME, log.origin)).toBeNull();
       const [cosigned] = await client.submit(submission(log));
       const latest = await client.latestCheckpoint(NAME, log.origin);
-      expect(latest).toMatchObject({ witness: NAME, cosignature: cosigned.cosignature, timestamp: cosigned.timestamp });
+      expect(latest).toMatchObject({ witness: NAME, line: cosigned.line, timestamp: cosigned.timestamp });
       expect(latest!.checkpoint).toMatchObject({ origin: log.origin, size: 10, root: log.root() });
       const impostor = formatVerifierKey(noteSignerKey(NAME, COSIGNATURE_V1, generateKeyPairSync('ed25519').privateKey));
       const misled = createWitnessClient({ witnesses: [{ name: NAME, url: witness.url, vkey: impostor }] });
