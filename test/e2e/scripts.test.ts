@@ -19,6 +19,7 @@ const SCRIPTS = [
   'bench:compare',
   'audit:verify',
   'audit:export',
+  'witness',
   'certificate:verify',
   'seal-keys',
   'trusted-documents',
