@@ -16,7 +16,11 @@ import {
 } from '../../common/audit/note.js';
 import { ConfigError, loadGatewayConfig } from '../../gateway/config.js';
 import { createLogger } from '../../common/logger.js';
-import type { CheckpointWitnessing } from '../../gateway/audit/writer.js';
+import { type CheckpointWitnessing, createAuditWriter } from '../../gateway/audit/writer.js';
+import { ensureGatewayKeys, loadGatewaySigningKey } from '../../common/gateway-keys.js';
+import { openAuditStore } from '../../common/audit/store.js';
+import { auditLogOrigin } from '../../common/audit/note.js';
+import { requestEntry } from '../support/audit-store-suite.js';
 import { createWitnessClient, type CheckpointSubmission, WitnessResponseError } from '../../common/witness/client.js';
 import { formatWitnessList, parseWitnessList } from '../../common/witness/endpoints.js';
 import { type RunningWitness, startWitnessServer } from '../../common/witness/server.js';
@@ -244,6 +248,51 @@ describe('witness client', () => {
       expect(error).toBeInstanceOf(WitnessResponseError);
       expect(error).toMatchObject({ code: 'WITNESS_UNREACHABLE' });
     });
+  });
+});
+
+describe('witness client with the audit writer', () => {
+  it('gets each checkpoint of a chain cosigned: the first from size 0, the next with the writer’s consistency proof', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-witness-writer-'));
+    folders.push(dataDir);
+    // The gateway's real key set, as npm start gives it to the demo witness.
+    const { jwks } = await ensureGatewayKeys(dataDir);
+    const witness = await startWitnessServer({
+      name: NAME,
+      dataDir: join(dataDir, 'witness'),
+      logJwksFile: jwks,
+      originPrefix: 'kuasheng.gov.cn/audit/',
+      host: '127.0.0.1',
+      port: 0,
+      shutdownGraceMs: 0,
+      logger: createLogger({ name: 'witness', level: 'silent' }),
+    });
+    const store = await openAuditStore({ file: join(dataDir, 'audit.db') });
+    const { seen, logger } = warnings();
+    const client = createWitnessClient({ witnesses: [{ name: NAME, url: witness.url, vkey: witness.vkey }], logger });
+    const writer = await createAuditWriter({
+      store,
+      chainId: 'gateway-w',
+      signing: await loadGatewaySigningKey(dataDir),
+      checkpointIntervalMs: 3_600_000,
+      witnessing: client,
+    });
+    try {
+      for (let i = 1; i <= 5; i++) await writer.append(requestEntry(i));
+      await writer.checkpoint();
+      for (let i = 6; i <= 12; i++) await writer.append(requestEntry(i));
+      await writer.checkpoint();
+      await writer.close();
+      expect(seen).toEqual([]);
+      expect(witness.store.history(auditLogOrigin('gateway-w')).map((c) => c.size)).toEqual([12, 5]);
+      const cosigned = await store.latestCosigned('gateway-w');
+      expect(cosigned?.checkpoint.seq).toBe(12);
+      expect(cosigned?.cosignatures.map((c) => c.witness)).toEqual([NAME]);
+    } finally {
+      await writer.close();
+      await store.close();
+      await witness.stop();
+    }
   });
 });
 
