@@ -22,6 +22,7 @@ import { OPERATION_LIMIT_RANGES, type OperationLimits } from './plugins/operatio
 import { heapBoundError, MAX_HEAP_MB } from './plugins/memory-guard.js';
 import { DEMAND_CONTROL_RANGES } from './plugins/demand-control.js';
 import { normalizeOrigin } from './plugins/cors.js';
+import { parseWitnessList, type WitnessEndpoint } from '../common/witness/endpoints.js';
 
 export { ConfigError } from '../common/settings.js';
 
@@ -93,6 +94,11 @@ export interface GatewayConfig {
   auditRetention: AuditRetentionOptions;
   /** AUDIT_MODE, default durable. `off` records nothing and exists only to measure what audit costs (npm run bench). */
   auditMode: 'durable' | 'off';
+  /**
+   * AUDIT_WITNESSES, default none: the witnesses (C2SP tlog-witness) each audit checkpoint is submitted to for
+   * cosigning, as comma-separated `<url> <vkey>` pairs; `npm start` names its demo witness here.
+   */
+  auditWitnesses: WitnessEndpoint[];
   /** GATEWAY_REPLICA_ID, default gateway-<hostname>: this replica's audit chain; stable across restarts, unique among replicas. */
   replicaId: string;
   /** AUDIT_HMAC_KEY_FILE, default <DATA_DIR>/keys/audit-hmac.key: key of the subject hashes; replicas sharing a store must share it. */
@@ -185,6 +191,14 @@ function auditModeSetting(env: NodeJS.ProcessEnv): 'durable' | 'off' {
   return mode;
 }
 
+function auditWitnessesSetting(env: NodeJS.ProcessEnv): WitnessEndpoint[] {
+  try {
+    return parseWitnessList(env.AUDIT_WITNESSES ?? '');
+  } catch (error) {
+    throw new ConfigError('AUDIT_WITNESSES', (error as Error).message);
+  }
+}
+
 function replicaIdSetting(env: NodeJS.ProcessEnv): string {
   const id = env.GATEWAY_REPLICA_ID || `gateway-${hostname()}`;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new ConfigError('GATEWAY_REPLICA_ID', 'must be 1-64 letters, digits, dots, dashes or underscores');
@@ -257,6 +271,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     auditMode: auditModeSetting(env),
     auditRetention: auditRetentionFromEnv(env),
     auditCommitDelayMs: integerSetting(env, 'AUDIT_COMMIT_DELAY_MS', DEFAULT_COMMIT_DELAY_MS, 0, MAX_COMMIT_DELAY_MS),
+    auditWitnesses: auditWitnessesSetting(env),
     replicaId: replicaIdSetting(env),
     auditKeyFile: auditKeyFileSetting(env),
     rateLimitClient: checkBudget('RATE_LIMIT_CLIENT', rangeSetting(env, 'RATE_LIMIT_CLIENT', RATE_LIMIT_RANGES.perClientLimit), windowSeconds),

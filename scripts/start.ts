@@ -3,8 +3,10 @@
  * Checks the data folder first (scripts/start/data-folder.ts): seeds it only
  * when it holds no database, and refuses (exit 1, naming each file and what
  * to do) a folder with a database missing, empty, damaged or of an unknown
- * schema version. Then starts the five subgraphs, the audit-review subgraph
- * and the gateway as separate processes, and prints the URLs and an example
+ * schema version. Then starts the five subgraphs, the audit-review subgraph,
+ * a demo audit witness (standing for another province, Hunan: it cosigns
+ * the gateway's audit checkpoints; not started when AUDIT_WITNESSES names
+ * witnesses already) and the gateway as separate processes, and prints the URLs and an example
  * query. A service that exits unexpectedly is restarted (after 1 s, doubling
  * up to 30 s for restarts in a row) while the others go on; one that does
  * not stay up after five restarts in a row stops the federation (exit 1).
@@ -12,7 +14,7 @@
  * Ctrl-C (SIGINT, which a terminal sends to every process of the group) and
  * SIGTERM stop everything in order and exit 0: the gateway first, letting
  * the requests in flight finish (SHUTDOWN_GRACE_MS), then the subgraphs
- * they were calling. The services leave a SIGINT to this supervisor.
+ * and the witness it was calling. The services leave a SIGINT to this supervisor.
  */
 import { fileURLToPath } from 'node:url';
 import { SERVICES, type SubgraphName } from '../subgraphs/catalog.js';
@@ -25,6 +27,9 @@ import { checkDataFolder, DataFolderError } from './start/data-folder.js';
 import { ensureGatewayKeys } from '../common/gateway-keys.js';
 import { ensureDevIdentityProviders, mintDevToken } from '../gateway/auth/dev-identity-provider.js';
 import { createSupervisor, type Supervisor } from './start/supervisor.js';
+import { loadWitnessConfig } from '../common/witness/config.js';
+import { ensureWitnessKey } from '../common/witness/key.js';
+import { formatWitnessList } from '../common/witness/endpoints.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -34,7 +39,8 @@ readCommandLine({
   usage: [
     'usage: npm start',
     '  runs the whole federation locally: seeds <DATA_DIR> on first start (SEED_PERSONS persons, default 10000), creates',
-    '  its keys, starts the six subgraphs and the gateway (GATEWAY_PORT, default 4000) and restarts a service that exits',
+    '  its keys, starts the six subgraphs, a demo audit witness (WITNESS_PORT, default 4090; unless AUDIT_WITNESSES is set)',
+    '  and the gateway (GATEWAY_PORT, default 4000) and restarts a service that exits',
     '  (RESTART_BACKOFF_MS, RESTART_LIMIT). Ctrl-C stops everything. Settings: the environment variables in the README.',
   ].join('\n'),
   options: {},
@@ -70,6 +76,9 @@ async function main(): Promise<void> {
   // Validate every setting before anything starts: the children read the same variables.
   const gatewayConfig = loadGatewayConfig();
   const subgraphConfigs = SERVICES.map((s) => loadSubgraphConfig(s.name));
+  const witnessConfig = loadWitnessConfig();
+  // Witnesses named by the operator are the gateway's; the demo witness stands in only when none is.
+  const demoWitness = gatewayConfig.auditWitnesses.length === 0;
   const dataDir = subgraphConfigs[0].dataDir;
   const seedPersons = integerSetting(process.env, 'SEED_PERSONS', 10_000, 1, 10_000_000);
   const restarts = createSupervisor({
@@ -94,17 +103,22 @@ async function main(): Promise<void> {
     say(`Migrated ${migration.file} from schema version ${migration.from} to ${migration.to}: ${migration.applied.join('; ')}.`);
   }
 
-  // Keys: the gateway's own (assertions to subgraphs) and the local demo identity providers'.
+  // Keys: the gateway's own (assertions to subgraphs, audit checkpoints), the local demo identity providers', the demo witness's.
   await ensureGatewayKeys(dataDir);
   await ensureDevIdentityProviders(dataDir);
+  const witnessKey = demoWitness ? ensureWitnessKey(witnessConfig.dataDir, witnessConfig.name) : null;
 
   process.on('SIGINT', onStopSignal);
   process.on('SIGTERM', onStopSignal);
 
   const subgraphEnv: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
   // Each restart binds the port the service first bound (which matters when a port setting is 0): the gateway finds it there.
-  const started = await Promise.all(
-    subgraphConfigs.map((c) =>
+  // The demo witness trusts the gateway's key set (<DATA_DIR>/keys/gateway.jwks.json) and keeps its state in <DATA_DIR>/witness/.
+  const [witness, ...started] = await Promise.all([
+    witnessKey
+      ? restarts.start({ name: 'witness', entry: 'scripts/witness.ts', args: [], env: subgraphEnv, pin: (url) => ({ WITNESS_PORT: portOf(url) }) })
+      : null,
+    ...subgraphConfigs.map((c) =>
       restarts.start({
         name: c.name,
         entry: 'subgraphs/main.ts',
@@ -113,18 +127,20 @@ async function main(): Promise<void> {
         pin: (url) => ({ [subgraphPortVariable(c.name)]: portOf(url) }),
       }),
     ),
-  );
+  ]);
+  const services = started.filter((s) => s !== null);
 
   const gatewayEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const s of started) gatewayEnv[subgraphUrlVariable(s.name as SubgraphName)] = s.url;
+  for (const s of services) gatewayEnv[subgraphUrlVariable(s.name as SubgraphName)] = s.url;
+  if (witness && witnessKey) gatewayEnv.AUDIT_WITNESSES = formatWitnessList([{ name: witnessConfig.name, url: witness.url, vkey: witnessKey.vkey }]);
   const gateway = await restarts.start({
     name: 'gateway',
     entry: 'gateway/main.ts',
     args: [],
     env: gatewayEnv,
     pin: (url) => ({ GATEWAY_PORT: portOf(url) }),
-    // Stopped before the subgraphs: its requests in flight still reach them.
-    calls: started.map((s) => s.name),
+    // Stopped before the subgraphs and the witness: its requests in flight (and its last checkpoint) still reach them.
+    calls: [...services.map((s) => s.name), ...(witness ? [witness.name] : [])],
   });
 
   const person = DEMO_PERSONS[0];
@@ -142,7 +158,7 @@ async function main(): Promise<void> {
   say();
   say(`The federation is running on the databases in ${dataDir}/. Ctrl-C stops it.`);
   say();
-  for (const s of [...started, gateway]) say(`  ${s.name.padEnd(18)} ${s.url.padEnd(32)} (pid ${s.pid})`);
+  for (const s of [...services, ...(witness ? [witness] : []), gateway]) say(`  ${s.name.padEnd(18)} ${s.url.padEnd(32)} (pid ${s.pid})`);
   say();
   say(`Try the dossier of ${person.name} (${person.story}), as a Lhasa officer handling 人才引进落户 (matter TB-HJ-004);`);
   say('the token below is valid for an hour (npm run token mints more):');

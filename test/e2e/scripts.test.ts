@@ -20,6 +20,7 @@ const SCRIPTS = [
   'bench:integrity',
   'audit:verify',
   'audit:export',
+  'witness',
   'certificate:verify',
   'seal-keys',
   'trusted-documents',

@@ -141,7 +141,13 @@ function printedExample(output: string) {
 }
 
 async function freshEnv(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
-  const env: NodeJS.ProcessEnv = { DATA_DIR: dataDir, SEED_PERSONS: '200', GATEWAY_PORT: String(await freePort()), ...extra };
+  const env: NodeJS.ProcessEnv = {
+    DATA_DIR: dataDir,
+    SEED_PERSONS: '200',
+    GATEWAY_PORT: String(await freePort()),
+    WITNESS_PORT: String(await freePort()),
+    ...extra,
+  };
   for (const s of SERVICES) env[subgraphPortVariable(s.name)] = String(await freePort());
   return env;
 }
@@ -174,6 +180,12 @@ describe('npm start', () => {
       expect(output).toContain(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`);
       expect(output).toContain('(it holds no database yet)');
       for (const s of SUBGRAPHS) expect(output).toContain(s.name);
+      // The demo audit witness, on its port, with the gateway's key set and its own key in the data folder.
+      expect(output).toMatch(new RegExp(`^\\s+witness\\s+http://127\\.0\\.0\\.1:${env.WITNESS_PORT}\\s`, 'm'));
+      const witnessAnswer = await fetch(`http://127.0.0.1:${env.WITNESS_PORT}/checkpoints`);
+      expect(witnessAnswer.status).toBe(200);
+      expect(statSync(join(dataDir, 'witness', 'witness.key')).mode & 0o777).toBe(0o600);
+      expect(readFileSync(join(dataDir, 'witness', 'witness.vkey'), 'utf8')).toMatch(/^witness\.hunan\.kuasheng\.gov\.cn\+[0-9a-f]{8}\+/);
 
       // The example printed is the one a newcomer will paste: it must work.
       const { query, variables, headers } = printedExample(output);
@@ -188,7 +200,7 @@ describe('npm start', () => {
 
       // Ctrl-C as a terminal sends it: SIGINT to every process of the group at once, while requests are in flight.
       const pids = servicePids(output);
-      expect(pids).toHaveLength(SERVICES.length + 1);
+      expect(pids).toHaveLength(SERVICES.length + 2); // the subgraphs, the demo witness and the gateway
       const batch = batchOf({ query, variables });
       const busy = keepBusy(gatewayUrl, batch.query, batch.variables, headers);
       await new Promise((r) => setTimeout(r, 500));
@@ -219,7 +231,7 @@ describe('npm start', () => {
         if (round === 'second') expect(run.output()).not.toContain('Seeding');
         const { query, variables, headers } = printedExample(run.output());
         const pids = servicePids(run.output());
-        expect(pids).toHaveLength(SERVICES.length + 1);
+        expect(pids).toHaveLength(SERVICES.length + 2); // the subgraphs, the demo witness and the gateway
         const batch = batchOf({ query, variables });
         const busy = keepBusy(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`, batch.query, batch.variables, headers);
         await new Promise((r) => setTimeout(r, 500));
@@ -244,6 +256,7 @@ describe('npm start', () => {
       DATA_DIR: dataDir,
       SEED_PERSONS: '200',
       GATEWAY_PORT: String(await freePort()),
+      WITNESS_PORT: String(await freePort()),
       RESTART_BACKOFF_MS: '100',
       RESTART_LIMIT: '2',
     };

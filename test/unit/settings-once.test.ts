@@ -9,6 +9,7 @@ import { DEFAULT_COMMIT_DELAY_MS } from '../../gateway/audit/writer.js';
 import { normalizeAuthenticatorOptions } from '../../gateway/auth/authenticate.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
 import { loadSubgraphConfig } from '../../subgraphs/config.js';
+import { loadWitnessConfig } from '../../common/witness/config.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -84,6 +85,7 @@ describe('settings', () => {
       RATE_LIMIT_WINDOW_SECONDS: gateway.rateLimitWindowSeconds,
       AUDIT_RETENTION_DAYS: gateway.auditRetention.retentionDays!,
       AUDIT_COMMIT_DELAY_MS: gateway.auditCommitDelayMs,
+      WITNESS_PORT: loadWitnessConfig({}).port,
     };
     const documented = documentedDefaults();
     for (const [variable, value] of Object.entries(integers)) expect(`${variable}=${documented.get(variable)}`).toBe(`${variable}=${value}`);
