@@ -56,13 +56,21 @@ interface Outage {
  */
 const ANNOUNCED_PER_INTERVAL = 2;
 
-/** Message and code of an error, never its stack: an outage is a known condition, not a bug to trace. */
-export function outageCause(cause: unknown): { reason: string; code?: string } {
+/**
+ * Message and code of an error, and of the error it wraps (`causeCode`),
+ * never a stack: an outage is a known condition, not a bug to trace.
+ */
+export function outageCause(cause: unknown): { reason: string; code?: string; causeCode?: string } {
   if (!(cause instanceof Error)) return { reason: String(cause) };
   const code = (cause as NodeJS.ErrnoException).code;
-  const inner = cause.cause instanceof Error ? cause.cause.message : undefined;
-  const reason = inner === undefined || cause.message.includes(inner) ? cause.message : `${cause.message} (${inner})`;
-  return typeof code === 'string' ? { reason, code } : { reason };
+  const inner = cause.cause instanceof Error ? cause.cause : undefined;
+  const innerCode = (inner as NodeJS.ErrnoException | undefined)?.code;
+  const reason = inner === undefined || cause.message.includes(inner.message) ? cause.message : `${cause.message} (${inner.message})`;
+  return {
+    reason,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof innerCode === 'string' && innerCode !== code ? { causeCode: innerCode } : {}),
+  };
 }
 
 /** Creates the outage log of one dependency; see {@link OutageLog}. */

@@ -60,6 +60,7 @@ describe('outage log', () => {
           event: 'began',
           reason: 'The audit store is unavailable. (connect ECONNREFUSED)',
           code: 'AUDIT_UNAVAILABLE',
+          causeCode: 'ECONNREFUSED',
           affected: 1,
           msg: 'the audit store is unavailable: answers withheld (503 AUDIT_UNAVAILABLE)',
         }),
