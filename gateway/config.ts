@@ -14,6 +14,7 @@ import {
   urlSetting,
   type HttpTimeouts,
 } from '../common/settings.js';
+import { DEFAULT_OUTAGE_LOG_INTERVAL_MS } from '../common/outage-log.js';
 import { DEFAULT_COMMIT_DELAY_MS, MAX_COMMIT_DELAY_MS } from './audit/writer.js';
 import { auditRetentionFromEnv, type AuditRetentionOptions } from './audit/retention.js';
 import { AUTHENTICATOR_RANGES } from './auth/authenticate.js';
@@ -57,6 +58,8 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   /** LOG_LEVEL, default info. */
   logLevel: string;
+  /** LOG_OUTAGE_INTERVAL_MS, default 30000 (1000 to 3600000): while a dependency is out, at most one log line about it per this long (the summary). */
+  outageLogIntervalMs: number;
   /** DATA_DIR, default data: the gateway's signing key (keys/) and the embedded revocation list live here. */
   dataDir: string;
   /** TRUST_LIST_FILE, default config/trust-list.json: trusted provincial identity providers. */
@@ -259,6 +262,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     httpTimeouts: httpTimeoutSettings(env),
     shutdownGraceMs: shutdownGraceSetting(env),
     logLevel,
+    outageLogIntervalMs: integerSetting(env, 'LOG_OUTAGE_INTERVAL_MS', DEFAULT_OUTAGE_LOG_INTERVAL_MS, 1000, 3_600_000),
     ...revocationSettings(env),
     ...tokenSettings(env),
     trustedDocumentsDir: env.TRUSTED_DOCUMENTS_DIR || DEFAULT_TRUSTED_DOCUMENTS_DIR,

@@ -96,14 +96,17 @@ export async function startGateway({ config, logger, onSupergraphReload, onTrust
       perProvince: { limit: config.rateLimitProvince, windowSeconds: config.rateLimitWindowSeconds },
     },
     logger,
+    warnIntervalSeconds: config.outageLogIntervalMs / 1000,
   });
 
   let current: { policy: SecurityPolicy; version: number } = { policy: extractSecurityPolicy('type Query { _: Int }'), version: 0 };
   let costModel: CostModel = { weights: new Map(), listSizes: new Map() };
   const guard = createOperationGuard({ policy: () => current, cacheCharacters: CACHE_QUERY_CHARACTERS });
-  auditTrail = useAuditTrail({ writer: audit.writer, subjectKey: audit.subjectKey, replica: config.replicaId, logger });
+  // While a dependency is out, its outage is logged (begun, summarised once per interval, ended), never each request it fails.
+  const outageLogIntervalMs = config.outageLogIntervalMs;
+  auditTrail = useAuditTrail({ writer: audit.writer, subjectKey: audit.subjectKey, replica: config.replicaId, logger, outageLogIntervalMs });
 
-  const access = useAccessGuard({ guard: accessGuard });
+  const access = useAccessGuard({ guard: accessGuard, logger, outageLogIntervalMs });
   // The request path. Within a stage, plugins run in this order (see each plugin's `after`).
   const pipeline = createPipeline(
     [
@@ -129,7 +132,7 @@ export async function startGateway({ config, logger, onSupergraphReload, onTrust
     ],
     { logger },
   );
-  const subgraphFetch = createSubgraphFetch({ pipeline, logger });
+  const subgraphFetch = createSubgraphFetch({ pipeline, logger, outageLogIntervalMs });
   const engine = createEngine({
     subgraphTimeoutMs: config.subgraphTimeoutMs,
     subgraphUrls: config.subgraphUrls,

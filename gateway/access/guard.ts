@@ -57,8 +57,6 @@ export interface AccessGuard {
 
 const CHARGE_WARNING = 'Redis did not take the units charged to a budget: they are dropped (rate limits fail open)';
 
-const TIMEOUT_WARNING = 'Redis did not answer the access check: refusing requests until it does (fail closed)';
-
 /**
  * Creates the access guard once at start-up. Throws an `AccessOptionError`
  * naming the bad setting. With `redis`, the first checks wait (at most the
@@ -90,7 +88,13 @@ export function createAccessGuard(options: AccessGuardOptions = {}): AccessGuard
   }
 
   const warn = throttledWarning(settings.logger, settings.warnIntervalMs, settings.now);
-  const connection = openRedisConnection(settings.redis, (error) => warn({ err: error }, REDIS_DOWN_WARNING));
+  // The connection's failures are logged here (throttled), also while no request comes; the requests they refuse are
+  // logged by the caller (the gateway's outage log), with the last of them as the cause.
+  let connectionError: Error | undefined;
+  const connection = openRedisConnection(settings.redis, (error) => {
+    connectionError = error;
+    warn({ err: error }, REDIS_DOWN_WARNING);
+  });
   const revocations = createRedisRevocationList({
     connection,
     ownsConnection: false,
@@ -126,7 +130,7 @@ export function createAccessGuard(options: AccessGuardOptions = {}): AccessGuard
     async check(tokenId, clientKey, province) {
       if (!connection.settled) await connection.firstAttempt;
       // Fail closed without building a command that cannot be sent.
-      if (!connection.isReady()) throw new RevocationUnavailableError();
+      if (!connection.isReady()) throw new RevocationUnavailableError({ cause: connectionError });
       const key = `${clientKey}\u0000${province}`;
       const debt = debts.get(key);
       if (debt !== undefined) debts.delete(key);
@@ -140,7 +144,7 @@ export function createAccessGuard(options: AccessGuardOptions = {}): AccessGuard
           1 + (debt ?? 0),
         );
       } catch (error) {
-        warn({ err: error }, TIMEOUT_WARNING);
+        // Not logged here: the caller logs the outage it is part of (with this as its cause), not each refused check.
         throw new RevocationUnavailableError({ cause: error });
       }
     },

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { DISCLOSURE_EXTENSION } from '../../common/disclosure.js';
+import { createOutageLog, type OutageLog } from '../../common/outage-log.js';
 import type { GatewayContext } from '../pipeline/context.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { SubgraphFetchError } from './subgraph-client.js';
@@ -8,6 +9,8 @@ export interface SubgraphFetchOptions {
   /** The request pipeline: its plugins' subgraph-request and subgraph-response hooks. */
   pipeline: Pick<Pipeline, 'subgraphHeaders' | 'subgraphResponse'>;
   logger: Logger;
+  /** While a subgraph is out, at most one log line about it per this many ms (`LOG_OUTAGE_INTERVAL_MS`). Default 30000. */
+  outageLogIntervalMs?: number;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface SubgraphFetch {
    * the client never sees. Returns the extensions left (undefined when none are).
    */
   received(subgraph: string, context: GatewayContext, extensions: Record<string, unknown> | undefined): Record<string, unknown> | undefined;
-  /** A subgraph could not be reached or did not answer GraphQL: logged, and one error naming the domain (never its address). */
+  /** A subgraph could not be reached or did not answer GraphQL: counted in its outage's log, and one error naming the domain (never its address). */
   unavailable(
     subgraph: string,
     context: GatewayContext,
@@ -34,9 +37,45 @@ export interface SubgraphFetch {
 
 export function createSubgraphFetch(options: SubgraphFetchOptions): SubgraphFetch {
   const { pipeline, logger } = options;
+  // One outage log per subgraph, made at its first failure; `down` counts the outages in progress,
+  // so that an answer costs one comparison while every subgraph is up.
+  const outages = new Map<string, OutageLog>();
+  let down = 0;
+  const outageOf = (subgraph: string): OutageLog => {
+    let outage = outages.get(subgraph);
+    if (outage === undefined) {
+      const log = createOutageLog({
+        logger,
+        outage: 'subgraph',
+        fields: { subgraph },
+        subject: `the ${subgraph} subgraph`,
+        effect: 'its fields are null, with SUBGRAPH_UNAVAILABLE',
+        intervalMs: options.outageLogIntervalMs,
+      });
+      let out = false;
+      outage = {
+        affected(cause) {
+          if (!out) {
+            out = true;
+            down++;
+          }
+          log.affected(cause);
+        },
+        recovered() {
+          if (!out) return;
+          out = false;
+          down--;
+          log.recovered();
+        },
+      };
+      outages.set(subgraph, outage);
+    }
+    return outage;
+  };
   return {
     headers: (subgraph, context) => pipeline.subgraphHeaders(subgraph, context),
     received(subgraph, context, extensions) {
+      if (down > 0) outages.get(subgraph)?.recovered();
       if (extensions === undefined || extensions === null) return undefined;
       pipeline.subgraphResponse(subgraph, context, extensions);
       // Raw keys of the subjects disclosed: for the audit trail only, whatever the plugins are.
@@ -48,7 +87,8 @@ export function createSubgraphFetch(options: SubgraphFetchOptions): SubgraphFetc
       // Past the shutdown grace, a request still running finds its subgraph clients closed: expected, and no fault to trace.
       if (error instanceof SubgraphFetchError && error.stopping)
         logger.info({ subgraph, requestId: context.requestId }, 'subgraph call not sent: the gateway is stopping');
-      else logger.warn({ subgraph, err: error, requestId: context.requestId }, 'subgraph unavailable');
+      // Every request of an outage fails alike: the outage is logged (begun, summarised, ended), not each request, and without a stack trace.
+      else outageOf(subgraph).affected(error);
       return {
         message: `The ${subgraph} domain is unavailable; its fields are null in this response.`,
         extensions: { code: 'SUBGRAPH_UNAVAILABLE', domain: subgraph },

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createOutageLog } from '../../common/outage-log.js';
 import { RevocationUnavailableError } from '../access/errors.js';
 import type { AccessGuard } from '../access/guard.js';
 import { rejection } from '../errors.js';
@@ -15,14 +16,13 @@ export interface AccessGuardPlugin extends GatewayPlugin {
 export interface AccessGuardPluginOptions {
   /** Revocation list and rate budgets (access/guard.ts: embedded, or Redis). */
   guard: AccessGuard;
-  /** While the revocation list is unavailable, one warning per this many ms. Default 30000. */
-  warnIntervalMs?: number;
+  /** Where an outage of the revocation list is logged: the gateway's logger. */
+  logger: Pick<Logger, 'warn' | 'info'>;
+  /** While the revocation list is unavailable, at most one log line about it per this many ms (`LOG_OUTAGE_INTERVAL_MS`). Default 30000. */
+  outageLogIntervalMs?: number;
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
 }
-
-/** How often an outage of the revocation list is logged while it lasts. */
-export const OUTAGE_WARNING_INTERVAL_MS = 30_000;
 
 /**
  * Access checks of an authenticated caller: a revoked token is 401, a
@@ -31,21 +31,14 @@ export const OUTAGE_WARNING_INTERVAL_MS = 30_000;
  */
 export function useAccessGuard(options: AccessGuardPluginOptions): AccessGuardPlugin {
   const { guard } = options;
-  const now = options.now ?? Date.now;
-  const intervalMs = options.warnIntervalMs ?? OUTAGE_WARNING_INTERVAL_MS;
-  let lastWarnedAt = Number.NEGATIVE_INFINITY;
-  let refusedSince = 0;
-  const refusedDuringOutage = (logger: Pick<Logger, 'warn'>, error: Error) => {
-    refusedSince += 1;
-    const at = now();
-    if (at - lastWarnedAt < intervalMs) return;
-    lastWarnedAt = at;
-    logger.warn(
-      { reason: error.message, refusedSinceLastWarning: refusedSince },
-      'requests refused: the revocation list is unavailable (fail closed, 503)',
-    );
-    refusedSince = 0;
-  };
+  const revocationOutage = createOutageLog({
+    logger: options.logger,
+    outage: 'redis',
+    subject: 'the revocation list (Redis)',
+    effect: 'requests refused (fail closed, 503 REVOCATION_UNAVAILABLE)',
+    intervalMs: options.outageLogIntervalMs,
+    now: options.now,
+  });
   // What each admitted request's check said was left of its budgets.
   const remaining = new WeakMap<RequestContext, number>();
   return {
@@ -60,6 +53,7 @@ export function useAccessGuard(options: AccessGuardPluginOptions): AccessGuardPl
       if (caller === null) return undefined; // not authenticated: admission refuses it anyway
       try {
         const access = await guard.check(caller.tokenId, `${caller.issuer} ${caller.subject}`, caller.province);
+        revocationOutage.recovered();
         if (access.revoked) {
           context.logger.warn({ tokenId: caller.tokenId }, 'request refused: token revoked');
           return rejection('UNAUTHENTICATED', { reason: 'TOKEN_REVOKED' }, { 'www-authenticate': 'Bearer' });
@@ -76,8 +70,9 @@ export function useAccessGuard(options: AccessGuardPluginOptions): AccessGuardPl
         return undefined;
       } catch (error) {
         if (!(error instanceof RevocationUnavailableError)) throw error;
-        // Every request of an outage is refused alike: one warning per interval (with how many were refused since), no stack trace.
-        refusedDuringOutage(context.logger, error);
+        // Every request of an outage is refused alike: the outage is logged (begun, summarised, ended), not each request,
+        // and without a stack trace; each request's own line says REVOCATION_UNAVAILABLE.
+        revocationOutage.affected(error);
         return rejection('REVOCATION_UNAVAILABLE', {}, { 'retry-after': '5' });
       }
     },

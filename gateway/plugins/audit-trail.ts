@@ -4,6 +4,7 @@ import { RECEIPT_EXTENSION, receiptOf } from '../../common/audit/receipt.js';
 import { type AuditCaller, type AuditEntry, type AuditRecord, subjectHash } from '../../common/audit/record.js';
 import { DISCLOSURE_EXTENSION, readDisclosureReport } from '../../common/disclosure.js';
 import { ERRORS } from '../../common/errors.js';
+import { createOutageLog } from '../../common/outage-log.js';
 import type { Caller } from '../auth/caller.js';
 import { classifyOutcome } from '../audit/outcome.js';
 import { AuditUnavailableError, type AuditWriter } from '../audit/writer.js';
@@ -21,6 +22,8 @@ export interface AuditTrailOptions {
   logger: Logger;
   /** Subject hashes remembered across requests. Default 20000. */
   subjectHashCacheSize?: number;
+  /** While the audit store is out, at most one log line about it per this many ms (`LOG_OUTAGE_INTERVAL_MS`). Default 30000. */
+  outageLogIntervalMs?: number;
 }
 
 /** The audit trail plugin, and how many requests are on their way to the writer (its commit siblings). */
@@ -100,6 +103,13 @@ export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
   const { writer, subjectKey, replica, logger } = options;
   const hashCacheSize = options.subjectHashCacheSize ?? 20_000;
   const drafts = new WeakMap<RequestContext, Draft>();
+  const storeOutage = createOutageLog({
+    logger,
+    outage: 'audit-store',
+    subject: 'the audit store',
+    effect: 'answers withheld (503 AUDIT_UNAVAILABLE)',
+    intervalMs: options.outageLogIntervalMs,
+  });
   // Drafts begun and not yet completed, each counted once (completion may run twice when an answer fails to go out).
   let backlog = 0;
   // HMAC of recently disclosed subjects: a batch of 50 persons disclosed by two domains is 100 HMACs,
@@ -202,9 +212,12 @@ export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
       if (writer) {
         try {
           final = withReceipt(answer, await writer.append(entry));
+          storeOutage.recovered();
         } catch (error) {
           if (!(error instanceof AuditUnavailableError)) throw error;
-          logger.error({ err: error, requestId: context.requestId }, 'audit store unavailable: answer withheld');
+          // Every answer of an outage is withheld alike: the outage is logged (begun, summarised, ended), not each request,
+          // and without a stack trace; each request's own line below says FAILED with status 503.
+          storeOutage.affected(error);
           final = {
             status: ERRORS.AUDIT_UNAVAILABLE.status,
             headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': context.requestId, 'retry-after': '5' },
@@ -221,7 +234,8 @@ export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
           operation: entry.operation.name ?? entry.operation.type,
           outcome: final.status === answer.status ? entry.outcome : 'FAILED',
           status: final.status,
-          codes: entry.errorCodes,
+          // A withheld answer said only this, whatever the one the store could not take said.
+          codes: final.status === answer.status ? entry.errorCodes : ['AUDIT_UNAVAILABLE'],
           latencyMs,
         },
         'request',

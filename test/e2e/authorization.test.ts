@@ -392,9 +392,9 @@ describe('revocation and rate limits on Redis (several replicas)', () => {
     } finally {
       await down.stop();
     }
-    const refusals = lines.filter((line) => line.includes('revocation list is unavailable'));
+    const refusals = lines.filter((line) => JSON.parse(line).outage === 'redis');
     expect(refusals).toHaveLength(1);
-    expect(JSON.parse(refusals[0])).toMatchObject({ level: 40, refusedSinceLastWarning: 1 });
+    expect(JSON.parse(refusals[0])).toMatchObject({ level: 40, outage: 'redis', event: 'began', affected: 1 });
     // One access line per request (info), and beside them a handful, not one per request; no stack trace in any.
     expect(lines.filter((line) => JSON.parse(line).msg !== 'request').length).toBeLessThan(10);
     expect(lines.filter((line) => line.includes('    at '))).toEqual([]);

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_OUTAGE_LOG_INTERVAL_MS } from '../../common/outage-log.js';
 import { DEFAULT_HTTP_TIMEOUTS } from '../../common/settings.js';
 import { normalizeRateLimitOptions } from '../../gateway/access/rate-limit-options.js';
 import { normalizeAuditRetentionOptions } from '../../gateway/audit/retention.js';
@@ -86,6 +87,7 @@ describe('settings', () => {
       AUDIT_RETENTION_DAYS: gateway.auditRetention.retentionDays!,
       AUDIT_COMMIT_DELAY_MS: gateway.auditCommitDelayMs,
       WITNESS_PORT: loadWitnessConfig({}).port,
+      LOG_OUTAGE_INTERVAL_MS: gateway.outageLogIntervalMs,
     };
     const documented = documentedDefaults();
     for (const [variable, value] of Object.entries(integers)) expect(`${variable}=${documented.get(variable)}`).toBe(`${variable}=${value}`);
@@ -101,6 +103,7 @@ describe('settings', () => {
     });
     expect(normalizeAuditRetentionOptions().retentionDays).toBe(gateway.auditRetention.retentionDays);
     expect(DEFAULT_COMMIT_DELAY_MS).toBe(gateway.auditCommitDelayMs);
+    expect(DEFAULT_OUTAGE_LOG_INTERVAL_MS).toBe(gateway.outageLogIntervalMs);
     expect(DEFAULT_HTTP_TIMEOUTS).toEqual(gateway.httpTimeouts);
   });
 });
