@@ -23,7 +23,7 @@ import { OPERATION_LIMIT_RANGES, type OperationLimits } from './plugins/operatio
 import { heapBoundError, MAX_HEAP_MB } from './plugins/memory-guard.js';
 import { DEMAND_CONTROL_RANGES } from './plugins/demand-control.js';
 import { normalizeOrigin } from './plugins/cors.js';
-import { parseWitnessList, type WitnessEndpoint } from '../common/witness/endpoints.js';
+import { auditWitnessesSetting, type WitnessEndpoint } from '../common/witness/endpoints.js';
 
 export { ConfigError } from '../common/settings.js';
 
@@ -194,13 +194,6 @@ function auditModeSetting(env: NodeJS.ProcessEnv): 'durable' | 'off' {
   return mode;
 }
 
-function auditWitnessesSetting(env: NodeJS.ProcessEnv): WitnessEndpoint[] {
-  try {
-    return parseWitnessList(env.AUDIT_WITNESSES ?? '');
-  } catch (error) {
-    throw new ConfigError('AUDIT_WITNESSES', (error as Error).message);
-  }
-}
 
 function replicaIdSetting(env: NodeJS.ProcessEnv): string {
   const id = env.GATEWAY_REPLICA_ID || `gateway-${hostname()}`;

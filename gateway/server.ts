@@ -39,6 +39,7 @@ import { openDocumentRegistry, type DocumentRegistryOptions } from './trusted-do
 import { ensureAuditKey, loadAuditKey } from '../common/audit/record.js';
 import { openAuditStore } from '../common/audit/store.js';
 import { createAuditWriter, type AuditWriter } from './audit/writer.js';
+import { createWitnessClient } from '../common/witness/client.js';
 import { leaseAuditChain } from './audit/chain-lease.js';
 import { pruneExpiredAudit } from './audit/retention.js';
 
@@ -246,6 +247,8 @@ async function openRequestAudit(
     logger,
     commitDelayMs: config.auditCommitDelayMs,
     commitSiblings,
+    // Each checkpoint goes to the witnesses (other provinces) in the background; their cosignatures are kept beside it.
+    witnessing: config.auditWitnesses.length > 0 ? createWitnessClient({ witnesses: config.auditWitnesses, logger }) : null,
   });
   // Retention: once a day, whole checkpointed ranges older than the retention go, and the pruning is recorded in the chain.
   const prune = () =>

@@ -1,3 +1,4 @@
+import { auditWitnessesSetting, type WitnessEndpoint } from '../common/witness/endpoints.js';
 import { SERVICES, type SubgraphName } from './catalog.js';
 import {
   auditDatabaseUrlSetting,
@@ -33,6 +34,8 @@ export interface SubgraphConfig {
   auditDatabaseUrl: string | undefined;
   /** (audit) AUDIT_HMAC_KEY_FILE, default <DATA_DIR>/keys/audit-hmac.key: the key subject searches are hashed with. */
   auditKeyFile: string | undefined;
+  /** (audit) AUDIT_WITNESSES: the witnesses whose cosigned checkpoints auditIntegrity checks the store against. */
+  auditWitnesses: WitnessEndpoint[];
 }
 
 export function subgraphPortVariable(name: SubgraphName): string {
@@ -54,5 +57,6 @@ export function loadSubgraphConfig(name: string, env: NodeJS.ProcessEnv = proces
     gatewayJwksFile: env.GATEWAY_JWKS_FILE || gatewayKeyFiles(dataDirSetting(env)).jwks,
     auditDatabaseUrl: auditDatabaseUrlSetting(env),
     auditKeyFile: auditKeyFileSetting(env),
+    auditWitnesses: auditWitnessesSetting(env),
   };
 }

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     dataDir: config.dataDir,
     auditDatabaseUrl: config.auditDatabaseUrl,
     auditKeyFile: config.auditKeyFile,
+    auditWitnesses: config.auditWitnesses,
     gatewayJwksFile: config.gatewayJwksFile,
     port: config.port,
     host: config.host,

@@ -1,3 +1,4 @@
+import type { WitnessEndpoint } from '../common/witness/endpoints.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -88,6 +89,8 @@ export interface SubgraphServerOptions {
   auditDatabaseUrl?: string;
   /** Audit review: subject-hash key file (AUDIT_HMAC_KEY_FILE). */
   auditKeyFile?: string;
+  /** Audit review: the witnesses (AUDIT_WITNESSES) whose cosigned checkpoints the store is checked against. */
+  auditWitnesses?: WitnessEndpoint[];
   /** TCP port; 0 picks a free one (tests). */
   port: number;
   /** Interface to bind. Default: 127.0.0.1. */
@@ -196,6 +199,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     onStatement: options.onStatement,
     auditDatabaseUrl: options.auditDatabaseUrl,
     auditKeyFile: options.auditKeyFile,
+    auditWitnesses: options.auditWitnesses,
     gatewayJwksFile: options.gatewayJwksFile,
   });
   const { server, createContext } = createSubgraphApolloServer(options.name, opened.createContext, logger);

@@ -1,3 +1,4 @@
+import type { WitnessReading } from '../../common/witness/witnessed-heads.js';
 import type { AuditJwks } from '../../common/audit/checkpoint.js';
 import type { AuditStore } from '../../common/audit/store.js';
 import {
@@ -24,6 +25,8 @@ export interface VerificationRun {
   /** Once complete: its verdict. */
   intact: boolean | null;
   problem: AuditProblem | null;
+  /** Witnesses that could not be read, and cosigned checkpoints that did not verify: the run checked without them. */
+  witnessProblems: string[];
 }
 
 /** A chain as the answer reports it: the verifier's report, and where verification stands in it. */
@@ -63,6 +66,8 @@ export interface IntegrityMonitorOptions {
    */
   waitMs?: number;
   now?: () => Date;
+  /** What the witnesses cosigned, read before each run; their heads are checked, and a witness that cannot be read is named in the answer. */
+  witnessed?: () => Promise<WitnessReading>;
 }
 
 export interface IntegrityMonitor {
@@ -121,23 +126,31 @@ export function createIntegrityMonitor(options: IntegrityMonitorOptions): Integr
       recordsToCheck: 0,
       intact: null,
       problem: null,
+      witnessProblems: [],
     };
     const resumed = mode === 'INCREMENTAL' ? new Map(states) : undefined;
     const inFlight: InFlight = { run, done: Promise.resolve(), error: null };
-    inFlight.done = verifyAuditStore(store, jwks(), {
-      resume: resumed,
-      onProgress(progress) {
-        if (closed) throw new MonitorClosedError();
-        run.recordsChecked = progress.recordsChecked;
-        run.recordsToCheck = progress.recordsToCheck;
-      },
-    }).then(
-      (report) => finish(run, report, resumed),
-      (error: unknown) => {
-        inFlight.error = error;
-        run.finishedAt = now().toISOString();
-      },
-    );
+    const reading = options.witnessed ? options.witnessed() : Promise.resolve(null);
+    inFlight.done = reading
+      .then((witnessed) => {
+        run.witnessProblems = witnessed?.problems ?? [];
+        return verifyAuditStore(store, jwks(), {
+          resume: resumed,
+          witnessed: witnessed?.heads,
+          onProgress(progress) {
+            if (closed) throw new MonitorClosedError();
+            run.recordsChecked = progress.recordsChecked;
+            run.recordsToCheck = progress.recordsToCheck;
+          },
+        });
+      })
+      .then(
+        (report) => finish(run, report, resumed),
+        (error: unknown) => {
+          inFlight.error = error;
+          run.finishedAt = now().toISOString();
+        },
+      );
     inFlight.done.finally(() => {
       if (running === inFlight) running = null;
     });

@@ -5,6 +5,7 @@ import { ensureAuditKey, loadAuditKey, subjectHash, type AuditRecord } from '../
 import { openAuditStore, type AuditSearch, type AuditStore } from '../../common/audit/store.js';
 import { exportAudit } from '../../common/audit/verifier.js';
 import { createIntegrityMonitor, type IntegrityMonitor } from './integrity.js';
+import { readWitnessedHeads } from '../../common/witness/witnessed-heads.js';
 import { checkpointTree } from '../../common/audit/checkpoint.js';
 import { CompactRange, inclusionProof, prefixedRangeHasher, recordLeafHash } from '../../common/audit/merkle.js';
 import { auditLogOrigin } from '../../common/audit/note.js';
@@ -82,7 +83,13 @@ export const auditReviewDomain: OpenableDomain = {
     // Read per use: a rotated gateway key must verify without a restart.
     const jwks = () => JSON.parse(readFileSync(resources.gatewayJwksFile, 'utf8')) as { keys: JWK[] };
     // What was verified stays verified: kept per process, across requests (see integrity.ts).
-    const integrity = createIntegrityMonitor({ store, jwks });
+    const witnesses = resources.auditWitnesses ?? [];
+    const integrity = createIntegrityMonitor({
+      store,
+      jwks,
+      // Each run first reads what the witnesses cosigned: the store must hold those trees, however it was rewritten.
+      witnessed: witnesses.length > 0 ? () => readWitnessedHeads(witnesses, jwks()) : undefined,
+    });
     return {
       createContext: (): Omit<AuditReviewContext, 'disclosed'> => ({ store, key, jwks, integrity }),
       async close() {

@@ -1,3 +1,4 @@
+import type { WitnessEndpoint } from '../../common/witness/endpoints.js';
 import type { SqliteDatabase } from './database.js';
 import type { SubgraphName } from '../catalog.js';
 
@@ -29,6 +30,7 @@ export interface SubgraphResources {
   /** Audit review: the audit store (PostgreSQL URL; unset: <dataDir>/audit.db) and the subject-hash key. */
   auditDatabaseUrl?: string;
   auditKeyFile?: string;
+  auditWitnesses?: WitnessEndpoint[];
   gatewayJwksFile: string;
 }
 
