@@ -1,10 +1,11 @@
 import { signCheckpoint, type CheckpointSigningKey, type SignedCheckpoint } from '../../common/audit/checkpoint.js';
-import { normalizeAuditEntry, sealRecord } from './entry.js';
+import { normalizeAuditEntry, sealRecord, withheldEntry, type WithheldAnswer } from './entry.js';
 import { AuditOptionError, AuditUnavailableError } from '../../common/audit/errors.js';
-import { GENESIS_HASH, type AuditEntry, type AuditRecord } from '../../common/audit/record.js';
+import { auditRecordId, GENESIS_HASH, type AuditEntry, type AuditRecord } from '../../common/audit/record.js';
 import type { AuditStore } from '../../common/audit/store.js';
 
 export { AuditUnavailableError } from '../../common/audit/errors.js';
+export type { WithheldAnswer } from './entry.js';
 
 /** pino-compatible logger for what the writer cannot report through a promise (timed checkpoints). */
 export interface AuditWriterLogger {
@@ -70,6 +71,10 @@ export interface AuditWriterStats {
   /** Transactions that failed (their appends rejected). */
   failedCommits: number;
   checkpoints: number;
+  /** `WITHHELD` records committed: answers recorded that did not reach their clients as recorded. */
+  withheld: number;
+  /** Failed transactions whose records may yet be found in the store (a lost COMMIT reply), not resolved yet. */
+  unsettledBatches: number;
 }
 
 export interface AuditWriter {
@@ -83,11 +88,23 @@ export interface AuditWriter {
    * is malformed.
    */
   append(entry: AuditEntry): Promise<AuditRecord>;
+  /**
+   * Records that the answer of `record` (a record this writer committed) did
+   * not reach its client as recorded: a `WITHHELD` record follows it in the
+   * chain, first in the next transaction, retried until the store takes it.
+   * Never rejects; what cannot be written before `close` ends is logged.
+   */
+  withhold(record: AuditRecord, answer: WithheldAnswer): void;
   /** Signs and stores a checkpoint at the current head; null when the head is already anchored. */
   checkpoint(): Promise<SignedCheckpoint | null>;
   stats(): AuditWriterStats;
-  /** Commits what is queued, signs a final checkpoint, stops the timer. Never rejects (failures go to the logger). Does not close the store. */
-  close(): Promise<void>;
+  /**
+   * Commits what is queued, signs a final checkpoint, stops the timer. Never
+   * rejects (failures go to the logger). Does not close the store. With a
+   * `deadline` (epoch ms) it stops waiting then: appends still queued are
+   * rejected, and the follow-ups it could not write are logged.
+   */
+  close(options?: { deadline?: number }): Promise<void>;
 }
 
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 10_000;
@@ -143,6 +160,33 @@ interface Queued {
   reject(error: Error): void;
 }
 
+/**
+ * A `WITHHELD` entry on its way: waiting, sent in a transaction whose
+ * outcome is not known yet, or committed. The same object may ride in two
+ * failed transactions at the same seqs; at most one of them can land.
+ */
+interface FollowUp {
+  entry: AuditEntry;
+  state: 'waiting' | 'sent' | 'committed';
+}
+
+/**
+ * A failed transaction whose records may have landed nonetheless (the
+ * connection was lost, or the reply never came, after the statement left).
+ * Its REQUEST records' answers were withheld (503): if they did land, each
+ * needs its WITHHELD record.
+ */
+interface Unsettled {
+  records: AuditRecord[];
+  followUps: FollowUp[];
+}
+
+/** Records of failed transactions kept to be checked against the store; beyond it the oldest are given up (and logged). */
+const MAX_UNSETTLED_RECORDS = 10_000;
+
+/** What the client of a request whose append was rejected got: the gateway answers 503 AUDIT_UNAVAILABLE (see the audit trail). */
+const REJECTED_APPEND: WithheldAnswer = { httpStatus: 503, errorCode: 'AUDIT_UNAVAILABLE' };
+
 function unavailable(error: unknown): AuditUnavailableError {
   return error instanceof AuditUnavailableError ? error : new AuditUnavailableError('The audit store refused the records.', { cause: error });
 }
@@ -160,6 +204,10 @@ function unavailable(error: unknown): AuditUnavailableError {
  * After any failure the head is re-read from the store before the next
  * batch — a batch reported as failed may in fact have committed (a lost
  * COMMIT reply), and the chain must continue from what is really there.
+ * Such a batch is kept until the store tells: if its records are found
+ * there, their clients were answered 503 all the same, and each gets a
+ * `WITHHELD` record saying so. Records are never rewritten; follow-ups
+ * (those and {@link AuditWriter.withhold}'s) go first in the next batch.
  *
  * Starts from `store.head(chainId)`, so a restarted gateway continues its
  * chain. If the store is down at start, the writer is created anyway and
@@ -172,11 +220,25 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
   let head: { seq: number; hash: string } | null = null;
   let anchoredSeq = 0;
   const queue: Queued[] = [];
-  const stats: AuditWriterStats = { commits: 0, records: 0, largestBatch: 0, failedCommits: 0, checkpoints: 0 };
+  /** WITHHELD entries to write, oldest first: they go before the queue. */
+  const followUps: FollowUp[] = [];
+  /** Failed batches that may have landed, oldest first. */
+  let unsettled: Unsettled[] = [];
+  const stats: AuditWriterStats = {
+    commits: 0,
+    records: 0,
+    largestBatch: 0,
+    failedCommits: 0,
+    checkpoints: 0,
+    withheld: 0,
+    unsettledBatches: 0,
+  };
   let scheduled = false;
   /** Ends the commit delay early; set while a transaction waits for its siblings. */
   let gathered: (() => void) | null = null;
   let closed = false;
+  /** Closed and drained (or given up at the deadline): nothing more is written. */
+  let finished = false;
   let closing: Promise<void> | null = null;
 
   // Commits and checkpoints run one at a time, in order.
@@ -189,9 +251,75 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
 
   async function resync(): Promise<{ seq: number; hash: string }> {
     const [stored, lastCheckpoint] = await Promise.all([store.head(chainId), store.lastCheckpoint(chainId)]);
-    head = stored ?? { seq: 0, hash: GENESIS_HASH };
+    const current = stored ?? { seq: 0, hash: GENESIS_HASH };
+    if (unsettled.length > 0) await settle(current);
+    head = current;
     anchoredSeq = lastCheckpoint?.seq ?? 0;
+    // Follow-ups found or put back while the store was away go first, even if no request comes to carry them.
+    if (followUps.length > 0) schedule();
     return head;
+  }
+
+  function followUp(entry: AuditEntry): void {
+    followUps.push({ entry: normalizeAuditEntry(entry), state: 'waiting' });
+  }
+
+  /** Sent follow-ups of a batch that did not land wait again (unless another batch carried them in). */
+  function putBack(items: FollowUp[]): void {
+    for (const item of items) {
+      if (item.state !== 'sent') continue;
+      item.state = 'waiting';
+      followUps.push(item);
+    }
+  }
+
+  /** A failed batch's records, checked against the store's head: landed (follow-ups due), not landed, or not known yet. */
+  async function settle(current: { seq: number; hash: string }): Promise<void> {
+    const found = new Map<number, string | null>();
+    const open: Unsettled[] = [];
+    for (const batch of unsettled) {
+      const first = batch.records[0];
+      if (current.seq < first.seq) {
+        // Not there (yet): it may still land, but only at these seqs, where at most one batch can. Its follow-ups may ride again.
+        putBack(batch.followUps);
+        open.push(batch);
+        continue;
+      }
+      if (!found.has(first.seq)) found.set(first.seq, (await store.get(chainId, first.seq))?.hash ?? null);
+      if (found.get(first.seq) !== first.hash) {
+        putBack(batch.followUps);
+        continue;
+      }
+      // It landed (all of it: a batch is one transaction), after its clients had been answered 503.
+      for (const item of batch.followUps) {
+        if (item.state === 'committed') continue;
+        item.state = 'committed';
+        stats.withheld++;
+      }
+      for (const record of batch.records) if (record.kind === 'REQUEST') followUp(withheldEntry(record, REJECTED_APPEND, now()));
+      logger.warn(
+        { chainId, fromSeq: first.seq, toSeq: batch.records[batch.records.length - 1].seq },
+        'audit records reported as failed were committed after all; their withheld answers are recorded',
+      );
+    }
+    unsettled = open;
+    stats.unsettledBatches = unsettled.length;
+  }
+
+  /** Keeps a failed batch to be checked against the store, within {@link MAX_UNSETTLED_RECORDS}. */
+  function remember(batch: Unsettled): void {
+    unsettled.push(batch);
+    let kept = unsettled.reduce((n, b) => n + b.records.length, 0);
+    while (kept > MAX_UNSETTLED_RECORDS && unsettled.length > 1) {
+      const dropped = unsettled.shift()!;
+      kept -= dropped.records.length;
+      putBack(dropped.followUps);
+      logger.warn(
+        { chainId, records: dropped.records.map(auditRecordId) },
+        'too many failed audit transactions to check: these are no longer checked for having been committed',
+      );
+    }
+    stats.unsettledBatches = unsettled.length;
   }
 
   async function checkpointNow(): Promise<SignedCheckpoint | null> {
@@ -208,33 +336,73 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
     }
   }
 
+  /** Whether the last transaction committed: follow-ups alone are retried only then (never in a loop against a store that is down). */
+  let lastCommitted = true;
+
+  function failed(): void {
+    head = null;
+    stats.failedCommits++;
+    lastCommitted = false;
+  }
+
   async function commitNext(): Promise<void> {
-    const batch = queue.splice(0, maxBatch);
-    if (batch.length === 0) return;
-    let records: AuditRecord[];
+    if (queue.length === 0 && followUps.length === 0) return;
+    let from: { seq: number; hash: string };
     try {
-      const from = head ?? (await resync());
-      let prevHash = from.hash;
-      records = batch.map(({ entry }, i) => {
-        const record = sealRecord(entry, chainId, from.seq + 1 + i, prevHash);
-        prevHash = record.hash;
-        return record;
-      });
+      from = head ?? (await resync());
+    } catch (error) {
+      failed();
+      const failure = unavailable(error);
+      for (const queued of queue.splice(0, maxBatch)) queued.reject(failure);
+      return;
+    }
+    // Follow-ups first: they tell the truth about answers already given, and they wait while the store is down.
+    // Taken only after the head is known: settling a failed batch may put its follow-ups back, or find them committed.
+    const carried = followUps.splice(0, maxBatch).filter((item) => item.state === 'waiting');
+    for (const item of carried) item.state = 'sent';
+    const batch = queue.splice(0, maxBatch - carried.length);
+    if (batch.length === 0 && carried.length === 0) return;
+    let prevHash = from.hash;
+    const entries = carried.map((item) => item.entry);
+    for (const queued of batch) entries.push(queued.entry);
+    const records = entries.map((entry, i) => {
+      const record = sealRecord(entry, chainId, from.seq + 1 + i, prevHash);
+      prevHash = record.hash;
+      return record;
+    });
+    try {
       await store.appendBatch(records);
     } catch (error) {
-      head = null;
-      stats.failedCommits++;
+      failed();
+      // The statement was sent: the batch may have landed all the same (a lost reply), which settle finds out.
+      remember({ records, followUps: carried });
       const failure = unavailable(error);
       for (const queued of batch) queued.reject(failure);
       return;
     }
+    lastCommitted = true;
     const last = records[records.length - 1];
     head = { seq: last.seq, hash: last.hash };
     stats.commits++;
     stats.records += records.length;
     stats.largestBatch = Math.max(stats.largestBatch, records.length);
+    for (const item of carried) item.state = 'committed';
+    stats.withheld += carried.length;
+    if (unsettled.length > 0) {
+      // These seqs are taken now: no failed batch that was waiting for them can land any more.
+      const first = records[0].seq;
+      const open: Unsettled[] = [];
+      for (const failed of unsettled) {
+        if (failed.records[0].seq > last.seq) open.push(failed);
+        else if (failed.records[0].seq >= first) putBack(failed.followUps);
+        else open.push(failed);
+      }
+      unsettled = open;
+      stats.unsettledBatches = unsettled.length;
+    }
+    const offset = carried.length;
     batch.forEach((queued, i) => {
-      queued.resolve(records[i]);
+      queued.resolve(records[offset + i]);
     });
     if (head.seq - anchoredSeq >= checkpointEveryRecords) {
       await checkpointNow().catch((error: unknown) => logger.warn({ err: error, chainId }, 'audit checkpoint failed; retried with the next one'));
@@ -267,7 +435,7 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       await gather();
       scheduled = false;
       await commitNext();
-      if (queue.length > 0) schedule();
+      if (queue.length > 0 || (followUps.length > 0 && lastCommitted)) schedule();
     }).catch((error: unknown) => logger.warn({ err: error, chainId }, 'audit commit failed unexpectedly'));
   }
 
@@ -303,6 +471,16 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       });
     },
 
+    withhold(record, answer) {
+      if (finished) {
+        logger.warn({ chainId, withholds: auditRecordId(record), ...answer }, 'audit writer closed: a withheld answer could not be recorded');
+        return;
+      }
+      followUp(withheldEntry(record, answer, now()));
+      // While closing, the loop in close writes it; otherwise it rides with the next transaction (at once if none is due).
+      if (!closed) schedule();
+    },
+
     checkpoint() {
       return exclusive(checkpointNow);
     },
@@ -311,15 +489,45 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       return { ...stats };
     },
 
-    close() {
+    close(options = {}) {
       closing ??= (async () => {
         closed = true;
         gathered?.();
         clearInterval(timer);
-        await exclusive(async () => {
-          while (queue.length > 0) await commitNext();
-        });
-        await exclusive(checkpointNow).catch((error: unknown) => logger.warn({ err: error, chainId }, 'final audit checkpoint failed'));
+        const drained = (async () => {
+          await exclusive(async () => {
+            // Follow-ups too, but not in a loop against a store that is down: what is left then is logged below.
+            while (queue.length > 0 || (followUps.length > 0 && lastCommitted)) await commitNext();
+          });
+          await exclusive(checkpointNow).catch((error: unknown) => logger.warn({ err: error, chainId }, 'final audit checkpoint failed'));
+        })();
+        const deadline = options.deadline;
+        if (deadline === undefined) await drained;
+        else {
+          let timeout: NodeJS.Timeout | undefined;
+          const inTime = await Promise.race([
+            drained.then(() => true),
+            new Promise<boolean>((resolve) => {
+              timeout = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+            }),
+          ]);
+          clearTimeout(timeout);
+          if (!inTime) {
+            const failure = new AuditUnavailableError('The audit writer closed before the record was committed.');
+            for (const queued of queue.splice(0)) queued.reject(failure);
+            logger.warn({ chainId }, 'audit writer closed at its deadline with a transaction still in flight');
+          }
+        }
+        finished = true;
+        const lost = followUps.filter((item) => item.state === 'waiting').map((item) => item.entry.detail?.withholds);
+        const doubtful = unsettled.flatMap((batch) => batch.records.filter((r) => r.kind === 'REQUEST').map(auditRecordId));
+        if (lost.length > 0 || doubtful.length > 0) {
+          // The store is gone: the operational log is the only place left to say which recorded answers were not delivered.
+          logger.warn(
+            { chainId, withheldNotRecorded: lost, maybeCommittedAnswered503: doubtful },
+            'audit writer closed with withheld answers it could not record',
+          );
+        }
       })();
       return closing;
     },

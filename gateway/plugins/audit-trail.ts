@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type AuditCaller, type AuditEntry, subjectHash } from '../../common/audit/record.js';
+import { type AuditCaller, type AuditEntry, type AuditRecord, auditRecordId, subjectHash } from '../../common/audit/record.js';
 import { DISCLOSURE_EXTENSION, readDisclosureReport } from '../../common/disclosure.js';
 import { ERRORS } from '../../common/errors.js';
 import type { Caller } from '../auth/caller.js';
@@ -41,6 +41,8 @@ interface Draft {
   readonly errorCodes: Set<string>;
   /** Counted in the backlog (until its first completion). */
   counted: boolean;
+  /** The committed record, once the answer it describes may leave: withheld after all if it does not reach the client. */
+  record: AuditRecord | null;
 }
 
 export function auditCallerOf(caller: Caller): AuditCaller {
@@ -139,7 +141,14 @@ export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
     name: 'audit-trail',
     backlog: () => backlog,
     onRequest(context) {
-      drafts.set(context, { started: performance.now(), time: new Date().toISOString(), disclosed: [], errorCodes: new Set(), counted: true });
+      drafts.set(context, {
+        started: performance.now(),
+        time: new Date().toISOString(),
+        disclosed: [],
+        errorCodes: new Set(),
+        counted: true,
+        record: null,
+      });
       backlog++;
     },
     onSubgraphResponse(subgraph, context, extensions) {
@@ -170,7 +179,7 @@ export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
       let final = answer;
       if (writer) {
         try {
-          await writer.append(entry);
+          draft.record = await writer.append(entry);
         } catch (error) {
           if (!(error instanceof AuditUnavailableError)) throw error;
           logger.error({ err: error, requestId: context.requestId }, 'audit store unavailable: answer withheld');
@@ -196,6 +205,13 @@ export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
         'request',
       );
       return final;
+    },
+    onUndelivered(context, _answer, reason) {
+      // Durable before disclosure, and then not delivered: the record stays as written, and a WITHHELD record follows it.
+      const record = drafts.get(context)?.record;
+      if (!record || !writer) return;
+      writer.withhold(record, { httpStatus: 0, errorCode: reason });
+      logger.info({ requestId: context.requestId, record: auditRecordId(record), reason }, 'answer not delivered: recorded as withheld');
     },
   };
 }
