@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureAuditKey, subjectHash } from '../../common/audit/record.js';
 import { openAuditStore, type AuditStore } from '../../common/audit/store.js';
 import { verifyAuditStore } from '../../common/audit/verifier.js';
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { auditRecordsWhere } from '../support/audit-records.js';
 import { deliveredOutcome, reconcileDeliveries, type ClientOutcome } from '../support/delivery.js';
 import { gatewayEnvironment, quietLogger, removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
+import { testToken } from '../support/identity.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -106,6 +108,27 @@ describe('audit records and what clients actually received, with the PostgreSQL 
       // The statement reached PostgreSQL before the proxy stopped: its records are there, and so is the truth about them.
       expect(withheld.length).toBeGreaterThan(0);
       expect(withheld.every((r) => r.httpStatus === 503 && r.errorCodes.join() === 'AUDIT_UNAVAILABLE' && r.disclosed.length > 0)).toBe(true);
+
+      // Auditors see it: the record says what the client got, and the person's access report counts the access as withheld.
+      const auditor = { authorization: `Bearer ${await testToken(dataDir, { scopes: ['audit:read'] })}`, 'x-matter-code': '' };
+      const id = `${withheld[0].chainId}:${withheld[0].seq}`;
+      const shown = await federation.query('query($id: ID!) { auditRecord(id: $id) { kind withholds httpStatus errorCodes } }', { id }, auditor);
+      expect(shown.body.data!.auditRecord).toEqual({
+        kind: 'WITHHELD',
+        withholds: withheld[0].detail!.withholds,
+        httpStatus: 503,
+        errorCodes: ['AUDIT_UNAVAILABLE'],
+      });
+      const key = await ensureAuditKey(dataDir);
+      const person = DEMO_PERSONS.find((p) => subjectHash(key, 'Person', p.idNumber) === withheld[0].disclosed[0].subject)!;
+      const report = await federation.query(
+        'query($id: ID!) { accessReport(subject: { idNumber: $id }, from: "2020-01-01T00:00:00Z", to: "2099-01-01T00:00:00Z") { totalAccesses totalWithheld entries { accesses withheld } } }',
+        { id: person.idNumber },
+        auditor,
+      );
+      expect(report.body.errors).toBeUndefined();
+      expect(report.body.data!.accessReport.totalWithheld).toBeGreaterThanOrEqual(1);
+      expect(report.body.data!.accessReport.totalAccesses).toBeGreaterThanOrEqual(report.body.data!.accessReport.totalWithheld);
       await stop();
       gateway = null;
       await proxy.close();
@@ -122,7 +145,14 @@ describe('audit records and what clients actually received, with the PostgreSQL 
       const first = new Promise<ClientOutcome>((resolve) => {
         answered = resolve;
       });
-      const frozen = Promise.all(Array.from({ length: 3 }, () => ask(url).then((outcome) => (answered(outcome), outcome))));
+      const frozen = Promise.all(
+        Array.from({ length: 3 }, () =>
+          ask(url).then((outcome) => {
+            answered(outcome);
+            return outcome;
+          }),
+        ),
+      );
       expect((await first).code).toBe('AUDIT_UNAVAILABLE');
       // Thawed: what was held reaches PostgreSQL, which commits it, after the gateway answered 503.
       proxy.thaw();

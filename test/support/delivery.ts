@@ -78,7 +78,7 @@ export async function reconcileDeliveries(store: AuditStore, outcomes: readonly 
   for (const [target, followUps] of withheld) {
     const original = byId.get(target);
     for (const followUp of followUps) {
-      if (!original || original.kind !== 'REQUEST' || original.requestId !== followUp.requestId || original.chainId !== followUp.chainId)
+      if (original?.kind !== 'REQUEST' || original.requestId !== followUp.requestId || original.chainId !== followUp.chainId)
         problems.push(`${auditRecordId(followUp)} withholds ${target}, which is no REQUEST record of the same request and chain`);
       else if (followUp.seq <= original.seq) problems.push(`${auditRecordId(followUp)} comes before the record it withholds`);
     }
