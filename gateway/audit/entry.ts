@@ -2,6 +2,7 @@ import { AuditEntryError } from '../../common/audit/errors.js';
 import {
   AUDIT_OUTCOMES,
   AUDIT_RECORD_KINDS,
+  auditRecordId,
   freezeDisclosed,
   hashedDisclosedJson,
   hashRecord,
@@ -98,7 +99,7 @@ export function withheldEntry(record: AuditRecord, answer: WithheldAnswer, time:
     httpStatus: answer.httpStatus,
     errorCodes: [answer.errorCode],
     latencyMs: 0,
-    detail: { withholds: `${record.chainId}:${record.seq}` },
+    detail: { withholds: auditRecordId(record) },
   };
   const clientRequestId = record.detail?.clientRequestId;
   if (typeof clientRequestId === 'string') entry.detail!.clientRequestId = clientRequestId;

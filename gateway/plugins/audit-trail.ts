@@ -65,8 +65,11 @@ function codesFromBody(body: string): string[] {
  * record names the caller, the matter and case, the operation, what was
  * asked and denied, and each subject each domain disclosed (as an HMAC);
  * when the store cannot take it, the answer is replaced by 503
- * AUDIT_UNAVAILABLE: never unaudited data. Also writes the one operational
- * log line per request (no tokens, no identifiers).
+ * AUDIT_UNAVAILABLE: never unaudited data. When a recorded answer then
+ * does not reach its client (gone, or cut at the end of the shutdown grace),
+ * a WITHHELD record follows its record: the trail never claims a delivery
+ * that did not happen. Also writes the one operational log line per request
+ * (no tokens, no identifiers).
  */
 export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
   const { writer, subjectKey, replica, logger } = options;
