@@ -275,6 +275,8 @@ async function openRequestAudit(
     logger,
     commitDelayMs: config.auditCommitDelayMs,
     commitSiblings,
+    // What could not be recorded before the end of a shutdown grace is recorded first by the next start.
+    spoolFile: join(config.dataDir, 'audit-chains', `${config.replicaId}.withheld.json`),
   });
   // Retention: once a day, whole checkpointed ranges older than the retention go, and the pruning is recorded in the chain.
   const prune = () =>

@@ -1,3 +1,5 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { signCheckpoint, type CheckpointSigningKey, type SignedCheckpoint } from '../../common/audit/checkpoint.js';
 import { normalizeAuditEntry, sealRecord, withheldEntry, type WithheldAnswer } from './entry.js';
 import { AuditOptionError, AuditUnavailableError } from '../../common/audit/errors.js';
@@ -45,6 +47,14 @@ export interface AuditWriterOptions {
   replica?: string;
   /** Default: silent. */
   logger?: AuditWriterLogger;
+  /**
+   * Where `close` keeps what it could not settle before its deadline — the
+   * WITHHELD records not written, the failed batches that may have landed —
+   * for the next writer of the chain, which writes and settles them first.
+   * The gateway's: `<DATA_DIR>/audit-chains/<chain>.withheld.json`. Default:
+   * none (they are only logged).
+   */
+  spoolFile?: string;
 }
 
 export interface NormalizedAuditWriterOptions {
@@ -59,6 +69,7 @@ export interface NormalizedAuditWriterOptions {
   now: () => Date;
   replica: string;
   logger: AuditWriterLogger;
+  spoolFile: string | null;
 }
 
 /** Counters for tests and benchmarks: `records / commits` is the group commit factor. */
@@ -139,6 +150,8 @@ export function normalizeAuditWriterOptions(options: AuditWriterOptions): Normal
   if (typeof commitSiblings !== 'function') throw new AuditOptionError('commitSiblings', 'must be a function returning a count');
   const replica = options.replica ?? options.chainId;
   if (typeof replica !== 'string' || replica === '') throw new AuditOptionError('replica', 'must be a non-empty string');
+  const spoolFile = options.spoolFile ?? null;
+  if (spoolFile !== null && (typeof spoolFile !== 'string' || spoolFile === '')) throw new AuditOptionError('spoolFile', 'must be a file path');
   return {
     store: options.store,
     chainId: options.chainId,
@@ -151,7 +164,32 @@ export function normalizeAuditWriterOptions(options: AuditWriterOptions): Normal
     now,
     replica,
     logger,
+    spoolFile,
   };
+}
+
+/** What one writer left for the next (see `spoolFile`). */
+interface Spool {
+  format: 'kuasheng-audit-withheld/1';
+  chainId: string;
+  /** WITHHELD entries not written. */
+  withheld: AuditEntry[];
+  /** Failed batches that may have landed, and what their clients got. */
+  unsettled: { records: AuditRecord[]; answer: WithheldAnswer }[];
+}
+
+async function readSpool(file: string, chainId: string): Promise<Spool | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const spool = JSON.parse(text) as Spool;
+  if (spool?.format !== 'kuasheng-audit-withheld/1' || spool.chainId !== chainId)
+    throw new AuditOptionError('spoolFile', `${file} is not the withheld records of chain ${chainId}`);
+  return spool;
 }
 
 interface Queued {
@@ -179,6 +217,8 @@ interface FollowUp {
 interface Unsettled {
   records: AuditRecord[];
   followUps: FollowUp[];
+  /** What the clients of its REQUEST records got: 503 when the append was rejected, nothing when cut at shutdown. */
+  answer: WithheldAnswer;
 }
 
 /** Records of failed transactions kept to be checked against the store; beyond it the oldest are given up (and logged). */
@@ -186,6 +226,15 @@ const MAX_UNSETTLED_RECORDS = 10_000;
 
 /** What the client of a request whose append was rejected got: the gateway answers 503 AUDIT_UNAVAILABLE (see the audit trail). */
 const REJECTED_APPEND: WithheldAnswer = { httpStatus: 503, errorCode: 'AUDIT_UNAVAILABLE' };
+
+/** What the clients of a batch still in flight at the writer's deadline got: nothing, their connections were cut. */
+const CUT_AT_SHUTDOWN: WithheldAnswer = { httpStatus: 0, errorCode: 'SHUTTING_DOWN' };
+
+/** The entry a sealed record was made of: to write a WITHHELD record again that may not have landed. */
+function entryOf(record: AuditRecord): AuditEntry {
+  const { chainId: _chain, seq: _seq, prevHash: _prev, hash: _hash, ...entry } = record;
+  return normalizeAuditEntry(entry);
+}
 
 function unavailable(error: unknown): AuditUnavailableError {
   return error instanceof AuditUnavailableError ? error : new AuditUnavailableError('The audit store refused the records.', { cause: error });
@@ -214,8 +263,20 @@ function unavailable(error: unknown): AuditUnavailableError {
  * appends fail until it is back.
  */
 export async function createAuditWriter(options: AuditWriterOptions): Promise<AuditWriter> {
-  const { store, chainId, signing, checkpointIntervalMs, checkpointEveryRecords, maxBatch, commitDelayMs, commitSiblings, now, replica, logger } =
-    normalizeAuditWriterOptions(options);
+  const {
+    store,
+    chainId,
+    signing,
+    checkpointIntervalMs,
+    checkpointEveryRecords,
+    maxBatch,
+    commitDelayMs,
+    commitSiblings,
+    now,
+    replica,
+    logger,
+    spoolFile,
+  } = normalizeAuditWriterOptions(options);
   /** Last durable record; null until read from the store (at start and after a failure). */
   let head: { seq: number; hash: string } | null = null;
   let anchoredSeq = 0;
@@ -224,6 +285,8 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
   const followUps: FollowUp[] = [];
   /** Failed batches that may have landed, oldest first. */
   let unsettled: Unsettled[] = [];
+  /** The batch whose statement is out, until the store answers: unsettled if the writer's deadline comes first. */
+  let inFlight: Unsettled | null = null;
   const stats: AuditWriterStats = {
     commits: 0,
     records: 0,
@@ -296,7 +359,7 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
         item.state = 'committed';
         stats.withheld++;
       }
-      for (const record of batch.records) if (record.kind === 'REQUEST') followUp(withheldEntry(record, REJECTED_APPEND, now()));
+      for (const record of batch.records) if (record.kind === 'REQUEST') followUp(withheldEntry(record, batch.answer, now()));
       logger.warn(
         { chainId, fromSeq: first.seq, toSeq: batch.records[batch.records.length - 1].seq },
         'audit records reported as failed were committed after all; their withheld answers are recorded',
@@ -370,16 +433,19 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       prevHash = record.hash;
       return record;
     });
+    inFlight = { records, followUps: carried, answer: CUT_AT_SHUTDOWN };
     try {
       await store.appendBatch(records);
     } catch (error) {
+      inFlight = null;
       failed();
       // The statement was sent: the batch may have landed all the same (a lost reply), which settle finds out.
-      remember({ records, followUps: carried });
+      remember({ records, followUps: carried, answer: REJECTED_APPEND });
       const failure = unavailable(error);
       for (const queued of batch) queued.reject(failure);
       return;
     }
+    inFlight = null;
     lastCommitted = true;
     const last = records[records.length - 1];
     head = { seq: last.seq, hash: last.hash };
@@ -404,6 +470,10 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
     batch.forEach((queued, i) => {
       queued.resolve(records[offset + i]);
     });
+    if (spoolPending && spoolFile && followUps.length === 0 && unsettled.length === 0) {
+      spoolPending = false;
+      await rm(spoolFile, { force: true }).catch((error: unknown) => logger.warn({ err: error, chainId }, 'could not remove the withheld spool'));
+    }
     if (head.seq - anchoredSeq >= checkpointEveryRecords) {
       await checkpointNow().catch((error: unknown) => logger.warn({ err: error, chainId }, 'audit checkpoint failed; retried with the next one'));
     }
@@ -437,6 +507,26 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       await commitNext();
       if (queue.length > 0 || (followUps.length > 0 && lastCommitted)) schedule();
     }).catch((error: unknown) => logger.warn({ err: error, chainId }, 'audit commit failed unexpectedly'));
+  }
+
+  // What the last writer of this chain could not settle: written and settled first (the head read below settles it).
+  const spooled = spoolFile
+    ? await readSpool(spoolFile, chainId).catch((error: unknown) => {
+        // Kept where it is, for an operator to look at; the chain goes on without it.
+        logger.warn({ err: error, chainId, spoolFile }, 'the withheld answers kept by the last writer cannot be read');
+        return null;
+      })
+    : null;
+  /** The spool file still holds something not yet written or settled. */
+  let spoolPending = spooled !== null;
+  if (spooled) {
+    for (const entry of spooled.withheld) followUp(entry);
+    for (const { records, answer } of spooled.unsettled) {
+      if (records.length === 0) continue;
+      // Its WITHHELD records are written again unless the batch turns out to have landed.
+      const followUps = records.filter((r) => r.kind === 'WITHHELD').map((r): FollowUp => ({ entry: entryOf(r), state: 'sent' }));
+      unsettled.push({ records, followUps, answer });
+    }
   }
 
   await exclusive(resync).catch((error: unknown) => {
@@ -519,8 +609,32 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
           }
         }
         finished = true;
-        const lost = followUps.filter((item) => item.state === 'waiting').map((item) => item.entry.detail?.withholds);
+        const waiting = followUps.filter((item) => item.state !== 'committed');
+        const lost = waiting.map((item) => item.entry.detail?.withholds);
+        // A batch still in flight at the deadline may land after the process is gone; its clients' connections were cut.
+        if (inFlight) unsettled.push(inFlight);
         const doubtful = unsettled.flatMap((batch) => batch.records.filter((r) => r.kind === 'REQUEST').map(auditRecordId));
+        if (spoolFile && (waiting.length > 0 || unsettled.length > 0)) {
+          // Kept for the next writer of this chain, which writes and settles them first.
+          const spool: Spool = {
+            format: 'kuasheng-audit-withheld/1',
+            chainId,
+            withheld: waiting.map((item) => item.entry),
+            unsettled: unsettled.map((batch) => ({ records: batch.records, answer: batch.answer })),
+          };
+          try {
+            await mkdir(dirname(spoolFile), { recursive: true });
+            await writeFile(`${spoolFile}.next`, JSON.stringify(spool));
+            await rename(`${spoolFile}.next`, spoolFile);
+            logger.warn(
+              { chainId, withheldNotRecorded: lost, maybeCommittedAnswered503: doubtful, spoolFile },
+              'audit writer closed with withheld answers it could not record yet; the next start records them',
+            );
+            return;
+          } catch (error) {
+            logger.warn({ err: error, chainId }, 'could not keep the withheld answers for the next start');
+          }
+        } else if (spoolFile && spoolPending) await rm(spoolFile, { force: true }).catch(() => {});
         if (lost.length > 0 || doubtful.length > 0) {
           // The store is gone: the operational log is the only place left to say which recorded answers were not delivered.
           logger.warn(

@@ -196,6 +196,38 @@ describe('audit records and what clients actually received, with the PostgreSQL 
   });
 });
 
+describe('a stop whose SHUTDOWN_GRACE_MS runs out with the store frozen', () => {
+  it('ends within the grace, and the next start records as withheld the answers whose records landed after it', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
+    const chainId = 'delivery-frozen-stop';
+    const env = (url: string) => gatewayEnvironment(federation, { GATEWAY_REPLICA_ID: chainId, AUDIT_DATABASE_URL: url, SHUTDOWN_GRACE_MS: '2000' });
+    const proxied = `postgres://postgres@127.0.0.1:${proxy.port}/test?${searchPath}`;
+    try {
+      const first = await startGateway({ config: loadGatewayConfig(env(proxied)), logger: quietLogger() });
+      const outcomes: ClientOutcome[] = [await ask(first.url)];
+      proxy.freeze();
+      const stuck = ask(first.url);
+      await sleep(200);
+      const started = Date.now();
+      await first.stop();
+      expect(Date.now() - started).toBeLessThan(2_000 + 500);
+      outcomes.push(await stuck);
+      expect(outcomes[1].status).toBeNull();
+      // The statement held in the network reaches PostgreSQL after the gateway has gone: the record claims a 200.
+      proxy.thaw();
+      await sleep(1_000);
+      const second = await startGateway({ config: loadGatewayConfig(env(databaseUrl)), logger: quietLogger() });
+      outcomes.push(await ask(second.url));
+      await second.stop();
+      await expectTruthfulTrail(outcomes);
+      const withheld = await withheldOf(chainId);
+      expect(withheld.map((r) => [r.httpStatus, r.errorCodes])).toEqual([[0, ['SHUTTING_DOWN']]]);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
+});
+
 describe('a stop whose SHUTDOWN_GRACE_MS runs out with a subgraph frozen', () => {
   it('exits within the grace, the frozen calls cancelled and recorded as SHUTTING_DOWN, and the trail true to every client', async () => {
     const credit = federation.subgraphs.get('credit')!;
