@@ -163,8 +163,9 @@ interface Exchange {
   failure: HttpErrorCode | null;
   /** The body read in progress, if any, stopped with the failure. */
   interrupt: ((code: HttpErrorCode) => void) | null;
-  /** Once its answer has been written: called if the connection closes before the answer has gone out. */
-  lost: (() => void) | null;
+  /** Once written, the answer and its request's state: reported to `undelivered` if the connection closes before the answer has gone out. */
+  answered: HttpAnswer | null;
+  state: unknown;
 }
 
 function fail(exchange: Exchange, code: HttpErrorCode): void {
@@ -283,8 +284,8 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
       }
       if (res.headersSent) return;
       if (undelivered) {
-        const answered = final;
-        exchange.lost = () => undelivered(state, answered, cutServers.has(http) ? 'SHUTTING_DOWN' : 'CLIENT_CLOSED_REQUEST');
+        exchange.answered = final;
+        exchange.state = state;
       }
       // Encoded once: its length is the header, its bytes the body.
       const bytes = Buffer.from(final.body, 'utf8');
@@ -425,7 +426,14 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
       } catch (error) {
         correlationError = error as CorrelationIdError;
       }
-      const exchange: Exchange = { ids: { requestId: newRequestId(), correlationId }, req, failure: null, interrupt: null, lost: null };
+      const exchange: Exchange = {
+        ids: { requestId: newRequestId(), correlationId },
+        req,
+        failure: null,
+        interrupt: null,
+        answered: null,
+        state: undefined,
+      };
       const socket = req.socket;
       let exchanges = inFlight.get(socket);
       if (!exchanges) inFlight.set(socket, (exchanges = new Set()));
@@ -433,7 +441,8 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
       res.once('close', () => {
         exchanges.delete(exchange);
         // Written, but the connection closed before the last byte was handed to the operating system.
-        if (exchange.lost !== null && !res.writableFinished) exchange.lost();
+        if (exchange.answered !== null && !res.writableFinished)
+          options.undelivered?.(exchange.state as State, exchange.answered, cutServers.has(http) ? 'SHUTTING_DOWN' : 'CLIENT_CLOSED_REQUEST');
         const refusal = exchanges.size === 0 ? refuseLater.get(socket) : undefined;
         if (!refusal) return;
         refuseLater.delete(socket);

@@ -421,7 +421,7 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
     }
     // Follow-ups first: they tell the truth about answers already given, and they wait while the store is down.
     // Taken only after the head is known: settling a failed batch may put its follow-ups back, or find them committed.
-    const carried = followUps.splice(0, maxBatch).filter((item) => item.state === 'waiting');
+    const carried = followUps.length === 0 ? [] : followUps.splice(0, maxBatch).filter((item) => item.state === 'waiting');
     for (const item of carried) item.state = 'sent';
     const batch = queue.splice(0, maxBatch - carried.length);
     if (batch.length === 0 && carried.length === 0) return;
