@@ -280,7 +280,11 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
           detail: { withholds: 'gateway-a:2' },
         });
         await store.settleIndex();
-        expect((await store.search({ subjectHash: SUBJECT.wang }, { first: 10 })).records.map((r) => r.kind)).toEqual(['WITHHELD', 'REQUEST', 'REQUEST']);
+        expect((await store.search({ subjectHash: SUBJECT.wang }, { first: 10 })).records.map((r) => r.kind)).toEqual([
+          'WITHHELD',
+          'REQUEST',
+          'REQUEST',
+        ]);
         expect(await store.accessReport(SUBJECT.wang, at(0), '2099-01-01T00:00:00.000Z')).toEqual([
           expect.objectContaining({ accesses: 2, withheld: 1, first: delivered.time, last: cut.time }),
         ]);
