@@ -458,10 +458,9 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       // These seqs are taken now: no failed batch that was waiting for them can land any more.
       const first = records[0].seq;
       const open: Unsettled[] = [];
-      for (const failed of unsettled) {
-        if (failed.records[0].seq > last.seq) open.push(failed);
-        else if (failed.records[0].seq >= first) putBack(failed.followUps);
-        else open.push(failed);
+      for (const doubtful of unsettled) {
+        if (doubtful.records[0].seq >= first && doubtful.records[0].seq <= last.seq) putBack(doubtful.followUps);
+        else open.push(doubtful);
       }
       unsettled = open;
       stats.unsettledBatches = unsettled.length;
