@@ -23,6 +23,12 @@ const QUERY = 'query Delivery($id: ID!) { person(idNumber: $id) { name credit { 
 const NAME_ONLY = 'query Name($id: ID!) { person(idNumber: $id) { name } }';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits until `done` holds, for up to `ms`. */
+async function eventually(done: () => Promise<boolean>, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await done()) && Date.now() < deadline) await sleep(100);
+}
+
 const schema = `audit_delivery_${randomUUID().replace(/-/g, '')}`;
 const searchPath = `options=-c%20search_path%3D${schema}`;
 const databaseUrl = `postgres://postgres@127.0.0.1:5432/test?${searchPath}`;
@@ -183,8 +189,8 @@ describe('audit records and what clients actually received, with the PostgreSQL 
       expect(outcomes[0].status).toBeNull();
       expect(outcomes.slice(1).map((o) => o.status)).toEqual([200, 200, 200, 200, 200, 200]);
       proxy.slow(0);
-      await sleep(1_000); // the gateway finishes the left request: its record, then the WITHHELD one
-      await ask(url);
+      // The gateway finishes the request whose client left: its record, then the WITHHELD one.
+      await eventually(async () => (await withheldOf('delivery-slow')).length > 0);
 
       await expectTruthfulTrail(outcomes);
       const withheld = await withheldOf('delivery-slow');
@@ -215,10 +221,16 @@ describe('a stop whose SHUTDOWN_GRACE_MS runs out with the store frozen', () => 
       expect(outcomes[1].status).toBeNull();
       // The statement held in the network reaches PostgreSQL after the gateway has gone: the record claims a 200.
       proxy.thaw();
-      await sleep(1_000);
-      const second = await startGateway({ config: loadGatewayConfig(env(databaseUrl)), logger: quietLogger() });
-      outcomes.push(await ask(second.url));
-      await second.stop();
+      // The chain's lease is released once the held release reaches PostgreSQL too.
+      let second: RunningGateway | null = null;
+      await eventually(async () => {
+        second = await startGateway({ config: loadGatewayConfig(env(databaseUrl)), logger: quietLogger() }).catch(() => null);
+        return second !== null;
+      });
+      if (!second) throw new Error('the chain was not released');
+      const next: RunningGateway = second;
+      outcomes.push(await ask(next.url));
+      await next.stop();
       await expectTruthfulTrail(outcomes);
       const withheld = await withheldOf(chainId);
       expect(withheld.map((r) => [r.httpStatus, r.errorCodes])).toEqual([[0, ['SHUTTING_DOWN']]]);

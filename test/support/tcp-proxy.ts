@@ -13,8 +13,9 @@ import { createServer, type Server, Socket } from 'node:net';
  *   up still reaches the database.
  * - `slow(ms)`: every chunk is delayed by `ms`, in order.
  * - `stopAfter(match)`: the next chunk from the client that `match` accepts is
- *   delivered, and then the proxy stops at once, before any answer can come
- *   back (a database stopped mid-commit).
+ *   delivered, with what the client sends in the next 50 ms (the rest of its
+ *   message), and then the proxy stops, no answer having come back (a
+ *   database stopped mid-commit).
  */
 export interface TcpProxy {
   /** `host:port` of the proxy. */
@@ -37,6 +38,8 @@ interface Pipe {
   held: { toUpstream: Buffer[]; toClient: Buffer[] };
   /** A side that ended (or closed) while frozen: the other is ended once what is held is delivered. */
   ended: { client: boolean; upstream: boolean };
+  /** Tripped by `stopAfter`: nothing comes back any more. */
+  mute: boolean;
 }
 
 /** Starts a proxy on a free port of 127.0.0.1, forwarding to `target`. */
@@ -67,28 +70,31 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return;
     }
     const upstream = new Socket();
-    const pipe: Pipe = { client, upstream, held: { toUpstream: [], toClient: [] }, ended: { client: false, upstream: false } };
+    const pipe: Pipe = { client, upstream, held: { toUpstream: [], toClient: [] }, ended: { client: false, upstream: false }, mute: false };
     pipes.add(pipe);
     upstream.connect(target.port, target.host);
     client.on('data', (chunk: Buffer) => {
       if (tripwire?.match(chunk)) {
         const { tripped } = tripwire;
         tripwire = null;
-        // Delivered whole, then the proxy stops before the answer can come back.
-        upstream.write(chunk, () => {
+        // Delivered with the rest of the message, and no answer let back; then the proxy stops.
+        pipe.mute = true;
+        upstream.write(chunk);
+        setTimeout(() => {
           stopped = true;
           client.destroy();
           setTimeout(() => {
             destroyAll();
             tripped();
           }, 100);
-        });
+        }, 50);
         return;
       }
       if (frozen) pipe.held.toUpstream.push(chunk);
       else send(upstream, chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
+      if (pipe.mute) return;
       if (frozen) pipe.held.toClient.push(chunk);
       else send(client, chunk);
     });
