@@ -88,6 +88,13 @@ export const ERRORS = {
   AUDIT_INTEGRITY_PROBLEM: { status: 200, message: 'The records this proof needs are not all in the audit store.', ...failed },
   /** A domain could not be reached; `extensions.domain` names it and its fields are null. */
   SUBGRAPH_UNAVAILABLE: { status: 200, message: 'A domain is unavailable.', ...withheld },
+  /**
+   * The gateway is stopping and its shutdown grace (SHUTDOWN_GRACE_MS) ran
+   * out: the call to `extensions.domain` was cancelled and its fields are
+   * null. Also the reason in a `WITHHELD` audit record of an answer whose
+   * connection was closed at the end of the grace.
+   */
+  SHUTTING_DOWN: { status: 200, message: 'The gateway is stopping: a domain call was cancelled.', ...failed },
 
   // What was asked.
   /** An ID number or credit code with a bad format or checksum, too many keys, a variable of the wrong type. */

@@ -194,7 +194,6 @@ function auditModeSetting(env: NodeJS.ProcessEnv): 'durable' | 'off' {
   return mode;
 }
 
-
 function replicaIdSetting(env: NodeJS.ProcessEnv): string {
   const id = env.GATEWAY_REPLICA_ID || `gateway-${hostname()}`;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new ConfigError('GATEWAY_REPLICA_ID', 'must be 1-64 letters, digits, dots, dashes or underscores');

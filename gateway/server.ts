@@ -133,7 +133,9 @@ export async function startGateway({ config, logger, onSupergraphReload, onTrust
     ],
     { logger },
   );
-  const subgraphFetch = createSubgraphFetch({ pipeline, logger, outageLogIntervalMs });
+  // Aborted at the end of the shutdown grace: the subgraph calls still in flight are cancelled (SHUTTING_DOWN).
+  const cancelled = new AbortController();
+  const subgraphFetch = createSubgraphFetch({ pipeline, logger, outageLogIntervalMs, cancelled: () => cancelled.signal.aborted });
   const engine = createEngine({
     subgraphTimeoutMs: config.subgraphTimeoutMs,
     subgraphUrls: config.subgraphUrls,
@@ -167,6 +169,7 @@ export async function startGateway({ config, logger, onSupergraphReload, onTrust
         url: config.subgraphUrls[name as SubgraphName] ?? url!,
         timeoutMs: config.subgraphTimeoutMs,
         fetch: subgraphFetch,
+        cancelled: cancelled.signal,
       }),
     logger,
   });
@@ -192,6 +195,7 @@ export async function startGateway({ config, logger, onSupergraphReload, onTrust
     begin: pipeline.begin,
     admit: (request, _ids, context) => pipeline.admit(request, context),
     complete: pipeline.complete,
+    undelivered: pipeline.undelivered,
     timeouts: config.httpTimeouts,
   });
   let port: number;
@@ -210,15 +214,43 @@ export async function startGateway({ config, logger, onSupergraphReload, onTrust
   return {
     url,
     async stop() {
-      // Requests in flight finish, and are audited, before the subgraph clients and the audit writer close.
-      await close(http, config.shutdownGraceMs);
+      // SHUTDOWN_GRACE_MS bounds the whole stop. Requests in flight finish, and are audited, before the subgraph clients
+      // and the audit writer close; near the end of the grace their subgraph calls are cancelled, then their connections
+      // cut (see close), and the audit writer, closed last, has until the deadline to record what was withheld.
+      const deadline = Date.now() + config.shutdownGraceMs;
+      await close(http, config.shutdownGraceMs, {
+        cancel: () => {
+          logger.warn('shutdown grace running out: cancelling the subgraph calls in flight');
+          cancelled.abort();
+          void engine.cancel();
+        },
+      });
       documents.close();
-      await gateway.stop();
-      await engine.close();
-      await accessGuard.close();
-      await audit.close();
+      await withinDeadline(gateway.stop(), deadline, logger, 'supergraph loader');
+      await withinDeadline(engine.close(), deadline, logger, 'subgraph clients');
+      await withinDeadline(accessGuard.close(), deadline, logger, 'access guard');
+      await audit.close(deadline);
     },
   };
+}
+
+/** Waits for `work` until the deadline at most: a stop bounded by SHUTDOWN_GRACE_MS does not wait on a service that hangs. */
+async function withinDeadline(work: Promise<unknown>, deadline: number, logger: Logger, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([
+    work.then(
+      () => true,
+      (error: unknown) => {
+        logger.warn({ err: error }, `${what} did not close cleanly`);
+        return true;
+      },
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!inTime) logger.warn(`${what} still closing at the end of the shutdown grace; not waited for`);
 }
 
 /**
@@ -235,7 +267,7 @@ async function openRequestAudit(
   const subjectKey = config.auditKeyFile ? await loadAuditKey(config.auditKeyFile) : await ensureAuditKey(config.dataDir);
   if (config.auditMode === 'off') {
     logger.warn('AUDIT_MODE=off: requests are NOT audited. For measuring audit cost only; never in service.');
-    return { writer: null as AuditWriter | null, subjectKey, close: async () => {} };
+    return { writer: null as AuditWriter | null, subjectKey, close: async (_deadline?: number) => {} };
   }
   const retention = config.auditRetention;
   const lease = await leaseAuditChain({ chainId: config.replicaId, databaseUrl: config.auditDatabaseUrl, dataDir: config.dataDir });
@@ -249,6 +281,8 @@ async function openRequestAudit(
     commitSiblings,
     // Each checkpoint goes to the witnesses (other provinces) in the background; their cosignatures are kept beside it.
     witnessing: config.auditWitnesses.length > 0 ? createWitnessClient({ witnesses: config.auditWitnesses, logger }) : null,
+    // What could not be recorded before the end of a shutdown grace is recorded first by the next start.
+    spoolFile: join(config.dataDir, 'audit-chains', `${config.replicaId}.withheld.json`),
   });
   // Retention: once a day, whole checkpointed ranges older than the retention go, and the pruning is recorded in the chain.
   const prune = () =>
@@ -259,11 +293,17 @@ async function openRequestAudit(
   return {
     writer: writer as AuditWriter | null,
     subjectKey,
-    async close() {
+    /** Closes the writer (last of all: it records what was withheld), the store and the chain's lease, by `deadline` when one is given. */
+    async close(deadline?: number) {
       clearInterval(daily);
-      await writer.close();
-      await store.close();
-      await lease.release();
+      await writer.close(deadline === undefined ? {} : { deadline });
+      if (deadline === undefined) {
+        await store.close();
+        await lease.release();
+        return;
+      }
+      await withinDeadline(store.close(), deadline, logger, 'audit store');
+      await withinDeadline(lease.release(), deadline, logger, 'audit chain lease');
     },
   };
 }

@@ -10,6 +10,8 @@ export interface SubgraphDataSourceOptions {
   timeoutMs: number;
   /** The subgraph-fetch stage the native executor uses too: headers, disclosures, unavailability. */
   fetch: SubgraphFetch;
+  /** Aborted at the end of the shutdown grace: the fetches in flight are cancelled. */
+  cancelled?: AbortSignal;
 }
 
 type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'];
@@ -29,8 +31,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   private readonly stage: SubgraphFetch;
 
   constructor(options: SubgraphDataSourceOptions) {
-    const timeoutMs = options.timeoutMs;
-    const fetcher = ((url: string, init: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
+    const { timeoutMs, cancelled } = options;
+    const fetcher = ((url: string, init: RequestInit) =>
+      fetch(url, {
+        ...init,
+        signal: cancelled ? AbortSignal.any([AbortSignal.timeout(timeoutMs), cancelled]) : AbortSignal.timeout(timeoutMs),
+      })) as unknown as Fetcher;
     super({ url: options.url, fetcher });
     this.domain = options.name;
     this.stage = options.fetch;

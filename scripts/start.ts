@@ -87,7 +87,8 @@ async function main(): Promise<void> {
     backoffMs: integerSetting(process.env, 'RESTART_BACKOFF_MS', 1_000, 10, 60_000),
     maxRestarts: integerSetting(process.env, 'RESTART_LIMIT', 5, 0, 1_000),
     onGiveUp: () => process.exit(1),
-    // A service lets its requests in flight finish for up to SHUTDOWN_GRACE_MS before it exits: it is killed only after that.
+    // A service's whole stop is bounded by SHUTDOWN_GRACE_MS (requests in flight, the cut, the audit writer last); it is
+    // killed only if it has not exited well after that (the process's own exit, a loaded machine).
     killAfterMs: gatewayConfig.shutdownGraceMs + 5_000,
   });
   supervisor = restarts;

@@ -23,9 +23,28 @@ export interface DisclosedSubject {
   subject: string;
 }
 
-/** What the gateway hands over per request (or, kind `PRUNE`, per retention run). */
+/**
+ * What a record is: the record of one request (`REQUEST`), of a retention
+ * run (`PRUNE`), or the record that an answer already recorded did not reach
+ * its client as recorded (`WITHHELD`; see {@link AuditEntry.kind}).
+ */
+export type AuditRecordKind = 'REQUEST' | 'PRUNE' | 'WITHHELD';
+
+export const AUDIT_RECORD_KINDS: readonly AuditRecordKind[] = ['REQUEST', 'PRUNE', 'WITHHELD'];
+
+/** What the gateway hands over per request (or, kind `PRUNE`, per retention run; kind `WITHHELD`, per answer that did not go out as recorded). */
 export interface AuditEntry {
-  kind: 'REQUEST' | 'PRUNE';
+  /**
+   * `WITHHELD` follows a `REQUEST` record of the same chain whose answer
+   * the client did not get as recorded (the store's commit came too late, or
+   * the connection was gone): `detail.withholds` is that record's id,
+   * `httpStatus` what the client got instead (503, or 0 for nothing),
+   * `errorCodes` why (`AUDIT_UNAVAILABLE`, `SHUTTING_DOWN`,
+   * `CLIENT_CLOSED_REQUEST`), and `disclosed` the subjects of the answer that
+   * was withheld, so that a search by person finds it. Records are never
+   * rewritten: the truth about delivery is a further link of the chain.
+   */
+  kind: AuditRecordKind;
   /** ISO 8601 UTC with milliseconds, e.g. `2026-11-22T08:30:00.000Z`. */
   time: string;
   requestId: string;
@@ -60,6 +79,11 @@ export interface AuditRecord extends AuditEntry {
   hash: string;
 }
 
+/** A record's id, `<chain>:<seq>`: what auditors and `WITHHELD` records refer to it by. */
+export function auditRecordId(record: Pick<AuditRecord, 'chainId' | 'seq'>): string {
+  return `${record.chainId}:${record.seq}`;
+}
+
 /** prevHash of the first record of every chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -81,6 +105,10 @@ export const AUDIT_RECORD_FORMAT = 'kuasheng-audit-record/1';
  *  outcome, httpStatus, errorCodes, latencyMs,
  *  detail with object keys sorted recursively, or null when absent]
  * ```
+ *
+ * Every kind uses these positions: a `WITHHELD` record names the record it
+ * follows in `detail.withholds`, so the form serves it unchanged and the
+ * chains written before it keep verifying.
  *
  * Positions, not key names, fix the order, so the text does not depend on
  * how a database returns JSON objects (PostgreSQL's jsonb reorders keys).

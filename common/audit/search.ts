@@ -131,13 +131,21 @@ export function searchStatement(
   return { sql, params };
 }
 
-/** A subject's disclosures grouped by caller and matter (see `AuditStore.accessReport`). */
+/**
+ * A subject's disclosures grouped by caller and matter (see
+ * `AuditStore.accessReport`). A WITHHELD record names the same subjects as
+ * the record it follows, so the subject index finds both: the first counts
+ * as an access, the second as one whose answer never reached the caller.
+ */
 export function accessReportStatement(subjectHash: string, from: string, to: string, dialect: SqlDialect): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
   const p = binder(params, dialect);
   const { source, confirm } = dialect.subjectRecords(subjectHash, p);
   const sql = `SELECT r.caller_subject, r.caller_organisation, r.caller_province, r.matter,
-      COUNT(*) AS accesses, MIN(r.time) AS first_time, MAX(r.time) AS last_time
+      SUM(CASE WHEN r.kind = 'WITHHELD' THEN 0 ELSE 1 END) AS accesses,
+      SUM(CASE WHEN r.kind = 'WITHHELD' THEN 1 ELSE 0 END) AS withheld,
+      COALESCE(MIN(CASE WHEN r.kind = 'WITHHELD' THEN NULL ELSE r.time END), MIN(r.time)) AS first_time,
+      COALESCE(MAX(CASE WHEN r.kind = 'WITHHELD' THEN NULL ELSE r.time END), MAX(r.time)) AS last_time
     FROM (${source}) s JOIN audit_records r ON r.chain_id = s.chain_id AND r.seq = s.seq
     WHERE ${confirm ? `${confirm} AND ` : ''}r.time >= ${p(from, 'time')} AND r.time <= ${p(to, 'time')}
       AND r.caller_subject IS NOT NULL

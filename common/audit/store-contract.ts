@@ -48,7 +48,10 @@ export interface AccessReportRow {
   organisation: string;
   province: string;
   matter: string | null;
+  /** Records that disclosed the subject to this caller under this matter (WITHHELD records are not counted here). */
   accesses: number;
+  /** Of those, the answers that never reached the caller as recorded: WITHHELD records for the subject. */
+  withheld: number;
   first: string;
   last: string;
 }
@@ -174,7 +177,7 @@ export interface AuditStore {
   get(chainId: string, seq: number): Promise<AuditRecord | null>;
   /** Newest first (time, then chain, then seq), with an opaque cursor; `first` from 1 to 200. */
   search(filter: AuditSearch, page: { first: number; after?: string | null }): Promise<AuditPage>;
-  /** One subject's disclosures with `from ≤ time ≤ to`, grouped by caller (subject, organisation, province) and matter; latest first. */
+  /** One subject's disclosures with `from ≤ time ≤ to`, grouped by caller (subject, organisation, province) and matter, with how many were withheld; latest first. */
   accessReport(subjectHash: string, from: string, to: string): Promise<AccessReportRow[]>;
   /**
    * Deletes whole checkpointed ranges of every chain whose records are all

@@ -588,6 +588,7 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
         caller_province: string;
         matter: string | null;
         accesses: string;
+        withheld: string | null;
         first_time: Date;
         last_time: Date;
       }>(sql, params);
@@ -598,6 +599,7 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
           province: r.caller_province,
           matter: r.matter,
           accesses: Number(r.accesses),
+          withheld: Number(r.withheld ?? 0),
           first: r.first_time.toISOString(),
           last: r.last_time.toISOString(),
         }),

@@ -821,6 +821,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
         caller_province: string;
         matter: string | null;
         accesses: number;
+        withheld: number | null;
         first_time: string;
         last_time: string;
       }>(sql, ...params);
@@ -831,6 +832,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
           province: r.caller_province,
           matter: r.matter,
           accesses: Number(r.accesses),
+          withheld: Number(r.withheld ?? 0),
           first: r.first_time,
           last: r.last_time,
         }),

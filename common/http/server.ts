@@ -64,6 +64,9 @@ export interface GraphQLHttpResult {
   headers?: Record<string, string>;
 }
 
+/** Why an answer did not reach its client: the client closed the connection, or `close` cut it. */
+export type UndeliveredReason = 'CLIENT_CLOSED_REQUEST' | 'SHUTTING_DOWN';
+
 /** A file served as it is (the gateway's query IDE and its scripts): public, carrying no data. */
 export interface StaticFile {
   /** Its headers: `content-type`, and whatever else it needs (a Content-Security-Policy, caching). */
@@ -88,6 +91,14 @@ export interface GraphQLHttpOptions<Context extends BaseContext, State = undefin
    * answer when it cannot be.
    */
   complete?: (state: State, answer: HttpAnswer) => Promise<HttpAnswer>;
+  /**
+   * Called when an answer that passed `complete` did not reach the client:
+   * its connection was gone before the answer was handed to the operating
+   * system — the client had closed it (`CLIENT_CLOSED_REQUEST`) or `close`
+   * cut it at the end of the grace (`SHUTTING_DOWN`). The gateway records
+   * that the recorded answer was withheld.
+   */
+  undelivered?: (state: State, answer: HttpAnswer, reason: UndeliveredReason) => void;
   /** Path of the GraphQL endpoint: `/graphql` at the gateway, `/` at subgraphs. */
   graphqlPath: string;
   /**
@@ -127,6 +138,9 @@ function sendStatic(res: ServerResponse, method: string | undefined, file: Stati
 /** The handlers still running, per server: `close` waits for them (their clients may have gone). */
 const runningHandlers = new WeakMap<Server, Set<Promise<void>>>();
 
+/** Servers whose connections `close` has cut at the end of the grace: an answer lost then was cut, not abandoned by its client. */
+const cutServers = new WeakSet<Server>();
+
 /** How long a connection closed with its request unread is still drained before it is cut. */
 const LINGER_MS = 1_000;
 
@@ -149,6 +163,9 @@ interface Exchange {
   failure: HttpErrorCode | null;
   /** The body read in progress, if any, stopped with the failure. */
   interrupt: ((code: HttpErrorCode) => void) | null;
+  /** Once written, the answer and its request's state: reported to `undelivered` if the connection closes before the answer has gone out. */
+  answered: HttpAnswer | null;
+  state: unknown;
 }
 
 function fail(exchange: Exchange, code: HttpErrorCode): void {
@@ -259,7 +276,17 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
     const answer = async (status: number, headers: Record<string, string>, body: string, rejection?: Rejection) => {
       let final: HttpAnswer = { status, headers: { ...idHeader, ...headers }, body, rejection };
       if (options.complete) final = await options.complete(state, final);
-      if (res.headersSent || res.destroyed) return;
+      const undelivered = options.undelivered;
+      if (res.destroyed) {
+        // The client is gone (or was cut) while the answer was made: what complete recorded never reaches it.
+        undelivered?.(state, final, cutServers.has(http) ? 'SHUTTING_DOWN' : 'CLIENT_CLOSED_REQUEST');
+        return;
+      }
+      if (res.headersSent) return;
+      if (undelivered) {
+        exchange.answered = final;
+        exchange.state = state;
+      }
       // Encoded once: its length is the header, its bytes the body.
       const bytes = Buffer.from(final.body, 'utf8');
       // Shutting down (see close), or a request not read to its end: the client should not send another on this connection.
@@ -399,13 +426,23 @@ export function createGraphQLHttpServer<Context extends BaseContext, State = und
       } catch (error) {
         correlationError = error as CorrelationIdError;
       }
-      const exchange: Exchange = { ids: { requestId: newRequestId(), correlationId }, req, failure: null, interrupt: null };
+      const exchange: Exchange = {
+        ids: { requestId: newRequestId(), correlationId },
+        req,
+        failure: null,
+        interrupt: null,
+        answered: null,
+        state: undefined,
+      };
       const socket = req.socket;
       let exchanges = inFlight.get(socket);
       if (!exchanges) inFlight.set(socket, (exchanges = new Set()));
       exchanges.add(exchange);
       res.once('close', () => {
         exchanges.delete(exchange);
+        // Written, but the connection closed before the last byte was handed to the operating system.
+        if (exchange.answered !== null && !res.writableFinished)
+          options.undelivered?.(exchange.state as State, exchange.answered, cutServers.has(http) ? 'SHUTTING_DOWN' : 'CLIENT_CLOSED_REQUEST');
         const refusal = exchanges.size === 0 ? refuseLater.get(socket) : undefined;
         if (!refusal) return;
         refuseLater.delete(socket);
@@ -474,39 +511,67 @@ export async function listen(server: Server, port: number, host: string): Promis
   return (server.address() as { port: number }).port;
 }
 
+/** How much of the grace, at most, is kept for cutting what is still running (a third of a grace shorter than 3 s). */
+export const SHUTDOWN_CUT_RESERVE_MS = 1_000;
+
+/** What the owner of a server does when the grace is running out. */
+export interface CloseOptions {
+  /**
+   * Called once, when requests still run at the start of the cut: the owner
+   * cancels their work (the gateway its subgraph calls), so that they end
+   * with an answer — recorded — before their connections are closed.
+   */
+  cancel?: () => void;
+}
+
 /**
- * Stops a server gracefully: no new connections, idle keep-alive connections
- * closed at once, and each request in flight allowed to finish (its answer
- * goes out with `Connection: close`, and its connection is closed once it is
- * idle) for up to `graceMs`; then every connection left is closed. Resolves
- * when no connection is left and no handler of a server made by
+ * Stops a server gracefully, within `graceMs` all told: no new connections,
+ * idle keep-alive connections closed at once, and each request in flight
+ * allowed to finish (its answer goes out with `Connection: close`, and its
+ * connection is closed once it is idle). The end of the grace is kept for
+ * the cut (the reserve: {@link SHUTDOWN_CUT_RESERVE_MS}, a third of a
+ * shorter grace): at its start `cancel` is called if requests still run; at
+ * its half every connection left is closed (an answer then lost is reported
+ * to `undelivered` as `SHUTTING_DOWN`); at three quarters `close` resolves,
+ * even if a handler still runs, leaving the last quarter to the server's
+ * owner to close what it holds (the audit writer). Resolves earlier when no
+ * connection is left and no handler of a server made by
  * `createGraphQLHttpServer` still runs (a request whose client went away
- * still runs to its end, audit included), or at the end of the grace.
- * `graceMs` 0 cuts requests in flight at once.
+ * still runs to its end, audit included). `graceMs` 0 cuts at once.
  */
-export async function close(server: Server, graceMs: number): Promise<void> {
-  const deadline = Date.now() + graceMs;
-  await new Promise<void>((resolve) => {
-    // Idle keep-alive connections are closed by server.close; the ones busy now become idle after their answer.
-    const sweep = setInterval(() => server.closeIdleConnections(), 25);
-    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
-    server.close(() => {
-      clearInterval(sweep);
-      clearTimeout(cut);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
-  // A request whose client has gone (or was cut at the deadline) has no connection left, but its handler may still run:
-  // what the server's owner closes next (the subgraph clients, the audit writer) must wait for it, within the grace.
+export async function close(server: Server, graceMs: number, options: CloseOptions = {}): Promise<void> {
+  const started = Date.now();
+  const reserve = Math.min(SHUTDOWN_CUT_RESERVE_MS, Math.floor(graceMs / 3));
   const handlers = runningHandlers.get(server);
-  if (!handlers || handlers.size === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.allSettled([...handlers]),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-    }),
-  ]);
-  clearTimeout(timer);
+  const timers: NodeJS.Timeout[] = [];
+  const at = (offsetMs: number, action: () => void) => timers.push(setTimeout(action, Math.max(0, started + offsetMs - Date.now())));
+  at(graceMs - reserve, () => {
+    if (handlers && handlers.size > 0) options.cancel?.();
+  });
+  at(graceMs - Math.floor(reserve / 2), () => {
+    cutServers.add(server);
+    server.closeAllConnections();
+  });
+  let giveUp: () => void = () => {};
+  const givenUp = new Promise<void>((resolve) => {
+    giveUp = resolve;
+  });
+  at(graceMs - Math.floor(reserve / 4), () => giveUp());
+  try {
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        // Idle keep-alive connections are closed by server.close; the ones busy now become idle after their answer.
+        const sweep = setInterval(() => server.closeIdleConnections(), 25);
+        timers.push(sweep);
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+      givenUp,
+    ]);
+    // A request whose client has gone (or was cut) has no connection left, but its handler may still run:
+    // what the server's owner closes next (the subgraph clients, the audit writer) must wait for it, within the grace.
+    if (handlers && handlers.size > 0) await Promise.race([Promise.allSettled([...handlers]), givenUp]);
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+  }
 }

@@ -1,6 +1,8 @@
 import { AuditEntryError } from '../../common/audit/errors.js';
 import {
   AUDIT_OUTCOMES,
+  AUDIT_RECORD_KINDS,
+  auditRecordId,
   freezeDisclosed,
   hashedDisclosedJson,
   hashRecord,
@@ -42,7 +44,8 @@ function isSubjectHash(subject: string): boolean {
  */
 export function normalizeAuditEntry(entry: AuditEntry): AuditEntry {
   if (entry === null || typeof entry !== 'object') throw new AuditEntryError('entry', 'must be an object');
-  if (entry.kind !== 'REQUEST' && entry.kind !== 'PRUNE') throw new AuditEntryError('kind', 'must be REQUEST or PRUNE');
+  if (!(AUDIT_RECORD_KINDS as readonly unknown[]).includes(entry.kind))
+    throw new AuditEntryError('kind', `must be one of ${AUDIT_RECORD_KINDS.join(', ')}`);
   const normalized: AuditEntry = {
     kind: entry.kind,
     time: instant(entry.time),
@@ -61,7 +64,46 @@ export function normalizeAuditEntry(entry: AuditEntry): AuditEntry {
     latencyMs: latency(entry.latencyMs),
   };
   if (entry.detail !== undefined && entry.detail !== null) normalized.detail = detail(entry.detail);
+  if (normalized.kind === 'WITHHELD' && (typeof normalized.detail?.withholds !== 'string' || !RECORD_ID.test(normalized.detail.withholds)))
+    throw new AuditEntryError('detail.withholds', 'must be the id (<chain>:<seq>) of the record whose answer was withheld');
   return normalized;
+}
+
+const RECORD_ID = /^[A-Za-z0-9._:-]{1,128}:[1-9][0-9]{0,15}$/;
+
+/** What the client of a recorded request got instead of the recorded answer: a status (0: nothing) and the catalogue code saying why. */
+export interface WithheldAnswer {
+  httpStatus: number;
+  errorCode: 'AUDIT_UNAVAILABLE' | 'SHUTTING_DOWN' | 'CLIENT_CLOSED_REQUEST';
+}
+
+/**
+ * The `WITHHELD` entry that follows `record`: the same request, caller,
+ * matter, case and operation, the subjects of the answer that did not go
+ * out, and what the client got instead. Nothing is disclosed by it.
+ */
+export function withheldEntry(record: AuditRecord, answer: WithheldAnswer, time: Date = new Date()): AuditEntry {
+  const entry: AuditEntry = {
+    kind: 'WITHHELD',
+    time: time.toISOString(),
+    requestId: record.requestId,
+    replica: record.replica,
+    caller: record.caller,
+    matter: record.matter,
+    caseNumber: record.caseNumber,
+    operation: record.operation,
+    requested: [],
+    denied: [],
+    disclosed: record.disclosed,
+    outcome: 'FAILED',
+    httpStatus: answer.httpStatus,
+    errorCodes: [answer.errorCode],
+    latencyMs: 0,
+    detail: { withholds: auditRecordId(record) },
+  };
+  const clientRequestId = record.detail?.clientRequestId;
+  if (typeof clientRequestId === 'string') entry.detail!.clientRequestId = clientRequestId;
+  return entry;
 }
 
 /** Makes an entry the link `seq` of a chain; fields in the order exports write them. */

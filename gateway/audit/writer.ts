@@ -1,3 +1,5 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import {
   checkpointNoteSigner,
   checkpointTree,
@@ -6,14 +8,15 @@ import {
   type CheckpointSigningKey,
   type SignedCheckpoint,
 } from '../../common/audit/checkpoint.js';
-import { normalizeAuditEntry, sealRecord } from './entry.js';
+import { normalizeAuditEntry, sealRecord, withheldEntry, type WithheldAnswer } from './entry.js';
 import { AuditOptionError, AuditUnavailableError } from '../../common/audit/errors.js';
 import { CompactRange, consistencyProof, leafRangeHasher, prefixedRangeHasher, recordLeafHash } from '../../common/audit/merkle.js';
 import { parseNote } from '../../common/audit/note.js';
-import { GENESIS_HASH, type AuditEntry, type AuditRecord } from '../../common/audit/record.js';
+import { auditRecordId, GENESIS_HASH, type AuditEntry, type AuditRecord } from '../../common/audit/record.js';
 import type { AuditStore, WitnessCosignature } from '../../common/audit/store-contract.js';
 
 export { AuditUnavailableError } from '../../common/audit/errors.js';
+export type { WithheldAnswer } from './entry.js';
 
 /** What a checkpoint's witnesses are asked (C2SP tlog-witness add-checkpoint): the signed note, and a consistency proof from the size a witness last cosigned. */
 export interface WitnessRequest {
@@ -71,6 +74,14 @@ export interface AuditWriterOptions {
   logger?: AuditWriterLogger;
   /** Witnesses asked to cosign each checkpoint (in the background; their cosignatures are stored beside it). Default: none. */
   witnessing?: CheckpointWitnessing | null;
+  /**
+   * Where `close` keeps what it could not settle before its deadline — the
+   * WITHHELD records not written, the failed batches that may have landed —
+   * for the next writer of the chain, which writes and settles them first.
+   * The gateway's: `<DATA_DIR>/audit-chains/<chain>.withheld.json`. Default:
+   * none (they are only logged).
+   */
+  spoolFile?: string;
 }
 
 export interface NormalizedAuditWriterOptions {
@@ -86,6 +97,7 @@ export interface NormalizedAuditWriterOptions {
   replica: string;
   logger: AuditWriterLogger;
   witnessing: CheckpointWitnessing | null;
+  spoolFile: string | null;
 }
 
 /** Counters for tests and benchmarks: `records / commits` is the group commit factor. */
@@ -98,6 +110,10 @@ export interface AuditWriterStats {
   /** Transactions that failed (their appends rejected). */
   failedCommits: number;
   checkpoints: number;
+  /** `WITHHELD` records committed: answers recorded that did not reach their clients as recorded. */
+  withheld: number;
+  /** Failed transactions whose records may yet be found in the store (a lost COMMIT reply), not resolved yet. */
+  unsettledBatches: number;
 }
 
 export interface AuditWriter {
@@ -111,11 +127,23 @@ export interface AuditWriter {
    * is malformed.
    */
   append(entry: AuditEntry): Promise<AuditRecord>;
+  /**
+   * Records that the answer of `record` (a record this writer committed) did
+   * not reach its client as recorded: a `WITHHELD` record follows it in the
+   * chain, first in the next transaction, retried until the store takes it.
+   * Never rejects; what cannot be written before `close` ends is logged.
+   */
+  withhold(record: AuditRecord, answer: WithheldAnswer): void;
   /** Signs and stores a checkpoint at the current head; null when the head is already anchored. */
   checkpoint(): Promise<SignedCheckpoint | null>;
   stats(): AuditWriterStats;
-  /** Commits what is queued, signs a final checkpoint, stops the timer. Never rejects (failures go to the logger). Does not close the store. */
-  close(): Promise<void>;
+  /**
+   * Commits what is queued, signs a final checkpoint, stops the timer. Never
+   * rejects (failures go to the logger). Does not close the store. With a
+   * `deadline` (epoch ms) it stops waiting then: appends still queued are
+   * rejected, and the follow-ups it could not write are logged.
+   */
+  close(options?: { deadline?: number }): Promise<void>;
 }
 
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 10_000;
@@ -150,6 +178,8 @@ export function normalizeAuditWriterOptions(options: AuditWriterOptions): Normal
   if (typeof commitSiblings !== 'function') throw new AuditOptionError('commitSiblings', 'must be a function returning a count');
   const replica = options.replica ?? options.chainId;
   if (typeof replica !== 'string' || replica === '') throw new AuditOptionError('replica', 'must be a non-empty string');
+  const spoolFile = options.spoolFile ?? null;
+  if (spoolFile !== null && (typeof spoolFile !== 'string' || spoolFile === '')) throw new AuditOptionError('spoolFile', 'must be a file path');
   return {
     store: options.store,
     chainId: options.chainId,
@@ -163,13 +193,76 @@ export function normalizeAuditWriterOptions(options: AuditWriterOptions): Normal
     replica,
     logger,
     witnessing: options.witnessing ?? null,
+    spoolFile,
   };
+}
+
+/** What one writer left for the next (see `spoolFile`). */
+interface Spool {
+  format: 'kuasheng-audit-withheld/1';
+  chainId: string;
+  /** WITHHELD entries not written. */
+  withheld: AuditEntry[];
+  /** Failed batches that may have landed, and what their clients got. */
+  unsettled: { records: AuditRecord[]; answer: WithheldAnswer }[];
+}
+
+async function readSpool(file: string, chainId: string): Promise<Spool | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const spool = JSON.parse(text) as Spool;
+  if (spool?.format !== 'kuasheng-audit-withheld/1' || spool.chainId !== chainId)
+    throw new AuditOptionError('spoolFile', `${file} is not the withheld records of chain ${chainId}`);
+  return spool;
 }
 
 interface Queued {
   entry: AuditEntry;
   resolve(record: AuditRecord): void;
   reject(error: Error): void;
+}
+
+/**
+ * A `WITHHELD` entry on its way: waiting, sent in a transaction whose
+ * outcome is not known yet, or committed. The same object may ride in two
+ * failed transactions at the same seqs; at most one of them can land.
+ */
+interface FollowUp {
+  entry: AuditEntry;
+  state: 'waiting' | 'sent' | 'committed';
+}
+
+/**
+ * A failed transaction whose records may have landed nonetheless (the
+ * connection was lost, or the reply never came, after the statement left).
+ * Its REQUEST records' answers were withheld (503): if they did land, each
+ * needs its WITHHELD record.
+ */
+interface Unsettled {
+  records: AuditRecord[];
+  followUps: FollowUp[];
+  /** What the clients of its REQUEST records got: 503 when the append was rejected, nothing when cut at shutdown. */
+  answer: WithheldAnswer;
+}
+
+/** Records of failed transactions kept to be checked against the store; beyond it the oldest are given up (and logged). */
+const MAX_UNSETTLED_RECORDS = 10_000;
+
+/** What the client of a request whose append was rejected got: the gateway answers 503 AUDIT_UNAVAILABLE (see the audit trail). */
+const REJECTED_APPEND: WithheldAnswer = { httpStatus: 503, errorCode: 'AUDIT_UNAVAILABLE' };
+
+/** What the clients of a batch still in flight at the writer's deadline got: nothing, their connections were cut. */
+const CUT_AT_SHUTDOWN: WithheldAnswer = { httpStatus: 0, errorCode: 'SHUTTING_DOWN' };
+
+/** The entry a sealed record was made of: to write a WITHHELD record again that may not have landed. */
+function entryOf(record: AuditRecord): AuditEntry {
+  const { chainId: _chain, seq: _seq, prevHash: _prev, hash: _hash, ...entry } = record;
+  return normalizeAuditEntry(entry);
 }
 
 function unavailable(error: unknown): AuditUnavailableError {
@@ -189,6 +282,10 @@ function unavailable(error: unknown): AuditUnavailableError {
  * After any failure the head is re-read from the store before the next
  * batch — a batch reported as failed may in fact have committed (a lost
  * COMMIT reply), and the chain must continue from what is really there.
+ * Such a batch is kept until the store tells: if its records are found
+ * there, their clients were answered 503 all the same, and each gets a
+ * `WITHHELD` record saying so. Records are never rewritten; follow-ups
+ * (those and {@link AuditWriter.withhold}'s) go first in the next batch.
  *
  * Starts from `store.head(chainId)`, so a restarted gateway continues its
  * chain. If the store is down at start, the writer is created anyway and
@@ -208,6 +305,7 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
     replica,
     logger,
     witnessing,
+    spoolFile,
   } = normalizeAuditWriterOptions(options);
   const noteSigner = checkpointNoteSigner(chainId, signing);
   /** Last durable record; null until read from the store (at start and after a failure). */
@@ -224,11 +322,27 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
   let witnessNext: SignedCheckpoint | null = null;
   let anchoredSeq = 0;
   const queue: Queued[] = [];
-  const stats: AuditWriterStats = { commits: 0, records: 0, largestBatch: 0, failedCommits: 0, checkpoints: 0 };
+  /** WITHHELD entries to write, oldest first: they go before the queue. */
+  const followUps: FollowUp[] = [];
+  /** Failed batches that may have landed, oldest first. */
+  let unsettled: Unsettled[] = [];
+  /** The batch whose statement is out, until the store answers: unsettled if the writer's deadline comes first. */
+  let inFlight: Unsettled | null = null;
+  const stats: AuditWriterStats = {
+    commits: 0,
+    records: 0,
+    largestBatch: 0,
+    failedCommits: 0,
+    checkpoints: 0,
+    withheld: 0,
+    unsettledBatches: 0,
+  };
   let scheduled = false;
   /** Ends the commit delay early; set while a transaction waits for its siblings. */
   let gathered: (() => void) | null = null;
   let closed = false;
+  /** Closed and drained (or given up at the deadline): nothing more is written. */
+  let finished = false;
   let closing: Promise<void> | null = null;
 
   // Commits and checkpoints run one at a time, in order.
@@ -242,9 +356,12 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
   async function resync(): Promise<{ seq: number; hash: string }> {
     const [stored, lastCheckpoint] = await Promise.all([store.head(chainId), store.lastCheckpoint(chainId)]);
     const current = stored ?? { seq: 0, hash: GENESIS_HASH };
+    if (unsettled.length > 0) await settle(current);
     tree = await rebuildTree(current.seq, lastCheckpoint);
     head = current;
     anchoredSeq = lastCheckpoint?.seq ?? 0;
+    // Follow-ups found or put back while the store was away go first, even if no request comes to carry them.
+    if (followUps.length > 0) schedule();
     return head;
   }
 
@@ -315,6 +432,68 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
     return consistencyProof(oldSize, size, leafRangeHasher(leaves));
   }
 
+  function followUp(entry: AuditEntry): void {
+    followUps.push({ entry: normalizeAuditEntry(entry), state: 'waiting' });
+  }
+
+  /** Sent follow-ups of a batch that did not land wait again (unless another batch carried them in). */
+  function putBack(items: FollowUp[]): void {
+    for (const item of items) {
+      if (item.state !== 'sent') continue;
+      item.state = 'waiting';
+      followUps.push(item);
+    }
+  }
+
+  /** A failed batch's records, checked against the store's head: landed (follow-ups due), not landed, or not known yet. */
+  async function settle(current: { seq: number; hash: string }): Promise<void> {
+    const found = new Map<number, string | null>();
+    const open: Unsettled[] = [];
+    for (const batch of unsettled) {
+      const first = batch.records[0];
+      if (current.seq < first.seq) {
+        // Not there (yet): it may still land, but only at these seqs, where at most one batch can. Its follow-ups may ride again.
+        putBack(batch.followUps);
+        open.push(batch);
+        continue;
+      }
+      if (!found.has(first.seq)) found.set(first.seq, (await store.get(chainId, first.seq))?.hash ?? null);
+      if (found.get(first.seq) !== first.hash) {
+        putBack(batch.followUps);
+        continue;
+      }
+      // It landed (all of it: a batch is one transaction), after its clients had been answered 503.
+      for (const item of batch.followUps) {
+        if (item.state === 'committed') continue;
+        item.state = 'committed';
+        stats.withheld++;
+      }
+      for (const record of batch.records) if (record.kind === 'REQUEST') followUp(withheldEntry(record, batch.answer, now()));
+      logger.warn(
+        { chainId, fromSeq: first.seq, toSeq: batch.records[batch.records.length - 1].seq },
+        'audit records reported as failed were committed after all; their withheld answers are recorded',
+      );
+    }
+    unsettled = open;
+    stats.unsettledBatches = unsettled.length;
+  }
+
+  /** Keeps a failed batch to be checked against the store, within {@link MAX_UNSETTLED_RECORDS}. */
+  function remember(batch: Unsettled): void {
+    unsettled.push(batch);
+    let kept = unsettled.reduce((n, b) => n + b.records.length, 0);
+    while (kept > MAX_UNSETTLED_RECORDS && unsettled.length > 1) {
+      const dropped = unsettled.shift()!;
+      kept -= dropped.records.length;
+      putBack(dropped.followUps);
+      logger.warn(
+        { chainId, records: dropped.records.map(auditRecordId) },
+        'too many failed audit transactions to check: these are no longer checked for having been committed',
+      );
+    }
+    stats.unsettledBatches = unsettled.length;
+  }
+
   async function checkpointNow(): Promise<SignedCheckpoint | null> {
     try {
       const current = head ?? (await resync());
@@ -331,36 +510,82 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
     }
   }
 
+  /** Whether the last transaction committed: follow-ups alone are retried only then (never in a loop against a store that is down). */
+  let lastCommitted = true;
+
+  function failed(): void {
+    head = null;
+    stats.failedCommits++;
+    lastCommitted = false;
+  }
+
   async function commitNext(): Promise<void> {
-    const batch = queue.splice(0, maxBatch);
-    if (batch.length === 0) return;
-    let records: AuditRecord[];
+    if (queue.length === 0 && followUps.length === 0) return;
+    let from: { seq: number; hash: string };
     try {
-      const from = head ?? (await resync());
-      let prevHash = from.hash;
-      records = batch.map(({ entry }, i) => {
-        const record = sealRecord(entry, chainId, from.seq + 1 + i, prevHash);
-        prevHash = record.hash;
-        return record;
-      });
+      from = head ?? (await resync());
+    } catch (error) {
+      failed();
+      const failure = unavailable(error);
+      for (const queued of queue.splice(0, maxBatch)) queued.reject(failure);
+      return;
+    }
+    // Follow-ups first: they tell the truth about answers already given, and they wait while the store is down.
+    // Taken only after the head is known: settling a failed batch may put its follow-ups back, or find them committed.
+    const carried = followUps.length === 0 ? [] : followUps.splice(0, maxBatch).filter((item) => item.state === 'waiting');
+    for (const item of carried) item.state = 'sent';
+    const batch = queue.splice(0, maxBatch - carried.length);
+    if (batch.length === 0 && carried.length === 0) return;
+    let prevHash = from.hash;
+    const entries = carried.map((item) => item.entry);
+    for (const queued of batch) entries.push(queued.entry);
+    const records = entries.map((entry, i) => {
+      const record = sealRecord(entry, chainId, from.seq + 1 + i, prevHash);
+      prevHash = record.hash;
+      return record;
+    });
+    inFlight = { records, followUps: carried, answer: CUT_AT_SHUTDOWN };
+    try {
       await store.appendBatch(records);
     } catch (error) {
-      head = null;
+      inFlight = null;
+      failed();
       tree = null;
-      stats.failedCommits++;
+      // The statement was sent: the batch may have landed all the same (a lost reply), which settle finds out.
+      remember({ records, followUps: carried, answer: REJECTED_APPEND });
       const failure = unavailable(error);
       for (const queued of batch) queued.reject(failure);
       return;
     }
+    inFlight = null;
+    lastCommitted = true;
     const last = records[records.length - 1];
     head = { seq: last.seq, hash: last.hash };
     if (tree) for (const record of records) tree.append(recordLeafHash(record.hash));
     stats.commits++;
     stats.records += records.length;
     stats.largestBatch = Math.max(stats.largestBatch, records.length);
+    for (const item of carried) item.state = 'committed';
+    stats.withheld += carried.length;
+    if (unsettled.length > 0) {
+      // These seqs are taken now: no failed batch that was waiting for them can land any more.
+      const first = records[0].seq;
+      const open: Unsettled[] = [];
+      for (const doubtful of unsettled) {
+        if (doubtful.records[0].seq >= first && doubtful.records[0].seq <= last.seq) putBack(doubtful.followUps);
+        else open.push(doubtful);
+      }
+      unsettled = open;
+      stats.unsettledBatches = unsettled.length;
+    }
+    const offset = carried.length;
     batch.forEach((queued, i) => {
-      queued.resolve(records[i]);
+      queued.resolve(records[offset + i]);
     });
+    if (spoolPending && spoolFile && followUps.length === 0 && unsettled.length === 0) {
+      spoolPending = false;
+      await rm(spoolFile, { force: true }).catch((error: unknown) => logger.warn({ err: error, chainId }, 'could not remove the withheld spool'));
+    }
     if (head.seq - anchoredSeq >= checkpointEveryRecords) {
       await checkpointNow().catch((error: unknown) => logger.warn({ err: error, chainId }, 'audit checkpoint failed; retried with the next one'));
     }
@@ -392,8 +617,28 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       await gather();
       scheduled = false;
       await commitNext();
-      if (queue.length > 0) schedule();
+      if (queue.length > 0 || (followUps.length > 0 && lastCommitted)) schedule();
     }).catch((error: unknown) => logger.warn({ err: error, chainId }, 'audit commit failed unexpectedly'));
+  }
+
+  // What the last writer of this chain could not settle: written and settled first (the head read below settles it).
+  const spooled = spoolFile
+    ? await readSpool(spoolFile, chainId).catch((error: unknown) => {
+        // Kept where it is, for an operator to look at; the chain goes on without it.
+        logger.warn({ err: error, chainId, spoolFile }, 'the withheld answers kept by the last writer cannot be read');
+        return null;
+      })
+    : null;
+  /** The spool file still holds something not yet written or settled. */
+  let spoolPending = spooled !== null;
+  if (spooled) {
+    for (const entry of spooled.withheld) followUp(entry);
+    for (const { records, answer } of spooled.unsettled) {
+      if (records.length === 0) continue;
+      // Its WITHHELD records are written again unless the batch turns out to have landed.
+      const followUps = records.filter((r) => r.kind === 'WITHHELD').map((r): FollowUp => ({ entry: entryOf(r), state: 'sent' }));
+      unsettled.push({ records, followUps, answer });
+    }
   }
 
   await exclusive(resync).catch((error: unknown) => {
@@ -428,6 +673,16 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       });
     },
 
+    withhold(record, answer) {
+      if (finished) {
+        logger.warn({ chainId, withholds: auditRecordId(record), ...answer }, 'audit writer closed: a withheld answer could not be recorded');
+        return;
+      }
+      followUp(withheldEntry(record, answer, now()));
+      // While closing, the loop in close writes it; otherwise it rides with the next transaction (at once if none is due).
+      if (!closed) schedule();
+    },
+
     checkpoint() {
       return exclusive(checkpointNow);
     },
@@ -436,17 +691,71 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       return { ...stats };
     },
 
-    close() {
+    close(options = {}) {
       closing ??= (async () => {
         closed = true;
         gathered?.();
         clearInterval(timer);
-        await exclusive(async () => {
-          while (queue.length > 0) await commitNext();
-        });
-        await exclusive(checkpointNow).catch((error: unknown) => logger.warn({ err: error, chainId }, 'final audit checkpoint failed'));
-        // The final checkpoint's witnesses, for as long as their client lets a request take.
-        while (witnessing_) await witnessing_;
+        const drained = (async () => {
+          await exclusive(async () => {
+            // Follow-ups too, but not in a loop against a store that is down: what is left then is logged below.
+            while (queue.length > 0 || (followUps.length > 0 && lastCommitted)) await commitNext();
+          });
+          await exclusive(checkpointNow).catch((error: unknown) => logger.warn({ err: error, chainId }, 'final audit checkpoint failed'));
+          // The final checkpoint's witnesses, within the deadline (their client bounds each exchange too).
+          while (witnessing_) await witnessing_;
+        })();
+        const deadline = options.deadline;
+        if (deadline === undefined) await drained;
+        else {
+          let timeout: NodeJS.Timeout | undefined;
+          const inTime = await Promise.race([
+            drained.then(() => true),
+            new Promise<boolean>((resolve) => {
+              timeout = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+            }),
+          ]);
+          clearTimeout(timeout);
+          if (!inTime) {
+            const failure = new AuditUnavailableError('The audit writer closed before the record was committed.');
+            for (const queued of queue.splice(0)) queued.reject(failure);
+            logger.warn({ chainId }, 'audit writer closed at its deadline with a transaction still in flight');
+          }
+        }
+        finished = true;
+        const waiting = followUps.filter((item) => item.state !== 'committed');
+        const lost = waiting.map((item) => item.entry.detail?.withholds);
+        // A batch still in flight at the deadline may land after the process is gone; its clients' connections were cut.
+        if (inFlight) unsettled.push(inFlight);
+        const doubtful = unsettled.flatMap((batch) => batch.records.filter((r) => r.kind === 'REQUEST').map(auditRecordId));
+        if (spoolFile && (waiting.length > 0 || unsettled.length > 0)) {
+          // Kept for the next writer of this chain, which writes and settles them first.
+          const spool: Spool = {
+            format: 'kuasheng-audit-withheld/1',
+            chainId,
+            withheld: waiting.map((item) => item.entry),
+            unsettled: unsettled.map((batch) => ({ records: batch.records, answer: batch.answer })),
+          };
+          try {
+            await mkdir(dirname(spoolFile), { recursive: true });
+            await writeFile(`${spoolFile}.next`, JSON.stringify(spool));
+            await rename(`${spoolFile}.next`, spoolFile);
+            logger.warn(
+              { chainId, withheldNotRecorded: lost, maybeCommittedAnswered503: doubtful, spoolFile },
+              'audit writer closed with withheld answers it could not record yet; the next start records them',
+            );
+            return;
+          } catch (error) {
+            logger.warn({ err: error, chainId }, 'could not keep the withheld answers for the next start');
+          }
+        } else if (spoolFile && spoolPending) await rm(spoolFile, { force: true }).catch(() => {});
+        if (lost.length > 0 || doubtful.length > 0) {
+          // The store is gone: the operational log is the only place left to say which recorded answers were not delivered.
+          logger.warn(
+            { chainId, withheldNotRecorded: lost, maybeCommittedAnswered503: doubtful },
+            'audit writer closed with withheld answers it could not record',
+          );
+        }
       })();
       return closing;
     },

@@ -499,6 +499,10 @@ export function createEngine(options: EngineOptions) {
     async close() {
       await Promise.all([...(state?.clients.values() ?? [])].map((c) => c.close()));
     },
+    /** Cancels every subgraph call in flight, and refuses new ones (the end of the shutdown grace). */
+    async cancel() {
+      await Promise.all([...(state?.clients.values() ?? [])].map((c) => c.cancel()));
+    },
   };
 }
 

@@ -142,4 +142,18 @@ export class SubgraphClient {
     this.closing ??= this.pool.close().then(() => undefined);
     return this.closing;
   }
+
+  /**
+   * Cancels the requests in flight and closes the connections now: the end
+   * of the shutdown grace. Each request in flight rejects (SubgraphFetchError,
+   * `stopping`), and so does every `post` after it.
+   */
+  cancel(): Promise<void> {
+    const cancelled = this.pool.destroy(new Error('the gateway is stopping')).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.closing ??= cancelled;
+    return cancelled;
+  }
 }

@@ -11,6 +11,8 @@ export interface SubgraphFetchOptions {
   logger: Logger;
   /** While a subgraph is out, at most one log line about it per this many ms (`LOG_OUTAGE_INTERVAL_MS`). Default 30000. */
   outageLogIntervalMs?: number;
+  /** Whether the gateway has cancelled its subgraph calls (the end of the shutdown grace). Default: never. */
+  cancelled?: () => boolean;
 }
 
 /**
@@ -27,12 +29,17 @@ export interface SubgraphFetch {
    * the client never sees. Returns the extensions left (undefined when none are).
    */
   received(subgraph: string, context: GatewayContext, extensions: Record<string, unknown> | undefined): Record<string, unknown> | undefined;
-  /** A subgraph could not be reached or did not answer GraphQL: counted in its outage's log, and one error naming the domain (never its address). */
+  /**
+   * A subgraph could not be reached or did not answer GraphQL: counted in its
+   * outage's log, and one error naming the domain (never its address) —
+   * SHUTTING_DOWN when the call was cancelled or never sent because the
+   * gateway is stopping.
+   */
   unavailable(
     subgraph: string,
     context: GatewayContext,
     error: unknown,
-  ): { message: string; extensions: { code: 'SUBGRAPH_UNAVAILABLE'; domain: string } };
+  ): { message: string; extensions: { code: 'SUBGRAPH_UNAVAILABLE' | 'SHUTTING_DOWN'; domain: string } };
 }
 
 export function createSubgraphFetch(options: SubgraphFetchOptions): SubgraphFetch {
@@ -72,6 +79,7 @@ export function createSubgraphFetch(options: SubgraphFetchOptions): SubgraphFetc
     }
     return outage;
   };
+  const cancelled = options.cancelled ?? (() => false);
   return {
     headers: (subgraph, context) => pipeline.subgraphHeaders(subgraph, context),
     received(subgraph, context, extensions) {
@@ -84,11 +92,16 @@ export function createSubgraphFetch(options: SubgraphFetchOptions): SubgraphFetc
       return undefined;
     },
     unavailable(subgraph, context, error) {
-      // Past the shutdown grace, a request still running finds its subgraph clients closed: expected, and no fault to trace.
-      if (error instanceof SubgraphFetchError && error.stopping)
-        logger.info({ subgraph, requestId: context.requestId }, 'subgraph call not sent: the gateway is stopping');
+      // At the end of the shutdown grace, calls in flight are cancelled and new ones not sent: expected, and no fault to trace.
+      if ((error instanceof SubgraphFetchError && error.stopping) || cancelled()) {
+        logger.info({ subgraph, requestId: context.requestId }, 'subgraph call cancelled: the gateway is stopping');
+        return {
+          message: `The ${subgraph} domain was not asked: the gateway is stopping; its fields are null in this response.`,
+          extensions: { code: 'SHUTTING_DOWN', domain: subgraph },
+        };
+      }
       // Every request of an outage fails alike: the outage is logged (begun, summarised, ended), not each request, and without a stack trace.
-      else outageOf(subgraph).affected(error);
+      outageOf(subgraph).affected(error);
       return {
         message: `The ${subgraph} domain is unavailable; its fields are null in this response.`,
         extensions: { code: 'SUBGRAPH_UNAVAILABLE', domain: subgraph },

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { QueryPlan } from '@apollo/query-planner';
 import type { Logger } from 'pino';
-import type { AdmissionAnswer, HttpAnswer, Rejection, RequestIds } from '../../common/http/server.js';
+import type { AdmissionAnswer, HttpAnswer, Rejection, RequestIds, UndeliveredReason } from '../../common/http/server.js';
 import { rejection } from '../errors.js';
 import { type GatewayContext, NO_OPERATION, NO_PURPOSE, type RequestContext } from './context.js';
 import { type DocumentRequest, type ExecutedOperation, type GatewayPlugin, type GraphQLAnswer, HOOKS, type OperationRequest } from './plugin.js';
@@ -29,6 +29,8 @@ export interface Pipeline {
   result(result: ExecutedOperation, context: GatewayContext): void;
   response(answer: GraphQLAnswer, context: RequestContext): void;
   complete(context: RequestContext, answer: HttpAnswer): Promise<HttpAnswer>;
+  /** The completed answer did not reach the client. */
+  undelivered(context: RequestContext, answer: HttpAnswer, reason: UndeliveredReason): void;
 }
 
 export interface PipelineOptions {
@@ -110,6 +112,7 @@ export function createPipeline(plugins: readonly GatewayPlugin[], options: Pipel
   const onResult = hooks('onResult');
   const onResponse = hooks('onResponse');
   const onComplete = hooks('onComplete');
+  const onUndelivered = hooks('onUndelivered');
   const { logger } = options;
 
   return {
@@ -159,6 +162,9 @@ export function createPipeline(plugins: readonly GatewayPlugin[], options: Pipel
       let final = answer;
       for (const hook of onComplete) final = await hook(context, final);
       return final;
+    },
+    undelivered(context, answer, reason) {
+      for (const hook of onUndelivered) hook(context, answer, reason);
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { QueryPlan } from '@apollo/query-planner';
 import type { DocumentNode, GraphQLFormattedError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
-import type { AdmissionAnswer, HttpAnswer, Rejection } from '../../common/http/server.js';
+import type { AdmissionAnswer, HttpAnswer, Rejection, UndeliveredReason } from '../../common/http/server.js';
 import type { GatewayContext, RequestContext } from './context.js';
 
 /** What an admission hook decides: nothing (the request goes on), a refusal, or an answer that is no error. */
@@ -110,6 +110,12 @@ export interface GatewayPlugin {
    * layer's refusals included), in list order: may replace the answer.
    */
   onComplete?(context: RequestContext, answer: HttpAnswer): HttpAnswer | Promise<HttpAnswer>;
+  /**
+   * Undelivered: the completed answer did not reach the client (its
+   * connection was gone before the answer went out); `reason` says whether
+   * the client had closed it or the shutdown grace ended. Rare: only then.
+   */
+  onUndelivered?(context: RequestContext, answer: HttpAnswer, reason: UndeliveredReason): void;
 }
 
 /** The hook names, in stage order. */
@@ -125,4 +131,5 @@ export const HOOKS = [
   'onResult',
   'onResponse',
   'onComplete',
+  'onUndelivered',
 ] as const satisfies readonly (keyof GatewayPlugin)[];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RECEIPT_EXTENSION, receiptOf } from '../../common/audit/receipt.js';
-import { type AuditCaller, type AuditEntry, type AuditRecord, subjectHash } from '../../common/audit/record.js';
+import { type AuditCaller, type AuditEntry, type AuditRecord, auditRecordId, subjectHash } from '../../common/audit/record.js';
 import { DISCLOSURE_EXTENSION, readDisclosureReport } from '../../common/disclosure.js';
 import { ERRORS } from '../../common/errors.js';
 import { createOutageLog } from '../../common/outage-log.js';
@@ -47,6 +47,8 @@ interface Draft {
   readonly errorCodes: Set<string>;
   /** Counted in the backlog (until its first completion). */
   counted: boolean;
+  /** The committed record, once the answer it describes may leave: withheld after all if it does not reach the client. */
+  record: AuditRecord | null;
 }
 
 export function auditCallerOf(caller: Caller): AuditCaller {
@@ -96,8 +98,11 @@ function codesFromBody(body: string): string[] {
  * record names the caller, the matter and case, the operation, what was
  * asked and denied, and each subject each domain disclosed (as an HMAC);
  * when the store cannot take it, the answer is replaced by 503
- * AUDIT_UNAVAILABLE: never unaudited data. Also writes the one operational
- * log line per request (no tokens, no identifiers).
+ * AUDIT_UNAVAILABLE: never unaudited data. When a recorded answer then
+ * does not reach its client (gone, or cut at the end of the shutdown grace),
+ * a WITHHELD record follows its record: the trail never claims a delivery
+ * that did not happen. Also writes the one operational log line per request
+ * (no tokens, no identifiers).
  */
 export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
   const { writer, subjectKey, replica, logger } = options;
@@ -179,7 +184,14 @@ export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
     name: 'audit-trail',
     backlog: () => backlog,
     onRequest(context) {
-      drafts.set(context, { started: performance.now(), time: new Date().toISOString(), disclosed: [], errorCodes: new Set(), counted: true });
+      drafts.set(context, {
+        started: performance.now(),
+        time: new Date().toISOString(),
+        disclosed: [],
+        errorCodes: new Set(),
+        counted: true,
+        record: null,
+      });
       backlog++;
     },
     onSubgraphResponse(subgraph, context, extensions) {
@@ -211,7 +223,8 @@ export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
       let final = answer;
       if (writer) {
         try {
-          final = withReceipt(answer, await writer.append(entry));
+          draft.record = await writer.append(entry);
+          final = withReceipt(answer, draft.record);
           storeOutage.recovered();
         } catch (error) {
           if (!(error instanceof AuditUnavailableError)) throw error;
@@ -241,6 +254,13 @@ export function useAuditTrail(options: AuditTrailOptions): AuditTrail {
         'request',
       );
       return final;
+    },
+    onUndelivered(context, _answer, reason) {
+      // Durable before disclosure, and then not delivered: the record stays as written, and a WITHHELD record follows it.
+      const record = drafts.get(context)?.record;
+      if (!record || !writer) return;
+      writer.withhold(record, { httpStatus: 0, errorCode: reason });
+      logger.info({ requestId: context.requestId, record: auditRecordId(record), reason }, 'answer not delivered: recorded as withheld');
     },
   };
 }

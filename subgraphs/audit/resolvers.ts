@@ -186,11 +186,19 @@ export const auditReviewDomain: OpenableDomain = {
         if (args.from > args.to) throw badUserInput('Argument from must not be after to.', 'from');
         const hash = subjectOf(args.subject, ctx, 'subject')!;
         const entries = await ctx.store.accessReport(hash, args.from, args.to);
-        return { subjectHash: hash, from: args.from, to: args.to, totalAccesses: entries.reduce((n, e) => n + e.accesses, 0), entries };
+        return {
+          subjectHash: hash,
+          from: args.from,
+          to: args.to,
+          totalAccesses: entries.reduce((n, e) => n + e.accesses, 0),
+          totalWithheld: entries.reduce((n, e) => n + e.withheld, 0),
+          entries,
+        };
       },
     },
     AuditRecord: {
       id: recordId,
+      withholds: (r: AuditRecord) => (r.kind === 'WITHHELD' && typeof r.detail?.withholds === 'string' ? r.detail.withholds : null),
       clientRequestId: (r: AuditRecord) => (typeof r.detail?.clientRequestId === 'string' ? r.detail.clientRequestId : null),
       estimatedCost: (r: AuditRecord) => costOf(r, 'estimated'),
       actualCost: (r: AuditRecord) => costOf(r, 'actual'),

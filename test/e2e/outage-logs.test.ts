@@ -83,10 +83,28 @@ async function startLoggedGateway(env: NodeJS.ProcessEnv): Promise<RunningGatewa
   return gateway;
 }
 
-async function proxy(port: number): Promise<TcpProxy> {
-  const started = await startTcpProxy(port);
+/** A proxy in front of a real service, as an outage looks to the gateway: stopped (down) or frozen (hanging), then restored. */
+interface OutageProxy {
+  port: number;
+  url(scheme: string, path?: string): string;
+  stop(): void;
+  freeze(): void;
+  restore(): void;
+}
+
+async function proxy(port: number): Promise<OutageProxy> {
+  const started = await startTcpProxy({ host: '127.0.0.1', port });
   proxies.push(started);
-  return started;
+  return {
+    port: started.port,
+    url: (scheme, path = '') => `${scheme}://${started.host}:${started.port}${path}`,
+    stop: () => started.stop(),
+    freeze: () => started.freeze(),
+    restore: () => {
+      started.thaw();
+      started.start();
+    },
+  };
 }
 
 /** `count` dossier requests, `CONCURRENCY` at a time; their statuses. */

@@ -259,6 +259,53 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
         expect(await verifyAuditStore(store, jwks)).toMatchObject({ ok: true, problem: null });
       });
 
+      it('keeps a WITHHELD record after the one whose answer it withholds: found by person, counted as withheld, verified and exported', async () => {
+        const store = await open(await database());
+        const chain = await writer(store, 'gateway-a');
+        const disclosed = [{ subgraph: 'household', type: 'Person', subject: SUBJECT.wang }];
+        const delivered = await chain.append(requestEntry(1, { disclosed }));
+        const cut = await chain.append(requestEntry(2, { disclosed }));
+        chain.withhold(cut, { httpStatus: 0, errorCode: 'SHUTTING_DOWN' });
+        await chain.close();
+        const records = await collect(store.readChain('gateway-a'));
+        expect(records.map((r) => [r.kind, r.seq])).toEqual([
+          ['REQUEST', 1],
+          ['REQUEST', 2],
+          ['WITHHELD', 3],
+        ]);
+        expect(records[2]).toMatchObject({
+          requestId: cut.requestId,
+          caller: cut.caller,
+          matter: cut.matter,
+          disclosed: cut.disclosed,
+          httpStatus: 0,
+          errorCodes: ['SHUTTING_DOWN'],
+          detail: { withholds: 'gateway-a:2' },
+        });
+        await store.settleIndex();
+        expect((await store.search({ subjectHash: SUBJECT.wang }, { first: 10 })).records.map((r) => r.kind)).toEqual([
+          'WITHHELD',
+          'REQUEST',
+          'REQUEST',
+        ]);
+        expect(await store.accessReport(SUBJECT.wang, at(0), '2099-01-01T00:00:00.000Z')).toEqual([
+          expect.objectContaining({ accesses: 2, withheld: 1, first: delivered.time, last: cut.time }),
+        ]);
+        expect(await verifyAuditStore(store, jwks)).toMatchObject({ ok: true, problem: null });
+        const lines: string[] = [];
+        for await (const line of exportAudit(store, { from: at(0), to: '2099-01-01T00:00:00.000Z', jwks })) lines.push(line);
+        expect(lines.some((line) => line.includes('"kind":"WITHHELD"'))).toBe(true);
+        expect(
+          await verifyAuditExport(
+            (async function* () {
+              yield* lines;
+            })(),
+            jwks,
+          ),
+        ).toMatchObject({ ok: true });
+        await store.close();
+      });
+
       it('commits concurrent appends together in few transactions (group commit)', async () => {
         const store = await open(await database());
         const chain = await writer(store, 'gateway-a');
@@ -542,6 +589,7 @@ export function defineAuditStoreSuite(backend: AuditStoreBackend): void {
           province: records[0].caller!.province,
           matter: records[0].matter,
           accesses: records.length,
+          withheld: 0,
           first: records.map((r) => r.time).sort()[0],
           last: records
             .map((r) => r.time)

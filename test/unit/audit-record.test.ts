@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { normalizeAuditEntry, sealRecord } from '../../gateway/audit/entry.js';
+import { normalizeAuditEntry, sealRecord, withheldEntry } from '../../gateway/audit/entry.js';
+
+const BASE = Date.parse('2026-03-01T08:00:02.000Z');
 import { auditKeyFile, canonicalRecord, ensureAuditKey, hashRecord, loadAuditKey, subjectHash, type AuditRecord } from '../../common/audit/record.js';
 import { RECORD_COLUMNS, recordToRow } from '../../common/audit/columns.js';
 import { requestEntry } from '../support/audit-store-suite.js';
@@ -38,6 +40,30 @@ describe('audit record', () => {
           '"ALLOWED",200,[],12.5,{"a":["x"],"b":1}]',
       );
       expect(record.hash).toBe('2c426e31dbbc94348de011e7ba059b6a1319e2fc46e5a0c5041241f2bf586d91');
+    });
+
+    it('serialises a WITHHELD record in the same positions, naming the record it follows in detail', () => {
+      const withheld = sealRecord(
+        normalizeAuditEntry(withheldEntry(record, { httpStatus: 0, errorCode: 'SHUTTING_DOWN' }, new Date(BASE))),
+        'gateway-a',
+        2,
+        record.hash,
+      );
+      expect(canonicalRecord(withoutHash(withheld))).toBe(
+        `["kuasheng-audit-record/1","gateway-a",2,"${record.hash}",` +
+          '"WITHHELD","2026-03-01T08:00:02.000Z","req-1","gateway-test",' +
+          '["system-a","org-bj-hr","110000","https://idp.bj.example.cn","jti-1"],"TB-HJ-004","CASE-1",' +
+          '["Dossier","query","ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"],' +
+          '[],[],[["household","Person","a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"]],' +
+          '"FAILED",0,["SHUTTING_DOWN"],0,{"withholds":"gateway-a:1"}]',
+      );
+    });
+
+    it('refuses a WITHHELD entry that names no record it follows', () => {
+      const entry = withheldEntry(record, { httpStatus: 503, errorCode: 'AUDIT_UNAVAILABLE' });
+      expect(() => normalizeAuditEntry({ ...entry, detail: {} })).toThrow(/detail\.withholds/);
+      expect(() => normalizeAuditEntry({ ...entry, detail: { withholds: 'gateway-a' } })).toThrow(/detail\.withholds/);
+      expect(() => normalizeAuditEntry({ ...entry, kind: 'DELIVERED' as never })).toThrow(/kind/);
     });
 
     it('does not depend on the order of object keys (jsonb reorders them)', () => {

@@ -95,4 +95,92 @@ describe('close (graceful stop)', () => {
     await close(server, 100);
     await cut;
   });
+
+  describe('when the grace runs out', () => {
+    it('cancels the work still running, cuts the connections left, and resolves within the grace however long a handler hangs', async () => {
+      let release: () => void = () => {};
+      const hanging = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const server = createGraphQLHttpServer({
+        graphqlPath: '/graphql',
+        maxRequestBytes: 1024,
+        logger: pino({ level: 'silent' }),
+        admit: async () => ({}),
+        execute: async () => {
+          await hanging; // a subgraph call that never returns until cancelled, then an audit commit that never ends
+          await new Promise(() => {});
+          return { status: 200, body: '{}' };
+        },
+      });
+      const port = await listen(server, 0, '127.0.0.1');
+      const reply = post(port, keepAlive()).catch((error: Error) => error);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const started = Date.now();
+      let cancelledAt = 0;
+      await close(server, 1_500, {
+        cancel: () => {
+          cancelledAt = Date.now() - started;
+          release();
+        },
+      });
+      const took = Date.now() - started;
+      // The reserve of a 1.5 s grace is 500 ms: cancel at 1000, cut at 1250, resolve at 1375 whatever still runs.
+      expect(cancelledAt).toBeGreaterThanOrEqual(950);
+      expect(cancelledAt).toBeLessThan(1_200);
+      expect(took).toBeLessThan(1_500);
+      expect(String(await reply)).toMatch(/socket hang up|ECONNRESET/);
+    });
+
+    it('reports an answer completed after its connection was cut as undelivered, SHUTTING_DOWN', async () => {
+      const lost: string[] = [];
+      const server = createGraphQLHttpServer<Record<string, never>, { id: number }>({
+        graphqlPath: '/graphql',
+        maxRequestBytes: 1024,
+        logger: pino({ level: 'silent' }),
+        admit: async () => ({}),
+        begin: () => ({ id: 1 }),
+        // The audit commit, still running when the connection is cut.
+        complete: async (_state, answer) => {
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          return answer;
+        },
+        undelivered: (_state, answer, reason) => lost.push(`${answer.status} ${reason}`),
+        execute: async () => ({ status: 200, body: '{"data":{}}' }),
+      });
+      const port = await listen(server, 0, '127.0.0.1');
+      const reply = post(port, keepAlive()).catch((error: Error) => error);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // A 900 ms grace: the connection is cut at 750 ms, the answer is ready at 1050 ms.
+      await close(server, 900);
+      expect(String(await reply)).toMatch(/socket hang up|ECONNRESET/);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(lost).toEqual(['200 SHUTTING_DOWN']);
+    });
+
+    it('reports an answer whose client left before it was ready as undelivered, CLIENT_CLOSED_REQUEST', async () => {
+      const lost: string[] = [];
+      const server = createGraphQLHttpServer<Record<string, never>, { id: number }>({
+        graphqlPath: '/graphql',
+        maxRequestBytes: 1024,
+        logger: pino({ level: 'silent' }),
+        admit: async () => ({}),
+        begin: () => ({ id: 1 }),
+        complete: async (_state, answer) => {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          return answer;
+        },
+        undelivered: (_state, answer, reason) => lost.push(`${answer.status} ${reason}`),
+        execute: async () => ({ status: 200, body: '{"data":{}}' }),
+      });
+      const port = await listen(server, 0, '127.0.0.1');
+      const req = request({ port, host: '127.0.0.1', path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json' } });
+      req.on('error', () => {});
+      req.end(JSON.stringify({ query: '{ ok }' }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      req.destroy();
+      await close(server, 60_000);
+      expect(lost).toEqual(['200 CLIENT_CLOSED_REQUEST']);
+    });
+  });
 });

@@ -139,6 +139,21 @@ describe('SubgraphClient', () => {
       expect((await inFlight).data).toMatchObject({ echo: { query: '{ b }' } });
       await closed;
     });
+
+    it('cancels a request in flight at the end of the grace, at once and as expected, and refuses those after', async () => {
+      // A path the test server never answers: a subgraph that hangs.
+      const client = new SubgraphClient({ url: `${origin}/stall`, timeoutMs: 10_000 });
+      const stalled = client.post('{"query":"{ c }"}', { 'content-type': 'application/json' }).catch((error: unknown) => error);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const started = Date.now();
+      await client.cancel();
+      const cancelled = await stalled;
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(cancelled).toBeInstanceOf(SubgraphFetchError);
+      expect(cancelled).toMatchObject({ stopping: true });
+      expect(await client.post('{}', { 'content-type': 'application/json' }).catch((error: unknown) => error)).toMatchObject({ stopping: true });
+      await expect(client.close()).resolves.toBeUndefined();
+    });
   });
 
   it('reports an unreachable subgraph as unavailable', async () => {
