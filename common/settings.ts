@@ -1,3 +1,4 @@
+import { parseWitnessList, type WitnessEndpoint } from './witness/endpoints.js';
 /**
  * Reading settings from environment variables, shared by the gateway and the
  * subgraphs: each reader checks its value and throws a `ConfigError` naming
@@ -130,4 +131,13 @@ export function httpTimeoutSettings(env: NodeJS.ProcessEnv): HttpTimeouts {
   }
   const keepAliveTimeoutMs = integerSetting(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', DEFAULT_HTTP_TIMEOUTS.keepAliveTimeoutMs, 100, 600_000);
   return { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs };
+}
+
+/** AUDIT_WITNESSES (gateway and audit-review subgraph): the witnesses of the audit checkpoints; unset: none. */
+export function auditWitnessesSetting(env: NodeJS.ProcessEnv): WitnessEndpoint[] {
+  try {
+    return parseWitnessList(env.AUDIT_WITNESSES ?? '');
+  } catch (error) {
+    throw new ConfigError('AUDIT_WITNESSES', (error as Error).message);
+  }
 }

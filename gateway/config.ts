@@ -23,7 +23,8 @@ import { OPERATION_LIMIT_RANGES, type OperationLimits } from './plugins/operatio
 import { heapBoundError, MAX_HEAP_MB } from './plugins/memory-guard.js';
 import { DEMAND_CONTROL_RANGES } from './plugins/demand-control.js';
 import { normalizeOrigin } from './plugins/cors.js';
-import { auditWitnessesSetting, type WitnessEndpoint } from '../common/witness/endpoints.js';
+import type { WitnessEndpoint } from '../common/witness/endpoints.js';
+import { auditWitnessesSetting } from '../common/settings.js';
 
 export { ConfigError } from '../common/settings.js';
 

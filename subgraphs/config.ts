@@ -1,4 +1,5 @@
-import { auditWitnessesSetting, type WitnessEndpoint } from '../common/witness/endpoints.js';
+import type { WitnessEndpoint } from '../common/witness/endpoints.js';
+import { auditWitnessesSetting } from '../common/settings.js';
 import { SERVICES, type SubgraphName } from './catalog.js';
 import {
   auditDatabaseUrlSetting,

@@ -1,4 +1,3 @@
-import { ConfigError } from '../settings.js';
 /**
  * The witnesses a log submits its checkpoints to: each a URL (its
  * submission and monitoring prefix) and a verifier key (vkey, which holds
@@ -67,13 +66,4 @@ export function parseWitnessList(text: string): WitnessEndpoint[] {
 /** The setting's text for a list of endpoints (what `npm start` gives the gateway). */
 export function formatWitnessList(endpoints: readonly WitnessEndpoint[]): string {
   return endpoints.map((endpoint) => `${endpoint.url} ${endpoint.vkey}`).join(',');
-}
-
-/** AUDIT_WITNESSES (gateway and audit-review subgraph): the witnesses of the audit checkpoints; unset: none. */
-export function auditWitnessesSetting(env: NodeJS.ProcessEnv): WitnessEndpoint[] {
-  try {
-    return parseWitnessList(env.AUDIT_WITNESSES ?? '');
-  } catch (error) {
-    throw new ConfigError('AUDIT_WITNESSES', (error as Error).message);
-  }
 }
