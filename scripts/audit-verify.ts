@@ -28,6 +28,7 @@ import { openAuditStore } from '../common/audit/store.js';
 import { describeVerification } from '../common/audit/summary.js';
 import { verifyAuditExport, verifyAuditStore, type VerificationProgress, type VerificationReport } from '../common/audit/verifier.js';
 import { parseVerifierKey, type NoteVerifierKey } from '../common/audit/note.js';
+import { readWitnessedHeads } from '../common/witness/witnessed-heads.js';
 import { verifyReceipt, type AuditReceipt, type ReceiptProof } from '../common/audit/receipt.js';
 
 function readJson(file: string, argument: string): unknown {
@@ -186,7 +187,10 @@ async function main(): Promise<number> {
     const progress = progressReporter();
     try {
       // Always the full verification: every record from the start of each chain, in one snapshot of the store.
-      report = await verifyAuditStore(store, jwks, { onProgress: progress.update });
+      // Against what the witnesses cosigned (--witness, else AUDIT_WITNESSES): catches a store rewritten whole, checkpoints and all.
+      const reading = cli.witnesses.length > 0 ? await readWitnessedHeads(cli.witnesses, jwks) : null;
+      for (const line of reading?.problems ?? []) process.stderr.write(`audit:verify: ${line}; the store is checked without it\n`);
+      report = await verifyAuditStore(store, jwks, { onProgress: progress.update, witnessed: reading?.heads });
     } catch (error) {
       if (!(error instanceof AuditUnavailableError)) throw error;
       process.stderr.write(`audit:verify: ${source} cannot be read: ${error.message}\n`);

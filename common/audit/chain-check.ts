@@ -225,6 +225,10 @@ export async function checkChain(
     report.lastCheckpointSeq = resume.checkpointSeq > 0 ? resume.checkpointSeq : report.lastCheckpointSeq;
   }
   const witnessed = [...(input.witnessed ?? [])].sort((a, b) => a.size - b.size);
+  /** Witnessed sizes this pass must find a checkpoint at (those after where it resumes: earlier ones were found before). */
+  const checkpointsDue = new Map(
+    witnessed.filter((head) => head.size > Math.max(resume?.checkpointSeq ?? 0, anchor?.seq ?? 0)).map((head) => [head.size, head]),
+  );
   report.witnessedSize = witnessed.at(-1)?.size ?? null;
   const checkWitnessed = () => {
     while (witnessed.length > 0 && tree && witnessed[0].size <= tree.size) {
@@ -257,6 +261,7 @@ export async function checkChain(
   const consumeCheckpoint = async (checkpoint: SignedCheckpoint, headHash: string | undefined) => {
     report.checkpoints++;
     report.lastCheckpointSeq = Math.max(report.lastCheckpointSeq ?? 0, checkpoint.seq);
+    checkpointsDue.delete(checkpoint.seq);
     if (!problem) {
       if (checkpoint.seq > anchoredAt) {
         checkGap(checkpoint.seq, `before the next one, at seq ${checkpoint.seq}`);
@@ -337,6 +342,17 @@ export async function checkChain(
       lastVerified + 1,
       `the chain ends at seq ${lastVerified}, but witness ${head.witness} cosigned a tree of ${head.size} records at ${head.time}`,
     );
+  }
+  if (!problem && tree) {
+    // The gateway signed every checkpoint a witness cosigned: one missing from the store was deleted.
+    const missing = [...checkpointsDue.values()].find((head) => head.size <= lastVerified);
+    if (missing) {
+      found(
+        'CHECKPOINT_MISSING',
+        missing.size,
+        `witness ${missing.witness} cosigned the checkpoint at seq ${missing.size} (${missing.time}); the store has no checkpoint there: it was removed`,
+      );
+    }
   }
   if (!problem && lastVerified > 0) checkGap(lastVerified, 'to the end of the chain');
   if (report.lastSeq !== null) report.unanchoredRecords = Math.max(0, report.lastSeq - (report.lastCheckpointSeq ?? 0));

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { auditDatabaseUrlSetting, dataDirSetting } from '../settings.js';
+import { auditDatabaseUrlSetting, auditWitnessesSetting, dataDirSetting } from '../settings.js';
+import { parseWitnessList, type WitnessEndpoint } from '../witness/endpoints.js';
 import { DEFAULT_AUDIT_FILE_NAME } from './store-contract.js';
 
 export const AUDIT_VERIFY_USAGE = [
-  'usage: npm run audit:verify -- [--database <postgres url> | --file <sqlite file> | --export <file.ndjson>] [--data-dir <dir>] [--jwks <file>]',
+  'usage: npm run audit:verify -- [--database <postgres url> | --file <sqlite file> | --export <file.ndjson>] [--data-dir <dir>] [--jwks <file>] [--witness "<url> <vkey>"] …',
   '       npm run audit:verify -- --receipt <receipt.json> --proof <proof.json> --witness-key <vkey or file> … [--jwks <file>] [--quorum <n>]',
 ].join('\n');
 export const AUDIT_EXPORT_USAGE =
@@ -25,7 +26,8 @@ export class AuditUsageError extends Error {
 export type AuditStoreLocation = { databaseUrl: string } | { file: string };
 
 export type AuditVerifyArguments =
-  | { kind: 'store'; store: AuditStoreLocation; jwksFile: string }
+  /** `witnesses`: whose cosigned checkpoints the store is checked against (--witness, else AUDIT_WITNESSES). */
+  | { kind: 'store'; store: AuditStoreLocation; jwksFile: string; witnesses: WitnessEndpoint[] }
   /** `jwksFile` null: the key set in the export's header. */
   | { kind: 'export'; exportFile: string; jwksFile: string | null }
   /** A receipt and its proof, offline: `witnessKeys` are vkeys (or files holding one). */
@@ -102,6 +104,7 @@ export function parseAuditVerifyArguments(argv: readonly string[], env: NodeJS.P
     receipt: { type: 'string' },
     proof: { type: 'string' },
     'witness-key': { type: 'string', multiple: true },
+    witness: { type: 'string', multiple: true },
     quorum: { type: 'string' },
   });
   if (values.help) return 'help';
@@ -130,7 +133,14 @@ export function parseAuditVerifyArguments(argv: readonly string[], env: NodeJS.P
       throw new AuditUsageError('--export', 'verifies a file on its own: leave out --database and --file');
     return { kind: 'export', exportFile, jwksFile: jwks ?? null };
   }
-  return { kind: 'store', store: storeLocation(values, env, dataDir), jwksFile: jwks ?? join(dataDir, 'keys', 'gateway.jwks.json') };
+  let witnesses: WitnessEndpoint[];
+  const listed = values.witness === undefined ? undefined : (Array.isArray(values.witness) ? values.witness : [values.witness]).join(',');
+  try {
+    witnesses = listed === undefined ? auditWitnessesSetting(env) : parseWitnessList(listed);
+  } catch (error) {
+    throw new AuditUsageError(listed === undefined ? 'AUDIT_WITNESSES' : '--witness', `is not a list of "<url> <vkey>" (${(error as Error).message})`);
+  }
+  return { kind: 'store', store: storeLocation(values, env, dataDir), jwksFile: jwks ?? join(dataDir, 'keys', 'gateway.jwks.json'), witnesses };
 }
 
 /** Parses audit:export's command line; see {@link parseAuditVerifyArguments}. */

@@ -23,7 +23,7 @@ export function describeVerification(report: VerificationReport, source: string)
     .map((c) =>
       c.firstSeq === null
         ? `${c.chainId} (no records kept${c.lastCheckpointSeq !== null ? `, pruned up to seq ${c.lastCheckpointSeq}` : ''})`
-        : `${c.chainId} seq ${c.firstSeq}–${c.lastSeq} (${count(c.checkpoints, 'checkpoint')}${c.lastCheckpointSeq !== null ? `, last at ${c.lastCheckpointSeq}` : ''})`,
+        : `${c.chainId} seq ${c.firstSeq}–${c.lastSeq} (${count(c.checkpoints, 'checkpoint')}${c.lastCheckpointSeq !== null ? `, last at ${c.lastCheckpointSeq}` : ''}${c.witnessedSize !== null ? `; a witness cosigned ${c.witnessedSize}` : ''})`,
     )
     .join('; ');
   if (!report.ok && report.problem) {

@@ -133,9 +133,22 @@ describe('the audit trail (embedded SQLite store)', () => {
     expect((await federation.query(DOSSIER, { id: PERSON.idNumber })).status).toBe(200);
   });
 
-  it('keeps the subgraphs’ disclosure reports away from the client', async () => {
-    const { body } = await federation.query(DOSSIER, { id: PERSON.idNumber });
+  it('keeps the subgraphs’ disclosure reports away from the client, who gets its record’s receipt instead', async () => {
+    const { body, receipt, headers } = await federation.query(DOSSIER, { id: PERSON.idNumber });
+    // The receipt was the only extension (the support helper takes it out of the body): no disclosure report.
     expect(body).not.toHaveProperty('extensions');
+    const [record] = await recordsOf(store, headers.get('x-request-id')!);
+    expect(receipt).toEqual({
+      record: `${record.chainId}:${record.seq}`,
+      origin: `kuasheng.gov.cn/audit/${record.chainId}`,
+      leafIndex: record.seq - 1,
+      recordHash: record.hash,
+    });
+    // Refusals carry one too: a request without a token is recorded like any other.
+    const refused = await federation.query(DOSSIER, { id: PERSON.idNumber }, { authorization: '' });
+    expect(refused.status).toBe(401);
+    const [refusal] = await recordsOf(store, refused.headers.get('x-request-id')!);
+    expect(refused.receipt?.recordHash).toBe(refusal.hash);
   });
 
   describe('review by auditors', () => {

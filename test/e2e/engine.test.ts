@@ -14,7 +14,15 @@ import { stripSecurityFeatures } from '../../common/scopes/security-policy.js';
 import { testToken } from '../support/identity.js';
 import { FULL_DOSSIER } from '../support/queries.js';
 import { auditRecordsOf } from '../support/audit-records.js';
-import { postGraphQL, removeData, seedTemporaryData, startTestFederation, type GraphQLResponse, type TestFederation } from '../support/federation.js';
+import {
+  postGraphQL,
+  takeReceipt,
+  removeData,
+  seedTemporaryData,
+  startTestFederation,
+  type GraphQLResponse,
+  type TestFederation,
+} from '../support/federation.js';
 
 /**
  * The engine's request pipeline over HTTP, against a real federation: what it
@@ -66,7 +74,8 @@ async function send({
     headers: { ...federation.defaultHeaders, 'content-type': contentType, accept },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, requestId: response.headers.get('x-request-id')!, body: (await response.json()) as GraphQLResponse['body'] };
+  const answer = (await response.json()) as GraphQLResponse['body'];
+  return { status: response.status, requestId: response.headers.get('x-request-id')!, receipt: takeReceipt(answer), body: answer };
 }
 
 const PERSON_BY_ID = 'query Person($id: ID!) { person(idNumber: $id) { name } }';

@@ -5,7 +5,7 @@ import { openAuditStore, type AuditStore } from '../../common/audit/store.js';
 import type { RunningGateway } from '../../gateway/server.js';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { auditRecordsOf } from '../support/audit-records.js';
-import { removeData, seedTemporaryData, startTestFederation, type GraphQLResponse, type TestFederation } from '../support/federation.js';
+import { removeData, takeReceipt, seedTemporaryData, startTestFederation, type GraphQLResponse, type TestFederation } from '../support/federation.js';
 
 /**
  * GraphQL over HTTP as clients expect it, against a real gateway: queries by
@@ -59,6 +59,7 @@ async function send(init: { method?: string; search?: string; headers?: Record<s
   let body: GraphQLResponse['body'] = {};
   try {
     body = JSON.parse(text);
+    takeReceipt(body);
   } catch {
     // a 204, or not JSON: the test says what it expects
   }

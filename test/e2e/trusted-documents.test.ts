@@ -6,6 +6,7 @@ import { buildManifest, documentHash } from '../../common/trusted-documents/mani
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { auditRecordsOf } from '../support/audit-records.js';
 import { removeData, seedTemporaryData, startTestFederation, type GraphQLResponse, type TestFederation } from '../support/federation.js';
+import { takeReceipt } from '../support/federation.js';
 import { testToken } from '../support/identity.js';
 
 const PERSON = DEMO_PERSONS[0];
@@ -73,7 +74,8 @@ async function post(body: Record<string, unknown>, headers: Record<string, strin
     Object.entries({ ...federation.defaultHeaders, 'content-type': 'application/json', ...headers }).filter(([, v]) => v),
   );
   const response = await fetch(federation.gatewayUrl, { method: 'POST', headers: merged, body: JSON.stringify(body) });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] };
+  const answer = (await response.json()) as GraphQLResponse['body'];
+  return { status: response.status, headers: response.headers, receipt: takeReceipt(answer), body: answer };
 }
 
 /** A GET with the given parameters (JSON ones given as objects). */
@@ -84,7 +86,8 @@ async function get(parameters: Record<string, unknown>, headers: Record<string, 
   const response = await fetch(`${federation.gatewayUrl}?${search}`, {
     headers: { ...federation.defaultHeaders, accept: 'application/json', ...headers },
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] };
+  const answer = (await response.json()) as GraphQLResponse['body'];
+  return { status: response.status, headers: response.headers, receipt: takeReceipt(answer), body: answer };
 }
 
 const persisted = (id: string) => ({ persistedQuery: { version: 1, sha256Hash: id } });

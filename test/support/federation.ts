@@ -1,3 +1,5 @@
+import { parseWitnessList } from '../../common/witness/endpoints.js';
+import type { AuditReceipt } from '../../common/audit/receipt.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +18,35 @@ export const DOSSIER_MATTER = 'TB-HJ-004';
 export interface GraphQLResponse {
   status: number;
   headers: Headers;
-  body: { data?: Record<string, any> | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[] };
+  body: {
+    data?: Record<string, any> | null;
+    errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+    extensions?: Record<string, any>;
+  };
+  /** The answer's audit receipt (`extensions.audit`), taken out of `body` so that bodies compare as the data they carry. */
+  receipt: AuditReceipt | null;
+}
+
+/**
+ * Takes the audit receipt out of an answer's body (it names the request's
+ * own record, so no two answers share it) and checks that it is one: a
+ * record id, its origin and leaf index, and a SHA-256.
+ */
+export function takeReceipt(body: GraphQLResponse['body']): AuditReceipt | null {
+  const receipt = body?.extensions?.audit as AuditReceipt | undefined;
+  if (receipt === undefined) return null;
+  const match = /^(.+):(\d+)$/.exec(String(receipt.record));
+  if (
+    !match ||
+    receipt.leafIndex !== Number(match[2]) - 1 ||
+    receipt.origin !== `kuasheng.gov.cn/audit/${match[1]}` ||
+    !/^[0-9a-f]{64}$/.test(receipt.recordHash)
+  ) {
+    throw new Error(`not an audit receipt: ${JSON.stringify(receipt)}`);
+  }
+  delete body.extensions!.audit;
+  if (Object.keys(body.extensions!).length === 0) delete body.extensions;
+  return receipt;
 }
 
 /** A whole federation on free ports over freshly seeded temporary databases. */
@@ -59,7 +89,8 @@ export async function postGraphQL(
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] };
+  const body = (await response.json()) as GraphQLResponse['body'];
+  return { status: response.status, headers: response.headers, receipt: takeReceipt(body), body };
 }
 
 export interface TestFederationOptions {
@@ -108,6 +139,7 @@ export async function startTestFederation(options: TestFederationOptions): Promi
           databaseFile: name === 'audit' ? undefined : databaseFileOf(options.dataDir, name),
           dataDir: options.dataDir,
           auditDatabaseUrl: options.env?.AUDIT_DATABASE_URL,
+          auditWitnesses: parseWitnessList(options.env?.AUDIT_WITNESSES ?? ''),
           onStatement: (sql) => statements[name].push(sql),
           gatewayJwksFile: join(options.dataDir, 'keys', 'gateway.jwks.json'),
           port: 0,
