@@ -17,7 +17,7 @@
  * Options: see USAGE below. Ctrl-C (or SIGTERM) stops every process the run
  * started and removes its temporary data folder.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { integerOption, readCommandLine, UsageError } from '../common/command-line.js';
@@ -113,14 +113,21 @@ try {
   const subgraphs = await startSubgraphs(dataDir);
   services.push(...subgraphs.values());
   const common = gatewayEnvironment(dataDir, subgraphs, 'kuasheng-compare');
-  // Each variant its own audit chain (replica) in the same store; the rounds do not overlap.
+  // Each variant its own audit store (a data folder of its own that shares the keys, identity providers and the rest), so that
+  // checkouts of different audit schema versions compare side by side; the rounds do not overlap.
   const gateways: Service[] = [];
   for (const [i, variant] of variants.entries()) {
+    const own = join(dataDir, `variant-${i}`);
+    mkdirSync(own);
+    for (const entry of readdirSync(dataDir)) {
+      if (!entry.startsWith('audit') && !entry.startsWith('revocations') && !entry.startsWith('variant-'))
+        symlinkSync(join(dataDir, entry), join(own, entry));
+    }
     const gateway = await startService(
       `gateway (${variant.name})`,
       'gateway/main.ts',
       [],
-      { ...common, GATEWAY_REPLICA_ID: `compare-${i}`, ...variant.env },
+      { ...common, DATA_DIR: own, GATEWAY_REPLICA_ID: `compare-${i}`, ...variant.env },
       // Node refuses --cpu-prof in NODE_OPTIONS: a profile of each gateway goes to --cpu-prof DIR/<variant>.
       cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfileDir, variant.name.replace(/[^\w.-]+/g, '_'))}`],
       variant.root,

@@ -115,25 +115,27 @@ async function main(): Promise<void> {
   const subgraphEnv: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
   // Each restart binds the port the service first bound (which matters when a port setting is 0): the gateway finds it there.
   // The demo witness trusts the gateway's key set (<DATA_DIR>/keys/gateway.jwks.json) and keeps its state in <DATA_DIR>/witness/.
-  const [witness, ...started] = await Promise.all([
-    witnessKey
-      ? restarts.start({ name: 'witness', entry: 'scripts/witness.ts', args: [], env: subgraphEnv, pin: (url) => ({ WITNESS_PORT: portOf(url) }) })
-      : null,
-    ...subgraphConfigs.map((c) =>
+  // It starts first: the gateway sends it checkpoints, and the audit-review subgraph checks the store against what it cosigned.
+  const witness = witnessKey
+    ? await restarts.start({ name: 'witness', entry: 'scripts/witness.ts', args: [], env: subgraphEnv, pin: (url) => ({ WITNESS_PORT: portOf(url) }) })
+    : null;
+  const witnesses: NodeJS.ProcessEnv =
+    witness && witnessKey ? { AUDIT_WITNESSES: formatWitnessList([{ name: witnessConfig.name, url: witness.url, vkey: witnessKey.vkey }]) } : {};
+  const started = await Promise.all(
+    subgraphConfigs.map((c) =>
       restarts.start({
         name: c.name,
         entry: 'subgraphs/main.ts',
         args: [c.name],
-        env: subgraphEnv,
+        env: c.name === 'audit' ? { ...subgraphEnv, ...witnesses } : subgraphEnv,
         pin: (url) => ({ [subgraphPortVariable(c.name)]: portOf(url) }),
       }),
     ),
-  ]);
+  );
   const services = started.filter((s) => s !== null);
 
-  const gatewayEnv: NodeJS.ProcessEnv = { ...process.env };
+  const gatewayEnv: NodeJS.ProcessEnv = { ...process.env, ...witnesses };
   for (const s of services) gatewayEnv[subgraphUrlVariable(s.name as SubgraphName)] = s.url;
-  if (witness && witnessKey) gatewayEnv.AUDIT_WITNESSES = formatWitnessList([{ name: witnessConfig.name, url: witness.url, vkey: witnessKey.vkey }]);
   const gateway = await restarts.start({
     name: 'gateway',
     entry: 'gateway/main.ts',
