@@ -117,7 +117,13 @@ async function main(): Promise<void> {
   // The demo witness trusts the gateway's key set (<DATA_DIR>/keys/gateway.jwks.json) and keeps its state in <DATA_DIR>/witness/.
   // It starts first: the gateway sends it checkpoints, and the audit-review subgraph checks the store against what it cosigned.
   const witness = witnessKey
-    ? await restarts.start({ name: 'witness', entry: 'scripts/witness.ts', args: [], env: subgraphEnv, pin: (url) => ({ WITNESS_PORT: portOf(url) }) })
+    ? await restarts.start({
+        name: 'witness',
+        entry: 'scripts/witness.ts',
+        args: [],
+        env: subgraphEnv,
+        pin: (url) => ({ WITNESS_PORT: portOf(url) }),
+      })
     : null;
   const witnesses: NodeJS.ProcessEnv =
     witness && witnessKey ? { AUDIT_WITNESSES: formatWitnessList([{ name: witnessConfig.name, url: witness.url, vkey: witnessKey.vkey }]) } : {};

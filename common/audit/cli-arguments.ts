@@ -138,7 +138,10 @@ export function parseAuditVerifyArguments(argv: readonly string[], env: NodeJS.P
   try {
     witnesses = listed === undefined ? auditWitnessesSetting(env) : parseWitnessList(listed);
   } catch (error) {
-    throw new AuditUsageError(listed === undefined ? 'AUDIT_WITNESSES' : '--witness', `is not a list of "<url> <vkey>" (${(error as Error).message})`);
+    throw new AuditUsageError(
+      listed === undefined ? 'AUDIT_WITNESSES' : '--witness',
+      `is not a list of "<url> <vkey>" (${(error as Error).message})`,
+    );
   }
   return { kind: 'store', store: storeLocation(values, env, dataDir), jwksFile: jwks ?? join(dataDir, 'keys', 'gateway.jwks.json'), witnesses };
 }

@@ -12,6 +12,7 @@ import { normalizeAuditEntry, sealRecord, withheldEntry, type WithheldAnswer } f
 import { AuditOptionError, AuditUnavailableError } from '../../common/audit/errors.js';
 import { CompactRange, consistencyProof, leafRangeHasher, prefixedRangeHasher, recordLeafHash } from '../../common/audit/merkle.js';
 import { parseNote } from '../../common/audit/note.js';
+import { throttledWarning } from '../../common/throttled-warning.js';
 import { auditRecordId, GENESIS_HASH, type AuditEntry, type AuditRecord } from '../../common/audit/record.js';
 import type { AuditStore, WitnessCosignature } from '../../common/audit/store-contract.js';
 
@@ -308,6 +309,8 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
     spoolFile,
   } = normalizeAuditWriterOptions(options);
   const noteSigner = checkpointNoteSigner(chainId, signing);
+  // While the store is down a checkpoint fails every interval: once a minute, its cause without a stack trace, the rest counted.
+  const checkpointWarning = throttledWarning(logger, 60_000, Date.now);
   /** Last durable record; null until read from the store (at start and after a failure). */
   let head: { seq: number; hash: string } | null = null;
   /**
@@ -398,7 +401,7 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       while (witnessNext) {
         const next = witnessNext;
         witnessNext = null;
-        await submitToWitnesses(next).catch((error: unknown) => logger.warn({ err: error, chainId }, 'asking the audit witnesses failed'));
+        await submitToWitnesses(next).catch((error: unknown) => checkpointWarning({ err: error, chainId }, 'asking the audit witnesses failed'));
       }
       witnessing_ = null;
     })();
@@ -587,7 +590,9 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
       await rm(spoolFile, { force: true }).catch((error: unknown) => logger.warn({ err: error, chainId }, 'could not remove the withheld spool'));
     }
     if (head.seq - anchoredSeq >= checkpointEveryRecords) {
-      await checkpointNow().catch((error: unknown) => logger.warn({ err: error, chainId }, 'audit checkpoint failed; retried with the next one'));
+      await checkpointNow().catch((error: unknown) =>
+        checkpointWarning({ err: error, chainId }, 'audit checkpoint failed; retried with the next one'),
+      );
     }
   }
 
@@ -649,7 +654,7 @@ export async function createAuditWriter(options: AuditWriterOptions): Promise<Au
 
   const timer = setInterval(() => {
     if (head === null || head.seq > anchoredSeq) {
-      exclusive(checkpointNow).catch((error: unknown) => logger.warn({ err: error, chainId }, 'timed audit checkpoint failed'));
+      exclusive(checkpointNow).catch((error: unknown) => checkpointWarning({ err: error, chainId }, 'timed audit checkpoint failed'));
     }
   }, checkpointIntervalMs);
   timer.unref();
