@@ -6,10 +6,9 @@ import {
   NOTE_ED25519,
   noteSignerKey,
   noteVerifierKey,
-  parseCheckpoint,
-  parseNote,
+  openCheckpointNote,
+  signedByOneOf,
   signNote,
-  verifyNoteSignature,
   type NoteSignerKey,
   type NoteVerifierKey,
 } from './note.js';
@@ -127,17 +126,10 @@ export function createCheckpointVerifier(jwks: AuditJwks): CheckpointVerifier {
     noteKeys,
     checkNote(checkpoint, root) {
       if (checkpoint.note === undefined) return null;
-      let text: string;
-      let signatures: ReturnType<typeof parseNote>['signatures'];
-      let head: ReturnType<typeof parseCheckpoint>;
-      try {
-        ({ text, signatures } = parseNote(checkpoint.note));
-        head = parseCheckpoint(text);
-      } catch (error) {
-        return `has a tree note that is not a signed checkpoint (${(error as Error).message})`;
-      }
-      const keys = noteKeys(checkpoint.chainId);
-      if (!signatures.some((signature) => keys.some((key) => verifyNoteSignature(text, signature, key)))) {
+      const opened = openCheckpointNote(checkpoint.note);
+      if ('error' in opened) return `has a tree note that is not a signed checkpoint (${opened.error})`;
+      const { head } = opened;
+      if (!signedByOneOf(opened, noteKeys(checkpoint.chainId))) {
         return 'has a tree note not signed by a key of the gateway key set under the chain’s origin';
       }
       if (head.origin !== auditLogOrigin(checkpoint.chainId)) return `has a tree note of another log (${head.origin})`;

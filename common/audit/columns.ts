@@ -148,6 +148,25 @@ function withTree(checkpoint: SignedCheckpoint, note: string | null | undefined,
   return checkpoint;
 }
 
+/**
+ * The values of `UPDATE audit_prunes SET up_to_seq, head_hash, checkpoint_time,
+ * signature, records, note, tree WHERE chain_id AND up_to_seq`: a chain pruned
+ * further moves its prune row to the new cut (both stores).
+ */
+export function pruneUpdateValues(range: AuditPrune, previous: AuditPrune): unknown[] {
+  const { checkpoint } = range;
+  return [
+    range.upToSeq,
+    range.headHash,
+    checkpoint.time,
+    checkpoint.signature,
+    range.records,
+    ...treeColumns(checkpoint),
+    range.chainId,
+    previous.upToSeq,
+  ];
+}
+
 export function rowToCheckpoint(row: CheckpointRow): SignedCheckpoint {
   return withTree(
     { chainId: row.chain_id, seq: Number(row.seq), headHash: row.head_hash, time: instantText(row.time), signature: row.signature },

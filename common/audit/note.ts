@@ -240,6 +240,28 @@ export function parseCheckpoint(text: string): Checkpoint {
   return { origin, size: Number(sizeLine), root, extensions };
 }
 
+/** A checkpoint note opened: its text, its checkpoint and its signature lines. */
+export interface OpenedCheckpoint {
+  text: string;
+  head: Checkpoint;
+  signatures: NoteSignature[];
+}
+
+/** Parses a checkpoint note; a {@link NoteFormatError} message when it is not one. Never throws. */
+export function openCheckpointNote(note: string): OpenedCheckpoint | { error: string } {
+  try {
+    const { text, signatures } = parseNote(note);
+    return { text, head: parseCheckpoint(text), signatures };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+/** Whether one of the note's signature lines is a valid note signature by one of `keys`. */
+export function signedByOneOf(opened: OpenedCheckpoint, keys: readonly NoteVerifierKey[]): boolean {
+  return opened.signatures.some((signature) => keys.some((key) => verifyNoteSignature(opened.text, signature, key)));
+}
+
 /** The origin of a gateway replica's audit log: also the name of the key that signs its checkpoints. */
 export const AUDIT_LOG_ORIGIN_PREFIX = 'kuasheng.gov.cn/audit/';
 

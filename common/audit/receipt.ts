@@ -1,7 +1,7 @@
 import { createCheckpointVerifier, type AuditJwks } from './checkpoint.js';
 import type { WitnessedHead } from './chain-check.js';
 import { recordLeafHash, verifyInclusion } from './merkle.js';
-import { auditLogOrigin, parseCheckpoint, parseNote, verifyCosignature, verifyNoteSignature, type NoteVerifierKey } from './note.js';
+import { auditLogOrigin, openCheckpointNote, signedByOneOf, verifyCosignature, type NoteVerifierKey } from './note.js';
 
 /**
  * Audit receipts: every answer of the gateway names, in its `extensions`,
@@ -81,18 +81,11 @@ export function verifyReceipt(
   if (proof?.record !== receipt.record || proof.recordHash !== receipt.recordHash || proof.leafIndex !== seq - 1) {
     return refuse(`the proof is for record ${String(proof?.record)}, not the receipt's ${receipt.record} with its hash`);
   }
-  let text: string;
-  let signatures: ReturnType<typeof parseNote>['signatures'];
-  let head: ReturnType<typeof parseCheckpoint>;
-  try {
-    ({ text, signatures } = parseNote(proof.checkpoint));
-    head = parseCheckpoint(text);
-  } catch (error) {
-    return refuse(`the proof's checkpoint is not a signed checkpoint: ${(error as Error).message}`);
-  }
+  const opened = openCheckpointNote(proof.checkpoint);
+  if ('error' in opened) return refuse(`the proof's checkpoint is not a signed checkpoint: ${opened.error}`);
+  const { text, signatures, head } = opened;
   if (head.origin !== auditLogOrigin(chainId)) return refuse(`the checkpoint is of log ${head.origin}, not ${auditLogOrigin(chainId)}`);
-  const gatewayKeys = createCheckpointVerifier(trust.jwks).noteKeys(chainId);
-  if (!signatures.some((signature) => gatewayKeys.some((key) => verifyNoteSignature(text, signature, key)))) {
+  if (!signedByOneOf(opened, createCheckpointVerifier(trust.jwks).noteKeys(chainId))) {
     return refuse('the checkpoint is not signed by a key of the gateway key set', head.size);
   }
   const witnesses: ReceiptVerification['witnesses'] = [];
@@ -138,23 +131,18 @@ export function witnessedHeads(
   const heads = new Map<string, WitnessedHead[]>();
   const rejected: string[] = [];
   for (const note of notes) {
-    let text: string;
-    let signatures: ReturnType<typeof parseNote>['signatures'];
-    let head: ReturnType<typeof parseCheckpoint>;
-    try {
-      ({ text, signatures } = parseNote(note));
-      head = parseCheckpoint(text);
-    } catch (error) {
-      rejected.push(`a witnessed checkpoint is not a signed checkpoint: ${(error as Error).message}`);
+    const opened = openCheckpointNote(note);
+    if ('error' in opened) {
+      rejected.push(`a witnessed checkpoint is not a signed checkpoint: ${opened.error}`);
       continue;
     }
+    const { text, signatures, head } = opened;
     if (!head.origin.startsWith(originPrefix)) {
       rejected.push(`a witnessed checkpoint is of another log (${head.origin})`);
       continue;
     }
     const chainId = head.origin.slice(originPrefix.length);
-    const keys = verifier.noteKeys(chainId);
-    if (!signatures.some((signature) => keys.some((key) => verifyNoteSignature(text, signature, key)))) {
+    if (!signedByOneOf(opened, verifier.noteKeys(chainId))) {
       rejected.push(`the witnessed checkpoint of ${head.origin} at ${head.size} is not signed by the gateway key set`);
       continue;
     }

@@ -3,6 +3,7 @@ import {
   JSON_COLUMNS,
   RECORD_COLUMNS,
   recordToRow,
+  pruneUpdateValues,
   rowToCheckpoint,
   treeColumns,
   rowToPrune,
@@ -291,16 +292,7 @@ export async function openPostgresAuditStore(options: Extract<NormalizedAuditSto
               if (previous) {
                 await client.query(
                   'UPDATE audit_prunes SET up_to_seq = $1, head_hash = $2, checkpoint_time = $3, signature = $4, records = $5, note = $6, tree = $7 WHERE chain_id = $8 AND up_to_seq = $9',
-                  [
-                    upToSeq,
-                    range.headHash,
-                    checkpoint.time,
-                    checkpoint.signature,
-                    range.records,
-                    ...treeColumns(checkpoint),
-                    chainId,
-                    previous.upToSeq,
-                  ],
+                  pruneUpdateValues(range, previous),
                 );
               } else {
                 await client.query(`INSERT INTO audit_prunes (${PRUNE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [

@@ -4,6 +4,7 @@ import { dirname, extname } from 'node:path';
 import {
   RECORD_COLUMNS,
   recordToRow,
+  pruneUpdateValues,
   rowToCheckpoint,
   treeColumns,
   rowToPrune,
@@ -565,18 +566,7 @@ export async function openSqliteAuditStore(options: Extract<NormalizedAuditStore
               previous
                 ? {
                     sql: 'UPDATE audit_prunes SET up_to_seq = ?, head_hash = ?, checkpoint_time = ?, signature = ?, records = ?, note = ?, tree = ? WHERE chain_id = ? AND up_to_seq = ?',
-                    rows: [
-                      [
-                        upToSeq,
-                        range.headHash,
-                        checkpoint.time,
-                        checkpoint.signature,
-                        range.records,
-                        ...treeColumns(checkpoint),
-                        chainId,
-                        previous.upToSeq,
-                      ],
-                    ],
+                    rows: [pruneUpdateValues(range, previous)],
                   }
                 : { sql: `INSERT INTO audit_prunes (${PRUNE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rows: [row] },
             ]);

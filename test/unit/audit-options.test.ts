@@ -1,3 +1,5 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { COSIGNATURE_V1, formatVerifierKey, noteSignerKey } from '../../common/audit/note.js';
 import { describe, expect, it } from 'vitest';
 import { parseAuditExportArguments, parseAuditVerifyArguments } from '../../common/audit/cli-arguments.js';
 import { auditRetentionFromEnv, normalizeAuditRetentionOptions, retentionCutoff } from '../../gateway/audit/retention.js';
@@ -86,7 +88,12 @@ describe('audit options', () => {
 
   describe('audit:verify arguments', () => {
     it('verifies <data dir>/audit.db with <data dir>/keys/gateway.jwks.json by default', () => {
-      expect(parseAuditVerifyArguments([], {})).toEqual({ kind: 'store', store: { file: 'data/audit.db' }, jwksFile: 'data/keys/gateway.jwks.json' });
+      expect(parseAuditVerifyArguments([], {})).toEqual({
+        kind: 'store',
+        store: { file: 'data/audit.db' },
+        jwksFile: 'data/keys/gateway.jwks.json',
+        witnesses: [],
+      });
       expect(parseAuditVerifyArguments(['--data-dir', '/srv/k'], {})).toMatchObject({
         store: { file: '/srv/k/audit.db' },
         jwksFile: '/srv/k/keys/gateway.jwks.json',
@@ -105,6 +112,40 @@ describe('audit options', () => {
     it('verifies an export against --jwks, or the key set in the export', () => {
       expect(parseAuditVerifyArguments(['--export', 'a.ndjson'], {})).toEqual({ kind: 'export', exportFile: 'a.ndjson', jwksFile: null });
       expect(parseAuditVerifyArguments(['--export', 'a.ndjson', '--jwks', 'k.json'], {})).toMatchObject({ jwksFile: 'k.json' });
+    });
+
+    it('checks the store against the witnesses of --witness, else AUDIT_WITNESSES', () => {
+      const vkey = formatVerifierKey(noteSignerKey('witness.test', COSIGNATURE_V1, generateKeyPairSync('ed25519').privateKey));
+      const env = { AUDIT_WITNESSES: `http://127.0.0.1:4090 ${vkey}` };
+      expect(parseAuditVerifyArguments([], env)).toMatchObject({ witnesses: [{ name: 'witness.test', url: 'http://127.0.0.1:4090', vkey }] });
+      expect(parseAuditVerifyArguments(['--witness', `http://10.0.0.9:4090 ${vkey}`], env)).toMatchObject({
+        witnesses: [{ url: 'http://10.0.0.9:4090' }],
+      });
+      expect(() => parseAuditVerifyArguments(['--witness', 'http://10.0.0.9:4090'], {})).toThrow(expect.objectContaining({ argument: '--witness' }));
+      expect(() => parseAuditVerifyArguments([], { AUDIT_WITNESSES: 'nonsense' })).toThrow(expect.objectContaining({ argument: 'AUDIT_WITNESSES' }));
+    });
+
+    it('verifies a receipt with its proof against the witness keys given, a quorum of them', () => {
+      expect(
+        parseAuditVerifyArguments(['--receipt', 'r.json', '--proof', 'p.json', '--witness-key', 'a', '--witness-key', 'b', '--quorum', '2'], {}),
+      ).toEqual({
+        kind: 'receipt',
+        receiptFile: 'r.json',
+        proofFile: 'p.json',
+        jwksFile: 'data/keys/gateway.jwks.json',
+        witnessKeys: ['a', 'b'],
+        quorum: 2,
+      });
+    });
+
+    it.each([
+      ['--proof', ['--receipt', 'r.json', '--witness-key', 'a']],
+      ['--receipt', ['--proof', 'p.json', '--witness-key', 'a']],
+      ['--witness-key', ['--receipt', 'r.json', '--proof', 'p.json']],
+      ['--quorum', ['--receipt', 'r.json', '--proof', 'p.json', '--witness-key', 'a', '--quorum', '2']],
+      ['--receipt', ['--receipt', 'r.json', '--proof', 'p.json', '--witness-key', 'a', '--file', 'x.db']],
+    ])('refuses a receipt check without what it needs, naming %s', (argument, argv) => {
+      expect(() => parseAuditVerifyArguments(argv, {})).toThrow(expect.objectContaining({ argument }));
     });
 
     it.each([
