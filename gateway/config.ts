@@ -78,6 +78,17 @@ export interface GatewayConfig {
   maxTokenLifetimeSeconds: number;
   /** CLOCK_TOLERANCE_SECONDS, default 30 (at most 300): skew allowed on exp, nbf, iat. */
   clockToleranceSeconds: number;
+  /** How keys are fetched from identity providers' JWKS URLs (JWKS_* settings); see `gateway/auth/issuer-keys.ts`. */
+  jwks: {
+    /** JWKS_CACHE_MAX_AGE_MS, default 600000: keys are fetched again once this old. */
+    cacheMaxAgeMs: number;
+    /** JWKS_COOLDOWN_MS, default 30000: an unknown kid refetches at most once per this long; also the back-off after a failed fetch. */
+    cooldownMs: number;
+    /** JWKS_TIMEOUT_MS, default 5000: timeout of one fetch. */
+    timeoutMs: number;
+    /** JWKS_MAX_STALE_MS, default 86400000: while a provider is unreachable, keys fetched at most this long ago keep verifying its tokens. */
+    maxStaleMs: number;
+  };
   /** AUTHORIZATION_MODE, default filter: unauthorised fields come back null with an error; `reject` refuses the whole operation. */
   authorizationMode: 'filter' | 'reject';
   /** GATEWAY_EXECUTOR, default native: this gateway's plan executor; `apollo` runs every plan on @apollo/gateway's (comparison, diagnosis). */
@@ -260,6 +271,12 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     ...tokenSettings(env),
     trustedDocumentsDir: env.TRUSTED_DOCUMENTS_DIR || DEFAULT_TRUSTED_DOCUMENTS_DIR,
     clockToleranceSeconds: rangeSetting(env, 'CLOCK_TOLERANCE_SECONDS', AUTHENTICATOR_RANGES.clockToleranceSeconds),
+    jwks: {
+      cacheMaxAgeMs: rangeSetting(env, 'JWKS_CACHE_MAX_AGE_MS', AUTHENTICATOR_RANGES.jwksCacheMaxAgeMs),
+      cooldownMs: rangeSetting(env, 'JWKS_COOLDOWN_MS', AUTHENTICATOR_RANGES.jwksCooldownMs),
+      timeoutMs: rangeSetting(env, 'JWKS_TIMEOUT_MS', AUTHENTICATOR_RANGES.jwksTimeoutMs),
+      maxStaleMs: rangeSetting(env, 'JWKS_MAX_STALE_MS', AUTHENTICATOR_RANGES.jwksMaxStaleMs),
+    },
     authorizationMode: authorizationModeSetting(env),
     executor: executorSetting(env),
     introspection: introspectionSetting(env),

@@ -77,6 +77,12 @@ export async function startGateway({ config, logger, onSupergraphReload, onTrust
     audience: config.tokenAudience,
     maxLifetimeSeconds: config.maxTokenLifetimeSeconds,
     clockToleranceSeconds: config.clockToleranceSeconds,
+    jwksCacheMaxAgeMs: config.jwks.cacheMaxAgeMs,
+    jwksCooldownMs: config.jwks.cooldownMs,
+    jwksTimeoutMs: config.jwks.timeoutMs,
+    jwksMaxStaleMs: config.jwks.maxStaleMs,
+    logger,
+    outageLogIntervalMs: config.outageLogIntervalMs,
     ...(demoTrustList ? { jwksDir: join(config.dataDir, 'dev-idp') } : {}),
   });
   const matters = loadMatterCatalog(config.matterCatalogFile, new Set(Object.keys(SCOPES)));
@@ -203,6 +209,7 @@ export async function startGateway({ config, logger, onSupergraphReload, onTrust
     port = await listen(http, config.port, config.host);
   } catch (error) {
     documents.close();
+    authenticator.close();
     await gateway.stop();
     await engine.close();
     await accessGuard.close();
@@ -226,6 +233,7 @@ export async function startGateway({ config, logger, onSupergraphReload, onTrust
         },
       });
       documents.close();
+      authenticator.close();
       await withinDeadline(gateway.stop(), deadline, logger, 'supergraph loader');
       await withinDeadline(engine.close(), deadline, logger, 'subgraph clients');
       await withinDeadline(accessGuard.close(), deadline, logger, 'access guard');

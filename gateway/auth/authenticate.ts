@@ -14,6 +14,7 @@
  *  7. claims model: types, iat, lifetime, province of the issuer.
  */
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { Logger } from 'pino';
 import { ConfigError, type IntegerRange } from '../../common/settings.js';
 import { isMatterCodeSyntax, parseScopeClaim, type Caller } from './caller.js';
 import { AuthenticationError } from './authentication-error.js';
@@ -43,6 +44,16 @@ export interface AuthenticatorOptions {
   jwksCooldownMs?: number;
   /** Timeout of one JWKS fetch, ms. Default 5000. */
   jwksTimeoutMs?: number;
+  /**
+   * While an identity provider cannot be reached, the keys last fetched from
+   * it keep verifying its tokens for at most this long after they were
+   * fetched, ms; then its tokens are refused (KEY_UNKNOWN). Default 86400000 (a day).
+   */
+  jwksMaxStaleMs?: number;
+  /** Where an identity provider's outage is told: once, summarised while it lasts, and when it ends. Default: not logged. */
+  logger?: Pick<Logger, 'warn' | 'info'>;
+  /** See `OutageLogOptions.intervalMs`. Default 30000. */
+  outageLogIntervalMs?: number;
   /** Verified tokens remembered, least recently used evicted first; 0 disables the cache. Default 10000. */
   cacheMaxEntries?: number;
   /**
@@ -58,7 +69,8 @@ export interface AuthenticatorOptions {
 }
 
 /** {@link AuthenticatorOptions} with every default filled in. */
-export type NormalizedAuthenticatorOptions = Required<Omit<AuthenticatorOptions, 'jwksDir'>> & Pick<AuthenticatorOptions, 'jwksDir'>;
+export type NormalizedAuthenticatorOptions = Required<Omit<AuthenticatorOptions, 'jwksDir' | 'logger' | 'outageLogIntervalMs'>> &
+  Pick<AuthenticatorOptions, 'jwksDir' | 'logger' | 'outageLogIntervalMs'>;
 
 /** Counters, for metrics and tests. */
 export interface AuthenticatorStats {
@@ -84,6 +96,8 @@ export interface Authenticator {
   readonly options: Readonly<NormalizedAuthenticatorOptions>;
   /** The trust list it verifies tokens against (its per-client settings are read by other concerns). */
   readonly trustList: TrustList;
+  /** Stops the background fetches of key sets not had yet. */
+  close(): void;
 }
 
 const REQUIRED_CLAIMS = ['sub', 'org', 'province', 'scope', 'jti', 'exp', 'iat'];
@@ -100,6 +114,7 @@ export const AUTHENTICATOR_RANGES = Object.freeze({
   jwksCacheMaxAgeMs: { default: 600_000, min: 1000, max: 86_400_000 },
   jwksCooldownMs: { default: 30_000, min: 0, max: 3_600_000 },
   jwksTimeoutMs: { default: 5000, min: 100, max: 60_000 },
+  jwksMaxStaleMs: { default: 86_400_000, min: 0, max: 604_800_000 },
   cacheMaxEntries: { default: 10_000, min: 0, max: 1_000_000 },
   cacheTtlSeconds: { default: 300, min: 1, max: 86_400 },
 } satisfies Record<string, IntegerRange>);
@@ -130,9 +145,12 @@ export function normalizeAuthenticatorOptions(options: AuthenticatorOptions): No
     jwksCacheMaxAgeMs: integerOption(options, 'jwksCacheMaxAgeMs'),
     jwksCooldownMs: integerOption(options, 'jwksCooldownMs'),
     jwksTimeoutMs: integerOption(options, 'jwksTimeoutMs'),
+    jwksMaxStaleMs: integerOption(options, 'jwksMaxStaleMs'),
     cacheMaxEntries: integerOption(options, 'cacheMaxEntries'),
     cacheTtlSeconds: integerOption(options, 'cacheTtlSeconds'),
     jwksDir: options.jwksDir,
+    logger: options.logger,
+    outageLogIntervalMs: options.outageLogIntervalMs,
     now: options.now ?? Date.now,
   };
 }
@@ -148,7 +166,9 @@ function integerOption(options: AuthenticatorOptions, name: keyof typeof AUTHENT
 
 /**
  * Normalises the options, loads and validates the trust list, and returns an
- * authenticator. JWKS URLs are not fetched here but on first use.
+ * authenticator. JWKS URLs are fetched in the background from now on (see
+ * `issuer-keys.ts`): an identity provider that is down does not hold up
+ * start-up; its tokens are refused (KEY_UNKNOWN) until it answers.
  * @throws {ConfigError} naming the bad option, or {@link TrustListError} naming the bad trust list field.
  */
 export async function createAuthenticator(options: AuthenticatorOptions): Promise<Authenticator> {
@@ -160,6 +180,9 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
       cacheMaxAgeMs: settings.jwksCacheMaxAgeMs,
       cooldownMs: settings.jwksCooldownMs,
       timeoutMs: settings.jwksTimeoutMs,
+      maxStaleMs: settings.jwksMaxStaleMs,
+      logger: settings.logger,
+      outageLogIntervalMs: settings.outageLogIntervalMs,
     });
     issuers.set(issuer.issuer, { issuer, keys });
   }
@@ -305,6 +328,10 @@ export async function createAuthenticator(options: AuthenticatorOptions): Promis
         return copyOf(caller);
       }
       return copyOf(await pending);
+    },
+
+    close() {
+      for (const { keys } of issuers.values()) keys.close();
     },
 
     stats() {

@@ -81,6 +81,10 @@ describe('settings', () => {
       HTTP_KEEP_ALIVE_TIMEOUT_MS: gateway.httpTimeouts.keepAliveTimeoutMs,
       SHUTDOWN_GRACE_MS: gateway.shutdownGraceMs,
       CLOCK_TOLERANCE_SECONDS: gateway.clockToleranceSeconds,
+      JWKS_CACHE_MAX_AGE_MS: gateway.jwks.cacheMaxAgeMs,
+      JWKS_COOLDOWN_MS: gateway.jwks.cooldownMs,
+      JWKS_TIMEOUT_MS: gateway.jwks.timeoutMs,
+      JWKS_MAX_STALE_MS: gateway.jwks.maxStaleMs,
       RATE_LIMIT_CLIENT: gateway.rateLimitClient,
       RATE_LIMIT_PROVINCE: gateway.rateLimitProvince,
       RATE_LIMIT_WINDOW_SECONDS: gateway.rateLimitWindowSeconds,
@@ -96,7 +100,14 @@ describe('settings', () => {
     expect(subgraph.shutdownGraceMs).toBe(gateway.shutdownGraceMs);
     expect(subgraph.dataDir).toBe(gateway.dataDir);
     // A module given no option does what its setting's default says.
-    expect(normalizeAuthenticatorOptions({ trustListFile: 't.json', audience: 'a' }).clockToleranceSeconds).toBe(gateway.clockToleranceSeconds);
+    const authenticatorDefaults = normalizeAuthenticatorOptions({ trustListFile: 't.json', audience: 'a' });
+    expect(authenticatorDefaults.clockToleranceSeconds).toBe(gateway.clockToleranceSeconds);
+    expect({
+      cacheMaxAgeMs: authenticatorDefaults.jwksCacheMaxAgeMs,
+      cooldownMs: authenticatorDefaults.jwksCooldownMs,
+      timeoutMs: authenticatorDefaults.jwksTimeoutMs,
+      maxStaleMs: authenticatorDefaults.jwksMaxStaleMs,
+    }).toEqual(gateway.jwks);
     expect(normalizeRateLimitOptions()).toEqual({
       perClient: { limit: gateway.rateLimitClient, windowSeconds: gateway.rateLimitWindowSeconds },
       perProvince: { limit: gateway.rateLimitProvince, windowSeconds: gateway.rateLimitWindowSeconds },
