@@ -115,8 +115,9 @@ const PUBLIC_KEY_TYPES = new Set(['EC', 'OKP', 'RSA']);
 /**
  * Reads and validates a trust list file. Relative `jwksFile` paths resolve
  * against the trust list's own folder. JWKS files are read now; JWKS URLs
- * are fetched later, on first use, so an unreachable identity provider does
- * not stop the gateway (its tokens fail with KEY_UNKNOWN until it answers).
+ * are fetched later, in the background (`gateway/auth/issuer-keys.ts`), so an
+ * unreachable identity provider does not stop the gateway (its tokens fail
+ * with KEY_UNKNOWN until it answers).
  *
  * @throws {TrustListError} naming the issuer index and field at fault.
  */

@@ -106,7 +106,6 @@ export function createIssuerKeys(issuer: TrustedIssuer, options: IssuerKeysOptio
       } catch (error) {
         failedAt = Date.now();
         lastFailure = new KeySetUnavailableError(issuer.issuer, (error as Error).message, { cause: error });
-        outage?.affected(lastFailure);
       } finally {
         inFlight = null;
       }
@@ -114,11 +113,17 @@ export function createIssuerKeys(issuer: TrustedIssuer, options: IssuerKeysOptio
     return inFlight;
   };
 
-  /** Fetches unless within the back-off after a failure; then throws unless keys recent enough are held. */
+  /**
+   * Fetches unless within the back-off after a failure. While the provider
+   * is out, the request counts as affected by the outage, and is refused
+   * unless keys recent enough are held.
+   */
   const refresh = async (): Promise<void> => {
     if (inFlight !== null) await inFlight;
     else if (Date.now() - failedAt >= options.cooldownMs) await fetchNow();
-    if (lastFailure !== null && !usable(Date.now())) throw lastFailure;
+    if (lastFailure === null) return;
+    outage?.affected(lastFailure);
+    if (!usable(Date.now())) throw lastFailure;
   };
 
   const getKey: JWTVerifyGetKey = async (header, token) => {
@@ -139,6 +144,7 @@ export function createIssuerKeys(issuer: TrustedIssuer, options: IssuerKeysOptio
   const backgroundFetch = () => {
     retry = null;
     void fetchNow().then(() => {
+      if (lastFailure !== null) outage?.affected(lastFailure);
       if (local === null && !closed) {
         retry = setTimeout(backgroundFetch, retryDelay);
         retry.unref();

@@ -11,6 +11,7 @@ import { isKnownScope, isScopeSyntax, parseScopeClaim, SCOPES } from '../../gate
 import { DEFAULT_TRUST_LIST_FILE, ensureDevIdentityProviders, mintDevToken } from '../../gateway/auth/dev-identity-provider.js';
 import { loadTrustList, TrustListError } from '../../common/trust-list.js';
 import { ConfigError } from '../../common/settings.js';
+import { startJwksServer } from '../support/jwks-server.js';
 
 const AUDIENCE = 'kuasheng-gateway';
 const HUNAN = 'https://idp.hunan.test';
@@ -509,6 +510,7 @@ describe('createAuthenticator', () => {
       ['maxTokenBytes', { maxTokenBytes: 1.5 }],
       ['maxLifetimeSeconds', { maxLifetimeSeconds: 0 }],
       ['jwksCooldownMs', { jwksCooldownMs: Number.NaN }],
+      ['jwksMaxStaleMs', { jwksMaxStaleMs: -1 }],
       ['audience', { audience: '' }],
       ['trustListFile', { trustListFile: '' }],
     ])('throws a ConfigError naming %s', async (option, overrides) => {
@@ -535,6 +537,7 @@ describe('JWKS served over HTTP', () => {
   let jwks: unknown;
   let status = 200;
   let tlFile: string;
+  const opened: Authenticator[] = [];
 
   async function serveJwks(): Promise<string> {
     requests = 0;
@@ -552,8 +555,10 @@ describe('JWKS served over HTTP', () => {
     tlFile = await writeJson(join(dir, `remote-${randomUUID()}.json`), {
       issuers: [{ issuer: HUNAN, name: '湖南省统一身份认证平台', provinces: ['430000'], jwksUrl, algorithms: ['ES256', 'EdDSA'] }],
     });
-    // Real time here: jose's JWKS cooldown runs on the wall clock.
-    return createAuthenticator({ trustListFile: tlFile, audience: AUDIENCE, jwksTimeoutMs: 2000, ...options });
+    // Real time here: the JWKS cooldown runs on the wall clock.
+    const auth = await createAuthenticator({ trustListFile: tlFile, audience: AUDIENCE, jwksTimeoutMs: 2000, ...options });
+    opened.push(auth);
+    return auth;
   }
 
   const realClaims = () => {
@@ -562,6 +567,7 @@ describe('JWKS served over HTTP', () => {
   };
 
   afterEach(async () => {
+    for (const auth of opened.splice(0)) auth.close();
     if (server) {
       server.closeAllConnections();
       await new Promise((resolve) => server!.close(resolve));
@@ -569,10 +575,9 @@ describe('JWKS served over HTTP', () => {
     }
   });
 
-  it('fetches the key set on first use, once', async () => {
+  it('fetches the key set at start-up, once: the first token waits for that fetch, not another', async () => {
     jwks = { keys: [es256.publicJwk] };
     const auth = await remoteAuthenticator(await serveJwks());
-    expect(requests).toBe(0);
     await auth.authenticate(bearer(await sign(es256, realClaims())));
     await auth.authenticate(bearer(await sign(es256, realClaims())));
     expect(requests).toBe(1);
@@ -621,8 +626,9 @@ describe('JWKS served over HTTP', () => {
 
   it('recovers once the identity provider answers again after the back-off', async () => {
     jwks = { keys: [es256.publicJwk] };
-    const auth = await remoteAuthenticator(await serveJwks(), { jwksCooldownMs: 200 });
+    const url = await serveJwks();
     status = 503;
+    const auth = await remoteAuthenticator(url, { jwksCooldownMs: 200 });
     expect(await reasonOf(auth.authenticate(bearer(await sign(es256, realClaims()))))).toBe('KEY_UNKNOWN');
     expect(await reasonOf(auth.authenticate(bearer(await sign(es256, realClaims()))))).toBe('KEY_UNKNOWN');
     expect(requests).toBe(1);
@@ -636,6 +642,22 @@ describe('JWKS served over HTTP', () => {
     jwks = { keys: [{ ...(await exportJWK(es256.privateKey)), kid: es256.kid, alg: 'ES256' }] };
     const auth = await remoteAuthenticator(await serveJwks());
     expect(await reasonOf(auth.authenticate(bearer(await sign(es256, realClaims()))))).toBe('KEY_UNKNOWN');
+  });
+
+  it('counts a fetch slower than jwksTimeoutMs as failed, and refuses with KEY_UNKNOWN', async () => {
+    const slow = await startJwksServer({ issuer: HUNAN });
+    slow.delay(2000);
+    try {
+      const auth = await remoteAuthenticator(slow.url, { jwksTimeoutMs: 200, jwksCooldownMs: 60_000 });
+      const startedAt = Date.now();
+      const error = await refusal(auth.authenticate(bearer(await sign(es256, realClaims()))));
+      expect(error.reason).toBe('KEY_UNKNOWN');
+      expect(error.detail).toMatch(/unavailable/);
+      expect(Date.now() - startedAt).toBeLessThan(1500);
+      expect(auth.stats().jwksFetches).toBe(1);
+    } finally {
+      await slow.stop();
+    }
   });
 });
 
