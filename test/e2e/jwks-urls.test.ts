@@ -11,7 +11,7 @@ import { makeProviderKey, startJwksServer, type JwksServer, type ProviderKey } f
 
 /** An identity provider whose keys the gateway reads from its JWKS URL; trusted for Hunan only. */
 const REMOTE = 'https://idp.remote.test.kuasheng.local';
-const COOLDOWN_MS = 500;
+const COOLDOWN_MS = 1000;
 /** Any query: these tests are about who may ask, not what. */
 const ANY_QUERY = '{ __typename }';
 
@@ -95,12 +95,10 @@ describe('identity provider keys from a JWKS URL', () => {
   it('refetches the key set for an unknown kid at most once per cooldown', async () => {
     await sleep(COOLDOWN_MS + 100);
     provider.resetRequests();
-    for (let i = 0; i < 5; i++) {
-      expect(await outcome(federation.gatewayUrl, await provider.sign(firstKey, {}, { kid: `unknown-${i}` }))).toEqual({
-        status: 401,
-        reason: 'KEY_UNKNOWN',
-      });
-    }
+    // Signed first and sent at once: all within one cooldown, however slow the machine.
+    const tokens = await Promise.all([0, 1, 2, 3, 4].map((i) => provider.sign(firstKey, {}, { kid: `unknown-${i}` })));
+    const outcomes = await Promise.all(tokens.map((token) => outcome(federation.gatewayUrl, token)));
+    expect(outcomes).toEqual(tokens.map(() => ({ status: 401, reason: 'KEY_UNKNOWN' })));
     expect(provider.requests).toBe(1);
     await sleep(COOLDOWN_MS + 100);
     expect(await outcome(federation.gatewayUrl, await provider.sign(firstKey, {}, { kid: 'unknown-later' }))).toMatchObject({ status: 401 });
@@ -109,7 +107,7 @@ describe('identity provider keys from a JWKS URL', () => {
 
   describe('when the provider is down', () => {
     it('keeps verifying with the keys last fetched past their cache age, for at most JWKS_MAX_STALE_MS, and logs the outage once', async () => {
-      const maxStaleMs = 3000;
+      const maxStaleMs = 5000;
       const { gateway, lines } = await startOwnGateway({
         TRUST_LIST_FILE: join(dataDir, 'trust-list-remote.json'),
         JWKS_CACHE_MAX_AGE_MS: '1000',
@@ -121,7 +119,7 @@ describe('identity provider keys from a JWKS URL', () => {
       await provider.stop();
       try {
         await sleep(1200); // the cache is older than JWKS_CACHE_MAX_AGE_MS: jose alone would refetch, fail and refuse
-        for (let i = 0; i < 5; i++) {
+        for (let i = 0; i < 3; i++) {
           expect(await outcome(gateway.url, await provider.sign(firstKey))).toEqual({ status: 200 });
           await sleep(100);
         }
@@ -171,7 +169,7 @@ describe('identity provider keys from a JWKS URL', () => {
       const slow = 'https://idp.slow.test.kuasheng.local';
       const slowKey = await makeProviderKey();
       const slowProvider = await startJwksServer({ issuer: slow, keys: [slowKey] });
-      slowProvider.delay(3000);
+      slowProvider.delay(4000);
       try {
         const startedAt = Date.now();
         const { gateway } = await startOwnGateway({
@@ -179,7 +177,7 @@ describe('identity provider keys from a JWKS URL', () => {
           JWKS_TIMEOUT_MS: '5000',
         });
         expect(await outcome(gateway.url, await testToken(dataDir))).toEqual({ status: 200 });
-        expect(Date.now() - startedAt).toBeLessThan(3000);
+        expect(Date.now() - startedAt).toBeLessThan(4000);
         // Its own tokens wait for the fetch already in flight, not for another one.
         expect(await outcome(gateway.url, await slowProvider.sign(slowKey))).toEqual({ status: 200 });
         expect(slowProvider.requests).toBe(1);
