@@ -176,11 +176,19 @@ const MAX_JWKS_BYTES = 1_048_576;
  * followed: the trust list names the key set's address.
  */
 async function fetchPublicJwks(url: URL, timeoutMs: number): Promise<JSONWebKeySet> {
-  const response = await fetch(url, {
-    redirect: 'manual',
-    headers: { accept: 'application/json, application/jwk-set+json' },
-    signal: AbortSignal.timeout(timeoutMs),
-  });
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      redirect: 'manual',
+      headers: { accept: 'application/json, application/jwk-set+json' },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    // fetch says only "fetch failed"; the log needs why (ECONNREFUSED, ENOTFOUND, a timeout).
+    if ((error as Error).name === 'TimeoutError') throw new Error(`no answer within ${timeoutMs} ms`, { cause: error });
+    const code = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    throw new Error(code === undefined ? (error as Error).message : `${(error as Error).message} (${code})`, { cause: error });
+  }
   if (response.status !== 200) {
     // Drain the body so the connection can be reused.
     await response.body?.cancel();

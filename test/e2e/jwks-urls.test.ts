@@ -134,7 +134,7 @@ describe('identity provider keys from a JWKS URL', () => {
 
       const outageLines = lines().filter((line) => line.outage === 'identity-provider-keys');
       expect(outageLines.map((line) => line.event)).toEqual(['began', 'ended']);
-      expect(outageLines[0]).toMatchObject({ level: 40, issuer: REMOTE });
+      expect(outageLines[0]).toMatchObject({ level: 40, issuer: REMOTE, reason: expect.stringMatching(/ECONNREFUSED/) });
       expect(JSON.stringify(outageLines)).not.toMatch(/stack|\n\s+at /);
       expect(lines().filter((line) => (line.level as number) >= 50)).toEqual([]);
     });
