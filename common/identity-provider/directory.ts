@@ -4,6 +4,7 @@
  * demo clients (systems, with client credentials, and the web consoles).
  * Demo data only: the passwords are printed in the README.
  */
+import { UsageError } from '../command-line.js';
 import { PROVINCES } from '../regions.js';
 
 /** The names of the demo providers, as the default trust list names their keys. */
@@ -18,6 +19,15 @@ const ALIASES: Readonly<Record<string, IdentityProviderName>> = { tibet: 'xizang
 /** The provider a command-line word names (`tibet` is `xizang`), or undefined. */
 export function identityProviderNamed(word: string): IdentityProviderName | undefined {
   return (IDENTITY_PROVIDER_NAMES as readonly string[]).includes(word) ? (word as IdentityProviderName) : ALIASES[word];
+}
+
+/** The one provider named by a command line's positional arguments. @throws {UsageError} otherwise. */
+export function providerArgument(positionals: readonly string[]): IdentityProviderName {
+  const name = positionals.length === 1 ? identityProviderNamed(positionals[0]) : undefined;
+  if (name === undefined) {
+    throw new UsageError(`give one provider name, ${IDENTITY_PROVIDER_NAMES.join(', ')} (or tibet), got ${JSON.stringify(positionals.join(' '))}`);
+  }
+  return name;
 }
 
 export interface ProviderProfile {

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import Provider, { errors, type ProviderContext } from 'oidc-provider';
-import { clientKeyFile, ensureClientKey, publicClientKey } from './client-keys.js';
+import { ensureClientKey, publicClientKey } from './client-keys.js';
 import {
   CONSOLE_CLIENT_ID,
   consoleRedirects,
@@ -230,7 +230,6 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
     });
   });
 
-  logger.info({ issuer, clientKeys: clientKeyFile(options.dataDir, '<client id>') }, 'identity provider ready');
   return {
     name: options.name,
     issuer,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { PROVINCES } from '../../common/regions.js';
 import { ensureClientKey } from '../../common/identity-provider/client-keys.js';
 import { requestClientCredentialsToken, TokenRequestError } from '../../common/identity-provider/client-credentials.js';
 import { CONSOLE_CLIENT_ID, type IdentityProviderName } from '../../common/identity-provider/directory.js';
+import { rotateSigningKey } from '../../common/identity-provider/signing-keys.js';
 import { startIdentityProvider, type RunningIdentityProvider } from '../../common/identity-provider/provider.js';
 import { DEMO_PERSONS } from '../../scripts/seed/index.js';
 import { postGraphQL, quietLogger, removeData, seedTemporaryData, startTestFederation, type TestFederation } from '../support/federation.js';
@@ -234,6 +235,39 @@ describe('demo identity providers', () => {
         code_verifier: login.verifier,
       });
       expect(decodeJwt(tokens.body.access_token)).toMatchObject({ id_number: '430102198503129119', aud: 'kuasheng-gateway' });
+    });
+  });
+
+  describe('signing keys', () => {
+    it('are kept private (0600), reused across restarts, and rotated on command with the previous key still published', async () => {
+      const folder = join(dataDir, 'dev-idp', 'hunan');
+      expect(statSync(join(folder, 'signing-keys.json')).mode & 0o777).toBe(0o600);
+      expect(statSync(join(dataDir, 'dev-idp', 'clients', 'hn-approval-system.private.jwk.json')).mode & 0o777).toBe(0o600);
+      const kidsOf = async (p: RunningIdentityProvider) =>
+        ((await (await fetch(p.jwksUrl)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+      const before = await kidsOf(providers.get('hunan')!);
+
+      const restarted = await startIdentityProvider({ name: 'hunan', dataDir, port: 0, logger: quietLogger() });
+      try {
+        expect(await kidsOf(restarted)).toEqual(before);
+      } finally {
+        await restarted.stop();
+      }
+
+      const kid = await rotateSigningKey(dataDir, 'hunan');
+      const rotated = await startIdentityProvider({ name: 'hunan', dataDir, port: 0, logger: quietLogger() });
+      try {
+        expect(await kidsOf(rotated)).toEqual([kid, before[0]]);
+        const issued = await requestClientCredentialsToken({
+          issuer: rotated.issuer,
+          clientId: 'hn-approval-system',
+          privateKey: await ensureClientKey(dataDir, 'hn-approval-system'),
+          scopes: ['household:read'],
+        });
+        expect(decodeProtectedHeader(issued.access_token).kid).toBe(kid);
+      } finally {
+        await rotated.stop();
+      }
     });
   });
 
