@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVINCES } from '../../common/regions.js';
@@ -14,6 +16,7 @@ import { postGraphQL, quietLogger, removeData, seedTemporaryData, startTestFeder
 
 const NAME_ONLY = 'query Name($id: ID!) { person(idNumber: $id) { name } }';
 const PERSON = DEMO_PERSONS[0];
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REDIRECT_URI = 'http://127.0.0.1:4000/console/callback';
 
 let dataDir: string;
@@ -49,6 +52,24 @@ afterAll(async () => {
   await Promise.all([...providers.values()].map((p) => p.stop()));
   if (dataDir) removeData(dataDir);
 });
+
+/** Runs `npm run token` (tsx) of this checkout. */
+function runToken(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { DATA_DIR: _d, TRUST_LIST_FILE: _t, TOKEN_AUDIENCE: _a, ...inherited } = process.env;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/token.ts', ...args], { cwd: ROOT, env: { ...inherited, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 /** A browser's cookie jar, enough for one provider: name=value pairs from Set-Cookie. */
 class CookieJar {
@@ -319,6 +340,19 @@ describe('demo identity providers', () => {
       const answer = await postGraphQL(gateway.url, NAME_ONLY, { id: PERSON.idNumber }, { authorization: `Bearer ${issued.access_token}` });
       expect(answer.status).toBe(401);
       expect(answer.body.errors![0].extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'PROVINCE_NOT_ALLOWED' });
+    });
+
+    it('npm run token -- --via-idp prints a token from the provider that the gateway accepts', async () => {
+      const xizang = providers.get('xizang')!;
+      const run = await runToken(['--via-idp', '--client', 'lasa-talent-office-01', '--scope', 'household:read'], {
+        DATA_DIR: dataDir,
+        IDP_PORT_XIZANG: new URL(xizang.issuer).port,
+      });
+      expect(run.code, run.stderr).toBe(0);
+      const issued = run.stdout.trim();
+      expect(decodeJwt(issued)).toMatchObject({ iss: xizang.issuer, sub: 'lasa-talent-office-01', scope: 'household:read' });
+      const answer = await federation.query(NAME_ONLY, { id: PERSON.idNumber }, { authorization: `Bearer ${issued}`, 'x-matter-code': 'TB-HJ-004' });
+      expect(answer.body.data?.person?.name).toBe(PERSON.name);
     });
 
     it('is refused by a gateway of another audience', async () => {
