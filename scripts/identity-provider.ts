@@ -12,7 +12,6 @@
 import { readCommandLine } from '../common/command-line.js';
 import { identityProviderPortSetting } from '../common/identity-provider/config.js';
 import { providerArgument } from '../common/identity-provider/directory.js';
-import { startIdentityProvider } from '../common/identity-provider/provider.js';
 import { createLogger } from '../common/logger.js';
 import { ConfigError, dataDirSetting, logLevelSetting } from '../common/settings.js';
 import { stopOnSignals } from '../common/stop-signals.js';
@@ -34,6 +33,8 @@ let logger = createLogger({ name: 'idp' });
 async function main(): Promise<void> {
   logger = createLogger({ name: `idp-${name}`, level: logLevelSetting(process.env) });
   const gateway = loadGatewayConfig();
+  // Imported only now: oidc-provider warns on import (about Node 20, which it runs on), and --help should print nothing else.
+  const { startIdentityProvider } = await import('../common/identity-provider/provider.js');
   const running = await startIdentityProvider({
     name,
     dataDir: dataDirSetting(process.env),
