@@ -4,6 +4,7 @@
  * when it holds no database, and refuses (exit 1, naming each file and what
  * to do) a folder with a database missing, empty, damaged or of an unknown
  * schema version. Then starts the five subgraphs, the audit-review subgraph,
+ * the three demo OpenID Connect identity providers (Hunan, Tibet, national),
  * a demo audit witness (standing for another province, Hunan: it cosigns
  * the gateway's audit checkpoints; not started when AUDIT_WITNESSES names
  * witnesses already) and the gateway as separate processes, and prints the URLs and an example
@@ -30,6 +31,8 @@ import { createSupervisor, type Supervisor } from './start/supervisor.js';
 import { loadWitnessConfig } from '../common/witness/config.js';
 import { ensureWitnessKey } from '../common/witness/key.js';
 import { formatWitnessList } from '../common/witness/endpoints.js';
+import { identityProviderPortVariable } from '../common/identity-provider/config.js';
+import { IDENTITY_PROVIDER_NAMES } from '../common/identity-provider/directory.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -39,7 +42,8 @@ readCommandLine({
   usage: [
     'usage: npm start',
     '  runs the whole federation locally: seeds <DATA_DIR> on first start (SEED_PERSONS persons, default 10000), creates',
-    '  its keys, starts the six subgraphs, a demo audit witness (WITNESS_PORT, default 4090; unless AUDIT_WITNESSES is set)',
+    '  its keys, starts the six subgraphs, a demo audit witness (WITNESS_PORT, default 4090; unless AUDIT_WITNESSES is set),',
+    '  the three demo identity providers (IDP_PORT_HUNAN, IDP_PORT_XIZANG, IDP_PORT_NATIONAL, defaults 4101-4103)',
     '  and the gateway (GATEWAY_PORT, default 4000) and restarts a service that exits',
     '  (RESTART_BACKOFF_MS, RESTART_LIMIT). Ctrl-C stops everything. Settings: the environment variables in the README.',
   ].join('\n'),
@@ -127,6 +131,18 @@ async function main(): Promise<void> {
     : null;
   const witnesses: NodeJS.ProcessEnv =
     witness && witnessKey ? { AUDIT_WITNESSES: formatWitnessList([{ name: witnessConfig.name, url: witness.url, vkey: witnessKey.vkey }]) } : {};
+  // The three demo OpenID Connect providers: their tokens are for the gateway, which fetches their JWKS.
+  const identityProviders = await Promise.all(
+    IDENTITY_PROVIDER_NAMES.map((name) =>
+      restarts.start({
+        name: `idp-${name}`,
+        entry: 'scripts/identity-provider.ts',
+        args: [name],
+        env: subgraphEnv,
+        pin: (url) => ({ [identityProviderPortVariable(name)]: portOf(url) }),
+      }),
+    ),
+  );
   const started = await Promise.all(
     subgraphConfigs.map((c) =>
       restarts.start({
@@ -149,7 +165,7 @@ async function main(): Promise<void> {
     env: gatewayEnv,
     pin: (url) => ({ GATEWAY_PORT: portOf(url) }),
     // Stopped before the subgraphs and the witness: its requests in flight (and its last checkpoint) still reach them.
-    calls: [...services.map((s) => s.name), ...(witness ? [witness.name] : [])],
+    calls: [...services.map((s) => s.name), ...(witness ? [witness.name] : []), ...identityProviders.map((p) => p.name)],
   });
 
   const person = DEMO_PERSONS[0];
@@ -167,7 +183,8 @@ async function main(): Promise<void> {
   say();
   say(`The federation is running on the databases in ${dataDir}/. Ctrl-C stops it.`);
   say();
-  for (const s of [...services, ...(witness ? [witness] : []), gateway]) say(`  ${s.name.padEnd(18)} ${s.url.padEnd(32)} (pid ${s.pid})`);
+  for (const s of [...services, ...(witness ? [witness] : []), ...identityProviders, gateway])
+    say(`  ${s.name.padEnd(18)} ${s.url.padEnd(32)} (pid ${s.pid})`);
   say();
   say(`Try the dossier of ${person.name} (${person.story}), as a Lhasa officer handling 人才引进落户 (matter TB-HJ-004);`);
   say('the token below is valid for an hour (npm run token mints more):');
@@ -180,6 +197,9 @@ async function main(): Promise<void> {
   say(
     `and, with the same headers, the profile of ${organisation.name}: query { organisation(creditCode: "${organisation.creditCode}") { name businessLicence { number status } credit { abnormalOperation records { title } } } }`,
   );
+  say();
+  say('Tokens also come from the demo OpenID Connect providers above (accounts and clients in the README), e.g. for a system:');
+  say('  npm run token -- --via-idp --client lasa-talent-office-01 --scope "household:read credit:read"');
 }
 
 main().catch((error: Error) => {

@@ -6,6 +6,8 @@
  *   npm run token -- --role notary|auditor --province 110000
  *   npm run token -- --scope "household:read credit:read" --province 430000 [--matters TB-HJ-004,...]
  *                    [--issuer hunan] [--sub ...] [--org ...] [--ttl 3600] [--audience kuasheng-gateway] [--data-dir data]
+ *   npm run token -- --via-idp --client lasa-talent-office-01 [--scope "household:read"]
+ *                    (from the running demo identity provider of that system: client credentials with private_key_jwt)
  *
  * The token alone goes to stdout (so `TOKEN=$(npm run -s token -- …)`
  * works); its jti, expiry and scopes go to stderr. It mints only what the
@@ -23,6 +25,10 @@ import { roleScopes } from '../gateway/auth/role-presets.js';
 import { interpretTokenArguments, tokenCommand, type TokenArgumentContext } from '../gateway/auth/token-arguments.js';
 import { loadMatterCatalog, type Matter } from '../gateway/authorization/matter-catalog.js';
 import { tokenSettings } from '../gateway/config.js';
+import { ensureClientKey } from '../common/identity-provider/client-keys.js';
+import { requestClientCredentialsToken, TokenRequestError, type TokenResponse } from '../common/identity-provider/client-credentials.js';
+import { identityProviderPortSetting } from '../common/identity-provider/config.js';
+import type { DemoSystemClient } from '../common/identity-provider/directory.js';
 
 const settings = tokenSettings(process.env);
 const context: TokenArgumentContext = {
@@ -38,7 +44,32 @@ function issuerFor(providers: readonly DevIdentityProvider[], province: string):
   return providers.filter((p) => p.provinces.includes(province)).sort((a, b) => a.provinces.length - b.provinces.length)[0];
 }
 
+/** --via-idp: client credentials at the system's running demo identity provider. */
+async function tokenViaIdentityProvider(client: DemoSystemClient, scopes: readonly string[]): Promise<number> {
+  const issuer = `http://127.0.0.1:${identityProviderPortSetting(process.env, client.provider)}`;
+  let issued: TokenResponse;
+  try {
+    issued = await requestClientCredentialsToken({
+      issuer,
+      clientId: client.clientId,
+      privateKey: await ensureClientKey(cli.dataDir, client.clientId),
+      scopes,
+    });
+  } catch (error) {
+    if (error instanceof TokenRequestError) throw error;
+    throw new Error(
+      `the identity provider ${issuer} does not answer (${(error as Error).message}): start it with npm start or npm run idp -- ${client.provider}`,
+    );
+  }
+  const { jti, exp } = decodeJwt(issued.access_token);
+  process.stdout.write(`${issued.access_token}\n`);
+  process.stderr.write(`token: jti ${jti}, expires ${new Date((exp as number) * 1000).toISOString()}, issuer ${issuer}, client ${client.clientId}\n`);
+  process.stderr.write(`token: scopes ${issued.scope ?? scopes.join(' ')}${client.matters ? `; matters ${client.matters.join(', ')}` : ''}\n`);
+  return 0;
+}
+
 async function main(): Promise<number> {
+  if (cli.viaIdp !== undefined) return tokenViaIdentityProvider(cli.viaIdp, cli.scopes ?? []);
   let matter: Matter | undefined;
   if (cli.matter !== undefined) {
     matter = loadMatterCatalog(settings.matterCatalogFile, new Set(Object.keys(SCOPES))).get(cli.matter);

@@ -144,7 +144,8 @@ async function demoIssuers(trustListFile: string): Promise<DemoIssuer[]> {
   const entries = Array.isArray(raw.issuers) ? (raw.issuers as Record<string, unknown>[]) : [];
   const demos: DemoIssuer[] = [];
   for (const [index, entry] of entries.entries()) {
-    if (entry?.demo !== true) continue;
+    // A demo issuer named by its JWKS URL is a running demo OpenID Connect provider (npm run idp), which keeps its own keys.
+    if (entry?.demo !== true || entry.jwksUrl !== undefined) continue;
     const { issuer, jwksFile, provinces, algorithms } = entry;
     if (typeof issuer !== 'string' || typeof jwksFile !== 'string' || !jwksFile.endsWith(JWKS_SUFFIX)) {
       throw new TypeError(`${trustListFile} issuers[${index}]: a demo issuer needs an issuer and a jwksFile named <name>${JWKS_SUFFIX}`);

@@ -5,6 +5,7 @@
 import { parseCommandLine, UsageError, type ParsedCommandLine } from '../../common/command-line.js';
 import { isKnownScope, isMatterCodeSyntax, SCOPES } from './caller.js';
 import { isTokenRole, ROLE_PRESETS, TOKEN_ROLES, type TokenRole } from './role-presets.js';
+import { DEMO_SYSTEM_CLIENTS, type DemoSystemClient } from '../../common/identity-provider/directory.js';
 
 /** What the command line depends on: the gateway's token settings and the default data folder. */
 export interface TokenArgumentContext {
@@ -18,6 +19,8 @@ export interface TokenArgumentContext {
 
 /** What `npm run token` was asked to mint. */
 export interface TokenArguments {
+  /** --via-idp --client <id>: ask that demo system's identity provider (client credentials) instead of minting. */
+  viaIdp?: DemoSystemClient;
   /** --issuer; undefined: the demo issuer that speaks for the province most narrowly. */
   issuer?: string;
   province: string;
@@ -43,6 +46,7 @@ export function tokenUsage(context: Pick<TokenArgumentContext, 'maxLifetimeSecon
   return [
     'usage: npm run token -- --role <approval|notary|auditor> --province <code> [--matter <code>] [options]',
     '       npm run token -- --scope "<scope> ..." --province <code> [--matters <code,...>] [options]',
+    '       npm run token -- --via-idp --client <system> [--scope "<scope> ..."]',
     'options: [--issuer <name>] [--sub <subject>] [--org <department>] [--ttl <seconds>] [--audience <aud>] [--data-dir <dir>]',
     '',
     'Mints a development token signed by a demo identity provider of the trust list (TRUST_LIST_FILE, default',
@@ -55,6 +59,8 @@ export function tokenUsage(context: Pick<TokenArgumentContext, 'maxLifetimeSecon
     '  --issuer    a demo issuer (hunan, xizang, national in the committed trust list); default: the one that speaks for the province most narrowly',
     `  --ttl       lifetime in seconds, 1 to ${context.maxLifetimeSeconds} (default ${context.maxLifetimeSeconds}): the gateway refuses longer tokens (LIFETIME_TOO_LONG)`,
     '  --audience  default TOKEN_AUDIENCE or kuasheng-gateway; --data-dir default DATA_DIR or data',
+    '  --via-idp   gets the token from the running demo identity provider of --client (client credentials, private_key_jwt),',
+    `              a demo system: ${DEMO_SYSTEM_CLIENTS.map((c) => c.clientId).join(', ')}; --scope default: all the system may ask for`,
     `scopes: ${Object.keys(SCOPES).join(' ')}`,
   ].join('\n');
 }
@@ -71,6 +77,8 @@ const OPTIONS = {
   ttl: { type: 'string' },
   audience: { type: 'string' },
   'data-dir': { type: 'string' },
+  'via-idp': { type: 'boolean' },
+  client: { type: 'string' },
 } as const;
 
 /** The spec of `npm run token`'s command line. */
@@ -89,6 +97,8 @@ export function interpretTokenArguments({ values }: ParsedCommandLine<typeof OPT
   for (const name of ['issuer', 'sub', 'org', 'audience', 'data-dir'] as const) {
     if (values[name] !== undefined && values[name].trim() === '') throw new UsageError(`--${name} must not be empty`);
   }
+  if (values['via-idp'] === true) return viaIdentityProvider(values, context);
+  if (values.client !== undefined) throw new UsageError('--client names the system of --via-idp: it goes with --via-idp');
   if (values.province === undefined || !/^\d{6}$/.test(values.province)) {
     throw new UsageError(`--province must be a 6-digit province-level code, got ${JSON.stringify(values.province ?? '')}`);
   }
@@ -148,4 +158,31 @@ function lifetime(raw: string | undefined, most: number): number {
     );
   }
   return Number(raw);
+}
+
+/** --via-idp: the provider decides the claims; only the system and its scopes are asked for. */
+function viaIdentityProvider(values: ParsedCommandLine<typeof OPTIONS>['values'], context: TokenArgumentContext): TokenArguments {
+  const client = DEMO_SYSTEM_CLIENTS.find((c) => c.clientId === values.client);
+  if (client === undefined) {
+    throw new UsageError(
+      `--via-idp needs --client, one of ${DEMO_SYSTEM_CLIENTS.map((c) => c.clientId).join(', ')}, got ${JSON.stringify(values.client ?? '')}`,
+    );
+  }
+  for (const name of ['role', 'issuer', 'province', 'matter', 'matters', 'sub', 'org', 'ttl', 'audience'] as const) {
+    if (values[name] !== undefined) throw new UsageError(`--${name} is decided by the identity provider with --via-idp: leave it out`);
+  }
+  let scopes = [...client.scopes];
+  if (values.scope !== undefined) {
+    scopes = values.scope.split(/[\s,]+/).filter((s) => s !== '');
+    const unknown = scopes.filter((s) => !isKnownScope(s));
+    if (scopes.length === 0 || unknown.length > 0) throw new UsageError(`--scope has unknown scope(s) ${unknown.join(', ')}`);
+  }
+  return {
+    viaIdp: client,
+    province: client.province,
+    scopes,
+    ttl: context.maxLifetimeSeconds,
+    audience: context.audience,
+    dataDir: values['data-dir'] ?? context.dataDir,
+  };
 }

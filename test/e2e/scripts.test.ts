@@ -14,6 +14,8 @@ const SCRIPTS = [
   'compose',
   'token',
   'token:revoke',
+  'idp',
+  'idp:rotate',
   'keys:rotate-gateway',
   'bench',
   'bench:compare',

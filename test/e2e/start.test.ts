@@ -146,6 +146,9 @@ async function freshEnv(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise
     SEED_PERSONS: '200',
     GATEWAY_PORT: String(await freePort()),
     WITNESS_PORT: String(await freePort()),
+    IDP_PORT_HUNAN: String(await freePort()),
+    IDP_PORT_XIZANG: String(await freePort()),
+    IDP_PORT_NATIONAL: String(await freePort()),
     ...extra,
   };
   for (const s of SERVICES) env[subgraphPortVariable(s.name)] = String(await freePort());
@@ -186,6 +189,13 @@ describe('npm start', () => {
       expect(witnessAnswer.status).toBe(200);
       expect(statSync(join(dataDir, 'witness', 'witness.key')).mode & 0o777).toBe(0o600);
       expect(readFileSync(join(dataDir, 'witness', 'witness.vkey'), 'utf8')).toMatch(/^witness\.hunan\.kuasheng\.gov\.cn\+[0-9a-f]{8}\+/);
+      // The three demo identity providers, each on its port with its discovery document.
+      for (const name of ['hunan', 'xizang', 'national']) {
+        const issuer = `http://127.0.0.1:${env[`IDP_PORT_${name.toUpperCase()}`]}`;
+        expect(output).toMatch(new RegExp(`^\\s+idp-${name}\\s+${issuer.replaceAll('.', '\\.')}\\s`, 'm'));
+        const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { issuer: string };
+        expect(discovery.issuer).toBe(issuer);
+      }
 
       // The example printed is the one a newcomer will paste: it must work.
       const { query, variables, headers } = printedExample(output);
@@ -200,7 +210,7 @@ describe('npm start', () => {
 
       // Ctrl-C as a terminal sends it: SIGINT to every process of the group at once, while requests are in flight.
       const pids = servicePids(output);
-      expect(pids).toHaveLength(SERVICES.length + 2); // the subgraphs, the demo witness and the gateway
+      expect(pids).toHaveLength(SERVICES.length + 5); // the subgraphs, the demo witness, the three demo identity providers and the gateway
       const batch = batchOf({ query, variables });
       const busy = keepBusy(gatewayUrl, batch.query, batch.variables, headers);
       await new Promise((r) => setTimeout(r, 500));
@@ -231,7 +241,7 @@ describe('npm start', () => {
         if (round === 'second') expect(run.output()).not.toContain('Seeding');
         const { query, variables, headers } = printedExample(run.output());
         const pids = servicePids(run.output());
-        expect(pids).toHaveLength(SERVICES.length + 2); // the subgraphs, the demo witness and the gateway
+        expect(pids).toHaveLength(SERVICES.length + 5); // the subgraphs, the demo witness, the three demo identity providers and the gateway
         const batch = batchOf({ query, variables });
         const busy = keepBusy(`http://127.0.0.1:${env.GATEWAY_PORT}/graphql`, batch.query, batch.variables, headers);
         await new Promise((r) => setTimeout(r, 500));
@@ -257,6 +267,9 @@ describe('npm start', () => {
       SEED_PERSONS: '200',
       GATEWAY_PORT: String(await freePort()),
       WITNESS_PORT: String(await freePort()),
+      IDP_PORT_HUNAN: String(await freePort()),
+      IDP_PORT_XIZANG: String(await freePort()),
+      IDP_PORT_NATIONAL: String(await freePort()),
       RESTART_BACKOFF_MS: '100',
       RESTART_LIMIT: '2',
     };

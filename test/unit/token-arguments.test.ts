@@ -127,4 +127,26 @@ describe('npm run token arguments', () => {
       });
     });
   });
+
+  describe('when asked to get the token from an identity provider (--via-idp)', () => {
+    it('takes a demo system, with its registered scopes unless --scope narrows them', () => {
+      expect(parse('--via-idp', '--client', 'lasa-talent-office-01')).toMatchObject({
+        viaIdp: { clientId: 'lasa-talent-office-01', provider: 'xizang' },
+        province: '540000',
+        scopes: ['household:read', 'social-insurance:read', 'provident-fund:read', 'credit:read', 'licence:read', 'audit:receipt'],
+      });
+      expect(parse('--via-idp', '--client', 'hn-approval-system', '--scope', 'credit:read')).toMatchObject({ scopes: ['credit:read'] });
+    });
+
+    it.each([
+      [['--via-idp'], '--client'],
+      [['--via-idp', '--client', 'nobody'], '--client'],
+      [['--via-idp', '--client', 'hn-approval-system', '--role', 'approval'], '--role'],
+      [['--via-idp', '--client', 'hn-approval-system', '--province', '430000'], '--province'],
+      [['--via-idp', '--client', 'hn-approval-system', '--scope', 'nothing:read'], 'nothing:read'],
+      [['--client', 'hn-approval-system', '--role', 'approval', '--province', '430000'], '--via-idp'],
+    ])('refuses %j, naming %s', (argv, named) => {
+      expect(usageErrorOf(() => parse(...argv)).message).toContain(named);
+    });
+  });
 });
