@@ -3,7 +3,7 @@
  * provider (`private_key_jwt`): `<dataDir>/dev-idp/clients/<client id>.private.jwk.json`,
  * mode 0600, created on first use. The provider registers the public half.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readOrCreateSecretJson } from '../secret-file.js';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { SIGNING_ALGORITHM } from './signing-keys.js';
@@ -15,23 +15,11 @@ export function clientKeyFile(dataDir: string, clientId: string): string {
 
 /** Reads the system's private key, creating it when missing. */
 export async function ensureClientKey(dataDir: string, clientId: string): Promise<JWK> {
-  const file = clientKeyFile(dataDir, clientId);
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as JWK;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const { privateKey } = await generateKeyPair(SIGNING_ALGORITHM, { extractable: true });
-  const jwk = await exportJWK(privateKey);
-  const privateJwk: JWK = { ...jwk, alg: SIGNING_ALGORITHM, use: 'sig', kid: await calculateJwkThumbprint(jwk) };
-  await mkdir(join(dataDir, 'dev-idp', 'clients'), { recursive: true, mode: 0o700 });
-  try {
-    await writeFile(file, `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    return privateJwk;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return JSON.parse(await readFile(file, 'utf8')) as JWK;
-  }
+  return readOrCreateSecretJson<JWK>(clientKeyFile(dataDir, clientId), async () => {
+    const { privateKey } = await generateKeyPair(SIGNING_ALGORITHM, { extractable: true });
+    const jwk = await exportJWK(privateKey);
+    return { ...jwk, alg: SIGNING_ALGORITHM, use: 'sig', kid: await calculateJwkThumbprint(jwk) };
+  });
 }
 
 /** The public half of a private JWK. */

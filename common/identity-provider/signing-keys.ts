@@ -7,7 +7,8 @@
  * the next start on, and keeps the previous one published so the tokens it
  * signed stay verifiable until they expire; older keys are dropped.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readOrCreateSecretJson } from '../secret-file.js';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 
@@ -30,22 +31,7 @@ function keyFile(dataDir: string, name: string): string {
 
 /** Reads the provider's signing keys, creating the first one when there is none. */
 export async function ensureSigningKeys(dataDir: string, name: string): Promise<SigningKeySet> {
-  const file = keyFile(dataDir, name);
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as SigningKeySet;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const set: SigningKeySet = { keys: [await newSigningKey()] };
-  await mkdir(providerFolder(dataDir, name), { recursive: true, mode: 0o700 });
-  try {
-    // 'wx': if another process created the keys meanwhile, keep theirs.
-    await writeFile(file, `${JSON.stringify(set, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    return set;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return JSON.parse(await readFile(file, 'utf8')) as SigningKeySet;
-  }
+  return readOrCreateSecretJson<SigningKeySet>(keyFile(dataDir, name), async () => ({ keys: [await newSigningKey()] }));
 }
 
 /**

@@ -13,6 +13,7 @@
  *
  * For development and tests only: anyone with the data folder can mint tokens.
  */
+import { readOrCreateSecretJson } from '../../common/secret-file.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -163,20 +164,9 @@ async function demoIssuers(trustListFile: string): Promise<DemoIssuer[]> {
 }
 
 async function readOrCreatePrivateKey(file: string): Promise<JWK> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as JWK;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const { privateKey } = await generateKeyPair(ALGORITHM, { crv: 'Ed25519', extractable: true });
-  const jwk = await exportJWK(privateKey);
-  const privateJwk: JWK = { ...jwk, alg: ALGORITHM, kid: await calculateJwkThumbprint(jwk) };
-  try {
-    // 'wx': if another process created the key meanwhile, keep theirs.
-    await writeFile(file, `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    return privateJwk;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return JSON.parse(await readFile(file, 'utf8')) as JWK;
-  }
+  return readOrCreateSecretJson<JWK>(file, async () => {
+    const { privateKey } = await generateKeyPair(ALGORITHM, { crv: 'Ed25519', extractable: true });
+    const jwk = await exportJWK(privateKey);
+    return { ...jwk, alg: ALGORITHM, kid: await calculateJwkThumbprint(jwk) };
+  });
 }
