@@ -265,18 +265,7 @@ describe('npm start', () => {
   it('restarts a service that exits unexpectedly while the others go on serving, and stops the federation when one will not stay up', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'kuasheng-start-'));
     folders.push(dataDir);
-    const env: NodeJS.ProcessEnv = {
-      DATA_DIR: dataDir,
-      SEED_PERSONS: '200',
-      GATEWAY_PORT: String(await freePort()),
-      WITNESS_PORT: String(await freePort()),
-      IDP_PORT_HUNAN: String(await freePort()),
-      IDP_PORT_XIZANG: String(await freePort()),
-      IDP_PORT_NATIONAL: String(await freePort()),
-      RESTART_BACKOFF_MS: '100',
-      RESTART_LIMIT: '2',
-    };
-    for (const s of SERVICES) env[subgraphPortVariable(s.name)] = String(await freePort());
+    const env = await freshEnv(dataDir, { RESTART_BACKOFF_MS: '100', RESTART_LIMIT: '2' });
     const gatewayUrl = `http://127.0.0.1:${env.GATEWAY_PORT}/graphql`;
     const run = startScript(env);
     const pidOf = (name: string) => Number(new RegExp(`^\\s+${name}\\s+http\\S+\\s+\\(pid (\\d+)\\)`, 'm').exec(run.output())![1]);
